@@ -1,0 +1,133 @@
+"""The one entry point for squall's checks: tests, lint, types, imports, integration, bench.
+
+`nox` with no arguments runs what a contributor must pass (every session but `bench`).
+The matrix is generated from package metadata: each `packages/*/pyproject.toml` names its
+Pythons in its classifiers and its sibling dependencies in `[project] dependencies`, so a
+new package or a new Python needs no edit here.
+
+Why editable installs: uv caches builds of local directories by their metadata files, so a
+non-editable install could test stale sources; an editable install of a PEP 420 namespace
+package adds only that package's `src/` to `sys.path`, so the layering (a package sees only
+itself and the siblings it declares) still holds.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PACKAGES_DIR = ROOT / "packages"
+
+
+def _pyproject(name: str) -> dict:
+    with open(PACKAGES_DIR / name / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+PACKAGES = sorted(p.parent.name for p in PACKAGES_DIR.glob("*/pyproject.toml"))
+
+
+def _siblings(name: str) -> list[str]:
+    """The squall packages `name` needs, itself included, lowest layer first."""
+    seen: list[str] = []
+
+    def visit(pkg: str) -> None:
+        for dep in _pyproject(pkg)["project"].get("dependencies", []):
+            m = re.match(r"squall-([a-z]+)", dep)
+            if m and m.group(1) not in seen:
+                visit(m.group(1))
+        if pkg not in seen:
+            seen.append(pkg)
+
+    visit(name)
+    return seen
+
+
+def _pythons(name: str) -> list[str]:
+    return nox.project.python_versions(_pyproject(name))
+
+
+def _group(name: str, group: str) -> list[str]:
+    return list(nox.project.dependency_groups(_pyproject(name), group))
+
+
+ALL_PYTHONS = sorted({py for pkg in PACKAGES for py in _pythons(pkg)})
+MATRIX = [(py, pkg) for pkg in PACKAGES for py in _pythons(pkg)]
+
+
+def _install_packages(session: nox.Session, names: list[str], extras: str = "") -> None:
+    args: list[str] = []
+    for n in names:
+        args += ["-e", f"{PACKAGES_DIR / n}{extras if n == 'loop' else ''}"]
+    session.install(*args)
+
+
+@nox.session
+@nox.parametrize(
+    "python,package",
+    [nox.param(py, pkg, tags=[pkg], id=f"{py}-{pkg}") for py, pkg in MATRIX],
+)
+def tests(session: nox.Session, package: str) -> None:
+    """Unit tests of one package, in a venv holding only it and the siblings it declares."""
+    _install_packages(session, _siblings(package))
+    session.install(*_group(package, "test"))
+    session.run("pytest", str(PACKAGES_DIR / package / "tests"), *session.posargs)
+
+
+@nox.session(python=ALL_PYTHONS)
+def integration(session: nox.Session) -> None:
+    """Every behaviour of the notes, against real servers started as processes."""
+    tests_dir = ROOT / "integration_tests"
+    if not any(tests_dir.glob("test_*.py")):
+        session.error("integration_tests/ holds no test_*.py: nothing would be checked")
+    _install_packages(session, PACKAGES)
+    reqs = tests_dir / "requirements.txt"
+    if reqs.exists():
+        session.install("-r", str(reqs))
+    session.run("pytest", str(tests_dir), *session.posargs)
+
+
+@nox.session(python=ALL_PYTHONS[0])
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole tree."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=ALL_PYTHONS[0])
+def types(session: nox.Session) -> None:
+    """mypy --strict over every package's src/."""
+    session.install("mypy>=1.13")
+    _install_packages(session, PACKAGES, extras="[uvloop]")
+    session.install("httpx>=0.27", "pytest>=8")
+    args: list[str] = []
+    for pkg in PACKAGES:
+        args += ["-p", f"squall.{pkg}"]
+    session.run("mypy", *args, *session.posargs)
+
+
+@nox.session(python=ALL_PYTHONS[0])
+def imports(session: nox.Session) -> None:
+    """import-linter: squall.web > squall.http > squall.loop; web imports no plugin."""
+    session.install("import-linter>=2.1")
+    _install_packages(session, PACKAGES)
+    session.run("lint-imports")
+
+
+@nox.session(python=ALL_PYTHONS[0], default=False)
+def bench(session: nox.Session) -> None:
+    """Side-by-side load tests against peers (wrk); writes benchmarks/RESULTS.md."""
+    _install_packages(session, PACKAGES, extras="[uvloop]")
+    session.install("-r", str(ROOT / "benchmarks" / "requirements.txt"))
+    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+
