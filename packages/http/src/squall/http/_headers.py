@@ -1,0 +1,250 @@
+"""HTTPHeaders: a case-insensitive, multi-valued mapping of header names to values.
+
+Strategy (why it looks like this):
+
+- Names are stored in their *normalized* form (``content-type`` → ``Content-Type``), as
+  Tornado does, so iteration shows readable names and lookups with any casing hit the same
+  key. Normalization goes through a small bounded cache: a server sees the same few dozen
+  names over and over, and ``str.title``-like work per header per request is measurable.
+- ``_dict`` maps each name to its *last* value (``headers[name]``, the contract of
+  ``docs/interfaces.md``); ``_multi`` holds the full list only for names seen more than
+  once. Most requests repeat no header, so most requests allocate no per-header list.
+- ``parse`` is a lenient utility for raw blocks (it joins obs-fold continuation lines as
+  RFC 9112 §5.2 allows a *recipient* to). The server's request parser is strict and builds
+  headers through ``_from_pairs`` without going through ``parse``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, overload
+
+_NORMALIZED: dict[str, str] = {}
+_NORMALIZED_MAX = 1000  # bounded: a client sending random names cannot grow it forever
+
+
+def normalize_header_name(name: str) -> str:
+    """Return ``name`` in canonical ``Title-Case`` form (``x-real-ip`` → ``X-Real-Ip``).
+
+    Results are cached (bounded) because the same names recur on every request.
+    """
+    try:
+        return _NORMALIZED[name]
+    except KeyError:
+        pass
+    norm = "-".join(part.capitalize() for part in name.split("-"))
+    if len(_NORMALIZED) >= _NORMALIZED_MAX:
+        _NORMALIZED.clear()
+    _NORMALIZED[name] = norm
+    return norm
+
+
+class HTTPHeaders(MutableMapping[str, str]):
+    """A dictionary of HTTP headers: case-insensitive names, several values per name.
+
+    ``headers["Name"]`` gives the last value received for the name; ``get_list`` gives them
+    all; ``add`` appends a value; ``get_all`` yields every ``(name, value)`` pair, names in
+    first-seen order. Setting ``headers["Name"] = v`` replaces every earlier value.
+
+    >>> h = HTTPHeaders({"content-type": "text/html"})
+    >>> h.add("Set-Cookie", "A=B")
+    >>> h.add("set-cookie", "C=D")
+    >>> h["Set-Cookie"], h.get_list("SET-COOKIE")
+    ('C=D', ['A=B', 'C=D'])
+    """
+
+    __slots__ = ("_dict", "_multi")
+
+    _dict: dict[str, str]
+    _multi: dict[str, list[str]] | None
+
+    @overload
+    def __init__(self, __arg: Mapping[str, str], **kwargs: str) -> None: ...
+    @overload
+    def __init__(self, __arg: Iterable[tuple[str, str]], **kwargs: str) -> None: ...
+    @overload
+    def __init__(self, **kwargs: str) -> None: ...
+
+    def __init__(self, *args: Any, **kwargs: str) -> None:
+        self._dict = {}
+        self._multi = None
+        if len(args) > 1:
+            raise TypeError(f"HTTPHeaders expected at most 1 positional argument, got {len(args)}")
+        if args:
+            arg = args[0]
+            if isinstance(arg, HTTPHeaders):
+                for name, value in arg.get_all():
+                    self.add(name, value)
+            elif isinstance(arg, Mapping):
+                for name in arg:
+                    self[name] = arg[name]
+            else:
+                for name, value in arg:
+                    self[name] = value
+        for name, value in kwargs.items():
+            self[name] = value
+
+    @classmethod
+    def _from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> HTTPHeaders:
+        """Build from already validated ``(name, value)`` pairs, keeping repeats (fast path)."""
+        self = cls.__new__(cls)
+        d: dict[str, str] = {}
+        multi: dict[str, list[str]] | None = None
+        norm_cache = _NORMALIZED
+        for name, value in pairs:
+            norm = norm_cache.get(name)
+            if norm is None:
+                norm = normalize_header_name(name)
+            if norm in d:
+                if multi is None:
+                    multi = {}
+                lst = multi.get(norm)
+                if lst is None:
+                    multi[norm] = [d[norm], value]
+                else:
+                    lst.append(value)
+            d[norm] = value
+        self._dict = d
+        self._multi = multi
+        return self
+
+    # -- multi-value API -------------------------------------------------------------------
+
+    def add(self, name: str, value: str) -> None:
+        """Add ``value`` for ``name``, keeping the values already there."""
+        norm = normalize_header_name(name)
+        d = self._dict
+        if norm in d:
+            if self._multi is None:
+                self._multi = {}
+            lst = self._multi.get(norm)
+            if lst is None:
+                self._multi[norm] = [d[norm], value]
+            else:
+                lst.append(value)
+        d[norm] = value
+
+    def get_list(self, name: str) -> list[str]:
+        """Return every value of ``name`` in the order received (``[]`` when absent)."""
+        norm = normalize_header_name(name)
+        if self._multi is not None:
+            lst = self._multi.get(norm)
+            if lst is not None:
+                return list(lst)
+        value = self._dict.get(norm)
+        return [] if value is None else [value]
+
+    def get_all(self) -> Iterator[tuple[str, str]]:
+        """Yield every ``(name, value)`` pair; a repeated name yields once per value."""
+        multi = self._multi
+        for name, value in self._dict.items():
+            if multi is not None and name in multi:
+                for v in multi[name]:
+                    yield name, v
+            else:
+                yield name, value
+
+    def parse_line(self, line: str) -> None:
+        """Add one ``Name: value`` line (leading whitespace continues the previous header).
+
+        Raises:
+            ValueError: the line has no colon, or is a continuation with nothing before it.
+        """
+        if line[:1] in (" ", "\t"):
+            if not self._dict:
+                raise ValueError("first header line cannot start with whitespace")
+            last = next(reversed(self._dict))
+            new = self._dict[last] + " " + line.strip(" \t")
+            self._dict[last] = new
+            if self._multi is not None and last in self._multi:
+                self._multi[last][-1] = new
+            return
+        name, sep, value = line.partition(":")
+        if not sep or not name:
+            raise ValueError(f"no colon in header line {line!r}")
+        self.add(name.strip(" \t"), value.strip(" \t"))
+
+    @classmethod
+    def parse(cls, headers: str | bytes) -> HTTPHeaders:
+        """Parse a raw header block (lines ending in CRLF or LF) into an ``HTTPHeaders``.
+
+        Bytes are decoded as ISO-8859-1, as HTTP header octets are. Empty lines are skipped.
+
+        >>> HTTPHeaders.parse("Content-Length: 42\\r\\n")["content-length"]
+        '42'
+
+        Raises:
+            ValueError: a line has no colon.
+        """
+        if isinstance(headers, bytes):
+            headers = headers.decode("latin-1")
+        h = cls()
+        for line in headers.split("\n"):
+            if line.endswith("\r"):
+                line = line[:-1]
+            if line:
+                h.parse_line(line)
+        return h
+
+    # -- MutableMapping ----------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> str:
+        return self._dict[normalize_header_name(name)]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        norm = normalize_header_name(name)
+        self._dict[norm] = value
+        if self._multi is not None:
+            self._multi.pop(norm, None)
+
+    def __delitem__(self, name: str) -> None:
+        norm = normalize_header_name(name)
+        del self._dict[norm]
+        if self._multi is not None:
+            self._multi.pop(norm, None)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return normalize_header_name(name) in self._dict
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str) -> str: ...
+    @overload
+    def get(self, name: str, /, default: Any) -> Any: ...
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the last value of ``name``, or ``default`` when absent."""
+        return self._dict.get(normalize_header_name(name), default)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def copy(self) -> HTTPHeaders:
+        """Return an independent copy holding every value."""
+        new = HTTPHeaders.__new__(HTTPHeaders)
+        new._dict = dict(self._dict)
+        new._multi = None if self._multi is None else {k: list(v) for k, v in self._multi.items()}
+        return new
+
+    __copy__ = copy
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HTTPHeaders):
+            return sorted(self.get_all()) == sorted(other.get_all())
+        if isinstance(other, Mapping):
+            return dict(self.items()) == {normalize_header_name(k): v for k, v in other.items()}
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mapping
+
+    def __str__(self) -> str:
+        return "".join(f"{name}: {value}\n" for name, value in self.get_all())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.get_all())!r})"
