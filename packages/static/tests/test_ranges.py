@@ -1,0 +1,100 @@
+"""Range and If-Range parsing (squall.static._ranges): pure, table-driven."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from squall.static._ranges import (
+    MAX_RANGES,
+    UNSATISFIABLE,
+    ByteRange,
+    if_range_allows,
+    parse_range,
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        (None, 1000, None),
+        ("", 1000, None),
+        ("bytes=0-99", 1000, ByteRange(0, 100)),
+        ("bytes=0-0", 1000, ByteRange(0, 1)),
+        ("bytes=-500", 1000, ByteRange(500, 1000)),
+        ("bytes=-5000", 1000, ByteRange(0, 1000)),
+        ("bytes=100-", 1000, ByteRange(100, 1000)),
+        ("bytes=999-", 1000, ByteRange(999, 1000)),
+        ("bytes=900-5000", 1000, ByteRange(900, 1000)),
+        ("Bytes = 1 - 2", 1000, ByteRange(1, 3)),
+        ("bytes=0-99999999999999999999999999999", 1000, ByteRange(0, 1000)),
+        ("bytes=0-1,", 1000, ByteRange(0, 2)),
+        # unsatisfiable → 416
+        ("bytes=-0", 1000, UNSATISFIABLE),
+        ("bytes=1000-", 1000, UNSATISFIABLE),
+        ("bytes=5000-6000", 1000, UNSATISFIABLE),
+        ("bytes=5-1", 1000, UNSATISFIABLE),
+        ("bytes=0-", 0, UNSATISFIABLE),
+        ("bytes=-1", 0, UNSATISFIABLE),
+        ("bytes=99999999999999999999999999-", 1000, UNSATISFIABLE),
+        ("bytes=2000-3000,4000-5000", 1000, UNSATISFIABLE),
+        # ignored → 200 with the whole file
+        ("items=0-1", 1000, None),
+        ("bytes=", 1000, None),
+        ("bytes=-", 1000, None),
+        ("bytes=a-b", 1000, None),
+        ("bytes=0-1;x", 1000, None),
+        ("bytes 0-1", 1000, None),
+        ("bytes=0-1,5-9", 1000, None),  # several ranges: whole file
+        ("bytes=0-1,2000-3000", 1000, ByteRange(0, 2)),  # only one satisfiable
+    ],
+)
+def test_range_header_is_judged(header: str | None, size: int, expected: object) -> None:
+    assert parse_range(header, size) == expected
+
+
+def test_content_range_value() -> None:
+    assert ByteRange(0, 100).content_range(1000) == "bytes 0-99/1000"
+
+
+def test_thousands_of_ranges_give_the_whole_file() -> None:
+    header = "bytes=" + ",".join("0-0" for _ in range(10_000))
+    assert parse_range(header, 1000) is None
+
+
+def test_just_under_the_limit_is_still_parsed() -> None:
+    header = "bytes=" + ",".join("5000-5001" for _ in range(MAX_RANGES))
+    assert parse_range(header, 1000) is UNSATISFIABLE
+
+
+def test_huge_header_is_answered_without_quadratic_work() -> None:
+    # 1 MB of digits in one spec: clamped, never converted (int() would refuse or crawl).
+    start = time.process_time()
+    assert parse_range("bytes=0-" + "9" * 1_000_000, 10) == ByteRange(0, 10)
+    assert parse_range("bytes=" + "1" * 1_000_000 + "-", 10) is UNSATISFIABLE
+    assert time.process_time() - start < 30  # a bound on a hang, not a speed assertion
+
+
+ETAG = '"abc"'
+MTIME = 1_700_000_000  # Tue, 14 Nov 2023 22:13:20 GMT
+
+
+@pytest.mark.parametrize(
+    ("if_range", "allowed"),
+    [
+        (None, True),
+        ('"abc"', True),
+        ('"abd"', False),
+        ('W/"abc"', False),
+        ("Tue, 14 Nov 2023 22:13:20 GMT", True),
+        ("Tue, 14 Nov 2023 22:13:21 GMT", False),
+        ("Tue, 14 Nov 2023 22:13:20 -0000", True),
+        ("not a date", False),
+        ("", False),
+    ],
+)
+def test_if_range_matches_only_a_strong_equal_validator(
+    if_range: str | None, allowed: bool
+) -> None:
+    assert if_range_allows(if_range, ETAG, MTIME) is allowed
