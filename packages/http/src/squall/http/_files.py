@@ -1,0 +1,305 @@
+"""Uploaded files (`HTTPFile`) and the memory-then-disk buffer behind large bodies.
+
+Rules / theory of operation
+---------------------------
+* A `SpillBuffer` keeps bytes in a ``bytearray`` while its size is at most ``threshold``.
+  The write that takes it past the threshold moves everything to a temporary file and
+  every later write goes straight to that file, so memory never holds more than
+  ``threshold`` bytes plus the chunk being written.
+* Temporary files come from `tempfile.mkstemp` (prefix ``squall-upload-``, in
+  `tempfile.gettempdir()`, so ``TMPDIR`` moves them). Uploaded files keep their path while
+  they live (``HTTPFile.path``, so a handler can ``os.link``/copy it); a spooled raw body is
+  unlinked at once (anonymous: the kernel frees it when the descriptor closes).
+* Cleanup is tied to the file object: the object is opened with ``closefd=False`` and a
+  `weakref.finalize` on it closes the descriptor and unlinks the path. So a temporary file
+  disappears when ``HTTPFile.close()`` is called, when the last reference to the file object
+  is dropped (the HTTPFile, or a ``f.file`` the handler kept), or at interpreter exit —
+  whichever comes first — and garbage collection never emits a ``ResourceWarning``.
+* `HTTPFile.body` always reads as bytes, as in the notes
+  (``request.files["image1"][0]["body"]``); for a spooled file it reads the whole file from
+  disk on every access, so large uploads should use ``f.file`` or ``f.path`` instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+_KEYS = ("filename", "body", "content_type")
+_TEMP_PREFIX = "squall-upload-"
+
+
+def _release(fd: int, path: str | None) -> None:
+    """Close a temporary file's descriptor and unlink its path; never raises."""
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    if path is not None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def new_temp_file(*, named: bool) -> tuple[BinaryIO, str | None, weakref.finalize[Any, Any]]:
+    """Create a self-cleaning temporary file.
+
+    Args:
+        named: keep the path on disk (for ``HTTPFile.path``); otherwise unlink it at once.
+
+    Returns:
+        ``(file, path, cleanup)``: ``file`` is open for reading and writing at position 0,
+        ``path`` is its path or None, and calling ``cleanup()`` closes and deletes it (it
+        also runs by itself when ``file`` is garbage-collected).
+    """
+    fd, path = tempfile.mkstemp(prefix=_TEMP_PREFIX)
+    try:
+        fileobj = open(fd, "w+b", closefd=False)  # noqa: SIM115 - closed by the finalizer
+    except BaseException:
+        _release(fd, path)
+        raise
+    kept: str | None = path
+    if not named:
+        os.unlink(path)
+        kept = None
+    cleanup = weakref.finalize(fileobj, _release, fd, kept)
+    return fileobj, kept, cleanup
+
+
+class SpillBuffer:
+    """Bytes held in memory up to ``threshold``, moved to a temporary file beyond it.
+
+    Args:
+        threshold: the largest size kept in memory, in bytes.
+        named: whether a spilled file keeps a path on disk (uploaded files) or not (raw bodies).
+    """
+
+    __slots__ = ("_threshold", "_named", "_memory", "_file", "_path", "_cleanup", "_size")
+
+    def __init__(self, threshold: int, *, named: bool) -> None:
+        self._threshold = threshold
+        self._named = named
+        self._memory: bytearray | None = bytearray()
+        self._file: BinaryIO | None = None
+        self._path: str | None = None
+        self._cleanup: weakref.finalize[Any, Any] | None = None
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._size
+
+    @property
+    def spilled(self) -> bool:
+        """True once the content lives in a temporary file."""
+        return self._file is not None
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``, spilling to disk when the total passes the threshold."""
+        self._size += len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        assert self._memory is not None
+        if self._size <= self._threshold:
+            self._memory += data
+            return
+        self._file, self._path, self._cleanup = new_temp_file(named=self._named)
+        self._file.write(self._memory)
+        self._file.write(data)
+        self._memory = None
+
+    def getvalue(self) -> bytes | None:
+        """The content as bytes when it is still in memory, else None."""
+        return None if self._memory is None else bytes(self._memory)
+
+    def detach_file(self) -> BinaryIO | None:
+        """The temporary file (flushed, at position 0), or None when nothing was spilled.
+
+        After this call the buffer no longer owns the file: its cleanup follows the file.
+        """
+        fileobj = self._file
+        if fileobj is not None:
+            fileobj.flush()
+            fileobj.seek(0)
+        return fileobj
+
+    def to_httpfile(self, filename: str, content_type: str) -> HTTPFile:
+        """Turn the content into an `HTTPFile` (in memory or spooled) and hand it over."""
+        if self._file is None:
+            return HTTPFile(filename, self.getvalue() or b"", content_type)
+        fileobj = self.detach_file()
+        assert fileobj is not None
+        result = HTTPFile._spooled(
+            filename, content_type, fileobj, self._path, self._size, self._cleanup
+        )
+        self._file = self._cleanup = None
+        return result
+
+    def close(self) -> None:
+        """Discard the content and delete the temporary file, if one is still owned."""
+        self._memory = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
+
+
+class HTTPFile:
+    """A file uploaded in a ``multipart/form-data`` body.
+
+    ``filename``, ``body`` and ``content_type`` are attributes and also keys, as in the notes:
+    ``request.files["image1"][0]["body"]``. Small uploads live in memory; uploads larger than
+    ``HTTPLimits.spool_threshold`` live in a temporary file (``path`` is its name), which is
+    deleted by `close`, when the file object is garbage-collected, or at exit.
+
+    Args:
+        filename: the client's file name (from ``filename*`` or ``filename``), as sent.
+        body: the content, for an in-memory file.
+        content_type: the part's Content-Type (``application/octet-stream`` if none was sent).
+        file: an open binary file holding the content instead of ``body`` (not closed for you
+            unless you call `close`).
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("filename", "content_type", "_body", "_file", "_path", "_size", "_cleanup")
+
+    filename: str
+    content_type: str
+
+    def __init__(
+        self,
+        filename: str = "",
+        body: bytes = b"",
+        content_type: str = "application/octet-stream",
+        *,
+        file: BinaryIO | None = None,
+    ) -> None:
+        self.filename = filename
+        self.content_type = content_type
+        self._body: bytes | None = None if file is not None else bytes(body)
+        self._file: BinaryIO | None = file
+        self._path: str | None = None
+        self._cleanup: weakref.finalize[Any, Any] | None = None
+        if file is not None:
+            file.seek(0, os.SEEK_END)
+            self._size = file.tell()
+            file.seek(0)
+        else:
+            self._size = len(body)
+
+    @classmethod
+    def _spooled(
+        cls,
+        filename: str,
+        content_type: str,
+        fileobj: BinaryIO,
+        path: str | None,
+        size: int,
+        cleanup: weakref.finalize[Any, Any] | None,
+    ) -> HTTPFile:
+        """An HTTPFile owning a temporary file made by `new_temp_file`."""
+        self = cls.__new__(cls)
+        self.filename = filename
+        self.content_type = content_type
+        self._body = None
+        self._file = fileobj
+        self._path = path
+        self._size = size
+        self._cleanup = cleanup
+        return self
+
+    @property
+    def body(self) -> bytes:
+        """The whole content as bytes (read from disk, on each access, when spooled)."""
+        if self._body is not None:
+            return self._body
+        assert self._file is not None
+        self._file.seek(0)
+        data = self._file.read()
+        self._file.seek(0)
+        return data
+
+    @property
+    def file(self) -> BinaryIO:
+        """A readable binary file object holding the content, positioned at 0."""
+        if self._file is None:
+            self._file = io.BytesIO(self._body or b"")
+        self._file.seek(0)
+        return self._file
+
+    @property
+    def path(self) -> str | None:
+        """The temporary file's path when the upload was spooled to disk, else None."""
+        return self._path
+
+    @property
+    def size(self) -> int:
+        """The content's length in bytes."""
+        return self._size
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the content is held as bytes, False when it lives in a file."""
+        return self._body is not None
+
+    def close(self) -> None:
+        """Release the content: close the file and delete a spooled temporary file."""
+        if self._file is not None:
+            self._file.close()
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
+
+    def __enter__(self) -> HTTPFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- mapping-style access, as Tornado's ObjectDict-based HTTPFile ------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``f[key]`` for ``filename``, ``body`` or ``content_type``, else ``default``."""
+        return getattr(self, key) if key in _KEYS else default
+
+    def keys(self) -> tuple[str, ...]:
+        """The mapping keys: ``("filename", "body", "content_type")``."""
+        return _KEYS
+
+    def __contains__(self, key: object) -> bool:
+        return key in _KEYS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KEYS)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HTTPFile | Mapping):
+            try:
+                return all(self[k] == other[k] for k in _KEYS)
+            except KeyError:
+                return False
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        where = f", path={self._path!r}" if self._path is not None else ""
+        return (
+            f"HTTPFile(filename={self.filename!r}, content_type={self.content_type!r}, "
+            f"size={self._size}{where})"
+        )
