@@ -1,0 +1,64 @@
+"""The errors of squall.options.
+
+Every problem a user can cause (a bad value, an unknown name, a broken config file, a name
+defined twice) is an :class:`Error`, so one ``except squall.options.Error`` catches them all;
+the subclasses say which kind it was for code that cares::
+
+    Error
+    ├── OptionValueError        a value does not fit the option's type (or choices)
+    ├── UnknownOptionError      a name that no ``define`` made (command line, TOML)
+    ├── DuplicateOptionError    ``define`` of a name already defined
+    └── ConfigFileError         a config file that cannot be read or run (syntax, exception)
+
+Messages are one line and name what is wrong and where (option, value, file:line), because
+``parse_command_line`` prints exactly ``error: <message>`` when it parses a real command
+line.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Any error of squall.options: a bad value, an unknown option, a broken config file.
+
+    ``str(error)`` is a complete one-line message, e.g.
+    ``option --port: invalid int value: 'sdf'``.
+    """
+
+
+class OptionValueError(Error):
+    """A value does not fit an option: wrong type, not one of its choices, bad range.
+
+    Attributes:
+        option: the option's name as defined.
+        expected: the name of the expected type (``int``, ``timedelta``, ...).
+        value: the offending value (the text as given, or the Python object).
+    """
+
+    def __init__(self, message: str, *, option: str, expected: str, value: object) -> None:
+        super().__init__(message)
+        self.option = option
+        self.expected = expected
+        self.value = value
+
+
+class UnknownOptionError(Error):
+    """A name that was never defined was given (command line, TOML file, ``options[name]``).
+
+    Attributes:
+        name: the name as given.
+        suggestions: defined names that look like it, closest first (may be empty).
+    """
+
+    def __init__(self, message: str, *, name: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.name = name
+        self.suggestions = suggestions
+
+
+class DuplicateOptionError(Error):
+    """``define`` was called for a name that is already defined; names both places."""
+
+
+class ConfigFileError(Error):
+    """A config file could not be read, parsed or run; the message names file and line."""

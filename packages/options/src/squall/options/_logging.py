@@ -1,0 +1,214 @@
+"""The logging options and the logging setup that ``parse_command_line`` performs.
+
+Libraries never configure logging (docs/interfaces.md); the application does, and
+``parse_command_line()`` is where a squall application says "configure it for me", exactly
+as in Tornado: its parse callback calls :func:`enable_pretty_logging`, which sets the root
+logger's level from ``--logging`` and adds a readable handler (stderr, coloured when stderr
+is a terminal; or a rotating file with ``--log_file_prefix``).
+
+``--logging=none`` (or ``options.logging = None`` in code) means "do not touch logging";
+the web plugin then also turns the access log into a no-op, so a request prints nothing.
+
+Repeated setups (several ``parse_command_line`` calls, tests) replace the handlers this
+module added before instead of stacking duplicates; handlers the user added are left
+alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from squall.options._parser import OptionParser
+
+LEVELS = ("debug", "info", "warning", "error", "critical", "none")
+"""The values ``--logging`` accepts (any case); ``none`` leaves logging alone."""
+
+_OURS = "_squall_options_handler"  # marks handlers this module installed
+
+
+def logging_disabled(value: Any) -> bool:
+    """True when a ``logging`` option value means "none" (``None`` or ``"none"``)."""
+    return value is None or (isinstance(value, str) and value.lower() == "none")
+
+
+def define_logging_options(options: OptionParser) -> None:
+    """Define the logging options on ``options`` and set up logging on its final parse.
+
+    squall.options calls it for the global ``options``; call it for a parser of your own.
+    """
+    group = "logging"
+    define = options.define
+    define(
+        "logging",
+        default="info",
+        choices=LEVELS,
+        group=group,
+        help="log level of the root logger; 'none' leaves logging unconfigured "
+        "and turns the access log off",
+    )
+    define(
+        "log_to_stderr",
+        type=bool,
+        default=None,
+        group=group,
+        help="log to stderr (default: when no other handler, e.g. a log file, is set)",
+    )
+    define(
+        "log_file_prefix",
+        type=str,
+        default=None,
+        metavar="PATH",
+        group=group,
+        help="log to this file (rotated by size or time, see log_rotate_mode)",
+    )
+    define(
+        "log_file_max_size",
+        type=int,
+        default=100 * 1000 * 1000,
+        group=group,
+        help="size rotation: maximum bytes of a log file before it is rotated",
+    )
+    define(
+        "log_file_num_backups",
+        type=int,
+        default=10,
+        group=group,
+        help="number of rotated log files to keep",
+    )
+    define(
+        "log_rotate_when",
+        type=str,
+        default="midnight",
+        group=group,
+        help="time rotation: the unit of log_rotate_interval "
+        "('S', 'M', 'H', 'D', 'W0'-'W6', 'midnight')",
+    )
+    define(
+        "log_rotate_interval",
+        type=int,
+        default=1,
+        group=group,
+        help="time rotation: rotate every this many log_rotate_when units",
+    )
+    define(
+        "log_rotate_mode",
+        type=str,
+        default="size",
+        choices=("size", "time"),
+        group=group,
+        help="rotate the log file by 'size' or by 'time'",
+    )
+    options.add_parse_callback(lambda: setup_logging(options))
+
+
+# --------------------------------------------------------------------------------------
+# The format
+# --------------------------------------------------------------------------------------
+
+_COLORS = {
+    logging.DEBUG: "\033[34m",  # blue
+    logging.INFO: "\033[32m",  # green
+    logging.WARNING: "\033[33m",  # yellow
+    logging.ERROR: "\033[31m",  # red
+    logging.CRITICAL: "\033[1;31m",  # bold red
+}
+_RESET = "\033[0m"
+
+
+def stream_supports_color(stream: Any) -> bool:
+    """A terminal, and the user did not ask for no colour (``NO_COLOR``, ``TERM=dumb``)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
+class LogFormatter(logging.Formatter):
+    """``[I 241123 22:57:01 web:123] 200 GET / (127.0.0.1) 0.52ms``.
+
+    The first letter of the level, a compact time stamp, the module and line, then the
+    message; tracebacks follow on their own lines. With ``color=True`` the bracketed
+    prefix is coloured by level.
+    """
+
+    def __init__(self, color: bool = False, datefmt: str = "%y%m%d %H:%M:%S") -> None:
+        super().__init__(datefmt=datefmt)
+        self.color = color
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format one record (see the class docstring)."""
+        message = record.getMessage()
+        prefix = (
+            f"[{record.levelname[:1]} {self.formatTime(record, self.datefmt)} "
+            f"{record.module}:{record.lineno}]"
+        )
+        if self.color:
+            prefix = f"{_COLORS.get(record.levelno, '')}{prefix}{_RESET}"
+        lines = [f"{prefix} {message}"]
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            lines.append(record.exc_text)
+        if record.stack_info:
+            lines.append(self.formatStack(record.stack_info))
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# The setup
+# --------------------------------------------------------------------------------------
+
+
+def _file_handler(options: OptionParser, path: str) -> logging.Handler:
+    if options.log_rotate_mode == "time":
+        return logging.handlers.TimedRotatingFileHandler(
+            path,
+            when=options.log_rotate_when,
+            interval=options.log_rotate_interval,
+            backupCount=options.log_file_num_backups,
+            encoding="utf-8",
+        )
+    return logging.handlers.RotatingFileHandler(
+        path,
+        maxBytes=options.log_file_max_size,
+        backupCount=options.log_file_num_backups,
+        encoding="utf-8",
+    )
+
+
+def remove_handlers(logger: logging.Logger) -> None:
+    """Remove (and close) the handlers a previous setup added to ``logger``."""
+    for handler in list(logger.handlers):
+        if getattr(handler, _OURS, False):
+            logger.removeHandler(handler)
+            handler.close()
+
+
+def setup_logging(options: OptionParser, logger: logging.Logger | None = None) -> None:
+    """Configure ``logger`` (default: the root logger) from the logging options.
+
+    Does nothing when ``options.logging`` is none. Otherwise sets the level, adds a file
+    handler when ``log_file_prefix`` is set, and a stderr handler when ``log_to_stderr``
+    is true, or is unset and the logger has no other handler.
+    """
+    if logging_disabled(options.logging):
+        return
+    if logger is None:
+        logger = logging.getLogger()
+    remove_handlers(logger)
+    logger.setLevel(options.logging.upper())
+    if options.log_file_prefix:
+        handler: logging.Handler = _file_handler(options, options.log_file_prefix)
+        handler.setFormatter(LogFormatter(color=False))
+        setattr(handler, _OURS, True)
+        logger.addHandler(handler)
+    if options.log_to_stderr or (options.log_to_stderr is None and not logger.handlers):
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(LogFormatter(color=stream_supports_color(sys.stderr)))
+        setattr(stream, _OURS, True)
+        logger.addHandler(stream)
