@@ -1,7 +1,46 @@
-"""squall.loop: An IOLoop over asyncio (epoll on Linux), `fork_processes`, `bind_sockets`, `PeriodicCallback`."""
+"""squall.loop: an IOLoop over asyncio (epoll on Linux), process and socket helpers.
+
+The bottom layer of squall (Tornado's ``tornado.ioloop``, ``tornado.process`` and
+``tornado.netutil`` in squall form)::
+
+    import squall.loop
+
+    loop = squall.loop.IOLoop.current()
+    loop.call_later(1, loop.stop)
+    loop.start()
+"""
 
 from __future__ import annotations
 
+from squall.loop._errors import (
+    BindError,
+    ForkAfterIOLoopError,
+    ForkError,
+    LoopError,
+    TooManyRestartsError,
+    UvloopUnavailableError,
+)
+from squall.loop._ioloop import IOLoop
+from squall.loop._netutil import bind_sockets, bind_unix_socket
+from squall.loop._periodic import PeriodicCallback
+from squall.loop._policy import install_loop_policy, new_event_loop
+from squall.loop._process import fork_processes, task_id
 from squall.loop._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "BindError",
+    "ForkAfterIOLoopError",
+    "ForkError",
+    "IOLoop",
+    "LoopError",
+    "PeriodicCallback",
+    "TooManyRestartsError",
+    "UvloopUnavailableError",
+    "__version__",
+    "bind_sockets",
+    "bind_unix_socket",
+    "fork_processes",
+    "install_loop_policy",
+    "new_event_loop",
+    "task_id",
+]

@@ -1,0 +1,450 @@
+"""``IOLoop``: Tornado's event-loop API as a thin wrapper over one asyncio event loop.
+
+Theory of operation:
+
+* Every IOLoop wraps exactly one asyncio loop (``asyncio_loop``). An IOLoop made with
+  ``IOLoop()`` creates and owns its loop (uvloop or plain asyncio, see ``_policy``) and
+  closes it in ``close()``; one made around an existing loop (``IOLoop(asyncio_loop=...)``,
+  or on demand by ``current()`` inside ``asyncio.run``) leaves that loop's life to its owner.
+* ``current()`` answers, in order: the IOLoop of the running asyncio loop of this thread
+  (created on demand, so ``asyncio.run(main())`` code can call it), then the IOLoop made
+  current for this thread, then (unless ``instance=False``) a new one made current.
+* Every callback the loop runs for the user (``add_callback``, timeouts, fd handlers,
+  ``add_future``) goes through ``_run_callback``: an exception is logged on the
+  ``squall.loop`` logger with its traceback and the loop goes on; a callback returning an
+  awaitable has it scheduled as a Task whose failure is logged the same way.
+* Creating or starting an IOLoop is recorded (``_state``) so that ``fork_processes`` can
+  refuse to fork afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime
+import functools
+import inspect
+import logging
+import numbers
+import os
+import select
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, cast
+
+from squall.loop._policy import new_event_loop
+from squall.loop._state import note_ioloop
+
+logger = logging.getLogger("squall.loop")
+
+_T = TypeVar("_T")
+
+
+class _Selectable(Protocol):
+    def fileno(self) -> int: ...
+
+
+FileDescriptor = int | _Selectable
+"""An integer fd, or any object with ``fileno()`` (socket, file, pipe end)."""
+
+Handle = asyncio.Handle
+"""What ``call_later``/``call_at``/``add_timeout`` return; pass it to ``remove_timeout``."""
+
+AnyFuture = asyncio.Future[Any] | concurrent.futures.Future[Any]
+
+
+def _fileno(fd: FileDescriptor) -> int:
+    return fd if isinstance(fd, int) else fd.fileno()
+
+
+class IOLoop:
+    """An event loop with Tornado's API, running on an asyncio event loop.
+
+    Args:
+        asyncio_loop: an existing asyncio loop to wrap (not owned: ``close()`` leaves it
+            open). None (default) creates a new one, owned by this IOLoop.
+        use_uvloop: for a new loop, True demands uvloop, False forces plain asyncio, None
+            uses uvloop when installed unless ``SQUALL_NO_UVLOOP=1``.
+        make_current: make this the current IOLoop of the calling thread (default True).
+    """
+
+    # The values of Tornado (and of epoll), so code comparing events with them keeps working.
+    NONE = 0
+    READ = select.EPOLLIN if hasattr(select, "EPOLLIN") else 0x001
+    WRITE = select.EPOLLOUT if hasattr(select, "EPOLLOUT") else 0x004
+    ERROR = 0x008 | 0x010  # EPOLLERR | EPOLLHUP
+
+    _lock = threading.Lock()
+    _by_asyncio: dict[asyncio.AbstractEventLoop, IOLoop] = {}
+    _local = threading.local()
+
+    def __init__(
+        self,
+        asyncio_loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        use_uvloop: bool | None = None,
+        make_current: bool = True,
+    ) -> None:
+        owned = asyncio_loop is None
+        loop = new_event_loop(use_uvloop) if asyncio_loop is None else asyncio_loop
+        with IOLoop._lock:
+            IOLoop._purge_closed()
+            if loop in IOLoop._by_asyncio:
+                if owned:  # pragma: no cover - a brand-new loop cannot be registered
+                    loop.close()
+                raise RuntimeError("this asyncio loop already has an IOLoop")
+            IOLoop._by_asyncio[loop] = self
+        self._loop = loop
+        self._owns_loop = owned
+        self._closed = False
+        # fd -> (the object given by the caller, its handler); events kept apart.
+        self._handlers: dict[int, tuple[FileDescriptor, Callable[[Any, int], None]]] = {}
+        self._events: dict[int, int] = {}
+        note_ioloop("created")
+        if make_current:
+            self.make_current()
+
+    # -- current ---------------------------------------------------------------------
+
+    @staticmethod
+    def _purge_closed() -> None:
+        # Loops of finished asyncio.run() calls are closed by their owner and never tell us;
+        # forget them lazily (the caller holds the lock).
+        for loop in [lp for lp in IOLoop._by_asyncio if lp.is_closed()]:
+            del IOLoop._by_asyncio[loop]
+
+    @classmethod
+    def current(cls, instance: bool = True) -> IOLoop | None:
+        """The IOLoop of this thread.
+
+        Inside a running asyncio loop, the IOLoop wrapping it (created on demand unless
+        ``instance`` is False). Otherwise the current IOLoop of this thread; when there is
+        none a new one is created and made current, or None is returned if ``instance``
+        is False.
+        """
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            with cls._lock:
+                found = cls._by_asyncio.get(running)
+            if found is not None or not instance:
+                return found
+            return IOLoop(asyncio_loop=running)
+        current: IOLoop | None = getattr(cls._local, "current", None)
+        if current is not None and not current._closed:
+            return current
+        if not instance:
+            return None
+        return IOLoop()
+
+    def make_current(self) -> None:
+        """Make this the current IOLoop (and its loop the asyncio event loop) of this thread."""
+        IOLoop._local.current = self
+        # So that code calling asyncio.get_event_loop() before start() finds our loop.
+        asyncio.set_event_loop(self._loop)
+
+    @staticmethod
+    def clear_current() -> None:
+        """Make no IOLoop current for this thread."""
+        current = getattr(IOLoop._local, "current", None)
+        IOLoop._local.current = None
+        if current is not None and current._owns_loop:
+            asyncio.set_event_loop(None)
+
+    @property
+    def asyncio_loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio event loop this IOLoop runs on."""
+        return self._loop
+
+    # -- running ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the loop until :meth:`stop` is called (the notes' ``IOLoop.current().start()``).
+
+        Raises:
+            RuntimeError: the loop is already running or closed.
+        """
+        note_ioloop("started")
+        previous = getattr(IOLoop._local, "current", None)
+        self.make_current()
+        try:
+            self._loop.run_forever()
+        finally:
+            IOLoop._local.current = previous if previous is not None else self
+
+    def stop(self) -> None:
+        """Stop the loop after the current iteration; ``start()`` then returns.
+
+        Safe to call from any thread. Called before ``start()``, the next ``start()``
+        runs one iteration and returns (asyncio's rule).
+        """
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop or not self._loop.is_running():
+            self._loop.stop()
+        else:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def close(self, all_fds: bool = False) -> None:
+        """Close the loop and free its resources.
+
+        Args:
+            all_fds: also close every file object / fd still registered with
+                :meth:`add_handler`.
+
+        Only a loop this IOLoop created is closed; a wrapped loop stays open. Closing
+        twice does nothing.
+
+        Raises:
+            RuntimeError: the loop is running.
+        """
+        if self._closed:
+            return
+        if self._loop.is_running():
+            raise RuntimeError("cannot close a running IOLoop; stop() it first")
+        for fd in list(self._handlers):
+            fileobj, _ = self._handlers[fd]
+            self.remove_handler(fd)
+            if all_fds:
+                self._close_fd(fileobj)
+        self._closed = True
+        with IOLoop._lock:
+            if IOLoop._by_asyncio.get(self._loop) is self:
+                del IOLoop._by_asyncio[self._loop]
+        if getattr(IOLoop._local, "current", None) is self:
+            IOLoop.clear_current()
+        if self._owns_loop:
+            self._loop.close()
+
+    @staticmethod
+    def _close_fd(fileobj: FileDescriptor) -> None:
+        try:
+            if isinstance(fileobj, int):
+                os.close(fileobj)
+            else:
+                close = getattr(fileobj, "close", None)
+                if close is not None:
+                    close()
+        except OSError:
+            pass
+
+    def run_sync(self, func: Callable[[], Awaitable[_T] | _T], timeout: float | None = None) -> _T:
+        """Start the loop, run ``func``, stop the loop and return its result.
+
+        ``func`` may be a plain function or return an awaitable (``async def``); its
+        exception propagates. Useful for scripts and tests.
+
+        Args:
+            func: called with no arguments.
+            timeout: seconds; when exceeded ``func``'s work is cancelled.
+
+        Raises:
+            TimeoutError: ``timeout`` expired.
+            RuntimeError: the loop is already running.
+        """
+
+        async def run() -> _T:
+            result = func()
+            if inspect.isawaitable(result):
+                return cast(_T, await result)
+            return result
+
+        async def run_with_timeout() -> _T:
+            try:
+                return await asyncio.wait_for(run(), timeout)
+            except TimeoutError:
+                raise TimeoutError(f"Operation timed out after {timeout} seconds") from None
+
+        note_ioloop("started")
+        previous = getattr(IOLoop._local, "current", None)
+        self.make_current()
+        try:
+            return self._loop.run_until_complete(run() if timeout is None else run_with_timeout())
+        finally:
+            IOLoop._local.current = previous if previous is not None else self
+
+    def time(self) -> float:
+        """The loop's clock (monotonic seconds), the base of :meth:`call_at` deadlines."""
+        return self._loop.time()
+
+    # -- callbacks -------------------------------------------------------------------
+
+    def _run_callback(self, callback: Callable[[], Any]) -> None:
+        """Run a user callback; log its exception (or its awaitable's) and carry on."""
+        try:
+            result = callback()
+        except Exception:
+            logger.exception("Exception in callback %r", callback)
+            return
+        if result is not None and inspect.isawaitable(result):
+            task = asyncio.ensure_future(result, loop=self._loop)
+            task.add_done_callback(self._log_task_exception)
+
+    @staticmethod
+    def _log_task_exception(task: asyncio.Future[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            logger.error("Exception in callback %r", task, exc_info=exc)
+
+    def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``callback(*args, **kwargs)`` on the next iteration of the loop.
+
+        Safe from any thread and from signal handlers (it wakes the loop up). The
+        callback may be ``async``: its coroutine is then run as a Task. After ``close()``
+        the callback is dropped silently (the loop is shutting down).
+        """
+        try:
+            self._loop.call_soon_threadsafe(
+                self._run_callback, functools.partial(callback, *args, **kwargs)
+            )
+        except RuntimeError:
+            if not self._loop.is_closed():
+                raise
+
+    add_callback_from_signal = add_callback
+    """Alias of :meth:`add_callback`, which is already safe from signal handlers."""
+
+    def spawn_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Like :meth:`add_callback`: run ``callback`` on the next iteration, independently."""
+        self.add_callback(callback, *args, **kwargs)
+
+    def call_later(
+        self, delay: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Handle:
+        """Run ``callback`` after ``delay`` seconds; returns a handle for remove_timeout."""
+        return self._loop.call_later(
+            delay, self._run_callback, functools.partial(callback, *args, **kwargs)
+        )
+
+    def call_at(
+        self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Handle:
+        """Run ``callback`` at ``when`` (on the :meth:`time` clock); returns a handle."""
+        return self._loop.call_at(
+            when, self._run_callback, functools.partial(callback, *args, **kwargs)
+        )
+
+    def add_timeout(
+        self,
+        deadline: float | datetime.timedelta,
+        callback: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Handle:
+        """Run ``callback`` at ``deadline``: a :meth:`time` value, or a delay as timedelta.
+
+        Raises:
+            TypeError: ``deadline`` is neither a number nor a timedelta.
+        """
+        if isinstance(deadline, datetime.timedelta):
+            return self.call_later(deadline.total_seconds(), callback, *args, **kwargs)
+        if isinstance(deadline, numbers.Real) and not isinstance(deadline, bool):
+            return self.call_at(float(deadline), callback, *args, **kwargs)
+        raise TypeError(f"add_timeout: unsupported deadline {deadline!r}")
+
+    def remove_timeout(self, timeout: Handle) -> None:
+        """Cancel a timeout from call_later/call_at/add_timeout (no-op if it already ran)."""
+        timeout.cancel()
+
+    # -- futures and executors ---------------------------------------------------------
+
+    def add_future(self, future: AnyFuture, callback: Callable[[Any], Any]) -> None:
+        """Call ``callback(future)`` on the loop once ``future`` is done.
+
+        ``future`` may be an asyncio Future/Task or a ``concurrent.futures.Future`` (as
+        returned by an executor); the callback always runs on the loop's thread.
+
+        Raises:
+            TypeError: ``future`` is neither kind of future.
+        """
+        if isinstance(future, concurrent.futures.Future):
+            future.add_done_callback(lambda f: self.add_callback(callback, f))
+        elif asyncio.isfuture(future):
+            future.add_done_callback(lambda f: self._run_callback(functools.partial(callback, f)))
+        else:
+            raise TypeError(f"add_future needs a Future, got {future!r}")
+
+    def run_in_executor(
+        self,
+        executor: concurrent.futures.Executor | None,
+        func: Callable[..., _T],
+        *args: Any,
+    ) -> asyncio.Future[_T]:
+        """Run ``func(*args)`` in ``executor`` (None: the default one); returns a Future."""
+        return self._loop.run_in_executor(executor, func, *args)
+
+    def set_default_executor(self, executor: concurrent.futures.Executor) -> None:
+        """Use ``executor`` for ``run_in_executor(None, ...)``."""
+        self._loop.set_default_executor(executor)
+
+    # -- file descriptors ----------------------------------------------------------------
+
+    def add_handler(
+        self, fd: FileDescriptor, handler: Callable[[Any, int], None], events: int
+    ) -> None:
+        """Call ``handler(fd, events)`` when ``fd`` is ready for ``events``.
+
+        Args:
+            fd: an integer fd or an object with ``fileno()`` (the handler receives this
+                same object back).
+            handler: called with the object and the events that occurred.
+            events: a mask of ``IOLoop.READ``, ``IOLoop.WRITE`` (``IOLoop.ERROR`` is always
+                implied: errors and hang-ups make the fd readable/writable).
+
+        Raises:
+            ValueError: ``fd`` already has a handler.
+        """
+        fileno = _fileno(fd)
+        if fileno in self._handlers:
+            raise ValueError(f"fd {fileno} already has a handler; use update_handler")
+        self._handlers[fileno] = (fd, handler)
+        self._events[fileno] = 0
+        self._apply_events(fileno, events)
+
+    def update_handler(self, fd: FileDescriptor, events: int) -> None:
+        """Change the events ``fd``'s handler listens for.
+
+        Raises:
+            KeyError: ``fd`` has no handler.
+        """
+        fileno = _fileno(fd)
+        if fileno not in self._handlers:
+            raise KeyError(f"fd {fileno} has no handler")
+        self._apply_events(fileno, events)
+
+    def remove_handler(self, fd: FileDescriptor) -> None:
+        """Stop listening on ``fd`` (no-op if it has no handler). The fd is not closed."""
+        fileno = _fileno(fd)
+        if fileno not in self._handlers:
+            return
+        self._apply_events(fileno, 0)
+        del self._handlers[fileno]
+        del self._events[fileno]
+
+    def _apply_events(self, fileno: int, events: int) -> None:
+        old = self._events[fileno]
+        for flag, add, remove in (
+            (self.READ, self._loop.add_reader, self._loop.remove_reader),
+            (self.WRITE, self._loop.add_writer, self._loop.remove_writer),
+        ):
+            if events & flag and not old & flag:
+                add(fileno, self._handle_events, fileno, flag)
+            elif old & flag and not events & flag:
+                remove(fileno)
+        self._events[fileno] = events
+
+    def _handle_events(self, fileno: int, events: int) -> None:
+        entry = self._handlers.get(fileno)
+        if entry is None:  # removed by an earlier callback of this same iteration
+            return
+        fileobj, handler = entry
+        try:
+            handler(fileobj, events)
+        except Exception:
+            logger.exception("Exception in I/O handler for fd %d", fileno)
