@@ -200,6 +200,8 @@ Event = PartStart | PartData | PartEnd
 def _parse_part_headers(block: bytes) -> dict[str, str]:
     """Parse a part's header block (without its final empty line) into a dict."""
     headers: dict[str, str] = {}
+    if not block:
+        return headers
     last: str | None = None
     for line in block.decode("utf-8", "replace").split("\r\n"):
         if "\r" in line or "\n" in line or "\x00" in line:
