@@ -109,7 +109,8 @@ VALID = {
         [Part("f", "\u20ac rates.txt", None, b"v")],
     ),
     "raw UTF-8 filename": (
-        '--B\r\nContent-Disposition: form-data; name="图"; filename="图片.png"\r\n\r\nv\r\n--B--'.encode(),
+        '--B\r\nContent-Disposition: form-data; name="图"; filename="图片.png"\r\n'.encode()
+        + b"\r\nv\r\n--B--",
         [Part("图", "图片.png", None, b"v")],
     ),
     "bad UTF-8 in filename is replaced": (
@@ -338,12 +339,12 @@ def forms(draw: st.DrawFn) -> tuple[bytes, str, list[Part], bytes]:
         ctype = draw(st.none() | st.sampled_from(["image/png", "text/plain; charset=utf-8"]))
         content = draw(st.binary(max_size=300))
         assume(delim not in b"\r\n" + content + b"\r\n")
-        disp = 'form-data; name="%s"' % name
+        disp = f'form-data; name="{name}"'
         if filename is not None:
             if draw(st.booleans()):
                 disp += "; filename*=UTF-8''" + urllib.parse.quote(filename, safe="")
             else:
-                disp += '; filename="%s"' % filename
+                disp += f'; filename="{filename}"'
         head = "Content-Disposition: " + disp + "\r\n"
         if ctype is not None:
             head += "Content-Type: " + ctype + "\r\n"
@@ -356,7 +357,7 @@ def forms(draw: st.DrawFn) -> tuple[bytes, str, list[Part], bytes]:
     )
     quoted = draw(st.booleans()) or not boundary.replace("-", "").replace("_", "").isalnum()
     ctype_header = (
-        'multipart/form-data; boundary="%s"' % boundary
+        f'multipart/form-data; boundary="{boundary}"'
         if quoted
         else ("multipart/form-data; boundary=" + boundary)
     )
