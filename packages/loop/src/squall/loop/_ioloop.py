@@ -131,9 +131,11 @@ class IOLoop:
                 found = cls._by_asyncio.get(running)
             if found is not None or not instance:
                 return found
-            return IOLoop(asyncio_loop=running)
+            # Not made current: the running loop finds it, and once asyncio.run() closes
+            # that loop the thread must not keep a dead IOLoop as its current one.
+            return IOLoop(asyncio_loop=running, make_current=False)
         current: IOLoop | None = getattr(cls._local, "current", None)
-        if current is not None and not current._closed:
+        if current is not None and not current._closed and not current._loop.is_closed():
             return current
         if not instance:
             return None
