@@ -44,7 +44,14 @@ import re
 import stat
 from dataclasses import dataclass
 
-__all__ = ["PathRefused", "ResolvedPath", "check_url_path", "resolve"]
+__all__ = [
+    "PathRefused",
+    "ResolvedPath",
+    "check_url_path",
+    "join_under",
+    "resolve",
+    "resolve_absolute",
+]
 
 # Windows reserves these names in every directory, with or without an extension
 # (``con.txt`` is the console too). Superscript digits are reserved since Windows 10.
@@ -122,8 +129,51 @@ def _is_within(root: str, path: str) -> bool:
         return False
 
 
+def join_under(root: str, url_path: str) -> str:
+    """The lexical path of ``url_path`` under the resolved ``root`` (stage 1 only).
+
+    Raises:
+        PathRefused: the lexical checks failed.
+    """
+    return os.path.join(os.path.realpath(root), *check_url_path(url_path))
+
+
+def resolve_absolute(root: str, lexical: str, *, follow_symlinks: bool = False) -> ResolvedPath:
+    """Stage 2: resolve symlinks, check containment in ``root`` and ``stat`` the target.
+
+    Args:
+        root: the folder files are served from.
+        lexical: a path built by :func:`join_under` (or an equivalent override).
+        follow_symlinks: serve symlink targets outside ``root``.
+
+    Raises:
+        PathRefused: 403 or 404, see the module docstring.
+    """
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(lexical)
+    if not _is_within(real_root, real):
+        if not follow_symlinks or not _is_within(real_root, os.path.abspath(lexical)):
+            raise PathRefused(403, f"{lexical!r} leads outside the root")
+        real = os.path.abspath(lexical)
+    try:
+        st = os.stat(real)
+    except FileNotFoundError as exc:
+        raise PathRefused(404, f"{lexical!r} does not exist") from exc
+    except NotADirectoryError as exc:  # "file.txt/x"
+        raise PathRefused(404, f"{lexical!r} does not exist") from exc
+    except PermissionError as exc:
+        raise PathRefused(403, f"{lexical!r} is not accessible") from exc
+    except (OSError, ValueError) as exc:  # ENAMETOOLONG, ELOOP, ...
+        raise PathRefused(404, f"{lexical!r} cannot be resolved: {exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        return ResolvedPath(real, st, True)
+    if not stat.S_ISREG(st.st_mode):
+        raise PathRefused(403, f"{lexical!r} is not a regular file")
+    return ResolvedPath(real, st, False)
+
+
 def resolve(root: str, url_path: str, *, follow_symlinks: bool = False) -> ResolvedPath:
-    """Resolve ``url_path`` under ``root``, or refuse it.
+    """Resolve ``url_path`` under ``root``, or refuse it (both stages).
 
     Args:
         root: the folder files are served from (need not be absolute or resolved).
@@ -137,26 +187,4 @@ def resolve(root: str, url_path: str, *, follow_symlinks: bool = False) -> Resol
     Raises:
         PathRefused: 403 or 404, see the module docstring.
     """
-    segments = check_url_path(url_path)
-    real_root = os.path.realpath(root)
-    lexical = os.path.join(real_root, *segments)
-    real = os.path.realpath(lexical)
-    if not _is_within(real_root, real):
-        if not follow_symlinks:
-            raise PathRefused(403, f"{url_path!r} leads outside the root")
-        real = lexical
-    try:
-        st = os.stat(real)
-    except FileNotFoundError as exc:
-        raise PathRefused(404, f"{url_path!r} does not exist") from exc
-    except NotADirectoryError as exc:  # "file.txt/x"
-        raise PathRefused(404, f"{url_path!r} does not exist") from exc
-    except PermissionError as exc:
-        raise PathRefused(403, f"{url_path!r} is not accessible") from exc
-    except (OSError, ValueError) as exc:  # ENAMETOOLONG, ELOOP, ...
-        raise PathRefused(404, f"{url_path!r} cannot be resolved: {exc}") from exc
-    if stat.S_ISDIR(st.st_mode):
-        return ResolvedPath(real, st, True)
-    if not stat.S_ISREG(st.st_mode):
-        raise PathRefused(403, f"{url_path!r} is not a regular file")
-    return ResolvedPath(real, st, False)
+    return resolve_absolute(root, join_under(root, url_path), follow_symlinks=follow_symlinks)

@@ -1,0 +1,182 @@
+"""The per-path cache that makes a static hit cost a dict lookup: stat, hash, headers, bytes.
+
+Theory of operation
+-------------------
+Tornado and aiohttp ``stat``, ``open`` and hash a file on every request; that, not HTTP,
+is what bounds them at a few thousand requests per second. A :class:`FileStore` (one per
+application, root folder and handler options) instead keeps one :class:`FileEntry` per URL
+path: the resolved file, its stat result, its content hash (→ ``ETag`` and ``?v=``), its
+``Last-Modified`` and ``Content-Type``, the ready-made response header lists, and for files
+up to :attr:`FileStore.small_limit` the bytes themselves.
+
+Staleness window: an entry is trusted for :attr:`FileStore.ttl` seconds (1 s by default)
+after it was last checked; the first request after that re-runs the whole path resolution
+(symlinks included) and a ``stat``, and rebuilds the entry when the file's
+``(mtime, size, inode)`` changed. So an edited or deleted file is seen at most ``ttl``
+seconds late, and in between requests are answered from one consistent snapshot (headers
+and bytes always match; never half an old file with a new length). ``enabled=False``
+(``static_hash_cache=False``, implied by ``debug=True``) keeps nothing: every request
+resolves, stats, reads and hashes, exactly like Tornado.
+
+Bounds: at most :attr:`FileStore.max_entries` URL paths (past that the cache starts over, so
+a client inventing aliases such as ``a//b`` cannot grow it forever) and at most
+:attr:`FileStore.max_bytes` of cached file bytes (past that, files are served from disk).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any, Final
+
+from squall.static._hashing import HashCache, hash_bytes, stat_key
+from squall.static._mime import content_type_for
+from squall.static._paths import ResolvedPath
+
+__all__ = ["FileEntry", "FileStore", "http_date"]
+
+SMALL_FILE_LIMIT: Final = 64 * 1024
+"""Files up to this size are kept in memory and sent with the headers in one write."""
+
+
+def http_date(seconds: float) -> str:
+    """An IMF-fixdate (``Tue, 14 Nov 2023 22:13:20 GMT``) for a POSIX time."""
+    return formatdate(seconds, usegmt=True)
+
+
+@dataclass(slots=True, eq=False)
+class FileEntry:
+    """What a response for one file needs, computed once per file version.
+
+    Attributes:
+        path: the resolved absolute path.
+        stat: the stat result the entry was built from.
+        digest: the content hash (the ``?v=`` value).
+        etag: the strong ETag, ``'"' + digest + '"'``.
+        mtime: modification time in whole seconds (``Last-Modified`` precision).
+        last_modified: ``mtime`` as an HTTP date.
+        content_type: the ``Content-Type`` value.
+        body: the file's bytes for small files, else None (served from disk).
+        checked_at: ``time.monotonic()`` of the last check against the file system.
+        responses: header lists prepared by handlers, keyed as they like (per entry, so they
+            die with it).
+    """
+
+    path: str
+    stat: os.stat_result
+    digest: str
+    etag: str
+    mtime: int
+    last_modified: str
+    content_type: str
+    body: bytes | None
+    checked_at: float
+    responses: dict[Any, list[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """The file's length in bytes."""
+        return self.stat.st_size
+
+
+class FileStore:
+    """Entries of one root folder, keyed by URL path (see the module docstring).
+
+    Args:
+        hashes: the digest cache to use when a file is not kept in memory.
+        enabled: False keeps nothing (debug / ``static_hash_cache=False``).
+        ttl: seconds an entry is trusted without looking at the disk.
+    """
+
+    small_limit: int = SMALL_FILE_LIMIT
+    max_entries: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+
+    def __init__(self, hashes: HashCache, *, enabled: bool = True, ttl: float = 1.0) -> None:
+        self.hashes = hashes
+        self.enabled = enabled
+        self.ttl = ttl
+        self.entries: dict[str, FileEntry] = {}
+        self._bytes = 0
+
+    def fresh(self, key: str) -> FileEntry | None:
+        """The entry of ``key`` if it was checked less than ``ttl`` seconds ago, else None."""
+        entry = self.entries.get(key)
+        if entry is not None and time.monotonic() - entry.checked_at < self.ttl:
+            return entry
+        return None
+
+    def revalidate(self, key: str, resolved: ResolvedPath) -> FileEntry | None:
+        """The old entry of ``key`` if ``resolved`` is still the same file, refreshed; else None."""
+        entry = self.entries.get(key)
+        if (
+            entry is not None
+            and entry.path == resolved.path
+            and stat_key(entry.stat) == stat_key(resolved.stat)
+        ):
+            entry.checked_at = time.monotonic()
+            return entry
+        return None
+
+    def forget(self, key: str) -> None:
+        """Drop the entry of ``key`` (its file vanished or changed under us)."""
+        entry = self.entries.pop(key, None)
+        if entry is not None and entry.body is not None:
+            self._bytes -= len(entry.body)
+
+    def build_small(self, key: str, resolved: ResolvedPath) -> FileEntry:
+        """Read a small file whole (one ``read``), hash those very bytes, store the entry.
+
+        Raises:
+            OSError: the file vanished or cannot be read since it was resolved.
+        """
+        with open(resolved.path, "rb") as f:
+            st = os.fstat(f.fileno())
+            body = f.read(st.st_size + 1)
+        if len(body) != st.st_size:  # written to while we read: hash what we got, stat lies
+            body = body[: st.st_size]
+        return self._store(key, resolved.path, st, hash_bytes(body), body)
+
+    async def build_large(self, key: str, resolved: ResolvedPath) -> FileEntry:
+        """Hash a file that stays on disk (in an executor when large) and store the entry.
+
+        Raises:
+            OSError: the file vanished or cannot be read since it was resolved.
+        """
+        digest = await self.hashes.get(resolved.path, resolved.stat)
+        return self._store(key, resolved.path, resolved.stat, digest, None)
+
+    def wants_in_memory(self, resolved: ResolvedPath) -> bool:
+        """Whether the file is small enough to keep its bytes (and the budget allows it)."""
+        size = resolved.stat.st_size
+        return size <= self.small_limit and (
+            not self.enabled or self._bytes + size <= self.max_bytes
+        )
+
+    def _store(
+        self, key: str, path: str, st: os.stat_result, digest: str, body: bytes | None
+    ) -> FileEntry:
+        mtime = int(st.st_mtime)
+        entry = FileEntry(
+            path=path,
+            stat=st,
+            digest=digest,
+            etag=f'"{digest}"',
+            mtime=mtime,
+            last_modified=http_date(mtime),
+            content_type=content_type_for(path),
+            body=body,
+            checked_at=time.monotonic(),
+        )
+        if self.enabled:
+            self.hashes.store(path, st, digest)
+            self.forget(key)
+            if len(self.entries) >= self.max_entries:
+                self.entries.clear()
+                self._bytes = 0
+            self.entries[key] = entry
+            if body is not None:
+                self._bytes += len(body)
+        return entry

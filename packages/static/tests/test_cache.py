@@ -1,0 +1,98 @@
+"""The per-path entry cache (squall.static._cache): TTL, revalidation, bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from squall.static import _cache
+from squall.static._cache import FileStore, http_date
+from squall.static._hashing import HashCache, hash_bytes
+from squall.static._paths import resolve
+
+
+def test_http_date_is_an_imf_fixdate() -> None:
+    assert http_date(1_700_000_000) == "Tue, 14 Nov 2023 22:13:20 GMT"
+
+
+def test_small_file_entry_holds_its_bytes_and_matching_hash(tmp_path: Path) -> None:
+    (tmp_path / "a.css").write_bytes(b"body{}")
+    store = FileStore(HashCache())
+    entry = store.build_small("a.css", resolve(str(tmp_path), "a.css"))
+    assert entry.body == b"body{}"
+    assert entry.digest == hash_bytes(b"body{}") and entry.etag == f'"{entry.digest}"'
+    assert entry.content_type == "text/css; charset=utf-8"
+    assert entry.last_modified == http_date(int(os.stat(tmp_path / "a.css").st_mtime))
+    assert store.fresh("a.css") is entry
+
+
+def test_large_file_entry_stays_on_disk(tmp_path: Path) -> None:
+    (tmp_path / "big.bin").write_bytes(b"x" * (FileStore.small_limit + 1))
+    store = FileStore(HashCache())
+    resolved = resolve(str(tmp_path), "big.bin")
+    assert not store.wants_in_memory(resolved)
+    entry = asyncio.run(store.build_large("big.bin", resolved))
+    assert entry.body is None and entry.size == FileStore.small_limit + 1
+
+
+def test_entry_expires_after_the_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a").write_bytes(b"1")
+    now = [1000.0]
+    monkeypatch.setattr(_cache.time, "monotonic", lambda: now[0])
+    store = FileStore(HashCache(), ttl=1.0)
+    store.build_small("a", resolve(str(tmp_path), "a"))
+    now[0] += 0.5
+    assert store.fresh("a") is not None
+    now[0] += 0.6
+    assert store.fresh("a") is None
+
+
+def test_revalidation_keeps_an_unchanged_entry_and_drops_an_edited_one(tmp_path: Path) -> None:
+    f = tmp_path / "a"
+    f.write_bytes(b"1")
+    store = FileStore(HashCache())
+    entry = store.build_small("a", resolve(str(tmp_path), "a"))
+    assert store.revalidate("a", resolve(str(tmp_path), "a")) is entry
+    f.write_bytes(b"22")
+    assert store.revalidate("a", resolve(str(tmp_path), "a")) is None
+
+
+def test_disabled_store_keeps_nothing(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"1")
+    store = FileStore(HashCache(enabled=False), enabled=False)
+    store.build_small("a", resolve(str(tmp_path), "a"))
+    assert store.fresh("a") is None and store.entries == {}
+
+
+def test_entry_count_is_bounded(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"1")
+    store = FileStore(HashCache())
+    store.max_entries = 3
+    resolved = resolve(str(tmp_path), "a")
+    for alias in ("a", "./a", ".//a", "././a", "a/"):
+        store.build_small(alias, resolved)
+    assert len(store.entries) <= 3
+
+
+def test_cached_bytes_are_bounded(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"x" * 100)
+    store = FileStore(HashCache())
+    store.max_bytes = 250
+    resolved = resolve(str(tmp_path), "a")
+    store.build_small("k1", resolved)
+    store.build_small("k2", resolved)
+    assert not store.wants_in_memory(resolved)  # a third copy would pass the budget
+    store.forget("k1")
+    assert store.wants_in_memory(resolved)
+
+
+def test_file_vanishing_before_the_read_raises_oserror(tmp_path: Path) -> None:
+    f = tmp_path / "a"
+    f.write_bytes(b"1")
+    resolved = resolve(str(tmp_path), "a")
+    f.unlink()
+    with pytest.raises(FileNotFoundError):
+        FileStore(HashCache()).build_small("a", resolved)
