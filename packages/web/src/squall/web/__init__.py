@@ -1,7 +1,52 @@
-"""squall.web: `Application`, routing, `RequestHandler`, `HTTPError`, debug mode, and the pluggy hooks plugins use."""
+"""squall.web: `Application`, routing, `RequestHandler`, `HTTPError`, debug mode, plugin hooks.
+
+The notes' first example in squall form::
+
+    import squall.loop
+    import squall.web
+
+    class IndexHandler(squall.web.RequestHandler):
+        def get(self):
+            self.write("hello word")
+
+    app = squall.web.Application([(r"/", IndexHandler)])
+    app.listen(8000)
+    squall.loop.IOLoop.current().start()
+"""
 
 from __future__ import annotations
 
+from squall.web._application import Application
+from squall.web._errors import (
+    ConfigurationError,
+    Finish,
+    HTTPError,
+    MissingArgumentError,
+    MissingPluginError,
+)
+from squall.web._handler import RequestHandler, stream_request_body
+from squall.web._plugins import DEFAULT_PLUGINS, RequestHooks
+from squall.web._routing import URLSpec, url
+from squall.web._settings import SettingsRegistry, Stash, StashKey
 from squall.web._version import __version__
+from squall.web.hookspecs import hookimpl
 
-__all__ = ["__version__"]
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "Application",
+    "ConfigurationError",
+    "Finish",
+    "HTTPError",
+    "MissingArgumentError",
+    "MissingPluginError",
+    "RequestHandler",
+    "RequestHooks",
+    "SettingsRegistry",
+    "Stash",
+    "StashKey",
+    "URLSpec",
+    "__version__",
+    "hookimpl",
+    "stream_request_body",
+    "url",
+]

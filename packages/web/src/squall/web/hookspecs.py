@@ -48,7 +48,7 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 """Marker for hook specifications; only this module uses it."""
 
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-"""Marker that plugins put on their hook implementations (re-exported as ``squall.web.hookimpl``)."""
+"""Marker that plugins put on their hook implementations (also ``squall.web.hookimpl``)."""
 
 
 # ---------------------------------------------------------------------------------------

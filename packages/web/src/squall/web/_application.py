@@ -1,0 +1,434 @@
+"""Application: settings, plugins, routes, and the per-request delegate given to squall.http.
+
+Construction (hooks run here, and only here — see ``hookspecs``)::
+
+    plugin manager (defaults, entry points, plugins=[...]) → add_settings → settings resolved
+    → configure → routes → handler_functions → default_headers → request_hooks → log_request
+
+Everything the request path needs is then a plain attribute: the route tables, the dict of
+base headers each handler copies, tuples of before/after callables, the log function.
+
+The request path: ``HTTPServer`` calls ``start_request(connection)`` per request and gets a
+``_RequestDispatcher``. Its ``headers_received`` routes (and, for ``@stream_request_body``
+handlers, creates the handler and runs ``prepare`` before the body); ``finish`` (body
+complete) creates the handler and runs its lifecycle, synchronously when the handler is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from squall.web._accesslog import log_request
+from squall.web._errors import ConfigurationError, HTTPError
+from squall.web._handler import RequestHandler, _is_awaitable
+from squall.web._headers import convert_header_value, normalize_name
+from squall.web._plugins import (
+    call_value_callable_awaitable,
+    call_with_owners,
+    make_plugin_manager,
+    merge_handler_functions,
+)
+from squall.web._routing import Router, URLSpec, to_urlspec
+from squall.web._settings import SettingsRegistry, Stash
+from squall.web._version import __version__
+
+if TYPE_CHECKING:
+    from squall.http import HTTPServer, HTTPServerRequest
+
+app_log = logging.getLogger("squall.application")
+gen_log = logging.getLogger("squall.general")
+
+_ERROR_PAGE_500 = (
+    b"<html><title>500: Internal Server Error</title><body>500: Internal Server Error</body></html>"
+)
+
+
+class _ErrorHandler(RequestHandler):
+    """Answers every request with ``status_code`` (404 for requests no rule matches)."""
+
+    def initialize(self, status_code: int = 404) -> None:  # type: ignore[override]
+        self.set_status(status_code)
+
+    def prepare(self) -> None:
+        raise HTTPError(self._status_code)
+
+
+class Application:
+    """A collection of request handlers: routes, settings, plugins; the server's callback.
+
+    Args:
+        handlers: rules — ``(regex, Handler)``, ``(regex, Handler, kwargs)`` or ``url(...)``.
+        default_host: host whose rules answer requests for a host no pattern matches.
+        plugins: plugin modules or objects to register besides the installed ones.
+        autoload_plugins: False turns off entry-point discovery (None: on unless the
+            environment variable ``SQUALL_WEB_NO_AUTOLOAD=1``).
+        **settings: ``debug``, ``serve_traceback``, ``log_function``, plugins' settings, and
+            anything of your own (unknown keys are kept).
+
+    Raises:
+        MissingPluginError: a setting of a plugin that is not loaded (``static_path``).
+        ConfigurationError: a setting with a bad value, a bad rule, a plugin refusing.
+    """
+
+    def __init__(
+        self,
+        handlers: Sequence[Any] | None = None,
+        default_host: str | None = None,
+        *,
+        plugins: Sequence[object] = (),
+        autoload_plugins: bool | None = None,
+        **settings: Any,
+    ) -> None:
+        self.default_host = default_host
+        self.stash = Stash()
+        self.handler_functions: dict[str, Callable[..., Any]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
+        pm = self.plugin_manager = make_plugin_manager(plugins, autoload_plugins=autoload_plugins)
+        hook = pm.hook
+
+        registry = self.settings_registry = SettingsRegistry()
+        hook.squall_web_add_settings(registry=registry)
+        self.settings: dict[str, Any] = registry.resolve(settings)
+        hook.squall_web_configure(app=self)
+
+        # Routes: plugin rules first (in registration order), then the application's.
+        self._named: dict[str, URLSpec] = {}
+        self._hosts: list[tuple[re.Pattern[str] | None, Router]] = []
+        rules: list[Any] = []
+        for _owner, plugin_rules in call_with_owners(hook.squall_web_routes, app=self):
+            rules.extend(plugin_rules)
+        rules.extend(handlers or ())
+        self._hosts.append((None, self._make_router(rules)))
+
+        self.handler_functions.update(
+            merge_handler_functions(call_with_owners(hook.squall_web_handler_functions, app=self))
+        )
+
+        base = {"Server": f"SquallServer/{__version__}", "Content-Type": "text/html; charset=UTF-8"}
+        for owner, pairs in call_with_owners(hook.squall_web_default_headers, app=self):
+            for name, value in pairs:
+                try:
+                    base[normalize_name(name)] = convert_header_value(value)
+                except (TypeError, ValueError) as exc:
+                    raise ConfigurationError(
+                        f"default header {name!r}: {value!r} from {owner} is invalid: {exc}"
+                    ) from exc
+        self._base_headers = base
+
+        before: list[Callable[[RequestHandler], Any]] = []
+        after: list[Callable[[RequestHandler], Any]] = []
+        for _owner, hooks in call_with_owners(hook.squall_web_request_hooks, app=self):
+            if hooks.before is not None:
+                before.append(hooks.before)
+            if hooks.after is not None:
+                after.append(hooks.after)
+        self._before_hooks = tuple(before)
+        self._after_hooks = tuple(after)
+
+        log_function = self.settings.get("log_function")
+        if log_function is None:
+            log_function = hook.squall_web_log_request(app=self)
+        self._log_request: Callable[[RequestHandler], None] = log_function or log_request
+
+        default_class = self.settings.get("default_handler_class")
+        if default_class is not None:
+            self._default_handler: tuple[type[RequestHandler], dict[str, Any]] = (
+                default_class,
+                dict(self.settings.get("default_handler_args") or {}),
+            )
+        else:
+            self._default_handler = (_ErrorHandler, {"status_code": 404})
+
+        if self.settings.get("autoreload"):
+            # ---- AUTORELOAD HOOK-UP (owned by the autoreload helper, squall.web._autoreload) ----
+            # The one call that starts the reloader goes here, e.g.
+            #     _autoreload.start()
+            # Left empty on purpose until squall/web/_autoreload.py lands.
+            pass
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def _make_router(self, rules: Sequence[Any]) -> Router:
+        router = Router()
+        for rule in rules:
+            try:
+                spec = to_urlspec(rule)
+            except (TypeError, re.error) as exc:
+                raise ConfigurationError(f"invalid rule {rule!r}: {exc}") from exc
+            if not (
+                isinstance(spec.handler_class, type)
+                and issubclass(spec.handler_class, RequestHandler)
+            ):
+                raise ConfigurationError(
+                    f"rule {spec.pattern!r}: {spec.handler_class!r} "
+                    "is not a RequestHandler subclass"
+                )
+            if spec.name is not None:
+                if spec.name in self._named:
+                    app_log.warning(
+                        "Multiple handlers named %s; replacing previous value", spec.name
+                    )
+                self._named[spec.name] = spec
+            router.add(spec)
+        return router
+
+    def add_handlers(self, host_pattern: str, host_handlers: Sequence[Any]) -> None:
+        """Add rules for the hosts matching ``host_pattern`` (a regex on the host name).
+
+        They are tried before the rules given to the constructor (which match any host).
+        """
+        pattern = re.compile(host_pattern)
+        router = self._make_router(host_handlers)
+        index = len(self._hosts)
+        if self._hosts and self._hosts[-1][0] is None:
+            index -= 1
+        self._hosts.insert(index, (pattern, router))
+
+    def find_handler(
+        self, request: HTTPServerRequest
+    ) -> tuple[type[RequestHandler], dict[str, Any], tuple[Any, ...], dict[str, Any]]:
+        """Route ``request``: handler class, its kwargs, path args and path kwargs."""
+        hosts = self._hosts
+        path = request.path
+        found = None
+        if len(hosts) == 1:
+            found = hosts[0][1].find(path)
+        else:
+            host = request.host_name
+            for pattern, router in hosts:
+                if pattern is None or pattern.fullmatch(host):
+                    found = router.find(path)
+                    if found is not None:
+                        break
+            if (
+                found is None
+                and self.default_host is not None
+                and "X-Real-Ip" not in request.headers
+            ):
+                for pattern, router in hosts:
+                    if pattern is not None and pattern.fullmatch(self.default_host):
+                        found = router.find(path)
+                        if found is not None:
+                            break
+        if found is None:
+            cls, kwargs = self._default_handler
+            return cls, kwargs, (), {}
+        spec, match = found
+        if match is None or not spec.has_groups:
+            return spec.handler_class, spec.kwargs, (), {}
+        if spec.has_named_groups:
+            return spec.handler_class, spec.kwargs, (), match.groupdict()
+        return spec.handler_class, spec.kwargs, match.groups(), {}
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        """The path of the rule named ``name``, its groups filled with ``args`` (quoted).
+
+        Raises:
+            KeyError: no rule is named ``name`` (the message names it).
+        """
+        spec = self._named.get(name)
+        if spec is None:
+            raise KeyError(f"{name!r} not found in named urls")
+        return spec.reverse(*args)
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def start_request(self, connection: Any) -> _RequestDispatcher:
+        """Called by ``HTTPServer`` once per request: the delegate that will handle it."""
+        return _RequestDispatcher(self, connection)
+
+    def __call__(self, request: HTTPServerRequest) -> Awaitable[None] | None:
+        """Handle a complete request (the plain-callable form of the http contract)."""
+        dispatcher = _RequestDispatcher(self, request.connection)
+        dispatcher.headers_received(request)
+        if dispatcher.stream_body and request.body:
+            dispatcher.data_received(request.body)
+        return dispatcher.finish()
+
+    def listen(self, port: int, address: str = "", **server_options: Any) -> HTTPServer:
+        """Start an ``HTTPServer`` for this application on ``port`` and return it.
+
+        ``server_options`` go to ``HTTPServer`` (``xheaders``, ``ssl_options``,
+        ``max_body_size``, ...). The plugins' startup hooks run here.
+        """
+        from squall.http import HTTPServer
+
+        server = HTTPServer(self, **server_options)
+        server.listen(port, address)
+        self._run_startup_from_sync()
+        return server
+
+    def _run_startup_from_sync(self) -> None:
+        if self._started:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            task = loop.create_task(self.startup())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        # No loop running yet (app.listen() before IOLoop.current().start()): run the hooks
+        # now on the loop the IOLoop will use, so they are done before the first accept.
+        from squall.loop import IOLoop
+
+        IOLoop.current().run_sync(self.startup)
+
+    async def startup(self) -> None:
+        """Run the plugins' ``squall_web_startup`` hooks once (value, callable or awaitable)."""
+        if self._started:
+            return
+        self._started = True
+        for result in self.plugin_manager.hook.squall_web_startup(app=self):
+            await call_value_callable_awaitable(result)
+
+    async def shutdown(self) -> None:
+        """Run the plugins' ``squall_web_shutdown`` hooks once, and wait for running handlers."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if not self._started:
+            return
+        self._started = False
+        for result in self.plugin_manager.hook.squall_web_shutdown(app=self):
+            await call_value_callable_awaitable(result)
+
+
+class _RequestDispatcher:
+    """The http ``RequestDelegate`` of one request (see docs/interfaces.md)."""
+
+    __slots__ = (
+        "application",
+        "connection",
+        "request",
+        "handler",
+        "handler_class",
+        "handler_kwargs",
+        "path_args",
+        "path_kwargs",
+        "stream_body",
+        "max_body_size",
+    )
+
+    def __init__(self, application: Application, connection: Any) -> None:
+        self.application = application
+        self.connection = connection
+        self.handler: RequestHandler | None = None
+        self.stream_body = False
+        self.max_body_size: int | None = None
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        self.request = request
+        cls, kwargs, args, kw = self.application.find_handler(request)
+        self.handler_class = cls
+        self.handler_kwargs = kwargs
+        self.path_args = args
+        self.path_kwargs = kw
+        self.max_body_size = cls.max_body_size
+        if cls._stream_request_body:
+            self.stream_body = True
+            handler = self._make_handler()
+            if handler is None or not self._begin(handler):
+                return
+            handler._prepared = handler._start()  # type: ignore[assignment]
+
+    def _make_handler(self) -> RequestHandler | None:
+        try:
+            handler = self.handler_class(self.application, self.request, **self.handler_kwargs)
+        except Exception:
+            app_log.error(
+                "Uncaught exception creating %s for %s %s",
+                self.handler_class.__name__,
+                self.request.method,
+                self.request.uri,
+                exc_info=True,
+            )
+            try:
+                self.connection.respond(
+                    500, [("Content-Type", "text/html; charset=UTF-8")], _ERROR_PAGE_500
+                )
+            except Exception:
+                pass  # something was already sent: the connection will be closed by http
+            return None
+        self.handler = handler
+        return handler
+
+    def _begin(self, handler: RequestHandler) -> bool:
+        """Check the method and decode path arguments; False when an error was answered."""
+        try:
+            if self.handler_class._method_name(self.request.method) is None:
+                raise HTTPError(405)
+            if self.path_args or self.path_kwargs:
+                handler._decode_path(self.path_args, self.path_kwargs)
+        except Exception as e:
+            handler._handle_request_exception(e)
+            return False
+        return True
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        handler = self.handler
+        if handler is None or handler._finished:
+            return None  # answered early (error, 413 ...): the rest of the body is dropped
+        prepared = handler._prepared
+        if prepared is not None and not prepared.done():  # type: ignore[attr-defined]
+            return self._data_after(prepared, handler, chunk)
+        try:
+            result = handler.data_received(chunk)
+        except Exception as e:
+            handler._handle_request_exception(e)
+            return None
+        if _is_awaitable(result):
+            return self._await_data(handler, result)  # type: ignore[arg-type]
+        return None
+
+    async def _data_after(
+        self, prepared: Awaitable[None], handler: RequestHandler, chunk: bytes
+    ) -> None:
+        await prepared
+        if handler._finished:
+            return
+        try:
+            result = handler.data_received(chunk)
+            if _is_awaitable(result):
+                await result  # type: ignore[misc]
+        except Exception as e:
+            handler._handle_request_exception(e)
+
+    @staticmethod
+    async def _await_data(handler: RequestHandler, pending: Awaitable[None]) -> None:
+        try:
+            await pending
+        except Exception as e:
+            handler._handle_request_exception(e)
+
+    def finish(self) -> Awaitable[None] | None:
+        if self.stream_body:
+            handler = self.handler
+            if handler is None or handler._finished:
+                return None
+            name = self.handler_class._method_name(self.request.method)
+            assert name is not None  # checked in _begin
+            prepared = handler._prepared
+            if prepared is not None and not prepared.done():  # type: ignore[attr-defined]
+                return handler._spawn(handler._after_start(prepared, name))
+            return handler._run_method(name)
+        handler = self._make_handler()
+        if handler is None:
+            return None
+        return handler._execute(
+            self.handler_class._method_name(self.request.method), self.path_args, self.path_kwargs
+        )
+
+    def on_connection_close(self) -> None:
+        handler = self.handler
+        if handler is not None and not handler._finished:
+            try:
+                handler.on_connection_close()
+            except Exception:
+                app_log.error("Uncaught exception in on_connection_close", exc_info=True)

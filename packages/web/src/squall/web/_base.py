@@ -1,0 +1,67 @@
+"""The state every part of RequestHandler shares, declared once for the type checker.
+
+``RequestHandler`` is composed of focused mixins (arguments, headers, output, errors); each
+reads and writes the attributes below. They are slots of ``RequestHandler`` (declared there,
+so there is one layout); the mixins declare ``__slots__ = ()`` and only annotate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from squall.http import HTTPServerRequest
+    from squall.web._application import Application
+
+
+class Done:
+    """An awaitable that is already complete (``flush()``/``finish()`` with nothing to wait)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())
+
+
+DONE: Awaitable[None] = Done()
+
+
+class HandlerBase:
+    """Annotations of the shared handler state; no behaviour."""
+
+    __slots__ = ()
+
+    application: Application
+    request: HTTPServerRequest
+    path_args: list[str]
+    path_kwargs: dict[str, str]
+    _headers: dict[str, str]
+    _multi_headers: dict[str, list[str]] | None
+    _new_cookie: SimpleCookie | None
+    _cookies: dict[str, Morsel[str]] | None
+    _status_code: int
+    _reason: str
+    _write_buffer: list[bytes]
+    _headers_written: bool
+    _finished: bool
+    _auto_finish: bool
+
+    if TYPE_CHECKING:
+        # Provided by the other parts of RequestHandler; declared here for the type checker.
+        def write(self, chunk: str | bytes | dict[str, Any]) -> None: ...
+        def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Awaitable[None]: ...
+        def flush(self) -> Awaitable[None]: ...
+        def clear(self) -> None: ...
+        def set_status(self, status_code: int, reason: str | None = None) -> None: ...
+        def set_header(self, name: str, value: Any) -> None: ...
+        def clear_header(self, name: str) -> None: ...
+        def set_default_headers(self) -> None: ...
+        def write_error(self, status_code: int, **kwargs: Any) -> None: ...
+        def on_finish(self) -> None: ...
+        def log_exception(self, typ: Any, value: Any, tb: Any) -> None: ...
+        def _request_summary(self) -> str: ...
+        def _after_finish(self) -> None: ...
+        @property
+        def settings(self) -> dict[str, Any]: ...

@@ -1,0 +1,122 @@
+"""Error responses of RequestHandler: ``send_error``, ``write_error``, exception handling.
+
+The order on an error is the notes' (接口调用顺序): ``clear()`` (which calls
+``set_default_headers`` again, so defaults are back and the buffer is empty), the status,
+``write_error(status, **kwargs)``, then ``finish()`` (and with it ``on_finish``). Writes made
+before ``send_error`` are dropped; writes after it raise RuntimeError (the response is
+finished), which is logged like any other uncaught exception.
+
+Logging: ``HTTPError`` with a ``log_message`` → one warning on ``squall.application``; any
+other exception → an error with its traceback. ``Finish`` is not an error.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import sys
+import traceback
+from types import TracebackType
+from typing import Any
+
+from squall.web._base import HandlerBase
+from squall.web._errors import Finish, HTTPError
+
+app_log = logging.getLogger("squall.application")
+gen_log = logging.getLogger("squall.general")
+
+
+class ErrorsMixin(HandlerBase):
+    """``send_error``, ``write_error`` and the handling of exceptions from handler code."""
+
+    __slots__ = ()
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        """Answer with an error: clear the response, set the status, ``write_error``, finish.
+
+        ``kwargs`` go to ``write_error``; ``reason`` sets the reason phrase and ``exc_info``
+        is the exception being handled (given by the framework).
+        """
+        if self._headers_written:
+            gen_log.error("Cannot send error response after headers written")
+            if not self._finished:
+                try:
+                    self.finish()
+                except Exception:
+                    gen_log.error("Failed to flush partial response", exc_info=True)
+            return
+        self.clear()
+        reason = kwargs.get("reason")
+        exc_info = kwargs.get("exc_info")
+        if exc_info is not None and isinstance(exc_info[1], HTTPError) and exc_info[1].reason:
+            reason = exc_info[1].reason
+        try:
+            self.set_status(status_code, reason=reason)
+        except ValueError:
+            self.set_status(500)
+        if self._status_code == 405:
+            allowed = type(self)._allowed_methods()  # type: ignore[attr-defined]
+            self.set_header("Allow", ", ".join(allowed))
+        try:
+            self.write_error(self._status_code, **kwargs)
+        except Exception:
+            app_log.error("Uncaught exception in write_error", exc_info=True)
+        if not self._finished:
+            self.finish()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Write the error page; override to customise (the notes' ``write_error``).
+
+        The default page is ``<html><title>404: Not Found</title><body>404: Not Found
+        </body></html>`` (HTML-escaped); with the ``serve_traceback`` setting (``debug``) and
+        an exception, the page shows its HTML-escaped traceback.
+        """
+        title = html.escape(f"{status_code}: {self._reason}")
+        exc_info = kwargs.get("exc_info")
+        if exc_info is not None and self.settings.get("serve_traceback"):
+            tb = "".join(traceback.format_exception(*exc_info))
+            self.finish(
+                f"<html><title>{title}</title><body><h1>{title}</h1>"
+                f"<pre>{html.escape(tb)}</pre></body></html>"
+            )
+        else:
+            self.finish(f"<html><title>{title}</title><body>{title}</body></html>")
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Log an exception from handler code (override to change how)."""
+        if isinstance(value, HTTPError):
+            if value.log_message:
+                fmt = "%d %s: " + value.log_message
+                args = [value.status_code, self._request_summary(), *value.args]
+                app_log.warning(fmt, *args)
+        else:
+            app_log.error(
+                "Uncaught exception %s\n%r",
+                self._request_summary(),
+                self.request,
+                exc_info=(typ, value, tb),  # type: ignore[arg-type]
+            )
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, Finish):
+            if not self._finished:
+                self.finish(*e.args)
+            return
+        exc_info = sys.exc_info()
+        if exc_info[1] is not e:
+            exc_info = (type(e), e, e.__traceback__)
+        try:
+            self.log_exception(*exc_info)
+        except Exception:
+            app_log.error("Error in exception logger", exc_info=True)
+        if self._finished:
+            return  # the response went out already; logging is all that is left to do
+        if isinstance(e, HTTPError):
+            self.send_error(e.status_code, exc_info=exc_info)
+        else:
+            self.send_error(500, exc_info=exc_info)

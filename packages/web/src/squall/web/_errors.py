@@ -1,0 +1,98 @@
+"""The errors of squall.web.
+
+::
+
+    Exception
+    ├── HTTPError                     raised in a handler: becomes the response with its status
+    │   └── MissingArgumentError      a required argument is absent: 400 naming the argument
+    ├── Finish                        raised in a handler: ends the request early, no error
+    └── ConfigurationError            the Application cannot be built as configured (ValueError too)
+        └── MissingPluginError        a setting or method needs a plugin package that is not loaded
+
+``HTTPError`` and ``Finish`` travel through a handler's code and are caught by its lifecycle;
+they never reach the server. ``ConfigurationError`` fails loudly at ``Application(...)``
+(misconfiguration is never a silent 404); ``MissingPluginError`` is raised there for a
+plugin-owned setting, and at call time by ``static_url()`` / ``render()`` when no plugin
+provides them.
+"""
+
+from __future__ import annotations
+
+from http.client import responses
+from typing import Any
+
+
+class HTTPError(Exception):
+    """An exception that becomes an HTTP error response.
+
+    Raising ``HTTPError(404)`` in a handler is the same as calling ``send_error(404)``, but
+    also stops the handler's method. ``log_message`` (formatted with ``*args`` when given) is
+    written to the ``squall.application`` log, never to the client; ``reason`` replaces the
+    standard reason phrase in the status line and the default error page.
+
+    Args:
+        status_code: the HTTP status of the response (100-599).
+        log_message: a message for the log, ``%``-formatted with ``args``.
+        *args: the arguments of ``log_message``.
+        reason: the reason phrase to send (``"Not Found"`` by default for 404, and so on).
+    """
+
+    def __init__(
+        self,
+        status_code: int = 500,
+        log_message: str | None = None,
+        *args: Any,
+        reason: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.log_message = log_message
+        self.args = args
+        self.reason = reason
+        if log_message and not args:
+            # A literal '%' in a message with no args must not break the formatting later.
+            self.log_message = log_message.replace("%", "%%")
+
+    def __str__(self) -> str:
+        reason = self.reason or responses.get(self.status_code, "Unknown")
+        message = f"HTTP {self.status_code}: {reason}"
+        if self.log_message:
+            return f"{message} ({self.log_message % self.args})"
+        return message
+
+
+class MissingArgumentError(HTTPError):
+    """A required argument (``get_argument(name)`` without ``default``) was not sent.
+
+    A 400 response whose reason phrase and page name the argument:
+    ``400: Missing argument name``.
+    """
+
+    def __init__(self, arg_name: str) -> None:
+        super().__init__(
+            400, "Missing argument %s", arg_name, reason=f"Missing argument {arg_name}"
+        )
+        self.arg_name = arg_name
+
+
+class Finish(Exception):  # noqa: N818 - the name is Tornado's and part of the contract
+    """Raise to end the request without an error: ``finish(*args)`` is called if needed.
+
+    Unlike ``HTTPError`` no error page is written: whatever the handler wrote (and the status
+    it set) is sent.
+    """
+
+
+class ConfigurationError(ValueError):
+    """The Application (or a plugin) cannot run with the given settings or plugins.
+
+    Raised by ``Application(...)``, by ``SettingsRegistry.add`` for a setting declared twice,
+    and by plugins in ``squall_web_configure``; the message names the bad setting and value.
+    """
+
+
+class MissingPluginError(ConfigurationError):
+    """A setting or a method needs a plugin package that is not installed or not loaded.
+
+    The message names the package to install, for example
+    ``static_url() needs the squall-static package: pip install squall-static``.
+    """

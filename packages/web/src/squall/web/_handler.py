@@ -1,0 +1,372 @@
+"""RequestHandler: the lifecycle of one request, composed from focused parts.
+
+Lifecycle (the notes' 接口调用顺序, exactly)::
+
+    __init__ → clear() → set_default_headers()      defaults first
+             → initialize(**kwargs)                 the rule's dict
+    before-hooks of plugins (RequestHooks.before)
+    prepare()                                       may be async; may finish the request
+    get()/post()/...                                may be async
+    finish() → access log → after-hooks → on_finish()
+
+    on an error (HTTPError, any exception, send_error):
+    clear() → set_default_headers() → write_error(status, **kwargs) → finish() → on_finish()
+
+Why it runs synchronously when it can: a handler whose hooks, ``prepare`` and method are
+plain functions is run to the end inside the server's callback, with no coroutine and no
+Task (the common hello-world and JSON cases). The moment one of them returns an awaitable,
+the rest of the lifecycle continues in a coroutine (a Task) from exactly that point.
+
+The parts: ``_arguments.ArgumentsMixin`` (argument getters), ``_headers.HeadersMixin``
+(status, headers, cookies), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag),
+``_error_handling.ErrorsMixin`` (send_error/write_error/exceptions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import unquote_to_bytes
+
+from squall.web._arguments import ArgumentsMixin
+from squall.web._error_handling import ErrorsMixin
+from squall.web._errors import HTTPError, MissingPluginError
+from squall.web._output import OutputMixin
+
+if TYPE_CHECKING:
+    from squall.http import HTTPServerRequest
+    from squall.web._application import Application
+
+app_log = logging.getLogger("squall.application")
+
+_H = TypeVar("_H", bound=type["RequestHandler"])
+
+_PLUGIN_PACKAGES = {
+    "static_url": "squall-static",
+    "render": "squall-template",
+    "render_string": "squall-template",
+}
+
+
+def _unimplemented_method(self: RequestHandler, *args: Any, **kwargs: Any) -> None:
+    raise HTTPError(405)
+
+
+def _is_awaitable(value: object) -> bool:
+    return value is not None and inspect.isawaitable(value)
+
+
+class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
+    """Base class of request handlers: subclass it and define ``get``, ``post``, ...
+
+    Attributes:
+        application: the Application serving the request.
+        request: the ``squall.http.HTTPServerRequest``.
+        path_args: the unnamed groups of the rule's pattern, decoded.
+        path_kwargs: the named groups of the rule's pattern, decoded.
+        max_body_size: (class attribute) this handler's request-body limit in bytes, lower
+            or higher than the server's; None keeps the server's.
+    """
+
+    SUPPORTED_METHODS: ClassVar[tuple[str, ...]] = (
+        "GET",
+        "HEAD",
+        "POST",
+        "DELETE",
+        "PATCH",
+        "PUT",
+        "OPTIONS",
+    )
+    max_body_size: ClassVar[int | None] = None
+    _stream_request_body: ClassVar[bool] = False
+
+    __slots__ = (
+        "application",
+        "request",
+        "path_args",
+        "path_kwargs",
+        "_headers",
+        "_multi_headers",
+        "_new_cookie",
+        "_cookies",
+        "_status_code",
+        "_reason",
+        "_write_buffer",
+        "_headers_written",
+        "_finished",
+        "_auto_finish",
+        "_prepared",
+        "__weakref__",
+    )
+
+    _prepared: asyncio.Task[None] | None
+
+    def __init__(self, application: Application, request: HTTPServerRequest, **kwargs: Any) -> None:
+        self.application = application
+        self.request = request
+        self.path_args = []
+        self.path_kwargs = {}
+        self._headers_written = False
+        self._finished = False
+        self._auto_finish = True
+        self._new_cookie = None
+        self._cookies = None
+        self._prepared = None
+        self.clear()
+        self.initialize(**kwargs)
+
+    # -- overridable lifecycle -------------------------------------------------------------
+
+    def initialize(self, **kwargs: Any) -> None:
+        """Called with the rule's kwargs (``(r"/show", Show, {"op": ...})``) at construction."""
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.initialize() got arguments {sorted(kwargs)!r} "
+                "but does not define initialize() to take them"
+            )
+
+    def set_default_headers(self) -> None:
+        """Set headers every response of this handler starts with (also before errors)."""
+
+    def prepare(self) -> Awaitable[None] | None:
+        """Called before the method whatever the HTTP method; may be ``async``."""
+        return None
+
+    def on_finish(self) -> None:
+        """Called once the response was sent (clean-up, metrics)."""
+
+    def on_connection_close(self) -> None:
+        """Called when the client closes the connection before the response is finished."""
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        """Receive a piece of the body (only for ``@stream_request_body`` handlers)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is @stream_request_body but defines no data_received()"
+        )
+
+    head = get = post = delete = patch = put = options = _unimplemented_method
+
+    def clear(self) -> None:
+        """Reset headers (to the defaults, then ``set_default_headers``), buffer and status."""
+        self._headers = self.application._base_headers.copy()
+        self._multi_headers = None
+        self.set_default_headers()
+        self._write_buffer = []
+        self._status_code = 200
+        self._reason = "OK"
+
+    # -- context ---------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings of the application (``self.application.settings``)."""
+        return self.application.settings
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        """The path of the rule named ``name`` with ``args`` filled in (see Application)."""
+        return self.application.reverse_url(name, *args)
+
+    def plugin_function(self, name: str) -> Callable[..., Any]:
+        """The function ``name`` offered by a plugin, bound to this handler.
+
+        Raises:
+            MissingPluginError: no loaded plugin offers ``name``.
+        """
+        func = self.application.handler_functions.get(name)
+        if func is None:
+            package = _PLUGIN_PACKAGES.get(name)
+            if package is not None:
+                raise MissingPluginError(
+                    f"{name}() needs the {package} package: pip install {package}"
+                )
+            raise MissingPluginError(f"no loaded squall.web plugin provides {name!r}")
+
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            return func(self, *args, **kwargs)
+
+        return bound
+
+    def static_url(self, path: str, include_host: bool | None = None, **kwargs: Any) -> str:
+        """The URL of a static file, with a content hash (needs squall-static)."""
+        result: str = self.plugin_function("static_url")(path, include_host=include_host, **kwargs)
+        return result
+
+    def render(self, template_name: str, **kwargs: Any) -> Any:
+        """Render a template and finish the response (needs squall-template)."""
+        return self.plugin_function("render")(template_name, **kwargs)
+
+    def render_string(self, template_name: str, **kwargs: Any) -> bytes:
+        """Render a template to bytes (needs squall-template)."""
+        result: bytes = self.plugin_function("render_string")(template_name, **kwargs)
+        return result
+
+    def _request_summary(self) -> str:
+        r = self.request
+        return f"{r.method} {r.uri} ({r.remote_ip})"
+
+    @classmethod
+    def _allowed_methods(cls) -> list[str]:
+        allowed = [
+            m
+            for m in cls.SUPPORTED_METHODS
+            if getattr(cls, m.lower(), None) is not _unimplemented_method
+        ]
+        if "GET" in allowed and "HEAD" not in allowed and "HEAD" in cls.SUPPORTED_METHODS:
+            allowed.insert(allowed.index("GET") + 1, "HEAD")
+        return allowed
+
+    @classmethod
+    def _method_name(cls, method: str) -> str | None:
+        """The attribute answering ``method`` (``"get"`` for HEAD without ``head``), cached."""
+        table: dict[str, str | None] | None = cls.__dict__.get("_squall_method_table")
+        if table is None:
+            table = {}
+            for m in cls.SUPPORTED_METHODS:
+                table[m] = m.lower()
+            if (
+                "HEAD" in table
+                and getattr(cls, "head", None) is _unimplemented_method
+                and getattr(cls, "get", None) is not _unimplemented_method
+            ):
+                table["HEAD"] = "get"
+            cls._squall_method_table = table  # type: ignore[attr-defined]
+        return table.get(method)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _decode_path(self, args: tuple[str | None, ...], kwargs: dict[str, str | None]) -> None:
+        decode = self.decode_argument
+        if args:
+            self.path_args = [
+                a if a is None or "%" not in a else decode(unquote_to_bytes(a), None) for a in args
+            ]  # type: ignore[misc]
+        if kwargs:
+            self.path_kwargs = {
+                k: v if v is None or "%" not in v else decode(unquote_to_bytes(v), None)
+                for k, v in kwargs.items()
+            }  # type: ignore[misc]
+
+    def _start(self) -> Awaitable[None] | None:
+        """Before-hooks and ``prepare``; None when done synchronously, else a Task."""
+        try:
+            hooks = self.application._before_hooks
+            for i, hook in enumerate(hooks):
+                result = hook(self)
+                if _is_awaitable(result):
+                    return self._spawn(self._start_async(result, hooks[i + 1 :], True))
+                if self._finished:
+                    return None
+            result = self.prepare()
+            if _is_awaitable(result):
+                return self._spawn(self._start_async(result, (), False))  # type: ignore[arg-type]
+        except Exception as e:
+            self._handle_request_exception(e)
+        return None
+
+    async def _start_async(
+        self, pending: Awaitable[Any], hooks: tuple[Callable[..., Any], ...], prepare: bool
+    ) -> None:
+        try:
+            await pending
+            if self._finished:
+                return
+            for hook in hooks:
+                result = hook(self)
+                if _is_awaitable(result):
+                    await result
+                if self._finished:
+                    return
+            if prepare:
+                result = self.prepare()
+                if _is_awaitable(result):
+                    await result  # type: ignore[misc]
+        except Exception as e:
+            self._handle_request_exception(e)
+
+    def _run_method(self, method_name: str) -> Awaitable[None] | None:
+        """Call the method and finish; None when done synchronously, else a Task."""
+        if self._finished:
+            return None
+        try:
+            result = getattr(self, method_name)(*self.path_args, **self.path_kwargs)
+            if _is_awaitable(result):
+                return self._spawn(self._finish_async(result))
+            if self._auto_finish and not self._finished:
+                self.finish()
+        except Exception as e:
+            self._handle_request_exception(e)
+        return None
+
+    async def _finish_async(self, pending: Awaitable[Any]) -> None:
+        try:
+            await pending
+            if self._auto_finish and not self._finished:
+                self.finish()
+        except Exception as e:
+            self._handle_request_exception(e)
+
+    async def _after_start(self, started: Awaitable[None], method_name: str) -> None:
+        await started
+        result = self._run_method(method_name)
+        if result is not None:
+            await result
+
+    def _execute(
+        self,
+        method_name: str | None,
+        args: tuple[str | None, ...],
+        kwargs: dict[str, str | None],
+    ) -> Awaitable[None] | None:
+        """Run the whole lifecycle; returns None when it completed synchronously."""
+        try:
+            if method_name is None:
+                raise HTTPError(405)
+            if args or kwargs:
+                self._decode_path(args, kwargs)
+        except Exception as e:
+            self._handle_request_exception(e)
+            return None
+        started = self._start()
+        if started is not None:
+            return self._spawn(self._after_start(started, method_name))
+        return self._run_method(method_name)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        tasks = self.application._tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return task
+
+    def _after_finish(self) -> None:
+        app = self.application
+        try:
+            app._log_request(self)
+        except Exception:
+            app_log.error("Error in the access log function", exc_info=True)
+        for hook in app._after_hooks:
+            try:
+                hook(self)
+            except Exception:
+                app_log.error("Error in a plugin's after-request hook", exc_info=True)
+        try:
+            self.on_finish()
+        except Exception:
+            app_log.error("Uncaught exception in on_finish", exc_info=True)
+
+
+def stream_request_body(cls: _H) -> _H:
+    """Class decorator: the handler receives the body piece by piece in ``data_received``.
+
+    ``prepare`` runs as soon as the headers are in (before any body), then
+    ``data_received(chunk)`` for each piece (an awaitable it returns pauses reading: flow
+    control), then the method once the body is complete. ``request.body`` stays empty.
+    Set the class attribute ``max_body_size`` to change the body limit for this handler.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, RequestHandler)):
+        raise TypeError(f"@stream_request_body needs a RequestHandler subclass, got {cls!r}")
+    cls._stream_request_body = True
+    return cls

@@ -1,0 +1,226 @@
+"""Response status, headers and cookies of RequestHandler.
+
+Headers live in a plain ``dict`` (normalized name → value) because nearly every response has
+one value per name; the rare repeated header (``add_header``) keeps its extra values in a
+side dict. Names are normalized through a small cache (``content-type`` → ``Content-Type``)
+so ``set_header`` with any casing replaces the same entry. Values are checked for control
+characters here, where the user's code is still on the stack: a CR or LF in a value is a
+ValueError (no response splitting).
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import http.cookies
+import re
+from http.client import responses
+from typing import Any
+
+from squall.web._base import HandlerBase
+
+_NAMES: dict[str, str] = {}
+_NAMES_MAX = 512  # bounded: names come from code, but a handler could echo client input
+
+_INVALID_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_INVALID_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+
+
+def normalize_name(name: str) -> str:
+    """``content-type`` → ``Content-Type`` (cached), refusing names that are not tokens."""
+    try:
+        return _NAMES[name]
+    except KeyError:
+        pass
+    if not name or _INVALID_NAME.search(name):
+        raise ValueError(f"invalid header name {name!r}")
+    norm = "-".join(part.capitalize() for part in name.split("-"))
+    if len(_NAMES) >= _NAMES_MAX:
+        _NAMES.clear()
+    _NAMES[name] = norm
+    return norm
+
+
+def convert_header_value(value: Any) -> str:
+    """Turn ``value`` (str, bytes, int, datetime) into a header value, refusing CR/LF/NUL."""
+    if isinstance(value, str):
+        result = value
+    elif isinstance(value, bytes):
+        # Latin-1 maps each byte to one character, as the bytes would go on the wire.
+        result = value.decode("latin-1")
+    elif isinstance(value, int):
+        return str(value)
+    elif isinstance(value, datetime.datetime):
+        return email.utils.format_datetime(
+            value.astimezone(datetime.UTC) if value.tzinfo else value.replace(tzinfo=datetime.UTC),
+            usegmt=True,
+        )
+    else:
+        raise TypeError(f"unsupported header value {value!r}")
+    if _INVALID_VALUE.search(result):
+        raise ValueError(f"unsafe header value {result!r}: control characters (CR/LF) refused")
+    return result
+
+
+class HeadersMixin(HandlerBase):
+    """Status, headers and cookies."""
+
+    __slots__ = ()
+
+    def set_status(self, status_code: int, reason: str | None = None) -> None:
+        """Set the status of the response.
+
+        Args:
+            status_code: 100-599.
+            reason: the reason phrase; the standard one by default, "Unknown" for a code
+                with no standard phrase (``set_status(444)``).
+
+        Raises:
+            ValueError: ``status_code`` is outside 100-599, or ``reason`` holds CR/LF.
+        """
+        if not 100 <= status_code <= 599:
+            raise ValueError(f"invalid status code {status_code!r}: must be within 100-599")
+        self._status_code = status_code
+        if reason is None:
+            self._reason = responses.get(status_code, "Unknown")
+        else:
+            if _INVALID_VALUE.search(reason):
+                raise ValueError(f"unsafe reason phrase {reason!r}")
+            self._reason = reason
+
+    def get_status(self) -> int:
+        """The status code of the response."""
+        return self._status_code
+
+    def set_header(self, name: str, value: Any) -> None:
+        """Set ``name`` to ``value``, replacing every earlier value of that header.
+
+        Raises:
+            ValueError: the value holds CR, LF or another control character.
+        """
+        norm = _NAMES.get(name) or normalize_name(name)
+        self._headers[norm] = convert_header_value(value)
+        multi = self._multi_headers
+        if multi is not None:
+            multi.pop(norm, None)
+
+    def add_header(self, name: str, value: Any) -> None:
+        """Add a value for ``name``, keeping the values already set (``Set-Cookie``-like)."""
+        norm = _NAMES.get(name) or normalize_name(name)
+        value = convert_header_value(value)
+        headers = self._headers
+        if norm not in headers:
+            headers[norm] = value
+            return
+        if self._multi_headers is None:
+            self._multi_headers = {}
+        lst = self._multi_headers.get(norm)
+        if lst is None:
+            self._multi_headers[norm] = [headers[norm], value]
+        else:
+            lst.append(value)
+        headers[norm] = value
+
+    def clear_header(self, name: str) -> None:
+        """Remove every value of ``name`` (set by defaults or earlier calls)."""
+        norm = _NAMES.get(name) or normalize_name(name)
+        self._headers.pop(norm, None)
+        if self._multi_headers is not None:
+            self._multi_headers.pop(norm, None)
+
+    def _header_items(self) -> Any:
+        """The response headers as ``(name, value)`` pairs, repeated names expanded."""
+        headers = self._headers
+        multi = self._multi_headers
+        cookies = self._new_cookie
+        if multi is None and cookies is None:
+            return headers.items()
+        items: list[tuple[str, str]] = []
+        for name, value in headers.items():
+            if multi is not None and name in multi:
+                items.extend((name, v) for v in multi[name])
+            else:
+                items.append((name, value))
+        if cookies is not None:
+            for morsel in cookies.values():
+                items.append(("Set-Cookie", morsel.OutputString()))
+        return items
+
+    # -- cookies ---------------------------------------------------------------------------
+
+    @property
+    def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
+        """The cookies the client sent (``name`` → ``Morsel``), parsed on first use."""
+        cookies = self._cookies
+        if cookies is None:
+            cookies = {}
+            header = self.request.headers.get("Cookie")
+            if header:
+                parsed: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+                try:
+                    parsed.load(header)
+                except http.cookies.CookieError:
+                    pass  # a malformed Cookie header is the client's problem: ignore it
+                cookies = dict(parsed)
+            self._cookies = cookies
+        return cookies
+
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        """The value of the request cookie ``name``, or ``default``."""
+        morsel = self.cookies.get(name)
+        return default if morsel is None else morsel.value
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str | bytes,
+        domain: str | None = None,
+        expires: float | datetime.datetime | None = None,
+        path: str = "/",
+        expires_days: float | None = None,
+        *,
+        max_age: int | None = None,
+        httponly: bool = False,
+        secure: bool = False,
+        samesite: str | None = None,
+    ) -> None:
+        """Set a cookie on the response (one ``Set-Cookie`` header per cookie name).
+
+        Raises:
+            ValueError: the name or value holds characters a cookie cannot carry.
+        """
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if re.search(r"[\x00-\x20]", name + value):
+            raise ValueError(f"invalid cookie {name!r}: {value!r}")
+        if self._new_cookie is None:
+            self._new_cookie = http.cookies.SimpleCookie()
+        if name in self._new_cookie:
+            del self._new_cookie[name]
+        self._new_cookie[name] = value
+        morsel = self._new_cookie[name]
+        if domain:
+            morsel["domain"] = domain
+        if expires_days is not None and not expires:
+            expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=expires_days)
+        if expires:
+            if isinstance(expires, int | float):
+                expires = datetime.datetime.fromtimestamp(expires, datetime.UTC)
+            morsel["expires"] = email.utils.format_datetime(
+                expires if expires.tzinfo else expires.replace(tzinfo=datetime.UTC), usegmt=True
+            )
+        if path:
+            morsel["path"] = path
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        if httponly:
+            morsel["httponly"] = True
+        if secure:
+            morsel["secure"] = True
+        if samesite:
+            morsel["samesite"] = samesite
+
+    def clear_cookie(self, name: str, path: str = "/", domain: str | None = None) -> None:
+        """Tell the client to delete the cookie ``name`` (expired, empty value)."""
+        expires = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=365)
+        self.set_cookie(name, "", path=path, domain=domain, max_age=0, expires=expires)

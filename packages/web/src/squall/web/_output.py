@@ -1,0 +1,182 @@
+"""Output of RequestHandler: buffered ``write``, ``flush``, ``finish``, ``redirect``, ETags.
+
+The fast path: ``write`` only appends to a list; ``finish`` (never flushed before) joins it
+and hands status, headers and body to ``connection.respond`` — one call, one
+``transport.write`` in http. ``flush`` switches to streaming: ``write_headers`` once (no
+``Content-Length``, so http sends chunks), then ``connection.write`` per flush, and
+``connection.finish`` at the end.
+
+Automatic ETag (as Tornado): a 200 answer to GET/HEAD that set no ``Etag`` itself gets the
+SHA-1 of its body; when the request's ``If-None-Match`` matches it, the answer becomes a 304
+with no body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable
+from typing import Any
+
+from squall.web._base import DONE, HandlerBase
+from squall.web._headers import HeadersMixin
+
+# Headers that describe a body; a 304 carries none of them (RFC 9110 §15.4.5).
+_REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
+
+
+def json_encode(value: Any) -> str:
+    """JSON for ``value`` that is safe inside an HTML ``<script>`` (``</`` escaped)."""
+    return json.dumps(value).replace("</", "<\\/")
+
+
+class OutputMixin(HeadersMixin, HandlerBase):
+    """``write``, ``flush``, ``finish``, ``redirect`` and the ETag helpers."""
+
+    __slots__ = ()
+
+    def write(self, chunk: str | bytes | dict[str, Any]) -> None:
+        """Add ``chunk`` to the output buffer (sent by ``flush()`` or ``finish()``).
+
+        A dict is sent as JSON with ``Content-Type: application/json; charset=UTF-8``; a str
+        is encoded as UTF-8 (the default Content-Type is ``text/html; charset=UTF-8``).
+
+        Raises:
+            RuntimeError: the response is already finished.
+            TypeError: ``chunk`` is none of str, bytes, dict (a list is refused on purpose:
+                a top-level JSON array was once a cross-site script inclusion risk).
+        """
+        if self._finished:
+            raise RuntimeError("Cannot write() after finish()")
+        if isinstance(chunk, str):
+            self._write_buffer.append(chunk.encode("utf-8"))
+        elif isinstance(chunk, bytes):
+            self._write_buffer.append(chunk)
+        elif isinstance(chunk, dict):
+            self._headers["Content-Type"] = "application/json; charset=UTF-8"
+            if self._multi_headers is not None:
+                self._multi_headers.pop("Content-Type", None)
+            self._write_buffer.append(json_encode(chunk).encode("utf-8"))
+        elif isinstance(chunk, bytearray | memoryview):
+            self._write_buffer.append(bytes(chunk))
+        else:
+            message = (
+                f"write() only accepts bytes, str and dict objects, not {type(chunk).__name__}"
+            )
+            if isinstance(chunk, list):
+                message += (
+                    ". Lists are not accepted for security reasons (a top-level JSON array can "
+                    "be read cross-site); wrap it in a dict or json.dumps() it yourself"
+                )
+            raise TypeError(message)
+
+    def flush(self) -> Awaitable[None]:
+        """Send the headers (first time) and what is buffered; return an awaitable.
+
+        Awaiting it waits until the connection can take more (flow control). Once flushed,
+        the body is sent chunked unless a ``Content-Length`` header was set.
+        """
+        conn = self.request.connection
+        chunk = b"".join(self._write_buffer)
+        self._write_buffer = []
+        if not self._headers_written:
+            self._headers_written = True
+            conn.write_headers(self._status_code, self._header_items(), self._reason)
+        if chunk:
+            result: Awaitable[None] = conn.write(chunk)
+            return result
+        return DONE
+
+    def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Awaitable[None]:
+        """Finish the response: send what is buffered, then ``on_finish`` runs.
+
+        Raises:
+            RuntimeError: ``finish()`` was already called.
+        """
+        if self._finished:
+            raise RuntimeError("finish() called twice")
+        if chunk is not None:
+            self.write(chunk)
+        conn = self.request.connection
+        if not self._headers_written:
+            status = self._status_code
+            if (
+                status == 200
+                and self.request.method in ("GET", "HEAD")
+                and "Etag" not in self._headers
+            ):
+                self.set_etag_header()
+                if self.check_etag_header():
+                    status = 304
+                    self.set_status(304)
+            if status in (204, 304) or status < 200:
+                self._write_buffer = []
+                if status == 304:
+                    for name in _REPRESENTATION_HEADERS:
+                        self._headers.pop(name, None)
+                body = b""
+            else:
+                buf = self._write_buffer
+                body = buf[0] if len(buf) == 1 else b"".join(buf)
+            self._headers_written = True
+            self._finished = True
+            conn.respond(status, self._header_items(), body, self._reason)
+        else:
+            if self._write_buffer:
+                conn.write(b"".join(self._write_buffer))
+                self._write_buffer = []
+            self._finished = True
+            conn.finish()
+        self._after_finish()
+        return DONE
+
+    def redirect(self, url: str, permanent: bool = False, status: int | None = None) -> None:
+        """Send a redirect to ``url`` (302, or 301 when ``permanent``, or ``status``) and finish.
+
+        Raises:
+            RuntimeError: headers were already flushed.
+            ValueError: ``status`` is not a 3xx code.
+        """
+        if self._headers_written:
+            raise RuntimeError("Cannot redirect after headers have been written")
+        if status is None:
+            status = 301 if permanent else 302
+        elif not 300 <= status <= 399:
+            raise ValueError(f"redirect status must be 3xx, got {status}")
+        self.set_status(status)
+        self.set_header("Location", url)
+        self.finish()
+
+    # -- ETag ------------------------------------------------------------------------------
+
+    def compute_etag(self) -> str | None:
+        """The ETag of the buffered body (SHA-1, quoted), or None to send no ETag."""
+        hasher = hashlib.sha1(usedforsecurity=False)
+        for part in self._write_buffer:
+            hasher.update(part)
+        return f'"{hasher.hexdigest()}"'
+
+    def set_etag_header(self) -> None:
+        """Set the ``Etag`` header from ``compute_etag()`` (when it gives one)."""
+        etag = self.compute_etag()
+        if etag is not None:
+            self.set_header("Etag", etag)
+
+    def check_etag_header(self) -> bool:
+        """Whether the request's ``If-None-Match`` matches the response's ``Etag`` (weakly)."""
+        inm = self.request.headers.get("If-None-Match")
+        if not inm:
+            return False
+        etag = self._headers.get("Etag")
+        if etag is None:
+            return False
+        if inm.strip() == "*":
+            return True
+        computed = etag[2:] if etag.startswith("W/") else etag
+        for candidate in inm.split(","):
+            candidate = candidate.strip()
+            if candidate.startswith("W/"):
+                candidate = candidate[2:]
+            if candidate == computed:
+                return True
+        return False
