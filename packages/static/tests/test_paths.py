@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from squall.static._paths import PathRefused, check_url_path, resolve
+from squall.static._paths import PathRefused, check_url_path, open_regular, resolve
 
 
 @pytest.fixture
@@ -125,3 +125,14 @@ def test_root_given_through_a_symlink_still_works(tree: Path, tmp_path: Path) ->
     alias = tmp_path / "alias"
     alias.symlink_to(tree, target_is_directory=True)
     assert resolve(str(alias), "a.txt").path == str((tree / "a.txt").resolve())
+
+
+def test_open_regular_refuses_a_fifo_without_blocking(tree: Path) -> None:
+    # a FIFO swapped in after the check: O_NONBLOCK returns at once, fstat refuses it
+    with pytest.raises(PermissionError):
+        open_regular(str(tree / "fifo"))
+
+
+def test_open_regular_opens_a_file(tree: Path) -> None:
+    with open_regular(str(tree / "a.txt")) as f:
+        assert f.read() == b"a"

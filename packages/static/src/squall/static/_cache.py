@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from squall.static._hashing import HashCache, hash_bytes, stat_key
 from squall.static._mime import content_type_for
-from squall.static._paths import ResolvedPath
+from squall.static._paths import ResolvedPath, open_regular
 
 __all__ = ["FileEntry", "FileStore", "http_date"]
 
@@ -132,7 +132,7 @@ class FileStore:
         Raises:
             OSError: the file vanished or cannot be read since it was resolved.
         """
-        with open(resolved.path, "rb") as f:
+        with open_regular(resolved.path) as f:
             st = os.fstat(f.fileno())
             body = f.read(st.st_size + 1)
         if len(body) != st.st_size:  # written to while we read: hash what we got, stat lies

@@ -26,6 +26,8 @@ import hashlib
 import os
 from typing import Final
 
+from squall.static._paths import open_regular
+
 __all__ = ["SYNC_HASH_LIMIT", "HashCache", "hash_bytes", "hash_file"]
 
 SYNC_HASH_LIMIT: Final = 256 * 1024
@@ -53,7 +55,7 @@ def hash_file(path: str) -> str:
     Raises:
         OSError: the file cannot be opened or read.
     """
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         return hashlib.file_digest(f, "sha256").hexdigest()[:32]
 
 

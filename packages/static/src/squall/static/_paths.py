@@ -43,11 +43,13 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from typing import BinaryIO
 
 __all__ = [
     "PathRefused",
     "ResolvedPath",
     "check_url_path",
+    "open_regular",
     "join_under",
     "resolve",
     "resolve_absolute",
@@ -188,3 +190,24 @@ def resolve(root: str, url_path: str, *, follow_symlinks: bool = False) -> Resol
         PathRefused: 403 or 404, see the module docstring.
     """
     return resolve_absolute(root, join_under(root, url_path), follow_symlinks=follow_symlinks)
+
+
+def open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for reading, refusing anything but a regular file.
+
+    ``O_NONBLOCK`` makes opening a FIFO (swapped in after the path was checked) return at
+    once instead of blocking the event loop until a writer appears; the ``fstat`` of the
+    open descriptor then refuses it. The flag has no effect on reads of regular files.
+
+    Raises:
+        PermissionError: not a regular file (FIFO, socket, device), or not readable.
+        FileNotFoundError, IsADirectoryError, OSError: as ``open``.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PermissionError(f"{path!r} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
