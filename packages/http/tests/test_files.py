@@ -144,11 +144,19 @@ def test_spillbuffer_close_discards_a_spilled_file(upload_dir: Path) -> None:
 
 
 def test_anonymous_temp_file_has_no_path(upload_dir: Path) -> None:
-    fileobj, path, cleanup = new_temp_file(named=False)
+    fileobj, path = new_temp_file(named=False)
     assert path is None and _uploads(upload_dir) == []
     fileobj.write(b"abc")
     fileobj.seek(0)
     assert fileobj.read() == b"abc"
+    fd = fileobj.fileno()
     fileobj.close()
-    cleanup()
-    assert not cleanup.alive
+    with pytest.raises(OSError):
+        os.fstat(fd)  # the descriptor itself is closed, not only the Python object
+
+
+def test_closing_the_file_object_deletes_a_named_temp_file(upload_dir: Path) -> None:
+    fileobj, path = new_temp_file(named=True)
+    assert path is not None and _uploads(upload_dir) == [Path(path)]
+    fileobj.close()
+    assert _uploads(upload_dir) == []

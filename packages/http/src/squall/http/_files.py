@@ -10,10 +10,11 @@ Rules / theory of operation
   `tempfile.gettempdir()`, so ``TMPDIR`` moves them). Uploaded files keep their path while
   they live (``HTTPFile.path``, so a handler can ``os.link``/copy it); a spooled raw body is
   unlinked at once (anonymous: the kernel frees it when the descriptor closes).
-* Cleanup is tied to the file object: the object is opened with ``closefd=False`` and a
-  `weakref.finalize` on it closes the descriptor and unlinks the path. So a temporary file
-  disappears when ``HTTPFile.close()`` is called, when the last reference to the file object
-  is dropped (the HTTPFile, or a ``f.file`` the handler kept), or at interpreter exit —
+* Cleanup is tied to the file object (a `TempFile`): its raw layer does not own the
+  descriptor (``closefd=False``), and a `weakref.finalize` on it closes the descriptor and
+  unlinks the path. ``close()`` runs that finalizer at once. So a temporary file disappears
+  when it or its ``HTTPFile`` is closed, when the last reference to the file object is
+  dropped (the HTTPFile, or a ``f.file`` the handler kept), or at interpreter exit —
   whichever comes first — and garbage collection never emits a ``ResourceWarning``.
 * `HTTPFile.body` always reads as bytes, as in the notes
   (``request.files["image1"][0]["body"]``); for a spooled file it reads the whole file from
@@ -46,20 +47,33 @@ def _release(fd: int, path: str | None) -> None:
             pass
 
 
-def new_temp_file(*, named: bool) -> tuple[BinaryIO, str | None, weakref.finalize[Any, Any]]:
+class TempFile(io.BufferedRandom):
+    """A buffered temporary file that deletes itself when closed or garbage-collected."""
+
+    _cleanup: weakref.finalize[Any, Any] | None = None
+
+    def close(self) -> None:
+        """Flush and close the file, then close its descriptor and delete it from disk."""
+        try:
+            super().close()
+        finally:
+            if self._cleanup is not None:
+                self._cleanup()
+
+
+def new_temp_file(*, named: bool) -> tuple[TempFile, str | None]:
     """Create a self-cleaning temporary file.
 
     Args:
         named: keep the path on disk (for ``HTTPFile.path``); otherwise unlink it at once.
 
     Returns:
-        ``(file, path, cleanup)``: ``file`` is open for reading and writing at position 0,
-        ``path`` is its path or None, and calling ``cleanup()`` closes and deletes it (it
-        also runs by itself when ``file`` is garbage-collected).
+        ``(file, path)``: ``file`` is open for reading and writing at position 0 and
+        deletes itself when closed or garbage-collected; ``path`` is its path or None.
     """
     fd, path = tempfile.mkstemp(prefix=_TEMP_PREFIX)
     try:
-        fileobj = open(fd, "w+b", closefd=False)  # noqa: SIM115 - closed by the finalizer
+        fileobj = TempFile(io.FileIO(fd, "r+b", closefd=False))
     except BaseException:
         _release(fd, path)
         raise
@@ -67,8 +81,8 @@ def new_temp_file(*, named: bool) -> tuple[BinaryIO, str | None, weakref.finaliz
     if not named:
         os.unlink(path)
         kept = None
-    cleanup = weakref.finalize(fileobj, _release, fd, kept)
-    return fileobj, kept, cleanup
+    fileobj._cleanup = weakref.finalize(fileobj, _release, fd, kept)
+    return fileobj, kept
 
 
 class SpillBuffer:
@@ -79,7 +93,7 @@ class SpillBuffer:
         named: whether a spilled file keeps a path on disk (uploaded files) or not (raw bodies).
     """
 
-    __slots__ = ("_threshold", "_named", "_memory", "_file", "_path", "_cleanup", "_size")
+    __slots__ = ("_threshold", "_named", "_memory", "_file", "_path", "_size")
 
     def __init__(self, threshold: int, *, named: bool) -> None:
         self._threshold = threshold
@@ -87,7 +101,6 @@ class SpillBuffer:
         self._memory: bytearray | None = bytearray()
         self._file: BinaryIO | None = None
         self._path: str | None = None
-        self._cleanup: weakref.finalize[Any, Any] | None = None
         self._size = 0
 
     @property
@@ -110,7 +123,7 @@ class SpillBuffer:
         if self._size <= self._threshold:
             self._memory += data
             return
-        self._file, self._path, self._cleanup = new_temp_file(named=self._named)
+        self._file, self._path = new_temp_file(named=self._named)
         self._file.write(self._memory)
         self._file.write(data)
         self._memory = None
@@ -136,10 +149,8 @@ class SpillBuffer:
             return HTTPFile(filename, self.getvalue() or b"", content_type)
         fileobj = self.detach_file()
         assert fileobj is not None
-        result = HTTPFile._spooled(
-            filename, content_type, fileobj, self._path, self._size, self._cleanup
-        )
-        self._file = self._cleanup = None
+        result = HTTPFile._spooled(filename, content_type, fileobj, self._path, self._size)
+        self._file = None
         return result
 
     def close(self) -> None:
@@ -148,9 +159,6 @@ class SpillBuffer:
         if self._file is not None:
             self._file.close()
             self._file = None
-        if self._cleanup is not None:
-            self._cleanup()
-            self._cleanup = None
 
 
 class HTTPFile:
@@ -171,7 +179,7 @@ class HTTPFile:
     .. versionadded:: 0.1.0
     """
 
-    __slots__ = ("filename", "content_type", "_body", "_file", "_path", "_size", "_cleanup")
+    __slots__ = ("filename", "content_type", "_body", "_file", "_path", "_size")
 
     filename: str
     content_type: str
@@ -189,7 +197,6 @@ class HTTPFile:
         self._body: bytes | None = None if file is not None else bytes(body)
         self._file: BinaryIO | None = file
         self._path: str | None = None
-        self._cleanup: weakref.finalize[Any, Any] | None = None
         if file is not None:
             file.seek(0, os.SEEK_END)
             self._size = file.tell()
@@ -205,7 +212,6 @@ class HTTPFile:
         fileobj: BinaryIO,
         path: str | None,
         size: int,
-        cleanup: weakref.finalize[Any, Any] | None,
     ) -> HTTPFile:
         """An HTTPFile owning a temporary file made by `new_temp_file`."""
         self = cls.__new__(cls)
@@ -215,7 +221,6 @@ class HTTPFile:
         self._file = fileobj
         self._path = path
         self._size = size
-        self._cleanup = cleanup
         return self
 
     @property
@@ -256,9 +261,6 @@ class HTTPFile:
         """Release the content: close the file and delete a spooled temporary file."""
         if self._file is not None:
             self._file.close()
-        if self._cleanup is not None:
-            self._cleanup()
-            self._cleanup = None
 
     def __enter__(self) -> HTTPFile:
         return self
