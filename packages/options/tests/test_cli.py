@@ -1,0 +1,158 @@
+"""Real command lines: scripts written to tmp_path and run with ``sys.executable``.
+
+These check what only a real process shows: exit statuses, the exact stderr line (and no
+traceback), ``--help`` on stdout, and the environment of a real process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+NOTES_T1 = """
+import squall.options
+
+squall.options.define('port', default=8000, type=int, help='哈哈')
+squall.options.define('pppp', default=[], type=str, multiple=True)
+
+if __name__ == "__main__":
+    rest = squall.options.parse_command_line()
+    print(squall.options.options.port)
+    print(squall.options.options.pppp)
+    if rest:
+        print("rest", rest)
+"""
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQUALL_")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(extra)
+    return env
+
+
+def run(
+    tmp_path: Path, source: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "t1.py"
+    script.write_text(textwrap.dedent(source), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=tmp_path,
+        env=clean_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def test_notes_t1_port_and_multiple(tmp_path: Path) -> None:
+    proc = run(tmp_path, NOTES_T1, "--port=9900", "--pppp=a,1,2,3,4")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "9900\n['a', '1', '2', '3', '4']\n"
+
+
+def test_notes_t1_defaults_and_leftover_arguments(tmp_path: Path) -> None:
+    proc = run(tmp_path, NOTES_T1, "--port=1", "--", "x", "--y")
+    assert proc.stdout == "1\n[]\nrest ['x', '--y']\n"
+
+
+def test_bad_value_is_one_stderr_line_and_exit_2(tmp_path: Path) -> None:
+    proc = run(tmp_path, NOTES_T1, "--port=sdf", "--pppp=a,1,2,3,4")
+    assert proc.returncode == 2
+    assert proc.stderr == "error: option --port: invalid int value: 'sdf'\n"
+    assert proc.stdout == ""
+
+
+def test_unknown_option_suggests_closest_and_exits_2(tmp_path: Path) -> None:
+    proc = run(tmp_path, NOTES_T1, "--prot=9000")
+    assert proc.returncode == 2
+    assert proc.stderr == "error: unknown option --prot (did you mean --port?)\n"
+
+
+def test_help_lists_every_option_and_exits_0(tmp_path: Path) -> None:
+    proc = run(tmp_path, NOTES_T1, "--help")
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert out.startswith("Usage: t1.py [OPTIONS]")
+    assert "t1.py:" in out
+    for expected in ("--port=INT", "哈哈", "(default: 8000)", "--pppp=STR[,STR...]"):
+        assert expected in out
+    for expected in ("logging:", "--logging=", "--log_to_stderr", "--log_file_prefix=PATH"):
+        assert expected in out
+    assert "--help" in out
+    assert proc.stderr == ""
+
+
+def test_config_file_of_the_notes(tmp_path: Path) -> None:
+    (tmp_path / "config").write_text("port = 8000\npppp = ['sdf', '123']\n['sdf', '123']\n")
+    source = NOTES_T1.replace(
+        "rest = squall.options.parse_command_line()",
+        'rest = None\n    squall.options.parse_config_file("./config")',
+    )
+    proc = run(tmp_path, source)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "8000\n['sdf', '123']\n"
+
+
+def test_environment_variable_below_the_command_line(tmp_path: Path) -> None:
+    env = clean_env(SQUALL_PORT="9000", SQUALL_PPPP="e")
+    proc = run(tmp_path, NOTES_T1, "--pppp=c", env=env)
+    assert proc.stdout == "9000\n['c']\n"
+
+
+def test_bad_environment_variable_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    proc = run(tmp_path, NOTES_T1, env=clean_env(SQUALL_PORT="sdf"))
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "error: environment variable SQUALL_PORT: option --port: invalid int value: 'sdf'\n"
+    )
+
+
+LOGGING_SCRIPT = """
+import logging
+import squall.options
+{before}
+squall.options.parse_command_line()
+logging.getLogger("squall.general").info("hello from info")
+logging.getLogger("squall.general").warning("hello from warning")
+"""
+
+
+def test_default_logging_prints_info_lines_on_stderr(tmp_path: Path) -> None:
+    proc = run(tmp_path, LOGGING_SCRIPT.format(before=""))
+    assert proc.returncode == 0
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("[I ") and lines[0].endswith("hello from info")
+    assert "\033[" not in proc.stderr  # not a terminal: no colour
+    assert proc.stdout == ""
+
+
+def test_logging_none_on_the_command_line_configures_nothing(tmp_path: Path) -> None:
+    proc = run(tmp_path, LOGGING_SCRIPT.format(before=""), "--logging=none")
+    # Python's last-resort handler still shows warnings, bare; info is gone.
+    assert proc.stderr == "hello from warning\n"
+
+
+def test_logging_none_in_code_before_parse(tmp_path: Path) -> None:
+    before = "squall.options.options.logging = None"
+    proc = run(tmp_path, LOGGING_SCRIPT.format(before=before))
+    assert proc.stderr == "hello from warning\n"
+
+
+def test_log_file_prefix_writes_to_the_file_not_stderr(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    proc = run(tmp_path, LOGGING_SCRIPT.format(before=""), f"--log_file_prefix={log}")
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    text = log.read_text(encoding="utf-8")
+    assert "hello from info" in text and "hello from warning" in text

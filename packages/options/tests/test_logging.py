@@ -1,0 +1,150 @@
+"""The logging options and the setup parse_command_line performs."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from squall.options import (
+    LogFormatter,
+    OptionParser,
+    define_logging_options,
+    enable_pretty_logging,
+)
+
+
+@pytest.fixture
+def parser() -> OptionParser:
+    p = OptionParser(env_prefix=None)
+    define_logging_options(p)
+    return p
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    # Propagating (pytest attaches its capture handlers to non-propagating loggers).
+    log = logging.getLogger("squall.options.tests.isolated")
+    try:
+        yield log
+    finally:
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+            handler.close()
+        log.setLevel(logging.NOTSET)
+
+
+def test_logging_options_are_defined_with_tornado_defaults(parser: OptionParser) -> None:
+    assert parser.logging == "info"
+    assert parser.log_to_stderr is None
+    assert parser.log_file_prefix is None
+    assert parser.log_rotate_mode == "size"
+    assert parser.log_file_num_backups == 10
+    assert parser.log_rotate_when == "midnight" and parser.log_rotate_interval == 1
+    assert parser.group_dict("logging").keys() >= {"logging", "log_file_max_size"}
+
+
+def test_logging_level_values_are_checked(parser: OptionParser) -> None:
+    parser.parse_command_line(["p", "--logging=WARNING"], final=False)
+    assert parser.logging == "warning"
+    with pytest.raises(Exception, match="choose from debug, info"):
+        parser.parse_command_line(["p", "--logging=loud"], final=False)
+    with pytest.raises(Exception, match="choose from size, time"):
+        parser.parse_command_line(["p", "--log_rotate_mode=daily"], final=False)
+
+
+def test_setup_adds_one_stderr_handler_and_sets_the_level(
+    parser: OptionParser, logger: logging.Logger
+) -> None:
+    parser.logging = "debug"
+    enable_pretty_logging(parser, logger)
+    enable_pretty_logging(parser, logger)  # again: replaced, not stacked
+    assert logger.level == logging.DEBUG
+    assert len(logger.handlers) == 1
+    assert isinstance(logger.handlers[0].formatter, LogFormatter)
+
+
+def test_logging_none_leaves_logging_alone(parser: OptionParser, logger: logging.Logger) -> None:
+    for value in (None, "none"):
+        parser.logging = value
+        enable_pretty_logging(parser, logger)
+        assert logger.handlers == [] and logger.level == logging.NOTSET
+
+
+def test_log_file_with_size_rotation(
+    parser: OptionParser, logger: logging.Logger, tmp_path: Path
+) -> None:
+    path = tmp_path / "app.log"
+    parser.parse_command_line(
+        ["p", f"--log_file_prefix={path}", "--log_file_max_size=200", "--log_file_num_backups=2"],
+        final=False,
+    )
+    enable_pretty_logging(parser, logger)
+    (handler,) = logger.handlers  # no stderr handler: the file is the handler
+    assert isinstance(handler, logging.handlers.RotatingFileHandler)
+    for i in range(20):
+        logger.info("line %d with some padding to fill the file", i)
+    handler.flush()
+    assert (tmp_path / "app.log.1").exists()
+    assert "line 19" in path.read_text(encoding="utf-8")
+
+
+def test_log_file_with_time_rotation_and_stderr_too(
+    parser: OptionParser, logger: logging.Logger, tmp_path: Path
+) -> None:
+    path = tmp_path / "app.log"
+    parser.parse_command_line(
+        [
+            "p",
+            f"--log_file_prefix={path}",
+            "--log_rotate_mode=time",
+            "--log_rotate_when=H",
+            "--log_rotate_interval=2",
+            "--log_to_stderr",
+        ],
+        final=False,
+    )
+    enable_pretty_logging(parser, logger)
+    kinds = sorted(type(h).__name__ for h in logger.handlers)
+    assert kinds == ["StreamHandler", "TimedRotatingFileHandler"]
+    timed = next(
+        h for h in logger.handlers if isinstance(h, logging.handlers.TimedRotatingFileHandler)
+    )
+    assert timed.interval == 2 * 3600
+
+
+def test_formatter_is_readable_and_colours_only_when_asked() -> None:
+    record = logging.LogRecord("squall.access", logging.WARNING, "web.py", 12, "404 GET /", (), None)
+    plain = LogFormatter().format(record)
+    assert plain.startswith("[W ") and plain.endswith("web:12] 404 GET /")
+    coloured = LogFormatter(color=True).format(record)
+    assert coloured.startswith("\033[33m[W ") and "\033[0m 404 GET /" in coloured
+
+
+def test_formatter_appends_tracebacks() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, "f.py", 1, "failed", (), sys.exc_info())
+    text = LogFormatter().format(record)
+    assert text.splitlines()[0].endswith("failed") and "ValueError: boom" in text
+
+
+def test_final_parse_sets_up_logging_through_the_parse_callback(
+    parser: OptionParser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    level = root.level
+    try:
+        parser.parse_command_line(["p", "--logging=error"])
+        assert root.level == logging.ERROR
+    finally:
+        from squall.options._logging import remove_handlers
+
+        remove_handlers(root)
+        root.setLevel(level)
