@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from squall.options import (
     define_logging_options,
     enable_pretty_logging,
 )
+from squall.options._logging import remove_handlers
 
 
 @pytest.fixture
@@ -117,7 +119,9 @@ def test_log_file_with_time_rotation_and_stderr_too(
 
 
 def test_formatter_is_readable_and_colours_only_when_asked() -> None:
-    record = logging.LogRecord("squall.access", logging.WARNING, "web.py", 12, "404 GET /", (), None)
+    record = logging.LogRecord(
+        "squall.access", logging.WARNING, "web.py", 12, "404 GET /", (), None
+    )
     plain = LogFormatter().format(record)
     assert plain.startswith("[W ") and plain.endswith("web:12] 404 GET /")
     coloured = LogFormatter(color=True).format(record)
@@ -128,23 +132,17 @@ def test_formatter_appends_tracebacks() -> None:
     try:
         raise ValueError("boom")
     except ValueError:
-        import sys
-
         record = logging.LogRecord("x", logging.ERROR, "f.py", 1, "failed", (), sys.exc_info())
     text = LogFormatter().format(record)
     assert text.splitlines()[0].endswith("failed") and "ValueError: boom" in text
 
 
-def test_final_parse_sets_up_logging_through_the_parse_callback(
-    parser: OptionParser, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_final_parse_sets_up_logging_through_the_parse_callback(parser: OptionParser) -> None:
     root = logging.getLogger()
     level = root.level
     try:
         parser.parse_command_line(["p", "--logging=error"])
         assert root.level == logging.ERROR
     finally:
-        from squall.options._logging import remove_handlers
-
         remove_handlers(root)
         root.setLevel(level)

@@ -78,9 +78,7 @@ def test_python_config_syntax_error_names_file_and_line(
         parser.parse_config_file(path)
 
 
-def test_python_config_exception_names_file_and_line(
-    parser: OptionParser, tmp_path: Path
-) -> None:
+def test_python_config_exception_names_file_and_line(parser: OptionParser, tmp_path: Path) -> None:
     path = write(tmp_path, "config", "port = 1\n\nport = undefined_name\n")
     with pytest.raises(ConfigFileError, match=rf"^{path}:3: NameError: .*undefined_name"):
         parser.parse_config_file(path)
@@ -120,9 +118,7 @@ def test_toml_bad_value_names_file_and_line(parser: OptionParser, tmp_path: Path
     assert str(info.value) == f"{path}:3: option --size: invalid int value: 'big'"
 
 
-def test_toml_unknown_key_is_an_error_with_suggestion(
-    parser: OptionParser, tmp_path: Path
-) -> None:
+def test_toml_unknown_key_is_an_error_with_suggestion(parser: OptionParser, tmp_path: Path) -> None:
     path = write(tmp_path, "app.toml", "\nprot = 1\n")
     with pytest.raises(UnknownOptionError) as info:
         parser.parse_config_file(path)
