@@ -1,0 +1,42 @@
+"""正则提取url: parts of the path captured by the rule's regex, passed to the method.
+
+Run: python examples/regex_urls.py [--port=9000]
+
+- ``/show/(?P<name1>.+)/(?P<name2>[a-z]+)``: named groups become keyword arguments (the
+  notes recommend naming them: ?P<...> 参数推荐起名字);
+- ``/check/(.+)/([a-z]+)``: unnamed groups become positional arguments.
+
+Both handlers print what they received (percent-decoded) and answer 200 with no body.
+"""
+
+from __future__ import annotations
+
+import squall.http
+import squall.loop
+import squall.options
+import squall.web
+
+squall.options.define("port", default=9000, type=int, help="端口")
+
+
+class Show(squall.web.RequestHandler):
+    def get(self, name1: str, name2: str) -> None:
+        print(name1)
+        print(name2)
+
+
+class Check(squall.web.RequestHandler):
+    def get(self, op1: str, op2: str) -> None:
+        print(op1)
+        print(op2)
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = squall.web.Application(
+        [(r"/show/(?P<name1>.+)/(?P<name2>[a-z]+)", Show), (r"/check/(.+)/([a-z]+)", Check)],
+        debug=True,
+    )
+    http_server = squall.http.HTTPServer(app)
+    http_server.listen(squall.options.options.port)
+    squall.loop.IOLoop.current().start()

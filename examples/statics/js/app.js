@@ -1,0 +1,4 @@
+// Used by statics/html/index.html.
+document.addEventListener("DOMContentLoaded", () => {
+  document.body.dataset.loaded = "yes";
+});

@@ -1,0 +1,124 @@
+"""配置文件: options from a Python config file, from TOML, and the "import config" module.
+
+Statements checked: a config file of any name (``config``) holding ``port = 8000`` and
+``pppp = ['sdf', '123']`` is read by ``parse_config_file("./config")`` (the one line
+added) and the script runs as usual; TOML files are read too and hold dicts (what the
+Python form cannot, 不支持字典); the recommended way, ``import config`` and
+``config.port``, needs nothing from squall; errors in a config file name the file and line.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+READ_CONFIG = (
+    "import sys, squall.options\n"
+    "squall.options.define('port', default=1, type=int)\n"
+    "squall.options.define('pppp', default=[], type=str, multiple=True)\n"
+    "squall.options.define('database', default={}, type=dict)\n"
+    "squall.options.parse_config_file(sys.argv[1])\n"
+    "o = squall.options.options\n"
+    "print(o.port, o.pppp, sorted(o.database.items()))\n"
+)
+
+
+def test_python_config_file_sets_port_and_pppp(examples_copy, launcher, get_free_port):
+    # The notes' file, with the test's free port instead of 8000, read by the example.
+    port = get_free_port()
+    (examples_copy / "config").write_text(f"port = {port}\npppp = ['sdf', '123']\n")
+    with launcher.running_example(
+        examples_copy / "config_file.py", [], port=port, port_arg=False
+    ) as srv:
+        lines = srv.wait_stdout("}").splitlines()
+        assert lines[0] == str(port)
+        assert lines[1] == "['sdf', '123']"
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello word"
+
+
+def test_command_line_wins_over_the_config_file(examples_copy, launcher):
+    (examples_copy / "config").write_text("port = 1\npppp = ['sdf', '123']\n")
+    with launcher.running_example(examples_copy / "config_file.py", ["--pppp=x"]) as srv:
+        lines = srv.wait_stdout("}").splitlines()
+        assert lines[0] == str(srv.port)
+        assert lines[1] == "['x']"
+        assert httpx.get(srv.url + "/").text == "hello word"
+
+
+def test_toml_config_file_sets_options_and_a_dict(examples_copy, launcher, get_free_port):
+    port = get_free_port()
+    (examples_copy / "config.toml").write_text(
+        f'port = {port}\npppp = ["sdf", "123"]\n\n[database]\nhost = "127.0.0.1"\nname = "squall"\n'
+    )
+    with launcher.running_example(
+        examples_copy / "config_file.py", ["--config=config.toml"], port=port, port_arg=False
+    ) as srv:
+        lines = srv.wait_stdout("}").splitlines()
+        assert lines[0] == str(port)
+        assert lines[1] == "['sdf', '123']"
+        assert lines[2] == "{'host': '127.0.0.1', 'name': 'squall'}"
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello word"
+
+
+def test_shipped_config_files_hold_what_the_notes_show(launcher, tmp_path, examples_dir):
+    script = tmp_path / "read_config.py"
+    script.write_text(READ_CONFIG)
+    result = launcher.run(script, [str(examples_dir / "config")])
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == "8000 ['sdf', '123'] []"
+    result = launcher.run(script, [str(examples_dir / "config.toml")])
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == (
+        "8000 ['sdf', '123'] [('host', '127.0.0.1'), ('name', 'squall')]"
+    )
+
+
+def test_bad_value_in_config_file_names_the_file_and_line(launcher, tmp_path):
+    script = tmp_path / "read_config.py"
+    script.write_text(READ_CONFIG)
+    bad = tmp_path / "config"
+    bad.write_text("# comment\npppp = ['a']\nport = 'sdf'\n")
+    result = launcher.run(script, [str(bad)])
+    assert result.returncode != 0
+    assert str(bad) in result.stderr or "config" in result.stderr, result.stderr
+    assert "port" in result.stderr and "sdf" in result.stderr, result.stderr
+    syntax = tmp_path / "config_syntax"
+    syntax.write_text("port = 1\npppp = [\n")
+    result = launcher.run(script, [str(syntax)])
+    assert result.returncode != 0
+    assert "config_syntax" in result.stderr, result.stderr
+    assert ":2" in result.stderr or "line 2" in result.stderr, result.stderr
+
+
+def test_import_config_module_listens_on_config_port(examples_copy, launcher, get_free_port):
+    # 推荐这种方式: config.py imported by the script; http_server.listen(config.port).
+    port = get_free_port()
+    (examples_copy / "config.py").write_text(f"port = {port}\n")
+    with launcher.running_example(
+        examples_copy / "config_module.py", [], port=port, port_arg=False
+    ) as srv:
+        assert srv.wait_stdout("\n").splitlines()[0] == str(port)
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello word"
+
+
+def test_shipped_config_module_says_8800(examples_dir, launcher, tmp_path):
+    script = tmp_path / "read_module.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(examples_dir)!r})\n"
+        "import config\nprint(config.port)\n"
+    )
+    result = launcher.run(script, [])
+    assert result.stdout.strip() == "8800"
+
+
+def test_environment_variable_sets_an_option(examples_copy, launcher, get_free_port):
+    # Beyond the notes (DESIGN.md): the environment as a source, SQUALL_PORT=...
+    port = get_free_port()
+    (examples_copy / "config").write_text("pppp = ['sdf', '123']\n")
+    with launcher.running_example(
+        examples_copy / "config_file.py",
+        [],
+        port=port,
+        port_arg=False,
+        env={"SQUALL_PORT": str(port)},
+    ) as srv:
+        assert srv.wait_stdout("}").splitlines()[0] == str(port)
