@@ -15,7 +15,8 @@ class HTTPLimits:
     """Sizes, counts and timeouts that bound what one client can make the server do."""
 
     max_request_line_size: int = 8 * 1024
-    """Request line, bytes; over it → 414. nginx `large_client_header_buffers` 8k, h11 uses 16k for the whole head."""
+    """Request line, bytes; over it → 414.
+    nginx `large_client_header_buffers` 8k, h11 uses 16k for the whole head."""
 
     max_header_size: int = 64 * 1024
     """Whole header block, bytes; over it → 431. Tornado `max_header_size` 64 KiB."""
@@ -31,13 +32,15 @@ class HTTPLimits:
     Starlette/`python-multipart` spool at 1 MiB."""
 
     max_fields: int = 1000
-    """Form or query fields per request; over it → 400. Django `DATA_UPLOAD_MAX_NUMBER_FIELDS` 1000."""
+    """Form or query fields per request; over it → 400.
+    Django `DATA_UPLOAD_MAX_NUMBER_FIELDS` 1000."""
 
     max_multipart_parts: int = 1000
     """Parts in one multipart body; over it → 413. Starlette `max_parts` 1000."""
 
     max_part_header_size: int = 16 * 1024
-    """Header block of one multipart part, bytes; over it → 400. Werkzeug 8 KiB, doubled for long filenames."""
+    """Header block of one multipart part, bytes; over it → 400.
+    Werkzeug 8 KiB, doubled for long filenames."""
 
     max_chunk_size_digits: int = 16
     """Hex digits of a chunk-size line (2**64 - 1 fits); more → 400 (overflow)."""
@@ -49,13 +52,17 @@ class HTTPLimits:
     """Seconds a keep-alive connection may wait for its next request line; Tornado 3600 s."""
 
     header_timeout: float | None = 30.0
-    """Seconds to receive a whole request head once it began; slowloris guard (Apache `RequestReadTimeout` header=20-40)."""
+    """Seconds to receive a whole request head once it began; slowloris guard.
+    Apache `RequestReadTimeout` header=20-40."""
 
     body_timeout: float | None = 60.0
-    """Seconds without progress while reading a body; Tornado has none by default, nginx `client_body_timeout` 60 s."""
+    """Seconds without progress while reading a body.
+    Tornado has none by default, nginx `client_body_timeout` 60 s."""
 
     max_pending_responses: int = 32
-    """Pipelined requests parsed ahead of their answers; reading pauses past it (bounded memory)."""
+    """Pipelined requests parsed ahead of their answers; reading pauses past it (bounded memory).
+    The current Protocol parses none ahead: it answers one request at a time and pauses
+    reading once 64 KiB of pipelined bytes wait, which is stricter than this bound."""
 
     write_high_water: int = 256 * 1024
     """Transport buffer size above which `write()` waits (asyncio default is 64 KiB)."""

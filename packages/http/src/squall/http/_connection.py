@@ -1,0 +1,327 @@
+"""HTTPConnection: how one request is answered (``request.connection``).
+
+One object per request, so a handler holding a stale connection can never write into the
+response of a later pipelined request. Two ways to answer:
+
+- ``respond(status, headers, body)``: the fast path. Status line, headers and body leave in
+  ONE ``transport.write``; ``Content-Length``, ``Date`` and the ``Connection`` header the
+  protocol needs are added when absent.
+- ``write_headers`` → ``write``* → ``finish``: streamed output, chunked (HTTP/1.1) or
+  close-delimited (HTTP/1.0) unless a ``Content-Length`` is given. ``write`` returns an
+  awaitable that completes when the transport buffer is under its high-water mark.
+
+Answering a connection the client already closed is a no-op (``respond``, ``write_headers``
+and ``finish``) or raises ``StreamClosedError`` (``write``, ``sendfile``), so that handlers
+racing a disconnect do not fail noisily.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
+
+from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
+from squall.http._headers import HTTPHeaders
+from squall.http._parser import HTTP10
+from squall.http._writer import (
+    LAST_CHUNK,
+    date_header,
+    encode_head,
+    header_block,
+    status_line,
+)
+
+if TYPE_CHECKING:
+    from squall.http._protocol import HTTPProtocol
+
+__all__ = ["HTTPConnection"]
+
+_FRESH: Final = 0
+_STREAMING: Final = 1
+_DONE: Final = 2
+
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+_BIG_BODY: Final = 256 * 1024  # above this, a second write() beats copying head + body
+
+
+def _has_header(low: str, name: str) -> bool:
+    """Whether the lower-cased header block ``low`` has a line for ``name`` (``"name:"``)."""
+    return low.startswith(name) or ("\n" + name) in low
+
+
+def _header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    value = None
+    for n, v in headers:
+        if n.lower() == name:
+            value = v
+    return value
+
+
+def _as_pairs(headers: Any) -> list[tuple[str, str]]:
+    if isinstance(headers, HTTPHeaders):
+        return list(headers.get_all())
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    return list(headers)
+
+
+class HTTPConnection:
+    """The answering side of one request (see the module docstring).
+
+    Attributes:
+        request: the ``HTTPServerRequest`` this connection answers (set by the server).
+    """
+
+    __slots__ = ("_proto", "_version", "_head", "_keep_alive", "_state", "_chunked",
+                 "_nobody", "_remaining", "request", "__weakref__")  # fmt: skip
+
+    def __init__(self, proto: HTTPProtocol, version: str, head: bool, keep_alive: bool) -> None:
+        self._proto = proto
+        self._version = version
+        self._head = head
+        self._keep_alive = keep_alive
+        self._state = _FRESH
+        self._chunked = False
+        self._nobody = False
+        self._remaining: int | None = None
+        self.request: Any = None
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether the underlying connection is closed (the client went away, or we closed)."""
+        return self._proto._closed
+
+    @property
+    def transport(self) -> asyncio.Transport:
+        """The asyncio transport (for ``sendfile`` and socket options)."""
+        return self._proto._transport  # type: ignore[return-value]
+
+    @property
+    def finished(self) -> bool:
+        """Whether the response is complete."""
+        return self._state == _DONE
+
+    @property
+    def headers_written(self) -> bool:
+        """Whether the status line and headers have been sent."""
+        return self._state != _FRESH
+
+    def set_keep_alive(self, keep_alive: bool) -> None:
+        """Allow or forbid reusing the connection after this response (before answering)."""
+        self._keep_alive = self._keep_alive and keep_alive
+
+    # -- head ------------------------------------------------------------------------------
+
+    def _build_head(
+        self, status: int, headers: list[tuple[str, str]], reason: str | None, body_len: int
+    ) -> tuple[str, bool]:
+        """Return the head (with its empty line) and whether Content-Length was given."""
+        block = header_block(headers)
+        has_cl = has_date = has_conn = False
+        if block:
+            low = block.lower()
+            has_cl = "content-length:" in low and _has_header(low, "content-length:")
+            has_date = "date:" in low and _has_header(low, "date:")
+            if "connection:" in low and _has_header(low, "connection:"):
+                has_conn = True
+                value = _header_value(headers, "connection") or ""
+                if "close" in value.lower():
+                    self._keep_alive = False
+        extra = ""
+        nobody = status < 200 or status == 204 or status == 304
+        if body_len >= 0 and not has_cl and not nobody:
+            extra = f"Content-Length: {body_len}\r\n"
+        if not has_date:
+            extra += date_header()
+        if not has_conn:
+            if self._version is HTTP10:
+                if self._keep_alive:
+                    extra += "Connection: keep-alive\r\n"
+            elif not self._keep_alive:
+                extra += "Connection: close\r\n"
+        return status_line("HTTP/1.1", status, reason) + block + extra + "\r\n", has_cl
+
+    def respond(
+        self,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+        body: bytes = b"",
+        reason: str | None = None,
+    ) -> None:
+        """Send a whole response (status line, headers and body) in one write, and finish.
+
+        ``Content-Length`` (unless given, or for 1xx/204/304), ``Date`` and the
+        ``Connection`` header the protocol needs are added. For ``HEAD`` the body is not
+        sent (its length is still announced).
+
+        Raises:
+            ResponseStateError: the response was already started (also a RuntimeError).
+            InvalidHeaderError: a header holds CR, LF or NUL (also a ValueError).
+        """
+        if self._state:
+            raise ResponseStateError("respond() after the response was started")
+        proto = self._proto
+        if proto._closed:
+            self._state = _DONE
+            return
+        if type(headers) is not list:
+            headers = _as_pairs(headers)
+        head, _ = self._build_head(status, headers, reason, len(body))
+        data = encode_head(head)
+        self._state = _DONE
+        if body and not self._head and status >= 200 and status != 204 and status != 304:
+            if len(body) < _BIG_BODY:
+                proto._transport.write(data + body)  # type: ignore[union-attr]
+            else:
+                proto._transport.write(data)  # type: ignore[union-attr]
+                proto._transport.write(body)  # type: ignore[union-attr]
+        else:
+            proto._transport.write(data)  # type: ignore[union-attr]
+        proto._response_finished(self, self._keep_alive)
+
+    def write_headers(
+        self, status: int, headers: Iterable[tuple[str, str]], reason: str | None = None
+    ) -> None:
+        """Start a streamed response: send the status line and headers now.
+
+        Without a ``Content-Length`` header the body is sent chunked (HTTP/1.1 client) or
+        delimited by closing the connection (HTTP/1.0 client).
+
+        Raises:
+            ResponseStateError: the response was already started.
+            InvalidHeaderError: a header holds CR, LF or NUL.
+        """
+        if self._state:
+            raise ResponseStateError("write_headers() after the response was started")
+        proto = self._proto
+        if proto._closed:
+            self._state = _DONE
+            return
+        pairs = _as_pairs(headers)
+        nobody = self._head or status < 200 or status == 204 or status == 304
+        low_names = [n.lower() for n, _ in pairs]
+        chunked = False
+        if "content-length" in low_names:
+            cl = _header_value(pairs, "content-length") or ""
+            if not cl.strip().isdigit():
+                raise LocalProtocolError(f"invalid Content-Length {cl!r}")
+            self._remaining = int(cl)
+        elif not nobody:
+            if self._version is HTTP10:
+                self._keep_alive = False  # the end of the body is the end of the connection
+            else:
+                chunked = True
+                if "transfer-encoding" in low_names:
+                    te = _header_value(pairs, "transfer-encoding") or ""
+                    if te.strip().lower() != "chunked":
+                        raise LocalProtocolError(f"unsupported Transfer-Encoding {te!r}")
+                else:
+                    pairs.append(("Transfer-Encoding", "chunked"))
+        head, _ = self._build_head(status, pairs, reason, -1)
+        data = encode_head(head)
+        self._state = _STREAMING
+        self._chunked = chunked
+        self._nobody = nobody
+        proto._transport.write(data)  # type: ignore[union-attr]
+
+    def write(self, chunk: bytes) -> Awaitable[None]:
+        """Send a piece of a streamed body; await the result to respect flow control.
+
+        Raises:
+            ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+            StreamClosedError: the connection is closed.
+            LocalProtocolError: more bytes than the announced Content-Length.
+        """
+        if self._state != _STREAMING:
+            if self._state == _DONE and self._proto._closed:
+                raise StreamClosedError("connection closed")
+            raise ResponseStateError("write() needs write_headers() first and no finish()")
+        proto = self._proto
+        if proto._closed:
+            raise StreamClosedError("connection closed")
+        if chunk and not self._nobody:
+            if self._remaining is not None:
+                if len(chunk) > self._remaining:
+                    raise LocalProtocolError("write() past the announced Content-Length")
+                self._remaining -= len(chunk)
+                proto._transport.write(chunk)  # type: ignore[union-attr]
+            elif self._chunked:
+                proto._transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))  # type: ignore[union-attr]
+            else:
+                proto._transport.write(chunk)  # type: ignore[union-attr]
+        return proto._drain()
+
+    async def sendfile(self, file: BinaryIO, offset: int = 0, count: int | None = None) -> None:
+        """Send ``count`` bytes of ``file`` from ``offset`` after ``write_headers``.
+
+        Uses ``loop.sendfile`` (zero-copy on plain TCP under asyncio), else reads and
+        writes chunks with flow control (TLS, uvloop).
+        """
+        if self._state != _STREAMING:
+            raise ResponseStateError("sendfile() needs write_headers() first")
+        proto = self._proto
+        if proto._closed:
+            raise StreamClosedError("connection closed")
+        if count is None:
+            file.seek(0, 2)
+            count = file.tell() - offset
+        if self._nobody or count <= 0:
+            return
+        if self._chunked:
+            proto._transport.write(b"%x\r\n" % count)  # type: ignore[union-attr]
+        elif self._remaining is not None:
+            if count > self._remaining:
+                raise LocalProtocolError("sendfile() past the announced Content-Length")
+            self._remaining -= count
+        loop = proto._loop
+        transport = proto._transport
+        try:
+            await loop.sendfile(transport, file, offset, count)  # type: ignore[arg-type]
+        except (NotImplementedError, AttributeError):
+            file.seek(offset)
+            left = count
+            while left > 0:
+                data = file.read(min(left, 256 * 1024))
+                if not data:
+                    break
+                left -= len(data)
+                if proto._closed:
+                    raise StreamClosedError("connection closed") from None
+                transport.write(data)  # type: ignore[union-attr]
+                await proto._drain()
+        if self._chunked and not proto._closed:
+            transport.write(b"\r\n")  # type: ignore[union-attr]
+
+    def finish(self) -> None:
+        """End a streamed response (sends the last chunk when chunked).
+
+        Raises:
+            ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+        """
+        if self._state != _STREAMING:
+            if self._proto._closed:
+                self._state = _DONE
+                return
+            raise ResponseStateError("finish() needs write_headers() first, once")
+        self._state = _DONE
+        proto = self._proto
+        if proto._closed:
+            return
+        keep = self._keep_alive
+        if self._chunked:
+            proto._transport.write(LAST_CHUNK)  # type: ignore[union-attr]
+        elif self._remaining:
+            keep = False  # fewer bytes than announced: the client cannot find the next response
+        proto._response_finished(self, keep)
+
+    def send_continue(self) -> None:
+        """Send ``100 Continue`` now (the server does this itself when needed)."""
+        if self._state == _FRESH and not self._proto._closed:
+            self._proto._transport.write(_CONTINUE)  # type: ignore[union-attr]
+
+    def __repr__(self) -> str:
+        state = ("fresh", "streaming", "finished")[self._state]
+        return f"<HTTPConnection {state} closed={self.closed}>"

@@ -1,0 +1,559 @@
+"""A sans-I/O HTTP/1.1 request parser: bytes in, events out.
+
+Theory of operation
+-------------------
+The driver (the Protocol in ``_protocol.py``, or a test) calls ``receive_data(bytes)``
+whenever bytes arrive, then calls ``next_event()`` until it returns ``NEED_DATA``. Events:
+
+- ``Request``: a complete request head. When ``has_body`` is false the request is complete
+  by itself (no ``EndOfMessage`` follows: one call less on the hot path).
+- ``Data``: a piece of the decoded body (Content-Length or chunked framing removed).
+- ``EndOfMessage``: the body is complete; ``trailers`` holds chunked trailers, if any.
+
+Any framing or grammar violation raises ``RemoteProtocolError`` with ``status_hint``; the
+parser then stays broken (every later call raises the same error), because after a framing
+error no later byte can be trusted. This module never touches sockets, asyncio or logging.
+
+States (``_state``)::
+
+    HEAD ──Request(no body)──► HEAD
+    HEAD ──Request(Content-Length)──► BODY ──Data*──► END ──EndOfMessage──► HEAD
+    HEAD ──Request(chunked)──► CHUNK_SIZE ─► CHUNK_DATA ─► CHUNK_CRLF ─► CHUNK_SIZE …
+                                    └─size 0─► TRAILERS ──EndOfMessage──► HEAD
+    any ──RemoteProtocolError──► ERROR (terminal)
+
+The driver decides when to pull the next event, so pipelined requests simply wait in the
+buffer until the driver has answered the one before (ordering and bounded memory are the
+driver's policy, not the parser's).
+
+Speed: the head is located with one ``bytes.find(b"\\r\\n\\r\\n")``, decoded once, validated
+with one compiled regex and split into pairs with one ``findall``; no per-character Python
+loop runs on the hot path. Slow arrivals (a byte at a time) stay linear: the buffer is a
+``bytearray`` grown in place and the terminator search resumes where it stopped.
+
+Strictness (RFC 9112; each check names the attack it stops): obs-fold, bare CR/LF, NUL and
+non-token names are refused (request smuggling through lenient proxies); Content-Length must
+be plain decimal and agree with itself; Transfer-Encoding must be exactly ``chunked`` and
+never combined with Content-Length (CL.TE / TE.CL desync); HTTP/1.1 needs exactly one valid
+Host; chunk sizes are bounded in digits and chunk lines in length (overflow, slowloris).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from squall.http._errors import RemoteProtocolError
+from squall.http._headers import HTTPHeaders
+from squall.http._limits import HTTPLimits
+
+__all__ = [
+    "NEED_DATA",
+    "Data",
+    "EndOfMessage",
+    "Request",
+    "RequestParser",
+]
+
+_TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+# request-line = method SP request-target SP HTTP-version (RFC 9112 §3). The target holds
+# no whitespace or control characters; the version is checked apart to answer 505.
+_REQUEST_LINE_RE: Final = re.compile(rf"({_TOKEN}) ([^\x00-\x20\x7f]+) (HTTP/[0-9]+\.[0-9]+)")
+_LOOSE_VERSION_RE: Final = re.compile(r"HTTP/[0-9]+(?:\.[0-9]+)?")
+# field-line = field-name ":" OWS field-value OWS, each line ending in CRLF (RFC 9112 §5).
+# One findall both validates and splits a block: each match is anchored at a line start
+# (``^`` after LF) and contains exactly one LF (its CRLF), so the block is valid iff the
+# number of matches equals the number of LFs. A line that starts with whitespace (obs-fold)
+# cannot match the leading token; CR, LF, NUL and other controls are outside the value
+# class. The value group starts and ends on a visible character, so OWS is stripped by the
+# regex itself (no lazy quantifier: it costs 3x on long values).
+_VCHAR: Final = r"[\x21-\x7e\x80-\xff]"
+_HEADER_LINE_RE: Final = re.compile(
+    rf"(?m)^({_TOKEN}):[ \t]*({_VCHAR}(?:[\t\x20-\x7e\x80-\xff]*{_VCHAR})?|)[ \t]*\r\n"
+)
+# Host: reg-name / IPv4 / [IPv6] with optional port; no comma, space or userinfo.
+_HOST_RE: Final = re.compile(
+    r"[A-Za-z0-9\-._~!$&'()*+;=%]*(?::[0-9]*)?|\[[0-9A-Fa-f:.]+\](?::[0-9]*)?"
+)
+_CHUNK_LINE_RE: Final = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
+_TOKEN_CHARS: Final = frozenset(
+    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+_MAX_CONTENT_LENGTH_DIGITS: Final = 18  # fits in an int64: no bignum work for hostile input
+
+HTTP10: Final = "HTTP/1.0"
+HTTP11: Final = "HTTP/1.1"
+
+# States. Small ints compare fastest.
+_HEAD: Final = 0
+_BODY: Final = 1
+_END: Final = 2
+_CHUNK_SIZE: Final = 3
+_CHUNK_DATA: Final = 4
+_CHUNK_CRLF: Final = 5
+_TRAILERS: Final = 6
+_ERROR: Final = 7
+
+
+class _NeedData:
+    """Sentinel type of ``NEED_DATA``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA: Final = _NeedData()
+"""Returned by ``next_event`` when more bytes are needed to make progress."""
+
+
+class Request:
+    """A complete request head.
+
+    Attributes:
+        method: the method token, as sent (case-sensitive, RFC 9110 §9.1).
+        target: the request-target (usually origin-form ``/path?query``).
+        version: ``"HTTP/1.0"`` or ``"HTTP/1.1"``.
+        headers: the header fields.
+        keep_alive: whether the client allows the connection to be reused afterwards.
+        expect_continue: the client waits for ``100 Continue`` before sending the body.
+        content_length: the declared body length (0 when absent or chunked).
+        chunked: the body uses chunked transfer coding.
+    """
+
+    __slots__ = (
+        "method",
+        "target",
+        "version",
+        "headers",
+        "keep_alive",
+        "expect_continue",
+        "content_length",
+        "chunked",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        version: str,
+        headers: HTTPHeaders,
+        keep_alive: bool,
+        expect_continue: bool,
+        content_length: int,
+        chunked: bool,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.expect_continue = expect_continue
+        self.content_length = content_length
+        self.chunked = chunked
+
+    @property
+    def has_body(self) -> bool:
+        """Whether ``Data``/``EndOfMessage`` events follow this head."""
+        return self.chunked or self.content_length > 0
+
+    def __repr__(self) -> str:
+        return f"Request({self.method} {self.target} {self.version})"
+
+
+class Data:
+    """A piece of the decoded request body."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Data({self.data[:40]!r}{'…' if len(self.data) > 40 else ''})"
+
+
+class EndOfMessage:
+    """The request body is complete; ``trailers`` are the chunked trailer fields, if any."""
+
+    __slots__ = ("trailers",)
+
+    def __init__(self, trailers: HTTPHeaders | None = None) -> None:
+        self.trailers = trailers
+
+    def __repr__(self) -> str:
+        return f"EndOfMessage({self.trailers!r})"
+
+
+_END_OF_MESSAGE: Final = EndOfMessage()
+
+
+def _connection_tokens(headers: HTTPHeaders) -> set[str]:
+    tokens: set[str] = set()
+    for value in headers.get_list("Connection"):
+        for tok in value.lower().split(","):
+            tokens.add(tok.strip(" \t"))
+    return tokens
+
+
+def _header_block_error(block: str) -> RemoteProtocolError:
+    """Explain why a header block failed the fast regex (slow path: errors only)."""
+    for line in block.split("\r\n"):
+        if not line:
+            continue
+        if line[0] in " \t":
+            return RemoteProtocolError("obsolete line folding (obs-fold) in header block")
+        if "\x00" in line:
+            return RemoteProtocolError("NUL in header line")
+        if "\r" in line or "\n" in line:
+            return RemoteProtocolError("bare CR or LF in header line")
+        name, sep, _ = line.partition(":")
+        if not sep:
+            return RemoteProtocolError(f"header line without a colon: {line[:60]!r}")
+        if not name or not re.fullmatch(_TOKEN, name):
+            return RemoteProtocolError(f"header name is not a token: {name[:60]!r}")
+        return RemoteProtocolError(f"invalid character in header {name[:60]!r}")
+    return RemoteProtocolError("malformed header block")
+
+
+class RequestParser:
+    """Incremental parser for the requests of one connection (see the module docstring).
+
+    Args:
+        limits: the sizes it enforces (request line → 414, head → 431, chunk lines → 400,
+            chunked body over ``max_body_size`` → 413).
+
+    ``max_body_size`` may be changed by the driver after a ``Request`` event (a handler may
+    allow more or less); it applies to chunked bodies as they arrive. Content-Length bodies
+    are checked by the driver against the same value before it reads them.
+    """
+
+    __slots__ = (
+        "_limits",
+        "_buf",
+        "_pos",
+        "_scan",
+        "_state",
+        "_remaining",
+        "_received",
+        "_line_ok",
+        "_error",
+        "max_body_size",
+    )
+
+    def __init__(self, limits: HTTPLimits | None = None) -> None:
+        self._limits = limits if limits is not None else HTTPLimits()
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+        self._scan = 0  # where the next terminator search may start (linear slow arrivals)
+        self._state = _HEAD
+        self._remaining = 0
+        self._received = 0
+        self._line_ok = False  # the current head's request line is known to fit its limit
+        self._error: RemoteProtocolError | None = None
+        self.max_body_size = self._limits.max_body_size
+
+    # -- input -----------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Append bytes received from the peer."""
+        buf = self._buf
+        pos = self._pos
+        if pos >= len(buf):
+            # Common case: everything before was consumed; keep the bytes object, no copy.
+            self._buf = data
+            self._pos = 0
+            self._scan = 0
+            return
+        if type(buf) is bytearray:
+            if pos:
+                del buf[:pos]  # CPython deletes a bytearray prefix without moving the rest
+            buf += data
+        else:
+            nb = bytearray(memoryview(buf)[pos:])
+            nb += data
+            self._buf = nb
+        self._scan = max(0, self._scan - pos)
+        self._pos = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet consumed by an event."""
+        return len(self._buf) - self._pos
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether a request has begun but not ended (a close now would cut it)."""
+        if self._state != _HEAD:
+            return self._state != _ERROR
+        buf = self._buf
+        return bool(buf[self._pos :].strip(b"\r\n")) if self._pos < len(buf) else False
+
+    @property
+    def reading_body(self) -> bool:
+        """Whether the parser is inside a request body."""
+        return _HEAD < self._state < _ERROR
+
+    @property
+    def body_remaining(self) -> int | None:
+        """Bytes of the current Content-Length body still to come (None when chunked)."""
+        state = self._state
+        if state == _BODY:
+            return self._remaining
+        if _CHUNK_SIZE <= state <= _TRAILERS:
+            return None
+        return 0
+
+    # -- events ----------------------------------------------------------------------------
+
+    def next_event(self) -> Request | Data | EndOfMessage | _NeedData:
+        """Return the next event, or ``NEED_DATA``.
+
+        Raises:
+            RemoteProtocolError: the input breaks HTTP/1.1 or a limit (terminal).
+        """
+        state = self._state
+        try:
+            if state == _HEAD:
+                return self._next_head()
+            if state == _BODY or state == _CHUNK_DATA:
+                return self._next_data()
+            if state == _END:
+                self._state = _HEAD
+                return _END_OF_MESSAGE
+            if state == _CHUNK_SIZE:
+                return self._next_chunk_size()
+            if state == _CHUNK_CRLF:
+                return self._next_chunk_crlf()
+            if state == _TRAILERS:
+                return self._next_trailers()
+        except RemoteProtocolError as exc:
+            self._state = _ERROR
+            self._error = exc
+            raise
+        assert self._error is not None
+        raise self._error
+
+    def _next_head(self) -> Request | _NeedData:
+        buf = self._buf
+        pos = self._pos
+        # RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request
+        # line (clients send a stray CRLF after a POST body).
+        while buf.startswith(b"\r\n", pos):
+            pos += 2
+        self._pos = pos
+        end = buf.find(b"\r\n\r\n", max(pos, self._scan))
+        if end < 0:
+            return self._incomplete_head(buf, pos)
+        lim = self._limits
+        # Include the CRLF that ends the last header line: every line then ends in CRLF.
+        text = buf[pos : end + 2].decode("latin-1")
+        self._pos = end + 4
+        self._scan = end + 4
+        self._line_ok = False
+        nl = text.find("\r\n")
+        line = text[:nl]
+        block = text[nl + 2 :]
+        if len(line) > lim.max_request_line_size:
+            raise RemoteProtocolError("request line too long", 414)
+        if len(block) > lim.max_header_size:
+            raise RemoteProtocolError("request header block too large", 431)
+        m = _REQUEST_LINE_RE.fullmatch(line)
+        if m is None:
+            raise self._request_line_error(line)
+        method, target, version = m.groups()
+        if version == HTTP11:
+            version = HTTP11
+            http11 = True
+        elif version == HTTP10:
+            version = HTTP10
+            http11 = False
+        else:
+            raise RemoteProtocolError(f"unsupported HTTP version {version[:20]!r}", 505)
+        if block:
+            pairs = _HEADER_LINE_RE.findall(block)
+            if len(pairs) != block.count("\n"):
+                raise _header_block_error(block)
+            if len(pairs) > lim.max_headers:
+                raise RemoteProtocolError(f"more than {lim.max_headers} header lines", 431)
+            headers = HTTPHeaders._from_pairs(pairs)
+        else:
+            headers = HTTPHeaders._from_pairs(())
+        d = headers._dict
+        multi = headers._multi
+
+        host = d.get("Host")
+        if host is None:
+            if http11:
+                raise RemoteProtocolError("HTTP/1.1 request without a Host header")
+        elif (multi is not None and "Host" in multi) or _HOST_RE.fullmatch(host) is None:
+            raise RemoteProtocolError(f"invalid or repeated Host header {host[:60]!r}")
+
+        chunked = False
+        length = 0
+        te = d.get("Transfer-Encoding")
+        cl = d.get("Content-Length")
+        if te is not None:
+            if cl is not None:
+                raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
+            if multi is not None and "Transfer-Encoding" in multi:
+                raise RemoteProtocolError("repeated Transfer-Encoding header")
+            if te.lower() != "chunked":
+                raise RemoteProtocolError(f"unsupported Transfer-Encoding {te[:40]!r}")
+            chunked = True
+        elif cl is not None:
+            if multi is not None and "Content-Length" in multi:
+                if len(set(multi["Content-Length"])) != 1:
+                    raise RemoteProtocolError("conflicting Content-Length headers")
+            if not (cl.isdigit() and cl.isascii()) or len(cl) > _MAX_CONTENT_LENGTH_DIGITS:
+                raise RemoteProtocolError(f"invalid Content-Length {cl[:40]!r}")
+            length = int(cl)
+
+        conn = d.get("Connection")
+        if conn is None:
+            keep_alive = http11
+        else:
+            tokens = _connection_tokens(headers)
+            keep_alive = "close" not in tokens if http11 else "keep-alive" in tokens
+        if chunked and not http11:
+            keep_alive = False  # RFC 9112 §6.1: close after a chunked HTTP/1.0 message
+        expect = d.get("Expect")
+        expect_continue = http11 and expect is not None and expect.lower() == "100-continue"
+
+        self.max_body_size = lim.max_body_size
+        self._received = 0
+        if chunked:
+            self._state = _CHUNK_SIZE
+        elif length:
+            self._state = _BODY
+            self._remaining = length
+        return Request(
+            method, target, version, headers, keep_alive, expect_continue, length, chunked
+        )
+
+    def _incomplete_head(self, buf: bytes | bytearray, pos: int) -> _NeedData:
+        n = len(buf) - pos
+        if n == 0:
+            return NEED_DATA
+        self._scan = max(pos, len(buf) - 3)
+        lim = self._limits
+        if buf[pos] not in _TOKEN_CHARS:
+            # Not even a method: TLS handshakes and binary noise fail here, at once.
+            raise RemoteProtocolError("garbage before the request line")
+        if not self._line_ok:
+            nl = buf.find(b"\r\n", pos, pos + lim.max_request_line_size + 2)
+            if nl < 0:
+                if n > lim.max_request_line_size:
+                    raise RemoteProtocolError("request line too long", 414)
+            else:
+                self._line_ok = True
+                # Validate the request line as soon as it is complete: garbage fails fast
+                # instead of waiting for a head terminator that may never come.
+                line = buf[pos:nl].decode("latin-1")
+                m = _REQUEST_LINE_RE.fullmatch(line)
+                if m is None:
+                    raise self._request_line_error(line)
+                if m.group(3) not in (HTTP10, HTTP11):
+                    raise RemoteProtocolError(f"unsupported HTTP version {m.group(3)!r}", 505)
+        if n > lim.max_request_line_size + lim.max_header_size + 4:
+            raise RemoteProtocolError("request header block too large", 431)
+        return NEED_DATA
+
+    @staticmethod
+    def _request_line_error(line: str) -> RemoteProtocolError:
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[0] and parts[1] and _LOOSE_VERSION_RE.fullmatch(parts[2]):
+            if re.fullmatch(_TOKEN, parts[0]) and parts[2] not in (HTTP10, HTTP11):
+                return RemoteProtocolError(f"unsupported HTTP version {parts[2]!r}", 505)
+        return RemoteProtocolError(f"malformed request line {line[:80]!r}")
+
+    def _next_data(self) -> Data | _NeedData:
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail <= 0:
+            return NEED_DATA
+        remaining = self._remaining
+        if avail <= remaining:
+            take = avail
+            chunk = buf if pos == 0 and type(buf) is bytes else bytes(buf[pos:])
+        else:
+            take = remaining
+            chunk = bytes(buf[pos : pos + take])
+        self._pos = pos + take
+        self._remaining = remaining - take
+        if self._remaining == 0:
+            self._state = _END if self._state == _BODY else _CHUNK_CRLF
+        return Data(chunk)
+
+    def _next_chunk_size(self) -> _NeedData | Data | EndOfMessage:
+        buf = self._buf
+        pos = self._pos
+        lim = self._limits.max_chunk_ext_size
+        nl = buf.find(b"\r\n", pos, pos + lim + 2)
+        if nl < 0:
+            if len(buf) - pos > lim:
+                raise RemoteProtocolError("chunk size line too long")
+            return NEED_DATA
+        m = _CHUNK_LINE_RE.fullmatch(buf, pos, nl)
+        if m is None:
+            raise RemoteProtocolError(f"malformed chunk size line {bytes(buf[pos:nl][:40])!r}")
+        digits = m.group(1)
+        if len(digits) > self._limits.max_chunk_size_digits:
+            raise RemoteProtocolError("chunk size overflows")
+        size = int(digits, 16)
+        self._pos = nl + 2
+        if size == 0:
+            self._state = _TRAILERS
+            self._scan = self._pos
+            return self._next_trailers()
+        self._received += size
+        if self._received > self.max_body_size:
+            raise RemoteProtocolError("request body too large", 413)
+        self._remaining = size
+        self._state = _CHUNK_DATA
+        return self._next_data()
+
+    def _next_chunk_crlf(self) -> _NeedData | Data | EndOfMessage:
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 2:
+            if avail == 1 and buf[pos] != 13:
+                raise RemoteProtocolError("chunk data not followed by CRLF")
+            return NEED_DATA
+        if buf[pos] != 13 or buf[pos + 1] != 10:
+            raise RemoteProtocolError("chunk data not followed by CRLF")
+        self._pos = pos + 2
+        self._state = _CHUNK_SIZE
+        return self._next_chunk_size()
+
+    def _next_trailers(self) -> _NeedData | EndOfMessage:
+        buf = self._buf
+        pos = self._pos
+        if buf.startswith(b"\r\n", pos):
+            self._pos = pos + 2
+            self._state = _HEAD
+            return _END_OF_MESSAGE
+        end = buf.find(b"\r\n\r\n", max(pos, self._scan))
+        if end < 0:
+            self._scan = max(pos, len(buf) - 3)
+            avail = len(buf) - pos
+            if avail > self._limits.max_header_size:
+                raise RemoteProtocolError("trailer block too large", 431)
+            if avail >= 1 and buf[pos] not in _TOKEN_CHARS and buf[pos] != 13:
+                raise RemoteProtocolError("malformed trailer block")
+            return NEED_DATA
+        block = buf[pos : end + 2].decode("latin-1")
+        if len(block) > self._limits.max_header_size:
+            raise RemoteProtocolError("trailer block too large", 431)
+        pairs = _HEADER_LINE_RE.findall(block)
+        if len(pairs) != block.count("\n"):
+            raise _header_block_error(block)
+        if len(pairs) > self._limits.max_headers:
+            raise RemoteProtocolError(f"more than {self._limits.max_headers} trailer lines", 431)
+        self._pos = end + 4
+        self._scan = end + 4
+        self._state = _HEAD
+        return EndOfMessage(HTTPHeaders._from_pairs(pairs))

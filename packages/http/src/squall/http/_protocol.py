@@ -1,0 +1,671 @@
+"""The asyncio Protocol: a thin driver from socket events to parser events to the app.
+
+Theory of operation
+-------------------
+``data_received`` feeds the sans-I/O parser and pulls events while the connection may
+make progress (``_process``). Everything happens inside that call: a synchronous callback
+(or delegate) runs, answers with ``respond`` (one ``transport.write``) and the next
+pipelined request is parsed in the same loop, with no Task, coroutine or timer created.
+
+One request is in flight at a time. While its response is owed, later pipelined bytes
+stay in the parser's buffer; past ``_PIPELINE_BUFFER`` bytes reading is paused, and it
+resumes when the response is finished. So responses go out in order and a client sending
+10,000 pipelined requests behind a slow handler costs a bounded amount of memory.
+
+Timeouts use one lazily re-armed timer per connection: state changes only record a
+timestamp, and the timer, when it fires, computes the deadline of the current state
+(idle → ``idle_connection_timeout``, partial head → ``header_timeout``, body →
+``body_timeout`` without progress) and either closes or re-arms. The hot path touches no
+timer at all.
+
+Bad input never escapes: ``RemoteProtocolError`` and ``HTTPInputError`` become a response
+with their ``status_hint`` and ``Connection: close`` (or a plain close when a response has
+already started), and one warning on the ``squall.http`` logger naming the peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import zlib
+from collections.abc import Callable, Collection
+from typing import Any, Final
+
+from squall.http._body import BodyCollector
+from squall.http._connection import HTTPConnection
+from squall.http._errors import HTTPInputError, RemoteProtocolError
+from squall.http._limits import HTTPLimits
+from squall.http._parser import NEED_DATA, Data, EndOfMessage, Request, RequestParser
+from squall.http._request import HTTPServerRequest
+from squall.http._writer import responses
+from squall.http._xheaders import xheaders_ip, xheaders_protocol
+
+__all__ = ["HTTPProtocol", "ServerContext"]
+
+log: Final = logging.getLogger("squall.http")
+
+_PIPELINE_BUFFER: Final = 64 * 1024  # unparsed bytes kept while a response is owed
+_DISCARD_MAX: Final = 64 * 1024  # an unread body up to this is read and dropped, not closed
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class ServerContext:
+    """What every connection of one ``HTTPServer`` shares (settings and live connections)."""
+
+    __slots__ = (
+        "callback",
+        "factory",
+        "limits",
+        "xheaders",
+        "trusted_downstream",
+        "no_keep_alive",
+        "decompress",
+        "connections",
+        "shutting_down",
+        "scheme",
+    )
+
+    def __init__(
+        self,
+        request_callback: Any,
+        limits: HTTPLimits,
+        *,
+        xheaders: bool = False,
+        trusted_downstream: Collection[str] | None = None,
+        no_keep_alive: bool = False,
+        decompress: bool = False,
+        scheme: str = "http",
+    ) -> None:
+        if hasattr(request_callback, "start_request"):
+            self.factory: Any = request_callback
+            self.callback: Callable[[HTTPServerRequest], Any] | None = None
+        else:
+            self.factory = None
+            self.callback = request_callback
+        self.limits = limits
+        self.xheaders = xheaders
+        self.trusted_downstream: Collection[str] = frozenset(trusted_downstream or ())
+        self.no_keep_alive = no_keep_alive
+        self.decompress = decompress
+        self.connections: set[HTTPProtocol] = set()
+        self.shutting_down = False
+        self.scheme = scheme
+
+
+def _peer_ip(peer: Any) -> str:
+    if isinstance(peer, tuple) and peer and isinstance(peer[0], str):
+        return peer[0]
+    return "0.0.0.0"
+
+
+class HTTPProtocol(asyncio.Protocol):
+    """One HTTP/1.x connection (see the module docstring)."""
+
+    __slots__ = (
+        "_ctx", "_loop", "_transport", "_parser", "_remote_ip", "_peer", "_scheme",
+        "_current", "_request", "_delegate", "_collector", "_decomp", "_inflated",
+        "_reading_body", "_stream", "_flow_paused", "_discarding", "_in_process", "_closed",
+        "_read_paused", "_write_paused", "_drain_waiters", "_timer", "_timer_when",
+        "_idle_since", "_head_start", "_body_progress", "_eof", "_continue_pending",
+        "_task", "__weakref__",
+    )  # fmt: skip
+
+    def __init__(self, ctx: ServerContext, loop: asyncio.AbstractEventLoop) -> None:
+        self._ctx = ctx
+        self._loop = loop
+        self._transport: asyncio.Transport | None = None
+        self._parser = RequestParser(ctx.limits)
+        self._remote_ip = "0.0.0.0"
+        self._peer = "?"
+        self._scheme = ctx.scheme
+        self._current: HTTPConnection | None = None
+        self._request: HTTPServerRequest | None = None
+        self._delegate: Any = None
+        self._collector: BodyCollector | None = None
+        self._decomp: Any = None
+        self._inflated = 0
+        self._reading_body = False
+        self._stream = False
+        self._flow_paused = False
+        self._discarding = False
+        self._in_process = False
+        self._closed = False
+        self._read_paused = False
+        self._write_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._idle_since = 0.0
+        self._head_start: float | None = None
+        self._body_progress = 0.0
+        self._eof = False
+        self._continue_pending = False
+        self._task: asyncio.Future[Any] | None = None
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self._remote_ip = _peer_ip(peer)
+        self._peer = (
+            f"{peer[0]}:{peer[1]}"
+            if isinstance(peer, tuple) and len(peer) >= 2
+            else (str(peer) or "unix")
+        )
+        if transport.get_extra_info("sslcontext") is not None:
+            self._scheme = "https"
+        lim = self._ctx.limits
+        transport.set_write_buffer_limits(high=lim.write_high_water)
+        self._ctx.connections.add(self)
+        self._idle_since = self._loop.time()
+        if lim.idle_connection_timeout is not None:
+            self._arm(self._idle_since + lim.idle_connection_timeout)
+
+    def data_received(self, data: bytes) -> None:  # noqa: D102
+        if self._closed:
+            return
+        parser = self._parser
+        parser.receive_data(data)
+        if self._reading_body:
+            self._body_progress = self._loop.time()
+        if (self._current is None or self._reading_body) and not self._flow_paused:
+            self._process()
+        elif parser.buffered > _PIPELINE_BUFFER and not self._read_paused:
+            self._pause_reading()
+
+    def eof_received(self) -> bool | None:  # noqa: D102
+        self._eof = True
+        if self._current is not None and not self._reading_body and not self._scheme_is_tls():
+            # Half-closed after a complete request (``nc``-style): still answer it.
+            return True
+        if self._parser.in_progress or self._reading_body:
+            log.warning("%s: client disconnected mid-request", self._peer)
+            self._abort_current()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        was_closed = self._closed
+        self._closed = True
+        self._ctx.connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not was_closed and not self._eof:
+            if self._parser.in_progress or self._reading_body:
+                log.warning("%s: client disconnected mid-request", self._peer)
+        self._abort_current()
+        self._release_waiters()
+
+    def pause_writing(self) -> None:  # noqa: D102
+        self._write_paused = True
+
+    def resume_writing(self) -> None:  # noqa: D102
+        self._write_paused = False
+        self._release_waiters()
+
+    # -- event loop over the parser ---------------------------------------------------------
+
+    def _process(self) -> None:
+        if self._in_process:
+            return
+        self._in_process = True
+        parser = self._parser
+        try:
+            while not self._closed:
+                if (self._current is not None and not self._reading_body) or self._flow_paused:
+                    break
+                try:
+                    ev = parser.next_event()
+                except RemoteProtocolError as exc:
+                    self._bad_input(exc)
+                    return
+                if ev is NEED_DATA:
+                    break
+                cls = ev.__class__
+                if cls is Request:
+                    self._on_head(ev)  # type: ignore[arg-type]
+                elif cls is Data:
+                    self._on_data(ev.data)  # type: ignore[union-attr]
+                else:
+                    self._on_end(ev)  # type: ignore[arg-type]
+        finally:
+            self._in_process = False
+        if self._closed:
+            return
+        if self._current is None:
+            if parser.buffered:
+                if self._eof:
+                    self._close()
+                    return
+                if self._head_start is None and not self._discarding:
+                    self._head_start = self._loop.time()
+                    ht = self._ctx.limits.header_timeout
+                    if ht is not None:
+                        self._arm(self._head_start + ht)
+            elif self._eof:
+                self._close()
+        elif self._reading_body:
+            bt = self._ctx.limits.body_timeout
+            if bt is not None:
+                self._arm(self._body_progress + bt)
+        elif parser.buffered > _PIPELINE_BUFFER and not self._read_paused:
+            self._pause_reading()
+
+    def _on_head(self, ev: Request) -> None:
+        ctx = self._ctx
+        self._head_start = None
+        conn = HTTPConnection(
+            self, ev.version, ev.method == "HEAD", ev.keep_alive and not ctx.no_keep_alive
+        )
+        request = HTTPServerRequest._from_wire(
+            ev.method, ev.target, ev.version, ev.headers, conn, self._remote_ip, self._scheme
+        )
+        if ctx.xheaders:
+            request.remote_ip = xheaders_ip(ev.headers, self._remote_ip, ctx.trusted_downstream)
+            request.protocol = xheaders_protocol(ev.headers, self._scheme)
+        conn.request = request
+        self._current = conn
+        self._continue_pending = ev.expect_continue
+        self._request = request
+        has_body = ev.chunked or ev.content_length > 0
+        stream = False
+        max_body: int | None = None
+        if ctx.factory is not None:
+            try:
+                delegate = ctx.factory.start_request(conn)
+                self._delegate = delegate
+                delegate.headers_received(request)
+            except Exception:
+                self._app_error("error in headers_received")
+                return
+            if self._current is not conn:
+                return  # answered (and finished) inside headers_received
+            if has_body:
+                stream = bool(getattr(delegate, "stream_body", False))
+                max_body = getattr(delegate, "max_body_size", None)
+        if not has_body:
+            self._dispatch()
+            return
+        self._start_body(ev, request, conn, stream, max_body)
+
+    def _start_body(
+        self,
+        ev: Request,
+        request: HTTPServerRequest,
+        conn: HTTPConnection,
+        stream: bool,
+        max_body: int | None,
+    ) -> None:
+        ctx = self._ctx
+        lim = ctx.limits
+        limit = lim.max_body_size if max_body is None else max_body
+        self._parser.max_body_size = limit
+        if conn.headers_written:
+            return  # a streamed answer began in headers_received; the body is dropped later
+        if ev.content_length > limit:
+            self._bad_input(HTTPInputError("request body too large", 413))
+            return
+        self._decomp = None
+        if ctx.decompress:
+            ce = request.headers.get("Content-Encoding", "").strip().lower()
+            if ce in ("gzip", "x-gzip", "deflate"):
+                # wbits 32+MAX: zlib and gzip auto-detected; a raw-deflate fallback is below.
+                self._decomp = zlib.decompressobj(32 + zlib.MAX_WBITS)
+                self._inflated = 0
+                del request.headers["Content-Encoding"]
+                request.headers["X-Consumed-Content-Encoding"] = ce
+        self._stream = stream
+        if not stream:
+            if limit != lim.max_body_size:
+                lim = dataclasses.replace(lim, max_body_size=limit)
+            try:
+                self._collector = BodyCollector(request.headers, lim)
+            except HTTPInputError as exc:
+                self._bad_input(exc)
+                return
+        self._reading_body = True
+        self._body_progress = self._loop.time()
+        if ev.expect_continue and self._parser.buffered == 0:
+            self._transport.write(_CONTINUE)  # type: ignore[union-attr]
+        self._continue_pending = False
+
+    def _on_data(self, data: bytes) -> None:
+        if self._discarding or not self._reading_body:
+            return
+        if self._decomp is not None:
+            try:
+                data = self._inflate(data)
+            except HTTPInputError as exc:
+                self._bad_input(exc)
+                return
+            if not data:
+                return
+        if self._stream:
+            try:
+                result = self._delegate.data_received(data)
+            except Exception:
+                self._app_error("error in data_received")
+                return
+            if result is not None:
+                self._flow_paused = True
+                fut = asyncio.ensure_future(result)
+                fut.add_done_callback(self._flow_done)
+            return
+        try:
+            self._collector.feed(data)  # type: ignore[union-attr]
+        except HTTPInputError as exc:
+            self._bad_input(exc)
+
+    def _inflate(self, data: bytes) -> bytes:
+        decomp = self._decomp
+        room = self._parser.max_body_size - self._inflated
+        try:
+            out = decomp.decompress(data, room + 1)
+        except zlib.error as exc:
+            raise HTTPInputError(f"bad compressed request body: {exc}", 400) from exc
+        self._inflated += len(out)
+        if self._inflated > self._parser.max_body_size or decomp.unconsumed_tail:
+            raise HTTPInputError("request body too large once decompressed", 413)
+        return bytes(out)
+
+    def _flow_done(self, fut: asyncio.Future[Any]) -> None:
+        self._flow_paused = False
+        if self._closed:
+            return
+        exc = fut.exception() if not fut.cancelled() else None
+        if exc is not None:
+            log.error("%s: error in data_received", self._peer, exc_info=exc)
+            self._fail_response()
+            return
+        if self._read_paused:
+            self._resume_reading()
+        self._process()
+
+    def _on_end(self, ev: EndOfMessage) -> None:
+        if self._discarding:
+            self._discarding = False
+            return
+        if not self._reading_body:
+            return
+        request = self._request
+        assert request is not None
+        if self._decomp is not None:
+            if not self._decomp.eof:
+                self._bad_input(HTTPInputError("truncated compressed request body", 400))
+                return
+            self._decomp = None
+        self._reading_body = False
+        request.trailers = ev.trailers
+        collector = self._collector
+        if collector is not None:
+            self._collector = None
+            try:
+                parsed = collector.finish()
+            except HTTPInputError as exc:
+                self._reading_body = True  # so the error path closes after answering
+                self._bad_input(exc)
+                return
+            request._set_spooled_body(parsed.spool, parsed.body)
+            request._body_arguments = parsed.body_arguments
+            request._files = parsed.files
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """The request is complete: hand it to the application."""
+        delegate = self._delegate
+        try:
+            if delegate is not None:
+                result = delegate.finish()
+            else:
+                result = self._ctx.callback(self._request)  # type: ignore[misc, arg-type]
+        except Exception:
+            self._app_error("uncaught exception in request callback")
+            return
+        if result is not None and self._current is not None:
+            task = asyncio.ensure_future(result)
+            self._task = task
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        if self._task is task:
+            self._task = None
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s: uncaught exception in request callback", self._peer, exc_info=exc)
+            self._fail_response()
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _response_finished(self, conn: HTTPConnection, keep: bool) -> None:
+        """Called by ``HTTPConnection`` once a response is complete."""
+        if conn is not self._current:
+            return
+        request = self._request
+        if request is not None:
+            request._mark_finished()
+        self._current = None
+        self._request = None
+        self._delegate = None
+        parser = self._parser
+        if self._reading_body or parser.reading_body:
+            # Answered before the body was read: drop a small body, else close.
+            self._reading_body = False
+            if self._collector is not None:
+                self._collector.close()
+                self._collector = None
+            self._decomp = None
+            remaining = parser.body_remaining
+            if (
+                keep
+                and not self._continue_pending
+                and remaining is not None
+                and remaining <= _DISCARD_MAX
+            ):
+                self._discarding = True
+                self._head_start = self._loop.time()  # header_timeout bounds the discard
+            else:
+                keep = False
+        if not keep or self._ctx.shutting_down:
+            self._close()
+            return
+        loop = self._loop
+        self._idle_since = loop.time()
+        if self._timer is None:
+            it = self._ctx.limits.idle_connection_timeout
+            if it is not None:
+                self._arm(self._idle_since + it)
+        if self._read_paused:
+            self._resume_reading()
+        if not self._in_process and (parser.buffered or self._eof):
+            self._process()
+
+    def _drain(self) -> asyncio.Future[None]:
+        fut: asyncio.Future[None] = self._loop.create_future()
+        if self._write_paused and not self._closed:
+            self._drain_waiters.append(fut)
+        else:
+            fut.set_result(None)
+        return fut
+
+    def _release_waiters(self) -> None:
+        waiters = self._drain_waiters
+        if waiters:
+            self._drain_waiters = []
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_result(None)
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _bad_input(self, exc: RemoteProtocolError | HTTPInputError) -> None:
+        """Answer a protocol or input error with its status and close, logging once."""
+        status = exc.status_hint
+        log.warning("%s: bad request (%d): %s", self._peer, status, exc)
+        conn = self._current
+        if conn is None or not conn.headers_written:
+            reason = responses.get(status, "Bad Request")
+            body = f"{status} {reason}\n".encode()
+            head = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
+            if conn is not None:
+                conn._state = 2
+            if self._transport is not None and not self._closed:
+                self._transport.write(head.encode("latin-1") + body)
+        self._abort_current()
+        self._close()
+
+    def _app_error(self, what: str) -> None:
+        log.error("%s: %s", self._peer, what, exc_info=True)
+        self._fail_response()
+
+    def _fail_response(self) -> None:
+        """The application failed: answer 500 if nothing was sent, else cut the response."""
+        conn = self._current
+        if conn is None:
+            return
+        if not conn.headers_written and not self._closed:
+            try:
+                conn.set_keep_alive(not self._reading_body)
+                conn.respond(
+                    500,
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    b"500 Internal Server Error\n",
+                )
+            except Exception:  # pragma: no cover - defensive
+                self._close()
+        else:
+            self._abort_current()
+            self._close()
+
+    def _abort_current(self) -> None:
+        """Tell the in-flight request's delegate that its connection is gone."""
+        if self._collector is not None:
+            self._collector.close()
+            self._collector = None
+        conn = self._current
+        delegate = self._delegate
+        self._current = None
+        self._request = None
+        self._delegate = None
+        self._reading_body = False
+        if conn is not None and not conn.finished and delegate is not None:
+            on_close = getattr(delegate, "on_connection_close", None)
+            if on_close is not None:
+                try:
+                    on_close()
+                except Exception:
+                    log.error("%s: error in on_connection_close", self._peer, exc_info=True)
+
+    # -- transport control -------------------------------------------------------------------
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._transport is not None:
+            self._transport.close()
+        self._release_waiters()
+
+    def abort(self) -> None:
+        """Close the connection at once, dropping unsent data (forced shutdown)."""
+        self._abort_current()
+        self._closed = True
+        if self._transport is not None:
+            self._transport.abort()
+
+    def close_if_idle(self) -> bool:
+        """Close now when no request is in progress; return whether it did."""
+        if self._current is None and not self._parser.in_progress:
+            self._close()
+            return True
+        return False
+
+    @property
+    def idle(self) -> bool:
+        """Whether no request is in progress on this connection."""
+        return self._current is None and not self._parser.in_progress
+
+    def _pause_reading(self) -> None:
+        if self._transport is not None and not self._read_paused:
+            self._read_paused = True
+            try:
+                self._transport.pause_reading()
+            except RuntimeError:  # pragma: no cover - closing transport
+                pass
+
+    def _resume_reading(self) -> None:
+        if self._transport is not None and self._read_paused:
+            self._read_paused = False
+            try:
+                self._transport.resume_reading()
+            except RuntimeError:  # pragma: no cover - closing transport
+                pass
+
+    def _scheme_is_tls(self) -> bool:
+        return self._transport is not None and (
+            self._transport.get_extra_info("sslcontext") is not None
+        )
+
+    # -- timeouts ----------------------------------------------------------------------------
+
+    def _arm(self, when: float) -> None:
+        timer = self._timer
+        if timer is not None:
+            if self._timer_when <= when:
+                return  # the earlier timer will re-check and re-arm
+            timer.cancel()
+        self._timer_when = when
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        lim = self._ctx.limits
+        now = self._loop.time()
+        kind: str
+        if self._current is None:
+            if self._parser.in_progress:
+                kind = "header"
+                start = self._head_start if self._head_start is not None else now
+                timeout = lim.header_timeout
+            else:
+                kind = "idle"
+                start = self._idle_since
+                timeout = lim.idle_connection_timeout
+        elif self._reading_body and not self._flow_paused:
+            kind = "body"
+            start = self._body_progress
+            timeout = lim.body_timeout
+        else:
+            return  # the application holds the request; re-armed when it answers
+        if timeout is None:
+            return
+        deadline = start + timeout
+        if now < deadline:
+            self._arm(deadline)
+            return
+        if kind == "idle":
+            log.debug("%s: closing idle connection", self._peer)
+            self._close()
+            return
+        log.warning("%s: timed out waiting for the request %s", self._peer, kind)
+        conn = self._current
+        if conn is None or not conn.headers_written:
+            if self._transport is not None:
+                self._transport.write(
+                    b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n"
+                )
+        self._abort_current()
+        self._close()

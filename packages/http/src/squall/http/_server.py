@@ -1,0 +1,254 @@
+"""HTTPServer: sockets, processes and graceful shutdown around ``HTTPProtocol``.
+
+Three ways to start, as Tornado's notes show::
+
+    server = HTTPServer(app); server.listen(8000)                     # one process
+    server = HTTPServer(app); server.bind(8000); server.start(4)      # forks 4 children
+    sockets = bind_sockets(8000); fork_processes(0); server.add_sockets(sockets)
+
+Sockets are attached to the asyncio loop of ``IOLoop.current()`` at once, whether that
+loop is running (``asyncio.run(main())``) or not yet (``listen`` then ``IOLoop.start``):
+``loop.create_server(sock=..., start_serving=False)`` and ``Server.start_serving`` do no
+real waiting, so they are stepped to completion synchronously (see ``_run_now``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
+from typing import Any, Final, TypeVar
+
+from squall.http._limits import HTTPLimits
+from squall.http._protocol import HTTPProtocol, ServerContext
+from squall.http._request import HTTPServerRequest
+from squall.http._tls import TLSAcceptProtocol, ssl_context_from_options
+from squall.loop import IOLoop, bind_sockets, fork_processes
+
+__all__ = ["HTTPServer"]
+
+log: Final = logging.getLogger("squall.http")
+_T = TypeVar("_T")
+
+_LIMIT_FIELDS: Final = frozenset(HTTPLimits.__dataclass_fields__)
+
+
+def _run_now(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine that never really suspends (only ``sleep(0)``-style bare yields)."""
+    try:
+        while True:
+            yielded = coro.send(None)
+            if yielded is not None:  # pragma: no cover - a real await: not expected here
+                coro.close()
+                raise RuntimeError("coroutine suspended on a future")
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    current = IOLoop.current()
+    assert current is not None
+    return current.asyncio_loop
+
+
+class HTTPServer:
+    """A non-blocking HTTP/1.1 server.
+
+    Args:
+        request_callback: a plain callable ``callback(request)`` called once the whole
+            request has arrived (it answers through ``request.connection``; it may return
+            an awaitable), or a delegate factory with ``start_request(connection)`` such
+            as ``squall.web.Application`` (see ``docs/interfaces.md``).
+        ssl_options: an ``ssl.SSLContext`` or Tornado's dict (``certfile``, ``keyfile``…).
+        xheaders: trust X-Real-IP / X-Forwarded-For / X-Scheme / X-Forwarded-Proto.
+        trusted_downstream: proxy addresses skipped in X-Forwarded-For.
+        no_keep_alive: close every connection after one response.
+        decompress_request: inflate gzip/deflate request bodies (bounded by max_body_size).
+        limits: an ``HTTPLimits``; keyword overrides of single fields go in
+            ``**limit_overrides`` (``max_body_size=…``, ``idle_connection_timeout=…``…).
+    """
+
+    def __init__(
+        self,
+        request_callback: Callable[[HTTPServerRequest], Awaitable[None] | None] | Any,
+        *,
+        ssl_options: ssl.SSLContext | Mapping[str, Any] | None = None,
+        xheaders: bool = False,
+        trusted_downstream: Collection[str] | None = None,
+        no_keep_alive: bool = False,
+        decompress_request: bool = False,
+        limits: HTTPLimits | None = None,
+        **limit_overrides: Any,
+    ) -> None:
+        unknown = set(limit_overrides) - _LIMIT_FIELDS
+        if unknown:
+            raise TypeError(f"HTTPServer got unknown keyword arguments: {sorted(unknown)}")
+        limits = limits if limits is not None else HTTPLimits()
+        if limit_overrides:
+            import dataclasses
+
+            limits = dataclasses.replace(limits, **limit_overrides)
+        self.limits = limits
+        self.request_callback = request_callback
+        self._ssl: ssl.SSLContext | None = (
+            ssl_context_from_options(ssl_options) if ssl_options is not None else None
+        )
+        self._ctx = ServerContext(
+            request_callback,
+            limits,
+            xheaders=xheaders,
+            trusted_downstream=trusted_downstream,
+            no_keep_alive=no_keep_alive,
+            decompress=decompress_request,
+            scheme="https" if self._ssl is not None else "http",
+        )
+        self._pending: list[socket.socket] = []
+        self._sockets: list[socket.socket] = []
+        self._servers: list[asyncio.AbstractServer] = []
+        self._started = False
+
+    # -- sockets ---------------------------------------------------------------------------
+
+    def listen(self, port: int, address: str | None = "", **bind_kwargs: Any) -> None:
+        """Bind ``port`` on ``address`` ("" = every interface) and start serving at once."""
+        self.add_sockets(bind_sockets(port, address or None, **bind_kwargs))
+
+    def bind(
+        self,
+        port: int,
+        address: str | None = None,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        backlog: int | None = None,
+        reuse_port: bool = False,
+    ) -> None:
+        """Bind sockets now; they serve after ``start()`` (possibly in forked children)."""
+        socks = bind_sockets(port, address or None, family, backlog, reuse_port=reuse_port)
+        if self._started:
+            self.add_sockets(socks)
+        else:
+            self._pending.extend(socks)
+
+    def start(self, num_processes: int | None = 1, max_restarts: int | None = None) -> None:
+        """Serve the sockets of ``bind``, after forking ``num_processes`` children.
+
+        ``num_processes`` None or <= 0 forks one child per CPU; 1 forks nothing. Each child
+        serves the same listening sockets (the kernel balances connections).
+        """
+        if num_processes != 1:
+            fork_processes(num_processes, max_restarts)
+        self._started = True
+        socks, self._pending = self._pending, []
+        self.add_sockets(socks)
+
+    def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
+        """Serve already bound, listening sockets (from ``squall.loop.bind_sockets``)."""
+        for sock in sockets:
+            self.add_socket(sock)
+
+    def add_socket(self, sock: socket.socket) -> None:
+        """Serve one bound, listening socket."""
+        loop = _loop()
+        sock.setblocking(False)
+        ctx = self._ctx
+        factory: Callable[[], asyncio.BaseProtocol]
+        if self._ssl is None:
+
+            def factory() -> asyncio.BaseProtocol:
+                return HTTPProtocol(ctx, loop)
+        else:
+            context = self._ssl
+
+            def factory() -> asyncio.BaseProtocol:
+                return TLSAcceptProtocol(loop, context, lambda: HTTPProtocol(ctx, loop), 60.0)
+
+        server = _run_now(loop.create_server(factory, sock=sock, start_serving=False))
+        _run_now(server.start_serving())
+        self._sockets.append(sock)
+        self._servers.append(server)
+        self._started = True
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        """The listening sockets being served."""
+        return list(self._sockets)
+
+    @property
+    def connections(self) -> int:
+        """How many client connections are open."""
+        return len(self._ctx.connections)
+
+    # -- stopping --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop accepting new connections (open connections keep being served)."""
+        for server in self._servers:
+            server.close()
+        self._servers = []
+        self._sockets = []
+        for sock in self._pending:
+            sock.close()
+        self._pending = []
+
+    async def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Stop accepting, finish the requests in flight, close idle connections.
+
+        Connections still busy after ``timeout`` seconds are closed abruptly.
+        """
+        self.stop()
+        ctx = self._ctx
+        ctx.shutting_down = True  # responses now carry Connection: close
+        for proto in list(ctx.connections):
+            proto.close_if_idle()
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while ctx.connections:
+            for proto in list(ctx.connections):
+                proto.close_if_idle()
+            if deadline is not None and loop.time() >= deadline:
+                for proto in list(ctx.connections):
+                    log.warning("closing a busy connection at shutdown")
+                    proto.abort()
+                break
+            await asyncio.sleep(0.02)
+        # Let the transports run connection_lost before the caller closes the loop.
+        await asyncio.sleep(0)
+
+    def install_signal_handlers(
+        self,
+        signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT),
+        timeout: float | None = 10.0,
+        stop_loop: bool = True,
+    ) -> None:
+        """On SIGTERM/SIGINT: shut down gracefully (``shutdown(timeout)``), then stop the loop.
+
+        One call for scripts::
+
+            server.listen(8000)
+            server.install_signal_handlers()
+            IOLoop.current().start()
+        """
+        loop = _loop()
+
+        def on_signal() -> None:
+            async def go() -> None:
+                try:
+                    await self.shutdown(timeout)
+                finally:
+                    if stop_loop:
+                        loop.stop()
+
+            loop.create_task(go())
+
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, on_signal)
+
+    async def close_all_connections(self) -> None:
+        """Close every connection now and wait until they are gone (tests, reloads)."""
+        for proto in list(self._ctx.connections):
+            proto.abort()
+        await asyncio.sleep(0)

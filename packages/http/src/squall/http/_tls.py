@@ -1,0 +1,106 @@
+"""TLS for HTTPServer: ``ssl_options`` as an ``SSLContext`` or Tornado's dict form.
+
+The TLS handshake is driven by ``loop.start_tls`` from a small accepting protocol rather
+than by ``create_server(ssl=...)``. Why: with ``create_server(ssl=...)`` a failed handshake
+(a client speaking plain HTTP to the TLS port, a scanner, an expired client) never reaches
+our code, so it could not be logged once, with the peer address and without a traceback,
+as the issue asks. Here the failure is an exception we catch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+__all__ = ["TLSAcceptProtocol", "ssl_context_from_options"]
+
+log: Final = logging.getLogger("squall.http")
+
+_DICT_KEYS: Final = frozenset(
+    {"ssl_version", "certfile", "keyfile", "cert_reqs", "ca_certs", "ciphers", "password"}
+)
+
+
+def ssl_context_from_options(options: ssl.SSLContext | Mapping[str, Any]) -> ssl.SSLContext:
+    """Return a server ``SSLContext`` for ``ssl_options``.
+
+    The dict form takes Tornado's keys: ``certfile`` (required), ``keyfile``, ``password``,
+    ``cert_reqs``, ``ca_certs``, ``ciphers``, ``ssl_version``.
+
+    Raises:
+        ValueError: an unknown key, or no ``certfile``.
+    """
+    if isinstance(options, ssl.SSLContext):
+        return options
+    unknown = set(options) - _DICT_KEYS
+    if unknown:
+        raise ValueError(f"unknown ssl_options keys: {sorted(unknown)}")
+    if "certfile" not in options:
+        raise ValueError("ssl_options needs a 'certfile'")
+    protocol = options.get("ssl_version", ssl.PROTOCOL_TLS_SERVER)
+    if protocol == getattr(ssl, "PROTOCOL_SSLv23", None):
+        protocol = ssl.PROTOCOL_TLS_SERVER  # Tornado's old default means "negotiate"
+    ctx = ssl.SSLContext(protocol)
+    ctx.load_cert_chain(options["certfile"], options.get("keyfile"), options.get("password"))
+    if "cert_reqs" in options:
+        ctx.verify_mode = options["cert_reqs"]
+    if "ca_certs" in options:
+        ctx.load_verify_locations(options["ca_certs"])
+    if "ciphers" in options:
+        ctx.set_ciphers(options["ciphers"])
+    return ctx
+
+
+class TLSAcceptProtocol(asyncio.Protocol):
+    """Accepts a TCP connection, runs the TLS handshake, then hands over to HTTP.
+
+    ``make_protocol()`` builds the HTTP protocol that receives the TLS transport.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        context: ssl.SSLContext,
+        make_protocol: Callable[[], asyncio.Protocol],
+        handshake_timeout: float | None,
+    ) -> None:
+        self._loop = loop
+        self._context = context
+        self._make_protocol = make_protocol
+        self._handshake_timeout = handshake_timeout
+        self._task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+        assert isinstance(transport, asyncio.Transport)
+        self._task = self._loop.create_task(self._handshake(transport))
+
+    def data_received(self, data: bytes) -> None:  # noqa: D102  # pragma: no cover
+        pass  # start_tls takes the transport over before any data is read
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        peer = transport.get_extra_info("peername")
+        shown = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        protocol = self._make_protocol()
+        try:
+            tls_transport = await self._loop.start_tls(
+                transport,
+                protocol,
+                self._context,
+                server_side=True,
+                ssl_handshake_timeout=self._handshake_timeout,
+            )
+        except (TimeoutError, OSError, EOFError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+            log.warning("%s: TLS handshake failed: %s", shown, reason)
+            transport.abort()
+            return
+        except asyncio.CancelledError:
+            transport.abort()
+            raise
+        if tls_transport is None:  # pragma: no cover - closed during the handshake
+            transport.abort()
+            return
+        protocol.connection_made(tls_transport)
