@@ -1,0 +1,484 @@
+"""``StaticFileHandler``: files from a folder, correct (ETag, Range, 304, HEAD) and fast.
+
+Theory of operation
+-------------------
+A request goes one of two ways:
+
+- **Hit** (the common case): the :class:`~squall.static._cache.FileStore` of this
+  application and root has a fresh entry for the URL path. The conditional headers are
+  compared with the entry's prepared ETag / Last-Modified, and the answer (prepared header
+  list, cached bytes for a small file) goes out through one ``finish``. No ``stat``, no
+  ``open``, no hash, no path resolution.
+- **Miss** (first request, entry older than the store's TTL, caching off): the URL path is
+  resolved safely (:mod:`squall.static._paths`), a directory is mapped to its
+  ``default_filename`` or redirected to its trailing-slash form, the file is read (small)
+  or hashed (large, in an executor past a size) and an entry is stored; then as a hit.
+
+Large files are opened *before* any header is sent (so a file that vanished is a clean
+404), then streamed with ``request.connection.sendfile`` (``loop.sendfile`` / ``os.sendfile``
+where the transport allows, chunked writes otherwise, always awaiting flow control) or, when
+the connection has no ``sendfile``, in chunks with ``await self.flush()`` between them.
+
+Overriding: ``get_cache_time``, ``get_content_type`` and ``set_extra_headers`` (per request),
+``get_absolute_path`` and ``validate_absolute_path`` (on misses), and the classmethods
+``make_static_url`` / ``get_version`` (URL building) keep Tornado's names and meanings. When a
+subclass overrides one of the per-request methods, header lists are built per request
+instead of reused from the cache, so the override always sees every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Final
+from urllib.parse import quote
+
+from squall.static._cache import FileEntry, FileStore
+from squall.static._hashing import HashCache
+from squall.static._paths import (
+    PathRefused,
+    ResolvedPath,
+    join_under,
+    open_regular,
+    resolve,
+    resolve_absolute,
+)
+from squall.static._ranges import UNSATISFIABLE, ByteRange, if_range_allows, parse_range
+from squall.web import HTTPError, RequestHandler
+from squall.web._settings import StashKey
+
+__all__ = ["StaticFileHandler"]
+
+gen_log = logging.getLogger("squall.general")
+
+CHUNK_SIZE: Final = 256 * 1024
+"""Bytes per write when a file is streamed without ``sendfile``."""
+
+_HASHES: Final = HashCache()
+"""Digests shared by every application of the process: keyed by resolved path and stat, so
+sharing is safe, and ``make_static_url(settings, path)`` (no application at hand) can use it."""
+
+_NO_HASHES: Final = HashCache(enabled=False)
+
+_STORES: StashKey[dict[tuple[str, str | None, bool, bool], FileStore]] = StashKey()
+
+# static_url versions: (root, path, follow_symlinks) -> (version, checked_at)
+_URL_VERSIONS: dict[tuple[str, str, bool], tuple[str | None, float]] = {}
+_URL_VERSIONS_MAX: Final = 10_000
+_URL_VERSION_TTL: Final = 1.0
+
+_PER_REQUEST_METHODS: Final = ("get_cache_time", "get_content_type", "set_extra_headers")
+
+
+class StaticFileHandler(RequestHandler):
+    """Serve the files under ``path``; see the module docstring for the behaviour.
+
+    Use it in any rule whose pattern has one group, the path under ``path``::
+
+        (r"/(.*)", StaticFileHandler, {"path": "/srv/site", "default_filename": "index.html"})
+
+    Args (to ``initialize``, i.e. the rule's kwargs):
+        path: the root folder.
+        default_filename: the file served for a directory URL (``/`` or ``/docs/``); None
+            makes directory URLs a 403. Directory listings are never produced.
+        follow_symlinks: serve symlinks that lead out of ``path``; None takes the
+            ``static_follow_symlinks`` setting (False by default).
+
+    .. versionadded:: 0.1.0
+    """
+
+    CACHE_MAX_AGE: ClassVar[int] = 86400 * 365
+    """``max-age`` for versioned URLs (``?v=``): a year, with ``immutable``."""
+
+    CACHE_TTL: ClassVar[float] = 1.0
+    """Seconds a cached file entry is trusted before the disk is looked at again."""
+
+    root: str
+    default_filename: str | None
+    follow_symlinks: bool
+    _store: FileStore
+
+    _fast_classes: ClassVar[dict[type, bool]] = {}
+
+    def initialize(
+        self,
+        path: str | os.PathLike[str],
+        default_filename: str | None = None,
+        follow_symlinks: bool | None = None,
+    ) -> None:
+        """Take the rule's kwargs (see the class docstring)."""
+        self.root = os.fspath(path)
+        self.default_filename = default_filename
+        settings = self.application.settings
+        if follow_symlinks is None:
+            follow_symlinks = bool(settings.get("static_follow_symlinks", False))
+        self.follow_symlinks = follow_symlinks
+        enabled = bool(settings.get("static_hash_cache", True))
+        key = (self.root, default_filename, follow_symlinks, enabled)
+        stores = self.application.stash.get(_STORES, None)
+        if stores is None:
+            stores = self.application.stash.setdefault(_STORES, {})
+        store = stores.get(key)
+        if store is None:
+            store = FileStore(
+                _HASHES if enabled else _NO_HASHES, enabled=enabled, ttl=self.CACHE_TTL
+            )
+            stores[key] = store
+        self._store = store
+
+    # ---------------------------------------------------------------- request entry points
+
+    def head(self, path: str) -> Awaitable[None] | None:
+        """Same headers as ``get``, no body."""
+        return self.get(path, include_body=False)
+
+    def get(self, path: str, include_body: bool = True) -> Awaitable[None] | None:
+        """Answer with the file at ``path`` (relative to the root): 200, 206, 304, 416..."""
+        entry = self._store.fresh(path)
+        if entry is None or entry.body is None:
+            return self._get_slow(path, include_body)
+        return self._answer(path, entry, include_body)
+
+    async def _get_slow(self, path: str, include_body: bool) -> None:
+        for _attempt in range(2):
+            entry = await self._lookup(path)
+            if entry is None:
+                return  # redirected
+            if entry.body is not None:
+                result = self._answer(path, entry, include_body)
+                if result is not None:
+                    await result
+                return
+            try:
+                f = open_regular(entry.path)
+            except FileNotFoundError as exc:
+                self._store.forget(path)
+                raise HTTPError(404) from exc
+            except PermissionError as exc:
+                self._store.forget(path)
+                raise HTTPError(403) from exc
+            except OSError as exc:
+                self._store.forget(path)
+                raise HTTPError(404) from exc
+            try:
+                st = os.fstat(f.fileno())
+                if (st.st_mtime_ns, st.st_size, st.st_ino) != (
+                    entry.stat.st_mtime_ns,
+                    entry.stat.st_size,
+                    entry.stat.st_ino,
+                ):
+                    # Replaced or edited since the entry was made: describe the new file.
+                    self._store.forget(path)
+                    continue
+                await self._answer_from_file(path, entry, f, include_body)
+            finally:
+                f.close()
+            return
+        raise HTTPError(503, "file %s keeps changing", path)
+
+    # ---------------------------------------------------------------- lookup (misses)
+
+    async def _lookup(self, path: str) -> FileEntry | None:
+        store = self._store
+        try:
+            absolute = self.get_absolute_path(self.root, path)
+            resolved = self.validate_absolute_path(self.root, absolute)
+        except PathRefused as exc:
+            gen_log.debug("static: refused %r: %s", path, exc)
+            raise HTTPError(exc.status) from None
+        if resolved is None:
+            return None
+        if resolved.is_dir:
+            if not self.default_filename:
+                raise HTTPError(403, "%s is a directory", path)
+            if path and not path.endswith("/"):
+                self._redirect_to_directory()
+                return None
+            try:
+                resolved = self.validate_absolute_path(
+                    self.root, os.path.join(absolute, self.default_filename)
+                )
+            except PathRefused as exc:
+                raise HTTPError(exc.status) from None
+            if resolved is None or resolved.is_dir:
+                raise HTTPError(403, "%s has no default file", path)
+        entry = store.revalidate(path, resolved)
+        if entry is not None:
+            return entry
+        try:
+            if store.wants_in_memory(resolved):
+                return store.build_small(path, resolved)
+            return await store.build_large(path, resolved)
+        except FileNotFoundError as exc:
+            raise HTTPError(404) from exc
+        except PermissionError as exc:
+            raise HTTPError(403) from exc
+        except IsADirectoryError as exc:
+            raise HTTPError(404) from exc
+
+    def _redirect_to_directory(self) -> None:
+        # request.path is what the client sent: appending "/" keeps it on this site unless
+        # it starts with "//" or "/\", which browsers read as another host. The route's
+        # group already refused ".." and absolute paths; refuse these shapes too.
+        location = self.request.path + "/"
+        if not location.startswith("/") or location[1:2] in ("/", "\\"):
+            raise HTTPError(404)
+        self.redirect(location, permanent=True)
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        """The lexical absolute path of the URL path ``path`` under ``root``.
+
+        Raises:
+            PathRefused: the path fails the lexical checks (``..``, NUL, ``C:``, ``CON``...).
+        """
+        return join_under(root, path)
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> ResolvedPath | None:
+        """Check that ``absolute_path`` is a servable file or directory under ``root``.
+
+        Returns:
+            The resolved path, or None when the response was already produced (an
+            override may redirect, for example).
+
+        Raises:
+            PathRefused: symlink out of the root, missing, not a regular file...
+        """
+        return resolve_absolute(root, absolute_path, follow_symlinks=self.follow_symlinks)
+
+    # ---------------------------------------------------------------- answering
+
+    def _versioned(self) -> bool:
+        return bool(self.request.query) and "v" in self.request.query_arguments
+
+    def _base_headers(self, path: str, entry: FileEntry) -> list[tuple[str, str]]:
+        """Content-Type, ETag, Last-Modified, Accept-Ranges, Cache-Control of ``entry``."""
+        cls = type(self)
+        fast = cls._fast_classes.get(cls)
+        if fast is None:
+            fast = all(
+                getattr(cls, m) is getattr(StaticFileHandler, m) for m in _PER_REQUEST_METHODS
+            )
+            cls._fast_classes[cls] = fast
+        versioned = self._versioned()
+        if fast:
+            headers = entry.responses.get(versioned)
+            if headers is None:
+                age = self.CACHE_MAX_AGE if versioned else 0
+                headers = self._header_list(entry, entry.content_type, age)
+                entry.responses[versioned] = headers
+            return headers
+        self._entry = entry
+        age = self.get_cache_time(path, entry.mtime, entry.content_type)
+        headers = self._header_list(entry, self.get_content_type(), age)
+        self.set_extra_headers(path)
+        return headers
+
+    @staticmethod
+    def _header_list(entry: FileEntry, content_type: str, age: int) -> list[tuple[str, str]]:
+        cache = (
+            f"max-age={age}, immutable"
+            if age >= 86400 * 365
+            else (f"max-age={age}" if age > 0 else "no-cache")
+        )
+        return [
+            ("Content-Type", content_type),
+            ("ETag", entry.etag),
+            ("Last-Modified", entry.last_modified),
+            ("Accept-Ranges", "bytes"),
+            ("Cache-Control", cache),
+        ]
+
+    def _not_modified(self, entry: FileEntry) -> bool:
+        headers = self.request.headers
+        inm = headers.get("If-None-Match")
+        if inm is not None:
+            if inm.strip() == "*":
+                return True
+            etag = entry.etag
+            for candidate in inm.split(","):
+                c = candidate.strip()
+                if c.startswith("W/"):
+                    c = c[2:]
+                if c == etag:
+                    return True
+            return False
+        ims = headers.get("If-Modified-Since")
+        if ims is not None:
+            try:
+                when = parsedate_to_datetime(ims)
+            except (TypeError, ValueError, IndexError):
+                return False
+            return entry.mtime <= when.timestamp()
+        return False
+
+    def _plan(
+        self, path: str, entry: FileEntry, include_body: bool
+    ) -> tuple[int, list[tuple[str, str]], ByteRange | None]:
+        """Status, headers and range of the answer; raises nothing."""
+        base = self._base_headers(path, entry)
+        if self.request.method in ("GET", "HEAD") and self._not_modified(entry):
+            return 304, [h for h in base if h[0] != "Content-Type"], None
+        size = entry.size
+        headers = self.request.headers
+        byte_range: ByteRange | None = None
+        rng = headers.get("Range")
+        if rng is not None and if_range_allows(headers.get("If-Range"), entry.etag, entry.mtime):
+            parsed = parse_range(rng, size)
+            if parsed is UNSATISFIABLE:
+                return (
+                    416,
+                    [
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Content-Range", f"bytes */{size}"),
+                        ("Accept-Ranges", "bytes"),
+                    ],
+                    None,
+                )
+            if isinstance(parsed, ByteRange) and (parsed.start, parsed.stop) != (0, size):
+                byte_range = parsed
+        if byte_range is not None:
+            out = [*base, ("Content-Range", byte_range.content_range(size))]
+            out.append(("Content-Length", str(byte_range.stop - byte_range.start)))
+            return 206, out, byte_range
+        return 200, [*base, ("Content-Length", str(size))], None
+
+    def _send(
+        self, status: int, headers: list[tuple[str, str]], body: bytes = b""
+    ) -> Awaitable[None] | None:
+        self.set_status(status)
+        for name, value in headers:
+            self.set_header(name, value)
+        if status in (304, 416):
+            self.clear_header("Content-Length")
+        return self.finish(body) if body else self.finish()
+
+    def _answer(self, path: str, entry: FileEntry, include_body: bool) -> Awaitable[None] | None:
+        assert entry.body is not None
+        status, headers, byte_range = self._plan(path, entry, include_body)
+        if status != 200 and status != 206 or not include_body:
+            return self._send(status, headers)
+        body = entry.body
+        if byte_range is not None:
+            body = body[byte_range.start : byte_range.stop]
+        return self._send(status, headers, body)
+
+    async def _answer_from_file(
+        self, path: str, entry: FileEntry, f: Any, include_body: bool
+    ) -> None:
+        status, headers, byte_range = self._plan(path, entry, include_body)
+        if status != 200 and status != 206 or not include_body:
+            result = self._send(status, headers)
+            if result is not None:
+                await result
+            return
+        offset, stop = (byte_range.start, byte_range.stop) if byte_range else (0, entry.size)
+        count = stop - offset
+        self.set_status(status)
+        for name, value in headers:
+            self.set_header(name, value)
+        await self.flush()
+        sendfile = self._connection_sendfile()
+        try:
+            if sendfile is not None:
+                await sendfile(f, offset, count)
+            else:
+                f.seek(offset)
+                remaining = count
+                while remaining > 0:
+                    chunk = f.read(min(CHUNK_SIZE, remaining))
+                    if not chunk:
+                        break  # truncated under us: the connection will be closed short
+                    remaining -= len(chunk)
+                    self.write(chunk)
+                    await self.flush()
+        except Exception as exc:
+            if not self.request.connection.closed:
+                raise
+            # The client went away mid-download: nothing to answer, nothing to log loudly.
+            gen_log.debug("static: sending %s stopped, client gone: %s", path, exc)
+            return
+        await self.finish()
+
+    def _connection_sendfile(self) -> Callable[[Any, int, int], Awaitable[None]] | None:
+        # The http contract's zero-copy path; None (an older or foreign connection object)
+        # falls back to chunked writes with flush() between them.
+        result: Callable[[Any, int, int], Awaitable[None]] | None = getattr(
+            self.request.connection, "sendfile", None
+        )
+        return result
+
+    # ---------------------------------------------------------------- overridable
+
+    def get_cache_time(self, path: str, modified: int, mime_type: str) -> int:
+        """Seconds clients may cache the answer: a year for ``?v=`` URLs, else 0.
+
+        0 sends ``Cache-Control: no-cache`` (revalidate with the ETag every time).
+        """
+        return self.CACHE_MAX_AGE if self._versioned() else 0
+
+    def get_content_type(self) -> str:
+        """The ``Content-Type`` of the file being served (from its name)."""
+        return self._entry.content_type
+
+    def set_extra_headers(self, path: str) -> None:
+        """Add headers to every answer for ``path`` (override; default: none)."""
+
+    # ---------------------------------------------------------------- static_url support
+
+    @classmethod
+    def make_static_url(
+        cls, settings: Mapping[str, Any], path: str, include_version: bool = True
+    ) -> str:
+        """The URL of ``path`` under ``static_url_prefix``, with ``?v=<hash>`` when known.
+
+        Usable without a handler (templates, scripts): ``settings`` is ``app.settings``.
+        A missing file gives the URL without version and a warning on ``squall.general``.
+        """
+        prefix = settings.get("static_url_prefix") or "/static/"
+        url = prefix + quote(path.lstrip("/"), safe="/~!$&'()*+,;=:@")
+        if not include_version:
+            return url
+        version = cls.get_version(settings, path)
+        return url if version is None else f"{url}?v={version}"
+
+    @classmethod
+    def get_version(cls, settings: Mapping[str, Any], path: str) -> str | None:
+        """The content hash of ``static_path``/``path``, or None (logged) when unavailable."""
+        root = settings.get("static_path")
+        if not root:
+            gen_log.warning("static_url(%r): no static_path setting", path)
+            return None
+        root = os.fspath(root)
+        follow = bool(settings.get("static_follow_symlinks", False))
+        caching = bool(settings.get("static_hash_cache", True))
+        key = (root, path, follow)
+        if caching:
+            hit = _URL_VERSIONS.get(key)
+            if hit is not None and time.monotonic() - hit[1] < _URL_VERSION_TTL:
+                return hit[0]
+        version = _compute_version(root, path, follow, _HASHES if caching else _NO_HASHES)
+        if caching and version is not None:
+            if len(_URL_VERSIONS) >= _URL_VERSIONS_MAX:
+                _URL_VERSIONS.clear()
+            _URL_VERSIONS[key] = (version, time.monotonic())
+        return version
+
+
+def _compute_version(root: str, path: str, follow: bool, hashes: HashCache) -> str | None:
+    try:
+        resolved = resolve(root, path, follow_symlinks=follow)
+    except PathRefused as exc:
+        gen_log.warning("static_url(%r): could not find the file: %s", path, exc)
+        return None
+    if resolved.is_dir:
+        gen_log.warning("static_url(%r): is a directory", path)
+        return None
+    try:
+        return hashes.get_nowait(resolved.path, resolved.stat)
+    except OSError as exc:
+        gen_log.warning("static_url(%r): could not read the file: %s", path, exc)
+        return None

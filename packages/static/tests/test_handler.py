@@ -1,0 +1,290 @@
+"""StaticFileHandler over a real server: the notes' two forms, conditional and partial requests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.static import StaticFileHandler
+from squall.static._hashing import hash_bytes
+from squall.web import Application
+
+Serve = Callable[[Application], str]
+
+
+def _get(url: str, **kwargs: Any) -> httpx.Response:
+    with httpx.Client(timeout=10) as client:
+        return client.get(url, **kwargs)
+
+
+# ---------------------------------------------------------------- the notes' two forms
+
+
+def test_static_path_serves_the_notes_url(site: Path, serve: Serve) -> None:
+    # app = Application(debug=True, static_path=os.path.join(os.path.dirname(__file__), "statics"))
+    url = serve(Application(debug=True, static_path=str(site)))
+    r = _get(url + "/static/html/index.html")
+    assert r.status_code == 200
+    assert r.text == "<h1>index</h1>"
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_favicon_and_robots_come_from_static_path(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    r = _get(url + "/favicon.ico")
+    assert r.status_code == 200 and r.content == b"\x00\x00\x01\x00icon"
+    assert r.headers["content-type"] == "image/x-icon"
+    r = _get(url + "/robots.txt")
+    assert r.status_code == 200 and r.text == "User-agent: *\n"
+
+
+def test_static_url_prefix_moves_the_route(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site), static_url_prefix="/assets/"))
+    assert _get(url + "/assets/css/a.css").text == "body { color: red }"
+    assert _get(url + "/static/css/a.css").status_code == 404
+
+
+def test_static_handler_class_and_args_are_used(site: Path, serve: Serve) -> None:
+    class Marked(StaticFileHandler):
+        def set_extra_headers(self, path: str) -> None:
+            self.set_header("X-Static", path)
+
+    app = Application(
+        static_path=str(site),
+        static_handler_class=Marked,
+        static_handler_args={"default_filename": "index.html"},
+    )
+    url = serve(app)
+    r = _get(url + "/static/html/")
+    assert r.text == "<h1>index</h1>"
+    assert r.headers["x-static"] == "html/"
+
+
+def test_catch_all_rule_with_default_filename_as_in_the_notes(site: Path, serve: Serve) -> None:
+    # Application([(r'/(.*)', StaticFileHandler, dict(path=..., default_filename='index.html'))],
+    #             debug=True, static_path=...)
+    app = Application(
+        [
+            (
+                r"/(.*)",
+                StaticFileHandler,
+                {"path": str(site / "html"), "default_filename": "index.html"},
+            )
+        ],
+        debug=True,
+        static_path=str(site),
+    )
+    url = serve(app)
+    assert _get(url + "/").text == "<h1>index</h1>"
+    assert _get(url + "/page.html").text == "<p>page</p>"
+    assert _get(url + "/sub/").text == "<h1>sub</h1>"
+    # /static/... still wins over the catch-all (plugin routes come first)
+    assert _get(url + "/static/css/a.css").text == "body { color: red }"
+
+
+def test_directory_without_slash_redirects_to_it(site: Path, serve: Serve) -> None:
+    app = Application(
+        [
+            (
+                r"/(.*)",
+                StaticFileHandler,
+                {"path": str(site / "html"), "default_filename": "index.html"},
+            )
+        ]
+    )
+    url = serve(app)
+    r = _get(url + "/sub")
+    assert r.status_code == 301
+    assert r.headers["location"] == "/sub/"
+    assert _get(url + "/sub", follow_redirects=True).text == "<h1>sub</h1>"
+
+
+@pytest.mark.parametrize("default", ["index.html", None])
+def test_directory_without_default_file_is_refused_never_listed(
+    site: Path, serve: Serve, default: str | None
+) -> None:
+    app = Application(
+        [(r"/(.*)", StaticFileHandler, {"path": str(site), "default_filename": default})]
+    )
+    url = serve(app)
+    for target in ("/html/empty/", "/css/"):
+        r = _get(url + target)
+        assert r.status_code in (403, 404)
+        assert "a.css" not in r.text
+
+
+# ---------------------------------------------------------------- headers
+
+
+def test_etag_last_modified_and_validators(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    r = _get(url + "/static/css/a.css")
+    digest = hash_bytes(b"body { color: red }")
+    assert r.headers["etag"] == f'"{digest}"'
+    assert r.headers["accept-ranges"] == "bytes"
+    assert r.headers["content-length"] == str(len(b"body { color: red }"))
+    mtime = int(os.stat(site / "css" / "a.css").st_mtime)
+    from email.utils import parsedate_to_datetime
+
+    assert int(parsedate_to_datetime(r.headers["last-modified"]).timestamp()) == mtime
+
+
+def test_unversioned_url_must_revalidate_versioned_is_immutable(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    plain = _get(url + "/static/css/a.css").headers["cache-control"]
+    assert "immutable" not in plain and "max-age=31536000" not in plain
+    versioned = _get(url + "/static/css/a.css?v=abc").headers["cache-control"]
+    assert versioned == "max-age=31536000, immutable"
+
+
+def test_cache_time_and_content_type_are_overridable(site: Path, serve: Serve) -> None:
+    class Custom(StaticFileHandler):
+        def get_cache_time(self, path: str, modified: int, mime_type: str) -> int:
+            return 60
+
+        def get_content_type(self) -> str:
+            return "text/x-custom"
+
+    url = serve(Application([(r"/f/(.*)", Custom, {"path": str(site)})]))
+    for _ in range(2):  # the second answer comes from the cache: overrides still apply
+        r = _get(url + "/f/css/a.css")
+        assert r.headers["cache-control"] == "max-age=60"
+        assert r.headers["content-type"] == "text/x-custom"
+
+
+def test_if_none_match_gives_304_without_body(site: Path, serve: Serve, raw: Any) -> None:
+    url = serve(Application(static_path=str(site)))
+    etag = _get(url + "/static/css/a.css").headers["etag"]
+    for value in (etag, f'"nope", {etag}', f"W/{etag}", "*"):
+        status, headers, body = raw.parse(
+            raw.get(url, "/static/css/a.css", extra=f"If-None-Match: {value}\r\n")
+        )
+        assert status == 304, value
+        assert body == b""
+        assert headers["etag"] == etag
+    r = _get(url + "/static/css/a.css", headers={"If-None-Match": '"other"'})
+    assert r.status_code == 200
+
+
+def test_if_modified_since_gives_304(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    last = _get(url + "/static/css/a.css").headers["last-modified"]
+    r = _get(url + "/static/css/a.css", headers={"If-Modified-Since": last})
+    assert r.status_code == 304 and r.content == b""
+    r = _get(
+        url + "/static/css/a.css", headers={"If-Modified-Since": "Mon, 01 Jan 1990 00:00:00 GMT"}
+    )
+    assert r.status_code == 200
+    # If-None-Match wins over If-Modified-Since when both are sent
+    r = _get(url + "/static/css/a.css", headers={"If-Modified-Since": last, "If-None-Match": '"x"'})
+    assert r.status_code == 200
+
+
+def test_head_sends_the_same_headers_and_no_body(site: Path, serve: Serve, raw: Any) -> None:
+    url = serve(Application(static_path=str(site)))
+    for target in ("/static/css/a.css", "/static/big.bin"):
+        g_status, g_headers, g_body = raw.parse(raw.get(url, target))
+        h_status, h_headers, h_body = raw.parse(raw.get(url, target, method="HEAD"))
+        assert g_status == h_status == 200
+        assert h_body == b"" and len(g_body) == int(g_headers["content-length"])
+        for name in ("content-type", "content-length", "etag", "last-modified", "accept-ranges"):
+            assert h_headers[name] == g_headers[name], name
+
+
+# ---------------------------------------------------------------- ranges
+
+
+@pytest.mark.parametrize("name", ["data.bin", "big.bin"])  # in memory / from disk
+@pytest.mark.parametrize(
+    ("spec", "pick"),
+    [
+        ("bytes=0-99", lambda b: b[0:100]),
+        ("bytes=-500", lambda b: b[-500:]),
+        ("bytes=100-", lambda b: b[100:]),
+        ("bytes=10-10", lambda b: b[10:11]),
+        ("bytes=4000-99999999", lambda b: b[4000:]),
+    ],
+)
+def test_range_gives_206_with_content_range(
+    site: Path, serve: Serve, name: str, spec: str, pick: Callable[[bytes], bytes]
+) -> None:
+    url = serve(Application(static_path=str(site)))
+    data = (site / name).read_bytes()
+    r = _get(url + f"/static/{name}", headers={"Range": spec})
+    assert r.status_code == 206
+    expected = pick(data)
+    assert r.content == expected
+    start = len(data) - len(expected) if spec.startswith("bytes=-") else int(spec[6:].split("-")[0])
+    assert r.headers["content-range"] == f"bytes {start}-{start + len(expected) - 1}/{len(data)}"
+    assert r.headers["content-length"] == str(len(expected))
+
+
+@pytest.mark.parametrize("spec", ["bytes=-0", "bytes=4096-", "bytes=9000-9999", "bytes=50-10"])
+def test_unsatisfiable_range_is_416_with_the_size(site: Path, serve: Serve, spec: str) -> None:
+    url = serve(Application(static_path=str(site)))
+    r = _get(url + "/static/data.bin", headers={"Range": spec})
+    assert r.status_code == 416
+    assert r.headers["content-range"] == "bytes */4096"
+
+
+@pytest.mark.parametrize(
+    "spec", ["bytes=0-1,5-9", "bytes=" + ",".join(["0-0"] * 5000), "bytes=x-y", "lines=1-2"]
+)
+def test_several_or_malformed_ranges_get_the_whole_file(
+    site: Path, serve: Serve, spec: str
+) -> None:
+    url = serve(Application(static_path=str(site)))
+    r = _get(url + "/static/data.bin", headers={"Range": spec})
+    assert r.status_code == 200
+    assert r.content == (site / "data.bin").read_bytes()
+
+
+def test_if_range_is_honoured(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    first = _get(url + "/static/data.bin")
+    etag, last = first.headers["etag"], first.headers["last-modified"]
+    for validator in (etag, last):
+        r = _get(url + "/static/data.bin", headers={"Range": "bytes=0-9", "If-Range": validator})
+        assert r.status_code == 206 and len(r.content) == 10
+    for stale in ('"old"', "Mon, 01 Jan 1990 00:00:00 GMT"):
+        r = _get(url + "/static/data.bin", headers={"Range": "bytes=0-9", "If-Range": stale})
+        assert r.status_code == 200 and len(r.content) == 4096
+
+
+# ---------------------------------------------------------------- large files
+
+
+def test_large_file_is_sent_whole_and_exact(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    data = (site / "big.bin").read_bytes()
+    r = _get(url + "/static/big.bin")
+    assert r.status_code == 200 and r.content == data
+    assert r.headers["etag"] == f'"{hash_bytes(data)}"'
+    assert r.headers["content-type"] == "application/octet-stream"
+
+
+def test_large_file_without_connection_sendfile_streams_in_chunks(site: Path, serve: Serve) -> None:
+    class NoSendfile(StaticFileHandler):
+        def _connection_sendfile(self) -> None:
+            return None
+
+    url = serve(Application([(r"/f/(.*)", NoSendfile, {"path": str(site)})]))
+    data = (site / "big.bin").read_bytes()
+    r = _get(url + "/f/big.bin")
+    assert r.status_code == 200 and r.content == data
+    r = _get(url + "/f/big.bin", headers={"Range": "bytes=1000-300000"})
+    assert r.status_code == 206 and r.content == data[1000:300001]
+
+
+def test_edited_large_file_is_served_with_its_new_content(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    _get(url + "/static/big.bin")
+    new = os.urandom(200_000)
+    (site / "big.bin").write_bytes(new)
+    r = _get(url + "/static/big.bin")  # the open file's stat differs from the entry: rebuilt
+    assert r.content == new and r.headers["etag"] == f'"{hash_bytes(new)}"'
