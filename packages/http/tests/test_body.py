@@ -99,6 +99,21 @@ def test_other_content_types_are_kept_raw_without_arguments(mode: str, ctype: st
     assert parsed.body_arguments == {} and parsed.files == {}
 
 
+def test_body_in_one_piece_is_handed_over_without_a_copy() -> None:
+    chunk = b"x" * 1000
+    collector = BodyCollector(HTTPHeaders({"Content-Type": "application/json"}), HTTPLimits())
+    collector.feed(chunk)
+    assert collector.finish().body is chunk
+
+
+def test_mutable_chunks_are_copied_not_aliased() -> None:
+    chunk = bytearray(b"abc")
+    collector = BodyCollector(HTTPHeaders(), HTTPLimits())
+    collector.feed(chunk)  # type: ignore[arg-type]
+    chunk[:] = b"zzz"
+    assert collector.finish().body == b"abc"
+
+
 def test_empty_body() -> None:
     parsed = collect("application/x-www-form-urlencoded", b"")
     assert parsed.body == b"" and parsed.body_arguments == {}

@@ -427,3 +427,67 @@ def test_mutated_forms_only_raise_input_error(
         collector.finish().close()
     except HTTPInputError:
         pass
+
+
+def _outcome(boundary: bytes, chunks: list[bytes]) -> list[Part] | int:
+    """The parts a chunking yields, or the status_hint of the error it raises."""
+    parser = MultipartParser(boundary, max_parts=20, max_header_size=200)
+    parts: list[Part] = []
+    try:
+        for chunk in chunks:
+            for event in parser.feed(chunk):
+                if isinstance(event, PartStart):
+                    parts.append(Part(event.name, event.filename, event.content_type, b""))
+                elif isinstance(event, PartData):
+                    parts[-1].content += event.data
+        parser.finish()
+    except HTTPInputError as exc:
+        return exc.status_hint
+    return parts
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"--B",
+                b"--B--",
+                b"\r\n",
+                b"\r",
+                b"\n",
+                b"-",
+                b" ",
+                b"\t",
+                b"x",
+                b"\r\n\r\n",
+                b"Content-Disposition: form-data; name=a",
+                b"filename=f",
+                b":",
+                b"\x00",
+                b"\xff",
+            ]
+        ),
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 400), max_size=20),
+)
+def test_chunking_never_changes_the_outcome(tokens: list[bytes], cuts: list[int]) -> None:
+    body = b"".join(tokens)
+    assert _outcome(b"B", _chunks(body, cuts)) == _outcome(b"B", [body])
+    assert _outcome(b"B", [body[i : i + 1] for i in range(len(body))]) == _outcome(b"B", [body])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600), st.lists(st.integers(0, 600), max_size=10))
+def test_arbitrary_bytes_only_raise_input_error(body: bytes, cuts: list[int]) -> None:
+    collector = BodyCollector(
+        HTTPHeaders({"Content-Type": "multipart/form-data; boundary=B"}),
+        HTTPLimits(spool_threshold=16),
+    )
+    try:
+        for chunk in _chunks(body, cuts):
+            collector.feed(chunk)
+        collector.finish().close()
+    except HTTPInputError:
+        pass

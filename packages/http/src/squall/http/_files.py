@@ -93,12 +93,16 @@ class SpillBuffer:
         named: whether a spilled file keeps a path on disk (uploaded files) or not (raw bodies).
     """
 
-    __slots__ = ("_threshold", "_named", "_memory", "_file", "_path", "_size")
+    __slots__ = ("_threshold", "_named", "_first", "_memory", "_file", "_path", "_size")
 
     def __init__(self, threshold: int, *, named: bool) -> None:
         self._threshold = threshold
         self._named = named
-        self._memory: bytearray | None = bytearray()
+        # A body that arrives in one piece is handed over as that very bytes object (no
+        # copy); a second piece moves everything to a bytearray (amortized appends, and no
+        # per-chunk overhead when a slow client sends one byte per packet).
+        self._first = b""
+        self._memory: bytearray | None = None
         self._file: BinaryIO | None = None
         self._path: str | None = None
         self._size = 0
@@ -119,18 +123,27 @@ class SpillBuffer:
         if self._file is not None:
             self._file.write(data)
             return
-        assert self._memory is not None
         if self._size <= self._threshold:
-            self._memory += data
+            if self._memory is not None:
+                self._memory += data
+            elif self._first:
+                self._memory = bytearray(self._first)
+                self._memory += data
+                self._first = b""
+            else:
+                self._first = data if type(data) is bytes else bytes(data)  # never alias a buffer
             return
         self._file, self._path = new_temp_file(named=self._named)
-        self._file.write(self._memory)
+        self._file.write(self._first if self._memory is None else self._memory)
         self._file.write(data)
+        self._first = b""
         self._memory = None
 
     def getvalue(self) -> bytes | None:
         """The content as bytes when it is still in memory, else None."""
-        return None if self._memory is None else bytes(self._memory)
+        if self._file is not None:
+            return None
+        return self._first if self._memory is None else bytes(self._memory)
 
     def detach_file(self) -> BinaryIO | None:
         """The temporary file (flushed, at position 0), or None when nothing was spilled.
@@ -155,6 +168,7 @@ class SpillBuffer:
 
     def close(self) -> None:
         """Discard the content and delete the temporary file, if one is still owned."""
+        self._first = b""
         self._memory = None
         if self._file is not None:
             self._file.close()
