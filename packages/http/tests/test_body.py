@@ -157,6 +157,16 @@ def test_body_over_max_body_size_is_413_naming_the_limit() -> None:
     assert info.value.status_hint == 413
 
 
+def test_per_request_max_body_size_overrides_the_server_limit() -> None:
+    larger = BodyCollector(HTTPHeaders(), HTTPLimits(max_body_size=10), max_body_size=20)
+    larger.feed(b"x" * 20)
+    assert larger.finish().body == b"x" * 20
+    smaller = BodyCollector(HTTPHeaders(), HTTPLimits(max_body_size=10))
+    smaller.max_body_size = 5
+    with pytest.raises(HTTPInputError, match="max_body_size=5"):
+        smaller.feed(b"x" * 6)
+
+
 def test_urlencoded_over_max_fields_is_400() -> None:
     with pytest.raises(HTTPInputError, match="max_fields=3") as info:
         collect("application/x-www-form-urlencoded", b"a&b&c&d", limits=HTTPLimits(max_fields=3))

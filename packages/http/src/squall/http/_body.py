@@ -89,6 +89,9 @@ class BodyCollector:
         headers: the request headers; only ``Content-Type`` is read.
         limits: ``max_body_size``, ``spool_threshold``, ``max_fields``,
             ``max_multipart_parts`` and ``max_part_header_size`` apply.
+        max_body_size: overrides ``limits.max_body_size`` for this request (a delegate's
+            own ``max_body_size``, which may be larger or smaller than the server's); also
+            settable later through the attribute of the same name.
 
     .. versionadded:: 0.1.0
     """
@@ -102,10 +105,14 @@ class BodyCollector:
         "_form",
         "_urlencoded",
         "_error",
+        "max_body_size",
     )
 
-    def __init__(self, headers: Mapping[str, str], limits: HTTPLimits) -> None:
+    def __init__(
+        self, headers: Mapping[str, str], limits: HTTPLimits, *, max_body_size: int | None = None
+    ) -> None:
         self._limits = limits
+        self.max_body_size = limits.max_body_size if max_body_size is None else max_body_size
         self._raw: SpillBuffer | None = SpillBuffer(limits.spool_threshold, named=False)
         self._size = 0
         self._arguments: dict[str, list[bytes]] = {}
@@ -141,10 +148,8 @@ class BodyCollector:
             if self._error is not None:
                 raise self._error
             self._size += len(chunk)
-            if self._size > self._limits.max_body_size:
-                raise HTTPInputError(
-                    f"request body over max_body_size={self._limits.max_body_size}", 413
-                )
+            if self._size > self.max_body_size:
+                raise HTTPInputError(f"request body over max_body_size={self.max_body_size}", 413)
             self._raw.write(chunk)
             if self._form is not None:
                 self._form.feed(chunk)
