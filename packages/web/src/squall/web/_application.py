@@ -22,6 +22,8 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from squall.http import HTTPServer
+from squall.loop import IOLoop
 from squall.web._accesslog import log_request
 from squall.web._errors import ConfigurationError, HTTPError
 from squall.web._handler import RequestHandler, _is_awaitable
@@ -37,7 +39,7 @@ from squall.web._settings import SettingsRegistry, Stash
 from squall.web._version import __version__
 
 if TYPE_CHECKING:
-    from squall.http import HTTPServer, HTTPServerRequest
+    from squall.http import HTTPServerRequest
 
 app_log = logging.getLogger("squall.application")
 gen_log = logging.getLogger("squall.general")
@@ -256,8 +258,6 @@ class Application:
         ``server_options`` go to ``HTTPServer`` (``xheaders``, ``ssl_options``,
         ``max_body_size``, ...). The plugins' startup hooks run here.
         """
-        from squall.http import HTTPServer
-
         server = HTTPServer(self, **server_options)
         server.listen(port, address)
         self._run_startup_from_sync()
@@ -277,8 +277,6 @@ class Application:
             return
         # No loop running yet (app.listen() before IOLoop.current().start()): run the hooks
         # now on the loop the IOLoop will use, so they are done before the first accept.
-        from squall.loop import IOLoop
-
         IOLoop.current().run_sync(self.startup)
 
     async def startup(self) -> None:

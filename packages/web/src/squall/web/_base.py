@@ -43,6 +43,7 @@ class HandlerBase:
     _cookies: dict[str, Morsel[str]] | None
     _status_code: int
     _reason: str
+    _custom_reason: bool
     _write_buffer: list[bytes]
     _headers_written: bool
     _finished: bool

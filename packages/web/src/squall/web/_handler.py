@@ -94,6 +94,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         "_cookies",
         "_status_code",
         "_reason",
+        "_custom_reason",
         "_write_buffer",
         "_headers_written",
         "_finished",
@@ -157,6 +158,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         self._write_buffer = []
         self._status_code = 200
         self._reason = "OK"
+        self._custom_reason = False
 
     # -- context ---------------------------------------------------------------------------
 

@@ -80,13 +80,15 @@ class HeadersMixin(HandlerBase):
         """
         if not 100 <= status_code <= 599:
             raise ValueError(f"invalid status code {status_code!r}: must be within 100-599")
-        self._status_code = status_code
         if reason is None:
             self._reason = responses.get(status_code, "Unknown")
+            self._custom_reason = status_code not in responses
         else:
             if _INVALID_VALUE.search(reason):
                 raise ValueError(f"unsafe reason phrase {reason!r}")
             self._reason = reason
+            self._custom_reason = True
+        self._status_code = status_code
 
     def get_status(self) -> int:
         """The status code of the response."""
@@ -128,13 +130,13 @@ class HeadersMixin(HandlerBase):
         if self._multi_headers is not None:
             self._multi_headers.pop(norm, None)
 
-    def _header_items(self) -> Any:
+    def _header_items(self) -> list[tuple[str, str]]:
         """The response headers as ``(name, value)`` pairs, repeated names expanded."""
         headers = self._headers
         multi = self._multi_headers
         cookies = self._new_cookie
         if multi is None and cookies is None:
-            return headers.items()
+            return list(headers.items())
         items: list[tuple[str, str]] = []
         for name, value in headers.items():
             if multi is not None and name in multi:

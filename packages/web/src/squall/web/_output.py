@@ -81,7 +81,11 @@ class OutputMixin(HeadersMixin, HandlerBase):
         self._write_buffer = []
         if not self._headers_written:
             self._headers_written = True
-            conn.write_headers(self._status_code, self._header_items(), self._reason)
+            conn.write_headers(
+                self._status_code,
+                self._header_items(),
+                self._reason if self._custom_reason else None,
+            )
         if chunk:
             result: Awaitable[None] = conn.write(chunk)
             return result
@@ -120,7 +124,9 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 body = buf[0] if len(buf) == 1 else b"".join(buf)
             self._headers_written = True
             self._finished = True
-            conn.respond(status, self._header_items(), body, self._reason)
+            conn.respond(
+                status, self._header_items(), body, self._reason if self._custom_reason else None
+            )
         else:
             if self._write_buffer:
                 conn.write(b"".join(self._write_buffer))
