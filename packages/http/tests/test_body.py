@@ -114,6 +114,24 @@ def test_mutable_chunks_are_copied_not_aliased() -> None:
     assert collector.finish().body == b"abc"
 
 
+@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_still_compressed_form_is_kept_raw_as_tornado(ctype: str) -> None:
+    headers = HTTPHeaders({"Content-Type": ctype, "Content-Encoding": "gzip"})
+    collector = BodyCollector(headers, HTTPLimits())
+    collector.feed(b"\x1f\x8b binary")
+    parsed = collector.finish()
+    assert parsed.body == b"\x1f\x8b binary" and parsed.body_arguments == {}
+
+
+def test_identity_content_encoding_is_parsed() -> None:
+    headers = HTTPHeaders(
+        {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "Identity"}
+    )
+    collector = BodyCollector(headers, HTTPLimits())
+    collector.feed(b"a=1")
+    assert collector.finish().body_arguments == {"a": [b"1"]}
+
+
 def test_empty_body() -> None:
     parsed = collect("application/x-www-form-urlencoded", b"")
     assert parsed.body == b"" and parsed.body_arguments == {}

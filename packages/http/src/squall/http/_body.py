@@ -16,7 +16,9 @@ returns a `ParsedBody`. Nothing here does socket I/O.
   arguments (held in memory, bounded by ``max_body_size``).
 * ``application/x-www-form-urlencoded`` is parsed once, at `finish` (its fields are all
   needed in memory anyway). Every other content type leaves the body alone: no arguments.
-* The collector ignores ``Content-Encoding``: the server decoded the body before feeding it.
+* A body still carrying a ``Content-Encoding`` other than ``identity`` (the server did not
+  decompress it: ``decompress_request`` off) is kept raw and not parsed, as Tornado does;
+  when the server decompresses, it renames the header ``X-Consumed-Content-Encoding``.
 * Errors are `HTTPInputError` with a ``status_hint``: a body over ``max_body_size`` (413,
   defensive: the protocol enforces it first), a missing or invalid boundary (400, raised by
   the first `feed` or by `finish`), and the limits of the form parsers (`_forms`,
@@ -121,6 +123,9 @@ class BodyCollector:
         self._error: HTTPInputError | None = None
         media, params = parse_header_value(headers.get("Content-Type") or "")
         media = media.lower()
+        encoding = (headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            media = ""  # still compressed: not a form we can read
         self._urlencoded = media == URLENCODED
         if media == MULTIPART:
             try:
