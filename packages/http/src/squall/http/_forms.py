@@ -219,11 +219,10 @@ def parse_body_arguments(
 
     .. versionadded:: 0.1.0
     """
-    if headers is not None and headers.get("Content-Encoding", "identity") not in (
-        "identity",
-        "",
-    ):
-        return
+    if headers is not None:
+        encoding = (headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            return
     limits = limits or HTTPLimits()
     media, params = parse_header_value(content_type)
     media = media.lower()
