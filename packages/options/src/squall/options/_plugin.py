@@ -1,6 +1,70 @@
-"""The squall.web plugin of squall-options, found through the `squall.web` entry-point group.
+"""The squall.web plugin of squall-options, found through the ``squall.web`` entry-point group.
 
-Its hook implementations are added as the package is built (see docs/interfaces.md).
+squall.web never imports squall.options; this module reaches web only through its hooks,
+each run once when an Application is built (so what the options say *then* counts):
+
+- ``squall_web_log_request``: when ``options.logging`` is none (``--logging=none`` or
+  ``options.logging = None``) the access log is a no-op, so a request prints nothing.
+  Otherwise it returns None and web's own access log (logger ``squall.access``) is used.
+  A ``log_function`` setting given by the user still wins (web's rule).
+- ``squall_web_add_settings``: when the script opted in with ``define_app_options()``, the
+  ``debug`` option becomes the default of the Application's ``debug`` setting. It is
+  applied as if the user had passed it (so what ``debug`` implies, autoreload and the rest,
+  follows), and only when the user did not pass ``debug`` to ``Application(...)``.
+
+Why ``resolve`` is wrapped: the hook contract gives plugins the registry before the user's
+settings are validated, but not the settings themselves; the one moment at which "did the
+user set ``debug``?" can be answered is ``registry.resolve(given)``, called by web right after
+this hook on the same registry object.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from squall.options._app import APP_GROUP
+from squall.options._globals import options
+from squall.options._logging import logging_disabled
+from squall.web import Application, RequestHandler, SettingsRegistry, hookimpl
+
+# Application settings that the app options fill when the user did not give them.
+_SETTINGS_FROM_OPTIONS = ("debug",)
+
+
+def app_option_defaults() -> dict[str, Any]:
+    """The settings the app options give (only options made by ``define_app_options``)."""
+    given: dict[str, Any] = {}
+    for name in _SETTINGS_FROM_OPTIONS:
+        if name in options:
+            option = options.option(name)
+            if option.group == APP_GROUP and option.value is not None:
+                given[name] = option.value
+    return given
+
+
+def _no_access_log(handler: RequestHandler) -> None:
+    """The access log under ``--logging=none``: nothing at all."""
+
+
+@hookimpl
+def squall_web_add_settings(registry: SettingsRegistry) -> None:
+    """Make the app options the defaults of the settings the user does not give."""
+    defaults = app_option_defaults()
+    if not defaults:
+        return
+    resolve = registry.resolve
+
+    def resolve_with_options(given: dict[str, Any]) -> dict[str, Any]:
+        return resolve({**defaults, **given})
+
+    # An instance attribute shadows the method for this registry (this Application) only.
+    setattr(registry, "resolve", resolve_with_options)  # noqa: B010 - mypy: method assign
+
+
+@hookimpl
+def squall_web_log_request(app: Application) -> Callable[[RequestHandler], None] | None:
+    """No access log at all when ``options.logging`` is none; else web's default."""
+    if logging_disabled(options.logging):
+        return _no_access_log
+    return None
