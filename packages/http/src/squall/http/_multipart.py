@@ -9,14 +9,24 @@ Rules / theory of operation
 ---------------------------
 The body is scanned as if it began with CRLF, so that every delimiter, the first one
 included, is the same byte string ``DELIM = CRLF "--" boundary`` (RFC 2046 §5.1.1: the CRLF
-before a boundary belongs to the boundary, not to the preceding part). States::
+before a boundary belongs to the boundary, not to the preceding part). Transitions::
 
-    PREAMBLE ──DELIM──▶ DELIM_END ──"-"──▶ DASH ──"-"──▶ EPILOGUE   (close delimiter)
-                         │  ▲  └──SP/HT──▶ PADDING ──CR──┐
-                         │  │                             ▼
-                         └──┼────────CR──────────────────▶ CR ──LF──▶ HEADERS
-                            │                                          │ CRLF CRLF
-                            └───────────DELIM─────── BODY ◀────────────┘
+    state      on                           next       action
+    ---------  ---------------------------  ---------  ------------------------------------
+    PREAMBLE   DELIM                        DELIM_END  drop the preamble
+    BODY       DELIM                        DELIM_END  PartData(what precedes), PART_END
+    DELIM_END  "-"                          DASH
+               SP / HT                      PADDING
+               CR                           CR
+               anything else                -          400: boundary inside the content
+    DASH       "-"                          EPILOGUE   close delimiter: the body is done
+               anything else                -          400
+    PADDING    SP / HT                      PADDING    counted against the header limit
+               CR                           CR         (anything else: 400)
+    CR         LF                           HEADERS    count the part (413 over max_parts)
+               anything else                -          400
+    HEADERS    CRLF first, or CRLF CRLF     BODY       PartStart(parsed headers)
+    EPILOGUE   anything                     EPILOGUE   ignored
 
 * PREAMBLE and BODY search for ``DELIM`` with ``bytearray.find`` starting where the last
   unconsumed byte is. When it is absent, everything except a possible partial delimiter at
@@ -36,7 +46,9 @@ before a boundary belongs to the boundary, not to the preceding part). States::
 * Part headers are decoded as UTF-8 with ``errors="replace"``: browsers send file names as
   raw UTF-8 inside quoted strings (RFC 7578 §4.2), and a bad byte becomes U+FFFD instead of
   an error. ``filename*`` (RFC 5987 ``charset'lang'percent-encoded``) wins over
-  ``filename``. Header lines holding a NUL, a bare CR or a bare LF are refused (400).
+  ``filename`` (RFC 2231 continuations, ``filename*0=``, are not joined: no browser sends
+  them). Header lines holding a NUL, a bare CR or a bare LF are refused (400); obs-fold
+  continuation lines are joined with one space.
 * Limits, each an `HTTPInputError` naming the limit: more than ``max_parts`` parts (413),
   a part header block over ``max_header_size`` (400).
 """
