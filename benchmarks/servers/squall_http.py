@@ -1,0 +1,42 @@
+"""squall.http alone: HTTPServer with a plain callable answering "hello word" on every path."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from typing import Any
+
+HEADERS = [("Content-Type", "text/plain")]
+
+
+def hello(request: Any) -> None:
+    """The plain-callable contract of docs/interfaces.md: answer through the connection."""
+    request.connection.respond(200, HEADERS, b"hello word")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    args = parser.parse_args()
+    if args.loop == "asyncio":
+        # Before squall is imported, so that nothing in it picks uvloop behind our back.
+        os.environ["SQUALL_NO_UVLOOP"] = "1"
+    from squall.http import HTTPServer
+
+    async def serve() -> None:
+        server = HTTPServer(hello)
+        server.listen(args.port, "127.0.0.1")
+        await asyncio.Event().wait()
+
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(serve())
+    else:
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""uvicorn running a raw ASGI callable, its production setup: httptools + uvloop, no access log."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+
+START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"10")],
+}
+BODY = {"type": "http.response.body", "body": b"hello word"}
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send(START)
+    await send(BODY)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()
