@@ -15,6 +15,11 @@ from squall.static._hashing import hash_bytes
 from squall.web import Application
 
 Serve = Callable[[Application], str]
+OLD_DATE = "Mon, 01 Jan 1990 00:00:00 GMT"
+
+
+def _site_rule(root: Path, default: str | None = "index.html") -> list[Any]:
+    return [(r"/(.*)", StaticFileHandler, {"path": str(root), "default_filename": default})]
 
 
 def _get(url: str, **kwargs: Any) -> httpx.Response:
@@ -251,7 +256,7 @@ def test_if_range_is_honoured(site: Path, serve: Serve) -> None:
     for validator in (etag, last):
         r = _get(url + "/static/data.bin", headers={"Range": "bytes=0-9", "If-Range": validator})
         assert r.status_code == 206 and len(r.content) == 10
-    for stale in ('"old"', "Mon, 01 Jan 1990 00:00:00 GMT"):
+    for stale in ('"old"', OLD_DATE):
         r = _get(url + "/static/data.bin", headers={"Range": "bytes=0-9", "If-Range": stale})
         assert r.status_code == 200 and len(r.content) == 4096
 
