@@ -438,7 +438,7 @@ class RequestParser:
             return NEED_DATA
         self._scan = max(pos, len(buf) - 3)
         lim = self._limits
-        if buf[pos] not in _TOKEN_CHARS:
+        if buf[pos] not in _TOKEN_CHARS and not (n == 1 and buf[pos] == 13):
             # Not even a method: TLS handshakes and binary noise fail here, at once.
             raise RemoteProtocolError("garbage before the request line")
         if not self._line_ok:

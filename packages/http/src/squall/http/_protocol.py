@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sys
 import zlib
 from collections.abc import Callable, Collection
 from typing import Any, Final
@@ -205,6 +206,11 @@ class HTTPProtocol(asyncio.Protocol):
     def resume_writing(self) -> None:  # noqa: D102
         self._write_paused = False
         self._release_waiters()
+        if self._current is None and not self._closed:
+            if self._read_paused:
+                self._resume_reading()
+            if self._parser.buffered:
+                self._process()
 
     # -- event loop over the parser ---------------------------------------------------------
 
@@ -216,6 +222,11 @@ class HTTPProtocol(asyncio.Protocol):
         try:
             while not self._closed:
                 if (self._current is not None and not self._reading_body) or self._flow_paused:
+                    break
+                if self._write_paused and self._current is None:
+                    # The client is not reading its responses: stop parsing new requests
+                    # (resume_writing restarts us), so the write buffer stays bounded.
+                    self._pause_reading()
                     break
                 try:
                     ev = parser.next_event()
@@ -436,6 +447,10 @@ class HTTPProtocol(asyncio.Protocol):
             return
         exc = task.exception()
         if exc is not None:
+            if isinstance(exc, HTTPInputError) and self._current is not None:
+                if not self._current.headers_written:
+                    self._bad_input(exc)
+                    return
             log.error("%s: uncaught exception in request callback", self._peer, exc_info=exc)
             self._fail_response()
 
@@ -522,6 +537,13 @@ class HTTPProtocol(asyncio.Protocol):
         self._close()
 
     def _app_error(self, what: str) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, HTTPInputError) and self._current is not None:
+            # Lazily parsed input (query arguments) found bad by the application: the
+            # client's fault, so a 4xx and one warning rather than a 500 and a traceback.
+            if not self._current.headers_written:
+                self._bad_input(exc)
+                return
         log.error("%s: %s", self._peer, what, exc_info=True)
         self._fail_response()
 
@@ -650,6 +672,11 @@ class HTTPProtocol(asyncio.Protocol):
         else:
             return  # the application holds the request; re-armed when it answers
         if timeout is None:
+            return
+        if self._write_paused:
+            # Requests wait because the client does not read its responses: not a stall
+            # of the request itself.
+            self._arm(now + timeout)
             return
         deadline = start + timeout
         if now < deadline:
