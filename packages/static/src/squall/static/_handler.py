@@ -103,7 +103,7 @@ class StaticFileHandler(RequestHandler):
 
     _fast_classes: ClassVar[dict[type, bool]] = {}
 
-    def initialize(
+    def initialize(  # type: ignore[override]
         self,
         path: str | os.PathLike[str],
         default_filename: str | None = None,
@@ -118,9 +118,8 @@ class StaticFileHandler(RequestHandler):
         self.follow_symlinks = follow_symlinks
         enabled = bool(settings.get("static_hash_cache", True))
         key = (self.root, default_filename, follow_symlinks, enabled)
-        stores = self.application.stash.get(_STORES, None)
-        if stores is None:
-            stores = self.application.stash.setdefault(_STORES, {})
+        stash = self.application.stash
+        stores = stash[_STORES] if _STORES in stash else stash.setdefault(_STORES, {})
         store = stores.get(key)
         if store is None:
             store = FileStore(
@@ -131,11 +130,13 @@ class StaticFileHandler(RequestHandler):
 
     # ---------------------------------------------------------------- request entry points
 
-    def head(self, path: str) -> Awaitable[None] | None:
+    def head(self, path: str) -> Awaitable[None] | None:  # type: ignore[override]
         """Same headers as ``get``, no body."""
         return self.get(path, include_body=False)
 
-    def get(self, path: str, include_body: bool = True) -> Awaitable[None] | None:
+    def get(  # type: ignore[override]
+        self, path: str, include_body: bool = True
+    ) -> Awaitable[None] | None:
         """Answer with the file at ``path`` (relative to the root): 200, 206, 304, 416..."""
         entry = self._store.fresh(path)
         if entry is None or entry.body is None:
@@ -396,7 +397,8 @@ class StaticFileHandler(RequestHandler):
                     self.write(chunk)
                     await self.flush()
         except Exception as exc:
-            if not self.request.connection.closed:
+            connection = self.request.connection
+            if connection is not None and not connection.closed:
                 raise
             # The client went away mid-download: nothing to answer, nothing to log loudly.
             gen_log.debug("static: sending %s stopped, client gone: %s", path, exc)

@@ -56,7 +56,8 @@ def hash_file(path: str) -> str:
         OSError: the file cannot be opened or read.
     """
     with open_regular(path) as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()[:32]
+        # file_digest reads with readinto into one reused buffer: memory stays flat
+        return hashlib.file_digest(f, "sha256").hexdigest()[:32]  # type: ignore[arg-type]
 
 
 class HashCache:
