@@ -190,6 +190,6 @@ def test_debug_with_several_processes_is_refused(tmp_path, launcher):
         "server.start(2)\n"
         "squall.loop.IOLoop.current().start()\n"
     )
-    result = launcher.run(script, [], timeout=30)
+    result = launcher.run(script, [], timeout=15)
     assert result.returncode != 0
     assert "autoreload" in result.stderr.lower() or "debug" in result.stderr.lower(), result.stderr

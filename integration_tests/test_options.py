@@ -96,7 +96,7 @@ def test_defaults_apply_when_options_are_not_given(tmp_path, launcher):
 
 
 def test_int_multiple_accepts_ranges_and_datetime_timedelta_types(tmp_path, launcher):
-    script = tmp_path / "types.py"
+    script = tmp_path / "option_types.py"
     script.write_text(
         "import datetime, squall.options\n"
         "squall.options.define('ids', type=int, multiple=True)\n"
