@@ -287,10 +287,18 @@ class Application:
         for result in self.plugin_manager.hook.squall_web_startup(app=self):
             await call_value_callable_awaitable(result)
 
-    async def shutdown(self) -> None:
-        """Run the plugins' ``squall_web_shutdown`` hooks once, and wait for running handlers."""
+    async def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Wait for running handlers (cancelled after ``timeout`` s), then the shutdown hooks.
+
+        The plugins' ``squall_web_shutdown`` hooks run once (value, callable or awaitable).
+        """
         if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            tasks = list(self._tasks)
+            _done, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
         if not self._started:
             return
         self._started = False

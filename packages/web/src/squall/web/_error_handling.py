@@ -19,6 +19,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
+from squall.http import HTTPInputError
 from squall.web._base import HandlerBase
 from squall.web._errors import Finish, HTTPError
 
@@ -89,7 +90,9 @@ class ErrorsMixin(HandlerBase):
         tb: TracebackType | None,
     ) -> None:
         """Log an exception from handler code (override to change how)."""
-        if isinstance(value, HTTPError):
+        if isinstance(value, HTTPInputError):
+            app_log.warning("%s: bad input: %s", self._request_summary(), value)
+        elif isinstance(value, HTTPError):
             if value.log_message:
                 fmt = "%d %s: " + value.log_message
                 args = [value.status_code, self._request_summary(), *value.args]
@@ -118,5 +121,8 @@ class ErrorsMixin(HandlerBase):
             return  # the response went out already; logging is all that is left to do
         if isinstance(e, HTTPError):
             self.send_error(e.status_code, exc_info=exc_info)
+        elif isinstance(e, HTTPInputError):
+            # Input parsed lazily by http (query arguments) was bad: the client's fault.
+            self.send_error(e.status_hint, reason=str(e) or None)
         else:
             self.send_error(500, exc_info=exc_info)

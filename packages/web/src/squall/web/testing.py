@@ -134,15 +134,16 @@ class LiveServer:
         try:
             await self.server.shutdown(5.0)
         finally:
-            shutdown = getattr(self.app, "shutdown", None)
-            if shutdown is not None:
-                await shutdown()
+            # Every connection is closed now: handler tasks still running are orphans.
             current = asyncio.current_task()
             pending = [t for t in asyncio.all_tasks() if t is not current]
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+            shutdown = getattr(self.app, "shutdown", None)
+            if shutdown is not None:
+                await shutdown()
 
     def call(self, func: Callable[[], Any]) -> Any:
         """Run ``func`` in the server's loop thread and return its result (awaited if needed)."""

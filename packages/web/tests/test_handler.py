@@ -1,0 +1,228 @@
+"""RequestHandler lifecycle: sync and async, Finish, early close, context attributes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.web import Application, Finish, HTTPError, MissingPluginError, RequestHandler
+from squall.web.testing import wait_until
+
+events: list[str] = []
+
+
+class AsyncEverything(RequestHandler):
+    async def prepare(self) -> None:
+        await asyncio.sleep(0)
+        events.append("prepare")
+
+    async def get(self) -> None:
+        await asyncio.sleep(0.001)
+        events.append("get")
+        self.write("async ok")
+
+    def on_finish(self) -> None:
+        events.append("on_finish")
+
+
+class AsyncPrepareFinishes(RequestHandler):
+    async def prepare(self) -> None:
+        await asyncio.sleep(0)
+        self.set_status(403)
+        self.finish("stopped in prepare")
+
+    def get(self) -> None:
+        events.append("get must not run")
+
+
+class SyncPrepareFinishes(RequestHandler):
+    def prepare(self) -> None:
+        self.finish("early")
+
+    def get(self) -> None:
+        events.append("get must not run")
+
+
+class RaisesFinish(RequestHandler):
+    def get(self) -> None:
+        self.set_status(201)
+        self.write("partial ")
+        raise Finish("done")
+
+
+class AsyncRaises(RequestHandler):
+    async def get(self) -> None:
+        await asyncio.sleep(0)
+        raise HTTPError(418, reason="I'm a teapot")
+
+
+class Context(RequestHandler):
+    def initialize(self, tag: str) -> None:  # type: ignore[override]
+        self.tag = tag
+
+    def get(self, first: str) -> None:
+        self.write(
+            {
+                "tag": self.tag,
+                "path_args": self.path_args,
+                "path_kwargs": self.path_kwargs,
+                "same_app": self.application is self.settings["me"],
+                "debug": self.settings["debug"],
+            }
+        )
+
+
+class NoAutoFinish(RequestHandler):
+    async def get(self) -> None:
+        self._auto_finish = False
+        asyncio.get_running_loop().call_later(0.01, self.finish, "later")
+
+
+closed = threading.Event()
+
+
+class SlowHandler(RequestHandler):
+    async def get(self) -> None:
+        await asyncio.sleep(10)
+
+    def on_connection_close(self) -> None:
+        closed.set()
+
+
+class BadInitialize(RequestHandler):
+    def initialize(self) -> None:
+        raise RuntimeError("broken initialize")
+
+
+class UsesPluginFunctions(RequestHandler):
+    def get(self, what: str) -> None:
+        try:
+            if what == "static_url":
+                self.static_url("a.css")
+            elif what == "render":
+                self.render("x.html")
+            elif what == "render_string":
+                self.render_string("x.html")
+            else:
+                self.plugin_function(what)
+        except MissingPluginError as e:
+            self.write(str(e))
+
+
+@pytest.fixture
+def app() -> Application:
+    app = Application(
+        [
+            (r"/async", AsyncEverything),
+            (r"/async-prepare-finishes", AsyncPrepareFinishes),
+            (r"/sync-prepare-finishes", SyncPrepareFinishes),
+            (r"/finish", RaisesFinish),
+            (r"/async-raises", AsyncRaises),
+            (r"/ctx/(.+)", Context, {"tag": "T"}),
+            (r"/no-auto-finish", NoAutoFinish),
+            (r"/slow", SlowHandler),
+            (r"/bad-init", BadInitialize),
+            (r"/plugin/(.+)", UsesPluginFunctions),
+        ]
+    )
+    app.settings["me"] = app
+    return app
+
+
+def test_async_prepare_and_method(squall_client: httpx.Client) -> None:
+    events.clear()
+    r = squall_client.get("/async")
+    assert r.text == "async ok"
+    wait_until(lambda: "on_finish" in events)
+    assert events == ["prepare", "get", "on_finish"]
+
+
+def test_async_prepare_may_finish_the_request(squall_client: httpx.Client) -> None:
+    events.clear()
+    r = squall_client.get("/async-prepare-finishes")
+    assert (r.status_code, r.text) == (403, "stopped in prepare")
+    assert events == []
+
+
+def test_sync_prepare_may_finish_the_request(squall_client: httpx.Client) -> None:
+    events.clear()
+    assert squall_client.get("/sync-prepare-finishes").text == "early"
+    assert events == []
+
+
+def test_finish_exception_ends_the_request_without_error(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/finish")
+    assert (r.status_code, r.text) == (201, "partial done")
+
+
+def test_http_error_from_async_method(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/async-raises")
+    assert r.status_code == 418
+    assert r.reason_phrase == "I'm a teapot"
+    assert "418: I&#x27;m a teapot" in r.text
+
+
+def test_handler_context_attributes(squall_client: httpx.Client) -> None:
+    assert squall_client.get("/ctx/x%20y").json() == {
+        "tag": "T",
+        "path_args": ["x y"],
+        "path_kwargs": {},
+        "same_app": True,
+        "debug": False,
+    }
+
+
+def test_auto_finish_off_lets_the_handler_finish_later(squall_client: httpx.Client) -> None:
+    assert squall_client.get("/no-auto-finish").text == "later"
+
+
+def test_on_connection_close_when_the_client_leaves(squall_server: Any) -> None:
+    closed.clear()
+    with socket.create_connection(("127.0.0.1", squall_server.port), timeout=5) as s:
+        s.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_until(lambda: squall_server.app._tasks)
+        # An abortive close (RST): the server learns at once that the client is gone.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    assert closed.wait(5)
+
+
+def test_exception_in_initialize_is_a_500(
+    squall_client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    r = squall_client.get("/bad-init")
+    assert r.status_code == 500
+    wait_until(lambda: any("broken initialize" in str(x.exc_info) for x in caplog.records))
+
+
+@pytest.mark.parametrize(
+    ("what", "package"),
+    [
+        ("static_url", "squall-static"),
+        ("render", "squall-template"),
+        ("render_string", "squall-template"),
+    ],
+)
+def test_plugin_methods_name_the_package_to_install(
+    squall_client: httpx.Client, what: str, package: str
+) -> None:
+    assert squall_client.get(f"/plugin/{what}").text == (
+        f"{what}() needs the {package} package: pip install {package}"
+    )
+
+
+def test_unknown_plugin_function(squall_client: httpx.Client) -> None:
+    assert "nope" in squall_client.get("/plugin/nope").text
+
+
+def test_initialize_without_override_refuses_kwargs() -> None:
+    class Plain(RequestHandler):
+        pass
+
+    with pytest.raises(TypeError, match="initialize"):
+        Plain(Application([]), object(), x=1)  # type: ignore[arg-type]
