@@ -156,3 +156,18 @@ def test_log_file_prefix_writes_to_the_file_not_stderr(tmp_path: Path) -> None:
     assert proc.stderr == ""
     text = log.read_text(encoding="utf-8")
     assert "hello from info" in text and "hello from warning" in text
+
+
+def test_python_dash_c_program_name_is_not_an_option(tmp_path: Path) -> None:
+    code = (
+        "import squall.options as o; o.define('port', default=1); "
+        "print(o.parse_command_line(), o.options.port)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "--port=5", "rest"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout == "['rest'] 5\n", proc.stderr

@@ -246,7 +246,12 @@ class OptionParser(OverrideMixin):
             SystemExit: ``--help`` prints the help and exits with status 0.
         """
         real = args is None
-        argv = list(sys.argv if args is None else args)
+        # sys.argv[0] is always the program (even "-c" under ``python -c``); in a given
+        # list a first item starting with "-" is taken as an option (no program given).
+        if args is None:
+            argv = list(sys.argv[1:])
+        else:
+            argv = list(args[1:] if args and not args[0].startswith("-") else args)
         try:
             return self._parse_args(argv, final=final, environment=environment)
         except Error as exc:
@@ -255,8 +260,6 @@ class OptionParser(OverrideMixin):
             _fail(str(exc))
 
     def _parse_args(self, argv: list[str], *, final: bool, environment: bool) -> list[str]:
-        if argv and not argv[0].startswith("-"):
-            argv = argv[1:]
         end = argv.index("--") if "--" in argv else len(argv)
         for arg in argv[:end]:
             if not arg.startswith("-") or arg == "-":
