@@ -7,6 +7,8 @@ traceback), ``--help`` on stdout, and the environment of a real process.
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
 import textwrap
@@ -171,3 +173,51 @@ def test_python_dash_c_program_name_is_not_an_option(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.stdout == "['rest'] 5\n", proc.stderr
+
+
+def run_on_a_terminal(tmp_path: Path, source: str, env: dict[str, str]) -> str:
+    """Run a script whose stderr is a pseudo-terminal; return what it wrote there."""
+    script = tmp_path / "tty.py"
+    script.write_text(textwrap.dedent(source), encoding="utf-8")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(script)], stderr=slave, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        os.close(master)
+    return b"".join(chunks).decode("utf-8")
+
+
+TTY_SCRIPT = """
+import logging
+import squall.options
+squall.options.parse_command_line()
+logging.getLogger("squall.general").warning("on a terminal")
+"""
+
+
+def test_log_lines_are_coloured_on_a_terminal(tmp_path: Path) -> None:
+    env = {k: v for k, v in clean_env().items() if k not in ("NO_COLOR", "TERM")}
+    text = run_on_a_terminal(tmp_path, TTY_SCRIPT, env)
+    assert "\033[33m[W " in text and "on a terminal" in text
+
+
+def test_no_color_turns_colour_off_on_a_terminal(tmp_path: Path) -> None:
+    text = run_on_a_terminal(tmp_path, TTY_SCRIPT, clean_env(NO_COLOR="1"))
+    assert "on a terminal" in text and "\033[" not in text
