@@ -160,6 +160,20 @@ def test_unknown_option_suggests_the_closest_name(parser: OptionParser) -> None:
     assert info.value.suggestions == ["port"]
 
 
+def test_suggestions_ignore_dash_versus_underscore(parser: OptionParser) -> None:
+    parser.define("log_file", default="")
+    with pytest.raises(UnknownOptionError, match=r"did you mean --log_file\?"):
+        parser.parse_command_line(["p", "--log-fle=x"])
+
+
+def test_help_wins_wherever_it_is(parser: OptionParser, capsys: pytest.CaptureFixture[str]) -> None:
+    parser.define("port", default=1)
+    with pytest.raises(SystemExit) as info:
+        parser.parse_command_line(["p", "--port", "sdf", "--help"])
+    assert info.value.code == 0
+    assert "--port=INT" in capsys.readouterr().out
+
+
 def test_leftover_positionals_and_double_dash(parser: OptionParser) -> None:
     parser.define("port", default=1)
     assert parser.parse_command_line(["p", "--port=2", "a", "--port=3"]) == ["a", "--port=3"]

@@ -149,8 +149,10 @@ class OptionParser(OverrideMixin):
     # ----------------------------------------------------------------------------------
 
     def _unknown(self, name: str) -> UnknownOptionError:
-        names = [o.name for o in self._options.values()]
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        # Compared normalized, so "--log-fle" finds "log_file"; reported as defined.
+        by_key = {o.key: o.name for o in self._options.values()}
+        keys = difflib.get_close_matches(normalize_name(name), by_key, n=3, cutoff=0.6)
+        close = [by_key[k] for k in keys]
         hint = f" (did you mean {', '.join('--' + c for c in close)}?)" if close else ""
         return UnknownOptionError(f"unknown option --{name}{hint}", name=name, suggestions=close)
 
@@ -260,10 +262,11 @@ class OptionParser(OverrideMixin):
             _fail(str(exc))
 
     def _parse_args(self, argv: list[str], *, final: bool, environment: bool) -> list[str]:
+        # --help anywhere before "--" wins over everything, even over a bad value.
         end = argv.index("--") if "--" in argv else len(argv)
         for arg in argv[:end]:
-            if not arg.startswith("-") or arg == "-":
-                break
+            if not arg.startswith("-"):
+                continue
             key = normalize_name(arg.lstrip("-").partition("=")[0])
             if key == "help" or (key == "h" and "h" not in self):
                 self.print_help()
