@@ -36,7 +36,7 @@ def decode_value(value: bytes, name: str | None) -> str:
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
-        what = f"argument {name!r}" if name is not None else "the URL path"
+        what = f"argument {name}" if name is not None else "the URL path"
         raise HTTPError(
             400,
             "Invalid UTF-8 in %s: %r",

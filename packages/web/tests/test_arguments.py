@@ -1,0 +1,115 @@
+"""Argument getters: query, body, both; default, strip, last wins, errors are 400s."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from squall.web import Application, RequestHandler
+
+
+class Args(RequestHandler):
+    def get(self) -> None:
+        self.write(
+            {
+                "q": self.get_query_argument("q", None),
+                "qs": self.get_query_arguments("q"),
+                "nostrip": self.get_query_argument("q", None, strip=False),
+                "all": self.get_arguments("q"),
+                "missing_default": self.get_argument("nope", "dflt"),
+                "empty_list": self.get_arguments("nope"),
+            }
+        )
+
+    def post(self) -> None:
+        self.write(
+            {
+                "b": self.get_body_argument("b", None),
+                "bs": self.get_body_arguments("b"),
+                "q_from_body": self.get_body_argument("q", None),
+                "both": self.get_arguments("q"),
+                "last": self.get_argument("q"),
+            }
+        )
+
+
+class Required(RequestHandler):
+    def get(self, which: str) -> None:
+        if which == "query":
+            self.get_query_argument("needed_q")
+        elif which == "body":
+            self.get_body_argument("needed_b")
+        else:
+            self.get_argument("needed")
+
+
+@pytest.fixture
+def app() -> Application:
+    return Application([(r"/args", Args), (r"/required/(.+)", Required)])
+
+
+def test_query_arguments(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/args", params=[("q", " one "), ("q", "\x01two\t ")])
+    assert r.json() == {
+        "q": "two",
+        "qs": ["one", "two"],
+        "nostrip": "\x01two\t ",
+        "all": ["one", "two"],
+        "missing_default": "dflt",
+        "empty_list": [],
+    }
+
+
+def test_body_arguments_urlencoded_and_merged(squall_client: httpx.Client) -> None:
+    r = squall_client.post("/args?q=fromquery", data={"b": ["1", "2"], "q": "frombody"})
+    assert r.json() == {
+        "b": "2",
+        "bs": ["1", "2"],
+        "q_from_body": "frombody",
+        "both": ["fromquery", "frombody"],
+        "last": "frombody",
+    }
+
+
+def test_body_arguments_multipart(squall_client: httpx.Client) -> None:
+    r = squall_client.post("/args", data={"b": "x", "q": "y"}, files={"f": ("f.txt", b"data")})
+    assert r.json()["b"] == "x"
+    assert r.json()["last"] == "y"
+
+
+def test_unicode_arguments(squall_client: httpx.Client) -> None:
+    assert squall_client.get("/args", params={"q": "小明"}).json()["q"] == "小明"
+
+
+@pytest.mark.parametrize(
+    ("which", "name"), [("query", "needed_q"), ("body", "needed_b"), ("any", "needed")]
+)
+def test_missing_argument_is_400_naming_it(
+    squall_client: httpx.Client, which: str, name: str
+) -> None:
+    r = squall_client.get(f"/required/{which}")
+    assert r.status_code == 400
+    assert r.reason_phrase == f"Missing argument {name}"
+    assert f"400: Missing argument {name}" in r.text
+
+
+def test_bad_utf8_argument_is_400_with_clear_reason(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/args?q=%FF%FE")
+    assert r.status_code == 400
+    assert "Invalid UTF-8 in argument" in r.reason_phrase
+    assert "400: Invalid UTF-8 in argument q" in r.text
+
+
+def test_missing_argument_error_attributes() -> None:
+    from squall.web import HTTPError, MissingArgumentError
+
+    err = MissingArgumentError("x")
+    assert isinstance(err, HTTPError)
+    assert (err.status_code, err.arg_name) == (400, "x")
+    assert "Missing argument x" in str(err)
+
+
+def test_arguments_module_keeps_helpers_private() -> None:
+    import squall.web
+
+    assert not hasattr(squall.web, "ArgumentsMixin")

@@ -1,0 +1,240 @@
+"""Output: write types, flush/chunked streaming, finish, redirect, ETag and 304."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.web import Application, RequestHandler
+from squall.web.testing import wait_until
+
+errors: list[BaseException] = []
+
+
+def raw(port: int, data: bytes, until_close: bool = True) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+            if not until_close and out.endswith(b"0\r\n\r\n"):
+                return out
+
+
+class Writes(RequestHandler):
+    def get(self, kind: str) -> None:
+        if kind == "bytes":
+            self.write(b"\x00\xffraw")
+        elif kind == "dict":
+            self.write({"html": "</script><b>", "n": 1})
+        elif kind == "str-typed":
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+            self.write("plain")
+        elif kind == "list":
+            try:
+                self.write([1, 2])  # type: ignore[arg-type]
+            except TypeError as e:
+                self.write(str(e))
+        elif kind == "after-finish":
+            self.finish("first")
+            try:
+                self.write("again")
+            except RuntimeError as e:
+                errors.append(e)
+        elif kind == "finish-chunk":
+            self.write("a")
+            self.finish("b")
+        elif kind == "finish-twice":
+            self.finish()
+            try:
+                self.finish()
+            except RuntimeError as e:
+                errors.append(e)
+
+
+class Streams(RequestHandler):
+    async def get(self) -> None:
+        self.write("part1,")
+        await self.flush()
+        await asyncio.sleep(0.01)
+        self.write("part2,")
+        await self.flush()
+        self.finish("end")
+
+
+class StreamsWithLength(RequestHandler):
+    async def get(self) -> None:
+        self.set_header("Content-Length", "10")
+        self.write("01234")
+        await self.flush()
+        self.finish("56789")
+
+
+class Redirects(RequestHandler):
+    def get(self, kind: str) -> None:
+        if kind == "permanent":
+            self.redirect("/target", permanent=True)
+        elif kind == "status":
+            self.redirect("/target", status=307)
+        else:
+            self.redirect("/target")
+
+
+class Etagged(RequestHandler):
+    def get(self) -> None:
+        self.write("same body")
+
+    def post(self) -> None:
+        self.write("same body")
+
+
+class OwnEtag(RequestHandler):
+    def get(self) -> None:
+        self.set_header("Etag", '"mine"')
+        self.write("x")
+
+
+class NoEtag(RequestHandler):
+    def compute_etag(self) -> None:
+        return None
+
+    def get(self) -> None:
+        self.write("x")
+
+
+class NoContent(RequestHandler):
+    def delete(self) -> None:
+        self.set_status(204)
+
+
+@pytest.fixture
+def app() -> Application:
+    return Application(
+        [
+            (r"/write/(.+)", Writes),
+            (r"/stream", Streams),
+            (r"/stream-length", StreamsWithLength),
+            (r"/redirect/(.*)", Redirects),
+            (r"/etag", Etagged),
+            (r"/own-etag", OwnEtag),
+            (r"/no-etag", NoEtag),
+            (r"/nocontent", NoContent),
+        ]
+    )
+
+
+def test_write_bytes_as_is(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/write/bytes")
+    assert r.content == b"\x00\xffraw"
+    assert r.headers["content-type"] == "text/html; charset=UTF-8"
+
+
+def test_write_dict_is_json_with_script_end_escaped(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/write/dict")
+    assert r.headers["content-type"] == "application/json; charset=UTF-8"
+    assert "<\\/script>" in r.text
+    assert r.json() == {"html": "</script><b>", "n": 1}
+
+
+def test_write_str_keeps_a_content_type_that_was_set(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/write/str-typed")
+    assert r.headers["content-type"] == "text/plain; charset=UTF-8"
+
+
+def test_write_list_is_a_clear_type_error(squall_client: httpx.Client) -> None:
+    text = squall_client.get("/write/list").text
+    assert "write() only accepts bytes, str and dict" in text
+    assert "Lists are not accepted" in text
+
+
+def test_write_after_finish_raises_runtime_error(squall_client: httpx.Client) -> None:
+    errors.clear()
+    assert squall_client.get("/write/after-finish").text == "first"
+    wait_until(lambda: errors)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+
+
+def test_finish_twice_raises_runtime_error(squall_client: httpx.Client) -> None:
+    errors.clear()
+    assert squall_client.get("/write/finish-twice").status_code == 200
+    wait_until(lambda: errors)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+
+
+def test_finish_with_a_chunk(squall_client: httpx.Client) -> None:
+    assert squall_client.get("/write/finish-chunk").text == "ab"
+
+
+def test_flush_streams_chunked(squall_server: Any) -> None:
+    data = raw(squall_server.port, b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", until_close=False)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    assert b"Content-Length" not in head
+    assert body == b"6\r\npart1,\r\n6\r\npart2,\r\n3\r\nend\r\n0\r\n\r\n"
+
+
+def test_flush_streams_to_an_http10_client_until_close(squall_server: Any) -> None:
+    data = raw(squall_server.port, b"GET /stream HTTP/1.0\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"chunked" not in head
+    assert body == b"part1,part2,end"
+
+
+def test_flush_with_content_length_is_not_chunked(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/stream-length")
+    assert r.text == "0123456789"
+    assert "transfer-encoding" not in r.headers
+
+
+@pytest.mark.parametrize(("kind", "status"), [("temp", 302), ("permanent", 301), ("status", 307)])
+def test_redirect(squall_client: httpx.Client, kind: str, status: int) -> None:
+    r = squall_client.get(f"/redirect/{kind}")
+    assert r.status_code == status
+    assert r.headers["location"] == "/target"
+
+
+def test_etag_is_added_and_if_none_match_gives_304(squall_client: httpx.Client) -> None:
+    first = squall_client.get("/etag")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and len(etag) == 42
+    second = squall_client.get("/etag", headers={"If-None-Match": etag})
+    assert second.status_code == 304
+    assert second.content == b""
+    assert "content-type" not in second.headers
+    weak = squall_client.get("/etag", headers={"If-None-Match": f'"other", W/{etag}'})
+    assert weak.status_code == 304
+    star = squall_client.get("/etag", headers={"If-None-Match": "*"})
+    assert star.status_code == 304
+    other = squall_client.get("/etag", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200
+
+
+def test_etag_is_not_used_for_post(squall_client: httpx.Client) -> None:
+    r = squall_client.post("/etag", headers={"If-None-Match": "*"})
+    assert r.status_code == 200
+    assert "etag" not in r.headers
+
+
+def test_an_etag_set_by_the_handler_is_kept(squall_client: httpx.Client) -> None:
+    assert squall_client.get("/own-etag").headers["etag"] == '"mine"'
+
+
+def test_compute_etag_returning_none_sends_no_etag(squall_client: httpx.Client) -> None:
+    assert "etag" not in squall_client.get("/no-etag").headers
+
+
+def test_204_has_no_body_and_no_length(squall_server: Any) -> None:
+    data = raw(
+        squall_server.port, b"DELETE /nocontent HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 204 No Content\r\n")
+    assert b"Content-Length" not in head
+    assert body == b""
