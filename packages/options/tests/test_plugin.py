@@ -247,3 +247,40 @@ def test_script_with_logging_none_in_code_prints_nothing(tmp_path: Path) -> None
     out, err = serve_and_get(tmp_path, "options.logging = None")
     assert out.strip().isdigit()
     assert err == ""
+
+
+APP_OPTIONS_SCRIPT = """
+import squall.options
+import squall.web
+from squall.options import options
+
+squall.options.define_app_options()
+squall.options.parse_command_line()
+app = squall.web.Application([])
+print(app.settings["debug"], app.settings["serve_traceback"], options.port, repr(options.address))
+"""
+
+
+@pytest.mark.slow
+def test_app_options_on_a_real_command_line(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(textwrap.dedent(APP_OPTIONS_SCRIPT), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQUALL_")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    assert run().stdout == "False False 8000 ''\n"
+    proc = run("--debug", "--port=9001", "--address=127.0.0.1")
+    assert proc.stdout == "True True 9001 '127.0.0.1'\n", proc.stderr
+    help_text = run("--help").stdout
+    assert "application:" in help_text
+    assert "--port=INT" in help_text and "--address=STR" in help_text and "--debug" in help_text
+    bad = run("--port=x")
+    assert (bad.returncode, bad.stderr) == (2, "error: option --port: invalid int value: 'x'\n")
