@@ -87,7 +87,11 @@ class _Procs:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate(timeout=_DEADLINE)
+            proc.wait(timeout=_DEADLINE)
+            # Not communicate(): a stray grandchild holding the pipes would make it hang.
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 @pytest.fixture
@@ -273,6 +277,7 @@ def test_bind_then_fork_children_share_the_listening_socket(tmp_path: Path, proc
         (out / "port.tmp").write_text(str(socks[0].getsockname()[1]))
         os.rename(out / "port.tmp", out / "port")
         tid = fork_processes(2, max_restarts=0)
+        (out / f"child-{tid}-{os.getpid()}").write_text("up\\n")
         loop = IOLoop.current()
 
         def on_accept(sock, events):
@@ -280,6 +285,9 @@ def test_bind_then_fork_children_share_the_listening_socket(tmp_path: Path, proc
                 conn, _ = sock.accept()
             except BlockingIOError:
                 return
+            # One connection per child: stop listening at once (uvloop may poll once
+            # more before stop() takes effect).
+            loop.remove_handler(sock)
             conn.sendall(f"{tid}\\n".encode())
             conn.close()
             loop.stop()
@@ -294,6 +302,8 @@ def test_bind_then_fork_children_share_the_listening_socket(tmp_path: Path, proc
     parent = procs.run(script, str(tmp_path))
     _wait_for(lambda: (tmp_path / "port").exists(), "the port")
     port = int((tmp_path / "port").read_text())
+    _wait_for(lambda: len(list(tmp_path.glob("child-*"))) == 2, "two children")
+    procs.child_pids |= {int(f.name.rsplit("-", 1)[1]) for f in tmp_path.glob("child-*")}
     answers = set()
     for _ in range(2):
         with socket.create_connection(("127.0.0.1", port), timeout=_DEADLINE) as conn:

@@ -220,7 +220,23 @@ class IOLoop:
         if getattr(IOLoop._local, "current", None) is self:
             IOLoop.clear_current()
         if self._owns_loop:
+            self._finish_tasks()
             self._loop.close()
+
+    def _finish_tasks(self) -> None:
+        # As asyncio.run() does on exit: cancel what is left, let it unwind, close async
+        # generators and the default executor, so nothing is "destroyed but pending".
+        loop = self._loop
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        try:
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        except Exception:
+            logger.exception("Exception while closing the IOLoop")
 
     @staticmethod
     def _close_fd(fileobj: FileDescriptor) -> None:
