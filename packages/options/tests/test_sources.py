@@ -110,6 +110,21 @@ def test_toml_top_level_groups_and_dict_options(parser: OptionParser, tmp_path: 
     assert parser.extra == {"key": "v", "nested": {"a": 1}}
 
 
+def test_toml_native_dates_durations_and_booleans(parser: OptionParser, tmp_path: Path) -> None:
+    parser.define("start", type=datetime.datetime)
+    parser.define("day", type=datetime.datetime)
+    parser.define("timeout", type=datetime.timedelta)
+    parser.define("debug", default=False)
+    parser.define("ids", type=int, multiple=True)
+    text = "start = 2024-05-01T10:00:00\nday = 2024-05-02\ntimeout = '1h'\ndebug = true\n"
+    text += "ids = [1, 2]\n"
+    parser.parse_config_file(write(tmp_path, "app.toml", text))
+    assert parser.start == datetime.datetime(2024, 5, 1, 10)
+    assert parser.day == datetime.datetime(2024, 5, 2)
+    assert parser.timeout == datetime.timedelta(hours=1)
+    assert (parser.debug, parser.ids) == (True, [1, 2])
+
+
 def test_toml_bad_value_names_file_and_line(parser: OptionParser, tmp_path: Path) -> None:
     parser.define("size", default=1, group="other")
     path = write(tmp_path, "app.toml", "port = 1\n[other]\nsize = 'big'\n")

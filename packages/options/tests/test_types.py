@@ -139,8 +139,9 @@ def test_check_value_widens_and_refuses() -> None:
         check_value(int, True)
     with pytest.raises(ValueError):
         check_value(int, "5")
+    assert check_value(dt, datetime.date(2024, 1, 2)) == dt(2024, 1, 2)
     with pytest.raises(ValueError):
-        check_value(dt, datetime.date(2024, 1, 1))
+        check_value(dt, datetime.time(1, 2))
 
 
 def test_type_names() -> None:

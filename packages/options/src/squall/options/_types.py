@@ -199,9 +199,16 @@ def check_value(type_: Any, value: Any) -> Any:
     """Check a Python value against ``type_``; return it, possibly widened.
 
     Widenings: an ``int`` for a ``float``; a number (seconds) for a ``timedelta``; a
-    ``date`` is refused for ``datetime`` (ambiguous time). ``bool`` is not an ``int`` here,
-    so ``port = True`` in a config file is an error rather than port 1.
+    ``date`` (a TOML local date) for a ``datetime``, at midnight as the text ``2024-05-01``
+    would give. ``bool`` is not an ``int`` here, so ``port = True`` in a config file is an
+    error rather than port 1.
     """
+    if (
+        type_ is datetime.datetime
+        and isinstance(value, datetime.date)
+        and not isinstance(value, datetime.datetime)
+    ):
+        return datetime.datetime.combine(value, datetime.time())
     if type_ is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if (
