@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,7 @@ def test_precedence_is_independent_of_call_order(
     path = write(tmp_path, "config", "b = 'file'\nc = 'file'\nd = 'file'\n")
     monkeypatch.setenv("TESTSQ_C", "env")
     monkeypatch.setenv("TESTSQ_D", "env")
-    steps = {
+    steps: dict[str, Callable[[], object]] = {
         "cli": lambda: parser.parse_command_line(["p", "--d=cli"], environment=False),
         "env": lambda: parser.parse_environment(),
         "file": lambda: parser.parse_config_file(path),
