@@ -114,7 +114,12 @@ def test_start_runs_until_stop(io_loop: IOLoop) -> None:
 def test_stop_from_another_thread_ends_start(io_loop: IOLoop) -> None:
     started = threading.Event()
     io_loop.add_callback(started.set)
-    thread = threading.Thread(target=lambda: started.wait(5) and io_loop.stop())
+
+    def stopper() -> None:
+        if started.wait(5):
+            io_loop.stop()
+
+    thread = threading.Thread(target=stopper)
     thread.start()
     guard = io_loop.call_later(10, io_loop.stop)  # bound the test if stop() were lost
     io_loop.start()
@@ -278,7 +283,12 @@ def test_add_callback_from_many_threads_runs_every_callback(io_loop: IOLoop) -> 
         threading.Thread(target=io_loop.add_callback, args=(record, i)) for i in range(count)
     ]
     io_loop.call_later(10, io_loop.stop)
-    io_loop.add_callback(lambda: [t.start() for t in threads])
+
+    def start_threads() -> None:
+        for t in threads:
+            t.start()
+
+    io_loop.add_callback(start_threads)
     io_loop.start()
     for t in threads:
         t.join(5)
@@ -300,7 +310,11 @@ def test_add_callback_from_a_signal_handler_wakes_the_loop(io_loop: IOLoop) -> N
     hits: list[int] = []
 
     def on_signal(signum: int, frame: object) -> None:
-        io_loop.add_callback_from_signal(lambda: (hits.append(signum), io_loop.stop()))
+        def record() -> None:
+            hits.append(signum)
+            io_loop.stop()
+
+        io_loop.add_callback_from_signal(record)
 
     previous = signal.signal(signal.SIGUSR1, on_signal)
     try:

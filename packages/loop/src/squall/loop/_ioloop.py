@@ -30,7 +30,7 @@ import os
 import select
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, overload
 
 from squall.loop._policy import new_event_loop
 from squall.loop._state import note_ioloop
@@ -250,7 +250,13 @@ class IOLoop:
         except OSError:
             pass
 
-    def run_sync(self, func: Callable[[], Awaitable[_T] | _T], timeout: float | None = None) -> _T:
+    @overload
+    def run_sync(self, func: Callable[[], Awaitable[_T]], timeout: float | None = None) -> _T: ...
+
+    @overload
+    def run_sync(self, func: Callable[[], _T], timeout: float | None = None) -> _T: ...
+
+    def run_sync(self, func: Callable[[], Any], timeout: float | None = None) -> Any:
         """Start the loop, run ``func``, stop the loop and return its result.
 
         ``func`` may be a plain function or return an awaitable (``async def``); its
@@ -265,13 +271,13 @@ class IOLoop:
             RuntimeError: the loop is already running.
         """
 
-        async def run() -> _T:
+        async def run() -> Any:
             result = func()
             if inspect.isawaitable(result):
-                return cast(_T, await result)
+                return await result
             return result
 
-        async def run_with_timeout() -> _T:
+        async def run_with_timeout() -> Any:
             try:
                 return await asyncio.wait_for(run(), timeout)
             except TimeoutError:
