@@ -113,6 +113,9 @@ def test_int_ranges() -> None:
         parse_int_range("3:1")
     with pytest.raises(ValueError):
         parse_int_range("a:3")
+    with pytest.raises(ValueError, match="longer than"):
+        parse_int_range("1:10000000000")
+    assert len(parse_int_range("1:1000000")) == 1_000_000
 
 
 def test_parse_text_for_builtin_and_user_types() -> None:

@@ -116,7 +116,7 @@ class Option:
     def _parse_one(self, text: str) -> Any:
         try:
             return self._check_choice(parse_text(self.type, text))
-        except ValueError:
+        except (ValueError, OverflowError):  # "1e100" seconds overflows a timedelta
             raise self._bad(text) from None
 
     def parse(self, text: str) -> Any:
@@ -131,7 +131,7 @@ class Option:
             if self.type is int:
                 try:
                     result.extend(parse_int_range(part))
-                except ValueError:
+                except (ValueError, OverflowError):
                     raise self._bad(part) from None
             else:
                 result.append(self._parse_one(part))
@@ -142,7 +142,7 @@ class Option:
             return self._parse_one(value)
         try:
             return self._check_choice(check_value(self.type, value))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self._bad(value, f"got {type(value).__name__}") from None
 
     def coerce(self, value: Any) -> Any:

@@ -183,6 +183,10 @@ def parse_text(type_: Any, text: str) -> Any:
         raise ValueError(str(exc)) from None
 
 
+MAX_RANGE = 1_000_000
+"""The most values one ``lo:hi`` range may expand to."""
+
+
 def parse_int_range(text: str) -> list[int]:
     """``"1:3"`` → ``[1, 2, 3]``; ``"5"`` → ``[5]`` (int multiple options)."""
     lo_text, sep, hi_text = text.partition(":")
@@ -192,6 +196,9 @@ def parse_int_range(text: str) -> list[int]:
     hi = int(hi_text.strip())
     if hi < lo:
         raise ValueError(f"empty range {lo}:{hi}")
+    if hi - lo >= MAX_RANGE:
+        # A typo such as 1:10000000000 must be an error, not a process eating all memory.
+        raise ValueError(f"range {lo}:{hi} longer than {MAX_RANGE} values")
     return list(range(lo, hi + 1))
 
 
