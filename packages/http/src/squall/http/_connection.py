@@ -130,6 +130,8 @@ class HTTPConnection:
                 value = _header_value(headers, "connection") or ""
                 if "close" in value.lower():
                     self._keep_alive = False
+        if self._keep_alive and not self._proto._may_keep_alive():
+            self._keep_alive = False
         extra = ""
         nobody = status < 200 or status == 204 or status == 304
         if body_len >= 0 and not has_cl and not nobody:

@@ -474,13 +474,7 @@ class HTTPProtocol(asyncio.Protocol):
                 self._collector.close()
                 self._collector = None
             self._decomp = None
-            remaining = parser.body_remaining
-            if (
-                keep
-                and not self._continue_pending
-                and remaining is not None
-                and remaining <= _DISCARD_MAX
-            ):
+            if keep and self._may_keep_alive():
                 self._discarding = True
                 self._head_start = self._loop.time()  # header_timeout bounds the discard
             else:
@@ -498,6 +492,20 @@ class HTTPProtocol(asyncio.Protocol):
             self._resume_reading()
         if not self._in_process and (parser.buffered or self._eof):
             self._process()
+
+    def _may_keep_alive(self) -> bool:
+        """Whether the connection can be reused after the response now being sent.
+
+        Not when the server shuts down, nor when an unread request body is too large to
+        skip cheaply (or the client still waits for ``100 Continue`` to send it).
+        """
+        if self._ctx.shutting_down:
+            return False
+        parser = self._parser
+        if parser._state == 0:  # the request is fully read (the hot path)
+            return True
+        remaining = parser.body_remaining
+        return not self._continue_pending and remaining is not None and remaining <= _DISCARD_MAX
 
     def _drain(self) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = self._loop.create_future()

@@ -54,6 +54,32 @@ def ssl_context_from_options(options: ssl.SSLContext | Mapping[str, Any]) -> ssl
     return ctx
 
 
+class _Handover(asyncio.Protocol):
+    """Holds what the TLS layer delivers between the handshake and the HTTP protocol taking over.
+
+    ``start_tls`` may pass decrypted data (a request sent right behind the handshake) to
+    its protocol before the awaiting task resumes, so the HTTP protocol is only attached
+    once it has its transport: nothing is lost and nothing arrives out of order.
+    """
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.eof = False
+        self.lost = False
+        self.exc: Exception | None = None
+
+    def data_received(self, data: bytes) -> None:  # noqa: D102
+        self.data.append(data)
+
+    def eof_received(self) -> bool | None:  # noqa: D102
+        self.eof = True
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        self.lost = True
+        self.exc = exc
+
+
 class TLSAcceptProtocol(asyncio.Protocol):
     """Accepts a TCP connection, runs the TLS handshake, then hands over to HTTP.
 
@@ -83,11 +109,11 @@ class TLSAcceptProtocol(asyncio.Protocol):
     async def _handshake(self, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
         shown = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        protocol = self._make_protocol()
+        handover = _Handover()
         try:
             tls_transport = await self._loop.start_tls(
                 transport,
-                protocol,
+                handover,
                 self._context,
                 server_side=True,
                 ssl_handshake_timeout=self._handshake_timeout,
@@ -103,4 +129,12 @@ class TLSAcceptProtocol(asyncio.Protocol):
         if tls_transport is None:  # pragma: no cover - closed during the handshake
             transport.abort()
             return
+        protocol = self._make_protocol()
+        tls_transport.set_protocol(protocol)
         protocol.connection_made(tls_transport)
+        for data in handover.data:
+            protocol.data_received(data)
+        if handover.lost:
+            protocol.connection_lost(handover.exc)
+        elif handover.eof:
+            protocol.eof_received()

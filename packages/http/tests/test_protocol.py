@@ -1,0 +1,487 @@
+"""HTTPProtocol over a real socketpair and a real asyncio transport (no mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from squall.http import (
+    HTTPLimits,
+    HTTPServerRequest,
+    InvalidHeaderError,
+    ResponseStateError,
+)
+from squall.http._protocol import HTTPProtocol, ServerContext
+
+HELLO = [("Content-Type", "text/plain")]
+
+
+class Client:
+    """The peer side of the socketpair, as asyncio streams."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def send(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    async def response(self) -> tuple[int, dict[str, str], bytes]:
+        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 5)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                n, _, v = line.partition(":")
+                headers[n.strip().lower()] = v.strip()
+        if status < 200 or status in (204, 304):
+            return status, headers, b""
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n"))[:-2], 16)
+                body += (await self.reader.readexactly(size + 2))[:-2]
+                if size == 0:
+                    break
+        else:
+            body = await asyncio.wait_for(self.reader.read(), 5)
+        return status, headers, body
+
+    async def at_eof(self) -> bool:
+        data = await asyncio.wait_for(self.reader.read(), 5)
+        return data == b""
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except OSError:
+            pass
+
+
+async def connect(callback: Any, **kwargs: Any) -> tuple[HTTPProtocol, Client]:
+    loop = asyncio.get_running_loop()
+    limit_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in HTTPLimits.__dataclass_fields__}
+    ctx = ServerContext(callback, HTTPLimits(**limit_kw), **kwargs)
+    a, b = socket.socketpair()
+    _, proto = await loop.connect_accepted_socket(lambda: HTTPProtocol(ctx, loop), a)
+    reader, writer = await asyncio.open_connection(sock=b)
+    return proto, Client(reader, writer)
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(test(), 20))
+
+
+def echo(request: HTTPServerRequest) -> None:
+    body = f"{request.method} {request.uri} {request.body!r}".encode()
+    request.connection.respond(200, HELLO, body)  # type: ignore[union-attr]
+
+
+def test_sync_callback_runs_without_a_task_and_keep_alive_serves_in_order() -> None:
+    seen_tasks: list[Any] = []
+
+    def app(request: HTTPServerRequest) -> None:
+        seen_tasks.append(asyncio.current_task())
+        echo(request)
+
+    async def main() -> None:
+        proto, c = await connect(app)
+        c.send(b"GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\n")
+        s1 = await c.response()
+        s2 = await c.response()
+        assert s1[2] == b"GET /1 b''" and s2[2] == b"GET /2 b''"
+        assert s1[1]["content-length"] == "10" and "date" in s1[1]
+        assert "connection" not in s1[1]
+        await c.close()
+
+    run(main)
+    assert seen_tasks == [None, None]
+
+
+def test_pipelined_requests_are_answered_in_order_behind_a_slow_async_handler() -> None:
+    async def app(request: HTTPServerRequest) -> None:
+        if request.path == "/slow":
+            await asyncio.sleep(0.1)
+        echo(request)
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert (await c.response())[2].startswith(b"GET /slow")
+        assert (await c.response())[2].startswith(b"GET /fast")
+        await c.close()
+
+    run(main)
+
+
+def test_http10_closes_unless_keep_alive_is_asked() -> None:
+    async def main() -> None:
+        _, c = await connect(echo)
+        c.send(b"GET / HTTP/1.0\r\n\r\n")
+        status, headers, _ = await c.response()
+        assert status == 200 and "connection" not in headers
+        assert await c.at_eof()
+        await c.close()
+        _, c = await connect(echo)
+        c.send(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        status, headers, _ = await c.response()
+        assert headers["connection"] == "keep-alive"
+        c.send(b"GET /b HTTP/1.0\r\n\r\n")
+        assert (await c.response())[2].startswith(b"GET /b")
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)
+
+
+def test_connection_close_request_gets_a_close_response_and_a_closed_socket() -> None:
+    async def main() -> None:
+        _, c = await connect(echo)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        _, headers, _ = await c.response()
+        assert headers["connection"] == "close"
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)
+
+
+def test_response_with_connection_close_header_closes_after_sending() -> None:
+    def app(request: HTTPServerRequest) -> None:
+        request.connection.respond(200, [("Connection", "close")], b"bye")  # type: ignore[union-attr]
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert (await c.response())[2] == b"bye"
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)
+
+
+def test_head_gets_headers_with_content_length_and_no_body() -> None:
+    async def main() -> None:
+        _, c = await connect(echo)
+        c.send(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+        head = await c.reader.readuntil(b"\r\n\r\n")
+        assert b"Content-Length: 10" in head  # len(b"HEAD / b''")
+        assert (await c.response())[2] == b"GET /x b''"  # no stray body in between
+        await c.close()
+
+    run(main)
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent() -> None:
+    async def main() -> None:
+        _, c = await connect(echo)
+        c.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        line = await asyncio.wait_for(c.reader.readuntil(b"\r\n\r\n"), 5)
+        assert line == b"HTTP/1.1 100 Continue\r\n\r\n"
+        c.send(b"data")
+        assert (await c.response())[2] == b"POST / b'data'"
+        await c.close()
+
+    run(main)
+
+
+class EarlyDelegate:
+    """Refuses every body in headers_received (as a 413 from a handler would)."""
+
+    def __init__(self, log: list[str], conn: Any) -> None:
+        self.log = log
+        self.conn = conn
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        self.log.append("headers")
+        self.conn.respond(413, [], b"too big")
+
+    def data_received(self, chunk: bytes) -> None:
+        self.log.append("data")
+
+    def finish(self) -> None:
+        self.log.append("finish")
+
+    def on_connection_close(self) -> None:
+        self.log.append("close")
+
+
+def test_delegate_answering_in_headers_received_gets_no_100_continue_and_no_body() -> None:
+    log: list[str] = []
+
+    class Factory:
+        def start_request(self, conn: Any) -> EarlyDelegate:
+            return EarlyDelegate(log, conn)
+
+    async def main() -> None:
+        _, c = await connect(Factory())
+        c.send(b"PUT / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n")
+        status, headers, body = await c.response()
+        assert status == 413 and body == b"too big"
+        assert headers["connection"] == "close"  # the unread body cannot be skipped safely
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)
+    assert log == ["headers"]
+
+
+def test_small_unread_body_is_discarded_and_the_connection_kept() -> None:
+    log: list[str] = []
+
+    class Factory:
+        def start_request(self, conn: Any) -> EarlyDelegate:
+            return EarlyDelegate(log, conn)
+
+    async def main() -> None:
+        _, c = await connect(Factory())
+        c.send(b"PUT / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        c.send(b"PUT / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        assert (await c.response())[0] == 413
+        assert (await c.response())[0] == 413
+        await c.close()
+
+    run(main)
+    assert log == ["headers", "headers"]
+
+
+class StreamingDelegate:
+    def __init__(self, log: list[Any], conn: Any) -> None:
+        self.log = log
+        self.conn = conn
+        self.stream_body = True
+        self.max_body_size = 10_000
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        self.log.append(("headers", request.path))
+
+    async def data_received(self, chunk: bytes) -> None:
+        await asyncio.sleep(0)
+        self.log.append(("data", chunk))
+
+    def finish(self) -> None:
+        self.log.append("finish")
+        self.conn.respond(200, [], b"ok")
+
+    def on_connection_close(self) -> None:
+        self.log.append("close")
+
+
+def test_streamed_body_reaches_the_delegate_in_order_with_flow_control() -> None:
+    log: list[Any] = []
+
+    class Factory:
+        def start_request(self, conn: Any) -> StreamingDelegate:
+            return StreamingDelegate(log, conn)
+
+    async def main() -> None:
+        _, c = await connect(Factory(), max_body_size=10)
+        c.send(b"POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        c.send(b"5\r\nhello\r\n")
+        await asyncio.sleep(0.02)
+        c.send(b"6\r\n world\r\n0\r\n\r\n")
+        assert (await c.response())[2] == b"ok"  # 11 bytes: the delegate's limit applies
+        await c.close()
+
+    run(main)
+    assert log == [("headers", "/up"), ("data", b"hello"), ("data", b" world"), "finish"]
+
+
+def test_delegate_hears_about_a_client_that_goes_away() -> None:
+    log: list[Any] = []
+
+    class Factory:
+        def start_request(self, conn: Any) -> StreamingDelegate:
+            return StreamingDelegate(log, conn)
+
+    async def main() -> None:
+        _, c = await connect(Factory())
+        c.send(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc")
+        await asyncio.sleep(0.05)
+        await c.close()
+        await asyncio.sleep(0.05)
+
+    run(main)
+    assert log[-1] == "close"
+
+
+def test_streamed_response_is_chunked_for_http11_and_close_delimited_for_http10() -> None:
+    async def app(request: HTTPServerRequest) -> None:
+        conn = request.connection
+        assert conn is not None
+        conn.write_headers(200, HELLO)
+        for piece in (b"one ", b"two ", b"three"):
+            await conn.write(piece)
+        conn.finish()
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, body = await c.response()
+        assert headers["transfer-encoding"] == "chunked" and body == b"one two three"
+        c.send(b"GET / HTTP/1.0\r\n\r\n")
+        status, headers, body = await c.response()
+        assert "transfer-encoding" not in headers and body == b"one two three"
+        await c.close()
+
+    run(main)
+
+
+def test_answer_misuse_raises_and_header_injection_is_refused() -> None:
+    errors: list[type[BaseException]] = []
+
+    def app(request: HTTPServerRequest) -> None:
+        conn = request.connection
+        assert conn is not None
+        for bad in ([("X-A", "a\r\nSet-Cookie: x=1")], [("X-A\n", "a")], [("X-A", "a\x00")]):
+            try:
+                conn.respond(200, bad, b"")
+            except ValueError as exc:
+                errors.append(type(exc))
+        conn.respond(200, [], b"ok")
+        for misuse in (
+            lambda: conn.respond(200, [], b""),
+            lambda: conn.write_headers(200, []),
+            lambda: conn.write(b"x"),
+            conn.finish,
+        ):
+            try:
+                misuse()
+            except RuntimeError as exc:
+                errors.append(type(exc))
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert (await c.response())[2] == b"ok"
+        await c.close()
+
+    run(main)
+    assert errors == [InvalidHeaderError] * 3 + [ResponseStateError] * 4
+
+
+def test_exception_in_callback_gives_500_and_the_connection_survives(caplog: Any) -> None:
+    def app(request: HTTPServerRequest) -> None:
+        if request.path == "/boom":
+            raise ZeroDivisionError("boom")
+        echo(request)
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET /boom HTTP/1.1\r\nHost: t\r\n\r\nGET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert (await c.response())[0] == 500
+        assert (await c.response())[2].startswith(b"GET /ok")
+        await c.close()
+
+    run(main)
+    assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+def test_gzip_request_body_is_inflated_when_asked() -> None:
+    async def main() -> None:
+        _, c = await connect(echo, decompress=True)
+        data = gzip.compress(b"hello " * 10)
+        c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\n")
+        c.send(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
+        assert (await c.response())[2] == b"POST / b'" + b"hello " * 10 + b"'"
+        await c.close()
+
+    run(main)
+
+
+def test_form_body_is_parsed_before_the_callback() -> None:
+    got: list[Any] = []
+
+    def app(request: HTTPServerRequest) -> None:
+        got.append((request.body_arguments, request.query_arguments, request.arguments))
+        request.connection.respond(204, [])  # type: ignore[union-attr]
+
+    async def main() -> None:
+        _, c = await connect(app)
+        body = b"a=1&b=2&a=3"
+        c.send(b"POST /?a=0 HTTP/1.1\r\nHost: t\r\n")
+        c.send(b"Content-Type: application/x-www-form-urlencoded\r\n")
+        c.send(b"Content-Length: %d\r\n\r\n%b" % (len(body), body))
+        status, headers, _ = await c.response()
+        assert status == 204 and "content-length" not in headers
+        await c.close()
+
+    run(main)
+    assert got == [
+        ({"a": [b"1", b"3"], "b": [b"2"]}, {"a": [b"0"]}, {"a": [b"0", b"1", b"3"], "b": [b"2"]})
+    ]
+
+
+def test_ten_thousand_pipelined_requests_behind_a_slow_handler_keep_memory_bounded() -> None:
+    max_buffered = [0]
+    protos: list[HTTPProtocol] = []
+
+    async def app(request: HTTPServerRequest) -> None:
+        max_buffered[0] = max(max_buffered[0], protos[0]._parser.buffered)
+        if request.path == "/0":
+            await asyncio.sleep(0.2)  # the slow one: everything else queues behind it
+        request.connection.respond(200, [], b"")  # type: ignore[union-attr]
+
+    async def main() -> None:
+        proto, c = await connect(app)
+        protos.append(proto)
+        n = 10_000
+        c.send(b"".join(b"GET /%d HTTP/1.1\r\nHost: t\r\n\r\n" % i for i in range(n)))
+        count = 0
+        while count < n:
+            await c.reader.readuntil(b"\r\n\r\n")
+            count += 1
+        await c.close()
+
+    run(main)
+    # everything the client sent is ~330 KB; the server never held more than its bound
+    assert max_buffered[0] <= 64 * 1024 + 256 * 1024
+
+
+def test_write_returns_an_awaitable_that_waits_for_a_slow_reader() -> None:
+    states: list[bool] = []
+
+    async def app(request: HTTPServerRequest) -> None:
+        conn = request.connection
+        assert conn is not None
+        conn.write_headers(200, [("Content-Length", str(64 * 1024 * 40))])
+        for _ in range(40):
+            fut = conn.write(b"x" * 64 * 1024)
+            states.append(asyncio.isfuture(fut) and fut.done())
+            await fut
+        conn.finish()
+
+    async def main() -> None:
+        _, c = await connect(app, write_high_water=128 * 1024)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        await asyncio.sleep(0.2)  # do not read: the server's buffer fills up
+        status, _, body = await c.response()
+        assert status == 200 and len(body) == 64 * 1024 * 40
+        await c.close()
+
+    run(main)
+    assert False in states  # some writes had to wait
+
+
+@pytest.mark.parametrize("version", [b"HTTP/1.1", b"HTTP/1.0"])
+def test_responses_without_explicit_length_get_one(version: bytes) -> None:
+    def app(request: HTTPServerRequest) -> None:
+        request.connection.respond(404, [("X-A", "1")], b"nope")  # type: ignore[union-attr]
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET / " + version + b"\r\nHost: t\r\n\r\n")
+        status, headers, body = await c.response()
+        assert (status, headers["content-length"], body) == (404, "4", b"nope")
+        await c.close()
+
+    run(main)

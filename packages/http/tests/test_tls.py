@@ -1,0 +1,96 @@
+"""TLS: ssl_options as SSLContext or dict, a real TLS client, bad handshakes logged once."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trustme
+
+from squall.http import HTTPServerRequest
+from squall.http._tls import ssl_context_from_options
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def server_context(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    return ctx
+
+
+def scheme_app(request: HTTPServerRequest) -> None:
+    body = f"{request.protocol} {request.full_url()}".encode()
+    request.connection.respond(200, [], body)  # type: ignore[union-attr]
+
+
+def _client_ctx(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+def test_https_request_with_sslcontext_sees_protocol_https(
+    serve: Any, ca: trustme.CA, server_context: ssl.SSLContext
+) -> None:
+    st = serve(scheme_app, ssl_options=server_context)
+    with httpx.Client(verify=_client_ctx(ca)) as client:
+        r1 = client.get(f"https://127.0.0.1:{st.port}/x")
+        r2 = client.get(f"https://127.0.0.1:{st.port}/y")
+        assert st.server.connections == 1  # keep-alive over TLS
+    assert r1.text == f"https https://127.0.0.1:{st.port}/x"
+    assert r2.status_code == 200
+
+
+def test_ssl_options_dict_form_is_accepted(serve: Any, ca: trustme.CA, tmp_path: Path) -> None:
+    cert = ca.issue_cert("127.0.0.1")
+    certfile = tmp_path / "cert.pem"
+    keyfile = tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    for pem in cert.cert_chain_pems[1:]:
+        pem.write_to_path(str(certfile), append=True)
+    cert.private_key_pem.write_to_path(str(keyfile))
+    st = serve(scheme_app, ssl_options={"certfile": str(certfile), "keyfile": str(keyfile)})
+    r = httpx.get(f"https://127.0.0.1:{st.port}/", verify=_client_ctx(ca))
+    assert r.text.startswith("https ")
+
+
+def test_ssl_options_dict_with_unknown_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown ssl_options"):
+        ssl_context_from_options({"certfile": "x", "bogus": 1})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", id="plain-http"),
+        pytest.param(b"\x16\x03\x01\x00\x05hello", id="broken-handshake"),
+    ],
+)
+def test_bad_handshake_is_logged_once_without_traceback_and_closed(
+    serve: Any, server_context: ssl.SSLContext, ca: trustme.CA,
+    caplog: pytest.LogCaptureFixture, data: bytes,
+) -> None:  # fmt: skip
+    st = serve(scheme_app, ssl_options=server_context)
+    with caplog.at_level(logging.DEBUG):
+        st.send_raw(data)
+        deadline = time.monotonic() + 3
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1, [r.getMessage() for r in records]
+    assert records[0].name == "squall.http" and records[0].exc_info is None
+    assert "127.0.0.1" in records[0].getMessage()
+    # and the server still serves TLS clients
+    r = httpx.get(f"https://127.0.0.1:{st.port}/", verify=_client_ctx(ca))
+    assert r.status_code == 200
