@@ -94,9 +94,11 @@ class Application:
         hook = pm.hook
 
         registry = self.settings_registry = SettingsRegistry()
-        hook.squall_web_add_settings(registry=registry)
+        # Registration order (web's own first), not pluggy's LIFO: a duplicate declaration
+        # then blames the later plugin, and configure sees web's state before plugins'.
+        call_with_owners(hook.squall_web_add_settings, registry=registry)
         self.settings: dict[str, Any] = registry.resolve(settings)
-        hook.squall_web_configure(app=self)
+        call_with_owners(hook.squall_web_configure, app=self)
 
         # Routes: plugin rules first (in registration order), then the application's.
         self._named: dict[str, URLSpec] = {}
@@ -284,7 +286,8 @@ class Application:
         if self._started:
             return
         self._started = True
-        for result in self.plugin_manager.hook.squall_web_startup(app=self):
+        hook = self.plugin_manager.hook.squall_web_startup
+        for _owner, result in call_with_owners(hook, app=self):
             await call_value_callable_awaitable(result)
 
     async def shutdown(self, timeout: float | None = 10.0) -> None:

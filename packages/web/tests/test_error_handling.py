@@ -1,0 +1,146 @@
+"""Errors: HTTPError, uncaught exceptions (500 logged), serve_traceback, send_error."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.web import Application, HTTPError, RequestHandler
+from squall.web.testing import wait_until
+
+
+class Fails(RequestHandler):
+    def get(self, kind: str) -> None:
+        if kind == "http":
+            raise HTTPError(403, "user %s may not", "bob")
+        if kind == "reason":
+            raise HTTPError(409, reason="Already <there>")
+        if kind == "percent":
+            raise HTTPError(400, "100% wrong")
+        if kind == "value":
+            raise ValueError("boom <b>")
+        if kind == "send":
+            self.write("dropped")
+            self.send_error(503, reason="Busy")
+        if kind == "after-flush":
+            self.flush()
+            raise RuntimeError("late")
+
+
+class CustomPage(RequestHandler):
+    def get(self) -> None:
+        raise HTTPError(404)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs["exc_info"][1]
+        self.write({"status": status_code, "exc": type(exc).__name__})
+
+
+class BrokenWriteError(RequestHandler):
+    def get(self) -> None:
+        raise ValueError("first")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        raise RuntimeError("second")
+
+
+def make_app(**settings: Any) -> Application:
+    return Application(
+        [(r"/fail/(.+)", Fails), (r"/custom", CustomPage), (r"/broken", BrokenWriteError)],
+        **settings,
+    )
+
+
+@pytest.fixture
+def app() -> Application:
+    return make_app()
+
+
+def test_http_error_becomes_its_status_and_logs_a_warning(
+    squall_client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="squall.application"):
+        r = squall_client.get("/fail/http")
+        wait_until(lambda: any("may not" in x.getMessage() for x in caplog.records))
+    assert r.status_code == 403
+    assert r.text == "<html><title>403: Forbidden</title><body>403: Forbidden</body></html>"
+    record = next(x for x in caplog.records if "may not" in x.getMessage())
+    assert record.levelno == logging.WARNING
+    assert "403 GET /fail/http (127.0.0.1): user bob may not" == record.getMessage()
+
+
+def test_http_error_reason_is_escaped_in_the_page(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/fail/reason")
+    assert r.status_code == 409
+    assert r.reason_phrase == "Already <there>"
+    assert "409: Already &lt;there&gt;" in r.text
+
+
+def test_http_error_log_message_with_percent_and_no_args(squall_client: httpx.Client) -> None:
+    assert squall_client.get("/fail/percent").status_code == 400
+
+
+def test_uncaught_exception_is_500_logged_with_traceback(
+    squall_client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
+        r = squall_client.get("/fail/value")
+        wait_until(lambda: any(x.exc_info for x in caplog.records))
+    assert r.status_code == 500
+    assert "Traceback" not in r.text
+    assert "boom" not in r.text
+    record = next(x for x in caplog.records if x.exc_info)
+    assert record.name == "squall.application"
+    assert record.exc_info is not None and record.exc_info[0] is ValueError
+
+
+def test_serve_traceback_shows_the_escaped_traceback(squall_live_server: Any) -> None:
+    server = squall_live_server(make_app(serve_traceback=True))
+    r = httpx.get(server.url + "/fail/value")
+    assert r.status_code == 500
+    assert "Traceback (most recent call last)" in r.text
+    assert "ValueError: boom &lt;b&gt;" in r.text
+    assert "<b>" not in r.text
+
+
+def test_debug_serves_tracebacks(squall_live_server: Any) -> None:
+    server = squall_live_server(make_app(debug=True, autoreload=False))
+    assert "Traceback" in httpx.get(server.url + "/fail/value").text
+
+
+def test_send_error_drops_earlier_writes_and_uses_reason(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/fail/send")
+    assert (r.status_code, r.reason_phrase) == (503, "Busy")
+    assert "dropped" not in r.text
+    assert "503: Busy" in r.text
+
+
+def test_error_after_flush_ends_the_response(
+    squall_client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    r = squall_client.get("/fail/after-flush")
+    assert r.status_code == 200  # the headers were already out
+    wait_until(lambda: any("after headers written" in x.getMessage() for x in caplog.records))
+
+
+def test_custom_write_error_gets_exc_info(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/custom")
+    assert r.status_code == 404
+    assert r.json() == {"status": 404, "exc": "HTTPError"}
+
+
+def test_exception_in_write_error_still_finishes(
+    squall_client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    r = squall_client.get("/broken")
+    assert r.status_code == 500
+    wait_until(lambda: any("write_error" in x.getMessage() for x in caplog.records))
+
+
+def test_http_error_str() -> None:
+    assert str(HTTPError(404)) == "HTTP 404: Not Found"
+    assert str(HTTPError(400, "bad %s", "x")) == "HTTP 400: Bad Request (bad x)"
+    assert str(HTTPError(599, reason="Odd")) == "HTTP 599: Odd"

@@ -1,0 +1,90 @@
+"""SettingsRegistry, debug expansion, Stash/StashKey."""
+
+from __future__ import annotations
+
+import pytest
+
+from squall.web import (
+    ConfigurationError,
+    MissingPluginError,
+    SettingsRegistry,
+    Stash,
+    StashKey,
+)
+
+
+def make_registry() -> SettingsRegistry:
+    reg = SettingsRegistry()
+    reg.add("size", default=10, type=int, doc="a size", owner="pkg-a", validate=lambda v: v > 0)
+    reg.add("name", default=None, type=(str, bytes), doc="a name", owner="pkg-a")
+    return reg
+
+
+def test_defaults_are_filled_and_unknown_keys_kept() -> None:
+    settings = make_registry().resolve({"mine": 1})
+    assert settings == {"size": 10, "name": None, "mine": 1}
+
+
+def test_type_is_checked_and_the_message_names_setting_value_and_owner() -> None:
+    with pytest.raises(ConfigurationError, match=r"size='x'.*int.*pkg-a"):
+        make_registry().resolve({"size": "x"})
+
+
+def test_tuple_types_and_none_are_accepted() -> None:
+    assert make_registry().resolve({"name": b"x"})["name"] == b"x"
+    with pytest.raises(ConfigurationError, match="str or bytes"):
+        make_registry().resolve({"name": 3})
+
+
+def test_validate_false_or_raising_refuses() -> None:
+    with pytest.raises(ConfigurationError, match="size=-1"):
+        make_registry().resolve({"size": -1})
+    reg = SettingsRegistry()
+
+    def must_be_even(value: int) -> None:
+        if value % 2:
+            raise ValueError("odd")
+
+    reg.add("even", default=0, doc="d", owner="o", validate=must_be_even)
+    with pytest.raises(ConfigurationError, match="odd"):
+        reg.resolve({"even": 3})
+
+
+def test_duplicate_declaration_names_both_owners() -> None:
+    reg = make_registry()
+    with pytest.raises(ConfigurationError, match="pkg-a and by pkg-b"):
+        reg.add("size", default=1, doc="again", owner="pkg-b")
+
+
+def test_registry_is_a_read_only_collection_of_settings() -> None:
+    reg = make_registry()
+    assert "size" in reg and len(reg) == 2 and list(reg) == ["size", "name"]
+    assert reg["size"].owner == "pkg-a"
+
+
+def test_debug_implies_settings_unless_given() -> None:
+    settings = SettingsRegistry().resolve({"debug": True, "serve_traceback": False})
+    assert settings["autoreload"] is True
+    assert settings["compiled_template_cache"] is False
+    assert settings["static_hash_cache"] is False
+    assert settings["serve_traceback"] is False
+
+
+def test_plugin_owned_key_without_its_plugin() -> None:
+    with pytest.raises(MissingPluginError, match="squall-template"):
+        SettingsRegistry().resolve({"template_path": "t"})
+
+
+def test_stash_is_typed_per_key() -> None:
+    counter: StashKey[int] = StashKey()
+    names: StashKey[list[str]] = StashKey()
+    stash = Stash()
+    stash[counter] = 1
+    assert stash[counter] == 1
+    assert stash.get(names, []) == []
+    assert stash.setdefault(names, ["a"]) == ["a"]
+    assert stash.setdefault(names, ["b"]) == ["a"]
+    assert counter in stash and len(stash) == 2
+    del stash[counter]
+    with pytest.raises(KeyError):
+        stash[counter]
