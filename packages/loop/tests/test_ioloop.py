@@ -88,6 +88,24 @@ def test_current_inside_start_and_run_sync_is_the_loop(io_loop: IOLoop) -> None:
     assert seen == [io_loop]
 
 
+def test_current_wraps_a_loop_set_with_asyncio_set_event_loop() -> None:
+    IOLoop.clear_current()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        assert IOLoop.current(instance=False) is None
+        wrapper = IOLoop.current()
+        assert wrapper is not None and wrapper.asyncio_loop is loop
+        assert IOLoop.current() is wrapper
+        assert wrapper.run_sync(lambda: "ran") == "ran"
+        wrapper.close()
+        assert not loop.is_closed()  # the program owns it
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+        IOLoop.clear_current()
+
+
 def test_wrapping_a_loop_twice_is_refused() -> None:
     loop = asyncio.new_event_loop()
     try:

@@ -137,6 +137,18 @@ class IOLoop:
         current: IOLoop | None = getattr(cls._local, "current", None)
         if current is not None and not current._closed and not current._loop.is_closed():
             return current
+        # A loop the program set with asyncio.set_event_loop() (as Tornado users and some
+        # test harnesses do) is wrapped rather than shadowed by a second loop.
+        installed = _installed_event_loop()
+        if installed is not None:
+            with cls._lock:
+                found = cls._by_asyncio.get(installed)
+            if found is None and not instance:
+                return None
+            if found is None:
+                found = IOLoop(asyncio_loop=installed, make_current=False)
+            cls._local.current = found
+            return found
         if not instance:
             return None
         return IOLoop()
@@ -472,3 +484,17 @@ class IOLoop:
             handler(fileobj, events)
         except Exception:
             logger.exception("Exception in I/O handler for fd %d", fileno)
+
+
+def _installed_event_loop() -> asyncio.AbstractEventLoop | None:
+    """The open loop set for this thread with ``asyncio.set_event_loop``, without creating one.
+
+    ``asyncio.get_event_loop()`` would create a loop (and warn on 3.12+) when none is set, so
+    the default policy's thread-local slot is read directly; a custom policy without it
+    simply yields None.
+    """
+    policy = asyncio.get_event_loop_policy()
+    loop = getattr(getattr(policy, "_local", None), "_loop", None)
+    if isinstance(loop, asyncio.AbstractEventLoop) and not loop.is_closed():
+        return loop
+    return None
