@@ -98,3 +98,22 @@ def test_fast_download_leaves_room_for_others(site: Path, huge: Path, serve: Ser
             thread.join(60)
     assert statuses == [200] * 50
     assert not errors and received == [HUGE, HUGE]
+
+
+@pytest.mark.parametrize("prefix", ["/static/", "/chunks/"])
+def test_client_leaving_mid_download_is_not_an_error(
+    site: Path, huge: Path, serve: Serve, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Application([(r"/chunks/(.*)", NoSendfile, {"path": str(site)})], static_path=str(site))
+    url = serve(app)
+    with httpx.Client(timeout=10) as client:
+        client.get(url + prefix + "huge.bin", headers={"Range": "bytes=0-0"})  # hash it once
+        for _ in range(3):
+            s = _start_stalled_download(url, prefix + "huge.bin")
+            s.recv(65536)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()  # RST: the server's next send fails with a reset or broken pipe
+        for _ in range(20):
+            assert client.get(url + "/static/css/a.css").status_code == 200
+    errors = [r for r in caplog.records if r.levelno >= 40]
+    assert errors == [], [r.getMessage() for r in errors]

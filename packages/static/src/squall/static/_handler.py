@@ -36,6 +36,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
+from squall.http import StreamClosedError
 from squall.static._cache import FileEntry, FileStore
 from squall.static._hashing import HashCache
 from squall.static._paths import (
@@ -47,8 +48,7 @@ from squall.static._paths import (
     resolve_absolute,
 )
 from squall.static._ranges import UNSATISFIABLE, ByteRange, if_range_allows, parse_range
-from squall.web import HTTPError, RequestHandler
-from squall.web._settings import StashKey
+from squall.web import HTTPError, RequestHandler, StashKey
 
 __all__ = ["StaticFileHandler"]
 
@@ -141,7 +141,8 @@ class StaticFileHandler(RequestHandler):
         entry = self._store.fresh(path)
         if entry is None or entry.body is None:
             return self._get_slow(path, include_body)
-        return self._answer(path, entry, include_body)
+        self._answer(path, entry, include_body)
+        return None
 
     async def _get_slow(self, path: str, include_body: bool) -> None:
         for _attempt in range(2):
@@ -149,9 +150,7 @@ class StaticFileHandler(RequestHandler):
             if entry is None:
                 return  # redirected
             if entry.body is not None:
-                result = self._answer(path, entry, include_body)
-                if result is not None:
-                    await result
+                self._answer(path, entry, include_body)
                 return
             try:
                 f = open_regular(entry.path)
@@ -253,10 +252,17 @@ class StaticFileHandler(RequestHandler):
     # ---------------------------------------------------------------- answering
 
     def _versioned(self) -> bool:
-        return bool(self.request.query) and "v" in self.request.query_arguments
+        # Whether the URL carries a ``v`` argument (``static_url`` adds ``?v=<hash>``). A
+        # string test instead of parsing the query: this runs on every hit.
+        q = self.request.query
+        return bool(q) and (q.startswith("v=") or "&v=" in q)
 
     def _base_headers(self, path: str, entry: FileEntry) -> list[tuple[str, str]]:
-        """Content-Type, ETag, Last-Modified, Accept-Ranges, Cache-Control of ``entry``."""
+        """Content-Type, ETag, Last-Modified, Accept-Ranges, Cache-Control of ``entry``.
+
+        Without per-request overrides the list is built once per entry and URL kind
+        (versioned or not) and reused; with them, every request builds its own.
+        """
         cls = type(self)
         fast = cls._fast_classes.get(cls)
         if fast is None:
@@ -280,22 +286,22 @@ class StaticFileHandler(RequestHandler):
 
     @staticmethod
     def _header_list(entry: FileEntry, content_type: str, age: int) -> list[tuple[str, str]]:
-        cache = (
-            f"max-age={age}, immutable"
-            if age >= 86400 * 365
-            else (f"max-age={age}" if age > 0 else "no-cache")
-        )
+        if age >= 86400 * 365:
+            cache = f"max-age={age}, immutable"
+        else:
+            cache = f"max-age={age}" if age > 0 else "no-cache"
+        # Content-Length last: the 200 answer uses the list as is, others replace it.
         return [
             ("Content-Type", content_type),
             ("ETag", entry.etag),
             ("Last-Modified", entry.last_modified),
             ("Accept-Ranges", "bytes"),
             ("Cache-Control", cache),
+            ("Content-Length", str(entry.size)),
         ]
 
-    def _not_modified(self, entry: FileEntry) -> bool:
-        headers = self.request.headers
-        inm = headers.get("If-None-Match")
+    def _not_modified(self, entry: FileEntry, inm: str | None, ims: str | None) -> bool:
+        # RFC 9110 §13.2.2: If-None-Match decides alone when present.
         if inm is not None:
             if inm.strip() == "*":
                 return True
@@ -307,7 +313,6 @@ class StaticFileHandler(RequestHandler):
                 if c == etag:
                     return True
             return False
-        ims = headers.get("If-Modified-Since")
         if ims is not None:
             try:
                 when = parsedate_to_datetime(ims)
@@ -317,64 +322,67 @@ class StaticFileHandler(RequestHandler):
         return False
 
     def _plan(
-        self, path: str, entry: FileEntry, include_body: bool
+        self, path: str, entry: FileEntry
     ) -> tuple[int, list[tuple[str, str]], ByteRange | None]:
         """Status, headers and range of the answer; raises nothing."""
         base = self._base_headers(path, entry)
-        if self.request.method in ("GET", "HEAD") and self._not_modified(entry):
-            return 304, [h for h in base if h[0] != "Content-Type"], None
-        size = entry.size
         headers = self.request.headers
-        byte_range: ByteRange | None = None
+        inm = headers.get("If-None-Match")
+        ims = headers.get("If-Modified-Since") if inm is None else None
         rng = headers.get("Range")
-        if rng is not None and if_range_allows(headers.get("If-Range"), entry.etag, entry.mtime):
-            parsed = parse_range(rng, size)
-            if parsed is UNSATISFIABLE:
-                return (
-                    416,
-                    [
-                        ("Content-Type", "text/plain; charset=utf-8"),
-                        ("Content-Range", f"bytes */{size}"),
-                        ("Accept-Ranges", "bytes"),
-                    ],
-                    None,
-                )
-            if isinstance(parsed, ByteRange) and (parsed.start, parsed.stop) != (0, size):
-                byte_range = parsed
-        if byte_range is not None:
-            out = [*base, ("Content-Range", byte_range.content_range(size))]
-            out.append(("Content-Length", str(byte_range.stop - byte_range.start)))
-            return 206, out, byte_range
-        return 200, [*base, ("Content-Length", str(size))], None
+        if inm is None and ims is None and rng is None:
+            return 200, base, None  # the common case: three lookups and out
+        if (inm is not None or ims is not None) and self._not_modified(entry, inm, ims):
+            return 304, [h for h in base[1:-1]], None
+        if rng is None or not if_range_allows(headers.get("If-Range"), entry.etag, entry.mtime):
+            return 200, base, None
+        size = entry.size
+        parsed = parse_range(rng, size)
+        if parsed is UNSATISFIABLE:
+            return (
+                416,
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Range", f"bytes */{size}"),
+                    ("Accept-Ranges", "bytes"),
+                ],
+                None,
+            )
+        if not isinstance(parsed, ByteRange) or (parsed.start, parsed.stop) == (0, size):
+            return 200, base, None
+        out = base[:-1]
+        out.append(("Content-Range", parsed.content_range(size)))
+        out.append(("Content-Length", str(parsed.stop - parsed.start)))
+        return 206, out, parsed
 
-    def _send(
-        self, status: int, headers: list[tuple[str, str]], body: bytes = b""
-    ) -> Awaitable[None] | None:
-        self.set_status(status)
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+        if status != 200:
+            self.set_status(status)
+        set_header = self.set_header
         for name, value in headers:
-            self.set_header(name, value)
-        if status in (304, 416):
-            self.clear_header("Content-Length")
-        return self.finish(body) if body else self.finish()
+            set_header(name, value)
+        if status == 416:
+            self.clear_header("Content-Length")  # web counts the (empty) body itself
+        # finish() returns an already-complete awaitable: dropping it keeps this request
+        # on web's synchronous path (no Task).
+        self.finish(body) if body else self.finish()
 
-    def _answer(self, path: str, entry: FileEntry, include_body: bool) -> Awaitable[None] | None:
+    def _answer(self, path: str, entry: FileEntry, include_body: bool) -> None:
         assert entry.body is not None
-        status, headers, byte_range = self._plan(path, entry, include_body)
-        if status != 200 and status != 206 or not include_body:
-            return self._send(status, headers)
-        body = entry.body
-        if byte_range is not None:
-            body = body[byte_range.start : byte_range.stop]
-        return self._send(status, headers, body)
+        status, headers, byte_range = self._plan(path, entry)
+        if not include_body or (status != 200 and status != 206):
+            self._send(status, headers)
+        elif byte_range is not None:
+            self._send(status, headers, entry.body[byte_range.start : byte_range.stop])
+        else:
+            self._send(status, headers, entry.body)
 
     async def _answer_from_file(
         self, path: str, entry: FileEntry, f: Any, include_body: bool
     ) -> None:
-        status, headers, byte_range = self._plan(path, entry, include_body)
+        status, headers, byte_range = self._plan(path, entry)
         if status != 200 and status != 206 or not include_body:
-            result = self._send(status, headers)
-            if result is not None:
-                await result
+            self._send(status, headers)
             return
         offset, stop = (byte_range.start, byte_range.stop) if byte_range else (0, entry.size)
         count = stop - offset
@@ -386,22 +394,27 @@ class StaticFileHandler(RequestHandler):
         try:
             if sendfile is not None:
                 await sendfile(f, offset, count)
+                if os.fstat(f.fileno()).st_size < stop:
+                    # Truncated while being sent: fewer bytes went out than announced.
+                    raise OSError(f"{entry.path} shrank while being sent")
             else:
                 f.seek(offset)
                 remaining = count
                 while remaining > 0:
                     chunk = f.read(min(CHUNK_SIZE, remaining))
                     if not chunk:
-                        break  # truncated under us: the connection will be closed short
+                        raise OSError(f"{entry.path} shrank while being sent")
                     remaining -= len(chunk)
                     self.write(chunk)
                     await self.flush()
-        except Exception as exc:
+        except (OSError, StreamClosedError) as exc:
+            # Headers are out, so no error page is possible: the client went away (broken
+            # pipe, reset) or the file failed mid-read. Either way the body is short of its
+            # Content-Length, so the connection must end here.
+            gen_log.debug("static: sending %s stopped: %r", path, exc)
             connection = self.request.connection
             if connection is not None and not connection.closed:
-                raise
-            # The client went away mid-download: nothing to answer, nothing to log loudly.
-            gen_log.debug("static: sending %s stopped, client gone: %s", path, exc)
+                connection.transport.abort()
             return
         await self.finish()
 
