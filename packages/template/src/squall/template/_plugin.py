@@ -1,6 +1,113 @@
-"""The squall.web plugin of squall-template, found through the `squall.web` entry-point group.
+"""The squall.web plugin of squall-template, found through the ``squall.web`` entry-point group.
 
-Its hook implementations are added as the package is built (see docs/interfaces.md).
+It declares the template settings, builds the Application's ``TemplateEngine`` (kept in
+``app.stash``) and offers ``render`` / ``render_string`` to every handler. Everything
+happens once per Application, at construction; nothing here runs per request.
+
+``compiled_template_cache`` is web's setting (default on, off under ``debug``): it is read
+from ``app.settings``, not declared here. Pass the plugin explicitly with
+``Application(..., plugins=[squall.template._plugin])`` when entry-point autoloading is off.
 """
 
 from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from squall.template._environment import DEFAULT_AUTOESCAPE, TemplateEngine, folders_of
+from squall.template._render import ENGINE, render, render_string
+from squall.web import ConfigurationError, hookimpl
+
+if TYPE_CHECKING:
+    from squall.web import Application
+    from squall.web._settings import SettingsRegistry
+
+OWNER = "squall-template"
+
+gen_log = logging.getLogger("squall.general")
+
+
+def _is_template_path(value: object) -> bool:
+    folders_of(value)  # raises TypeError with the reason
+    return True
+
+
+def _is_autoescape(value: object) -> bool:
+    # "xhtml_escape" is Tornado's spelling of "on"; accepted so Tornado settings carry over.
+    return value is None or value == "xhtml_escape" or isinstance(value, bool) or callable(value)
+
+
+def _is_filters(value: object) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and callable(v) for k, v in value.items()
+    )
+
+
+def _is_globals(value: object) -> bool:
+    return value is None or (isinstance(value, dict) and all(isinstance(k, str) for k in value))
+
+
+@hookimpl
+def squall_web_add_settings(registry: SettingsRegistry) -> None:
+    """Declare ``template_path``, ``autoescape``, ``template_env``, ``template_globals`` and
+    ``template_filters``."""
+    add = registry.add
+    add(
+        "template_path",
+        default=None,
+        owner=OWNER,
+        validate=_is_template_path,
+        doc="folder (or list of folders, searched in order) holding the templates",
+    )
+    add(
+        "autoescape",
+        default=DEFAULT_AUTOESCAPE,
+        owner=OWNER,
+        validate=_is_autoescape,
+        doc="HTML-escape {{ values }}: on for .html/.htm/.xml by default; True (or "
+        "'xhtml_escape'), False (or None), or f(template_name) -> bool",
+    )
+    add(
+        "template_env",
+        default=None,
+        type=jinja2.Environment,
+        owner=OWNER,
+        doc="your own jinja2.Environment (squall renders with an overlay of it)",
+    )
+    add(
+        "template_globals",
+        default=None,
+        owner=OWNER,
+        validate=_is_globals,
+        doc="dict of extra names every template sees",
+    )
+    add(
+        "template_filters",
+        default=None,
+        owner=OWNER,
+        validate=_is_filters,
+        doc="dict name -> callable of extra Jinja2 filters",
+    )
+
+
+@hookimpl
+def squall_web_configure(app: Application) -> None:
+    """Build the application's TemplateEngine; refuse a ``template_path`` that is a file."""
+    for folder in folders_of(app.settings.get("template_path")) or ():
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ConfigurationError(f"setting template_path: {folder!r} is not a directory")
+        if not os.path.exists(folder):
+            gen_log.warning("template_path %r does not exist (yet)", folder)
+    app.stash[ENGINE] = TemplateEngine(app.settings)
+
+
+@hookimpl
+def squall_web_handler_functions(app: Application) -> dict[str, Callable[..., Any]]:
+    """``render`` and ``render_string`` for ``RequestHandler.render`` / ``render_string``."""
+    return {"render": render, "render_string": render_string}

@@ -1,0 +1,125 @@
+"""``render`` and ``render_string``: what ``RequestHandler.render()`` / ``render_string()`` call.
+
+The namespace a template sees, built per call in this order (later wins, as in Tornado):
+
+1. ``handler``, ``request``, ``settings``, ``reverse_url``; ``static_url`` when a plugin
+   (squall-static) offers it in ``app.handler_functions`` (looked up, never imported);
+   ``xsrf_form_html`` and ``current_user`` when the handler has them;
+2. what ``handler.get_template_namespace()`` returns, when the handler defines it;
+3. the keyword arguments of the call.
+
+Errors: a missing template (or a missing ``include``) becomes ``TemplateNotFoundError``,
+whose message names the folders searched; a syntax error keeps Jinja2's exception and gets
+a note naming the file and line. Web then answers 500 and logs it on ``squall.application``
+(with ``serve_traceback`` the page shows it too).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from squall.template._environment import TemplateEngine, describe_loader
+from squall.template._errors import TemplateNotFoundError
+from squall.web import StashKey
+
+if TYPE_CHECKING:
+    from squall.web import Application, RequestHandler
+
+gen_log = logging.getLogger("squall.general")
+
+ENGINE: StashKey[TemplateEngine] = StashKey()
+"""Where the plugin keeps each Application's ``TemplateEngine`` (``app.stash[ENGINE]``)."""
+
+
+def engine_of(app: Application) -> TemplateEngine:
+    """The TemplateEngine of ``app`` (made now when the plugin's configure hook did not run)."""
+    engine = app.stash.get(ENGINE, None)
+    if engine is None:
+        engine = app.stash[ENGINE] = TemplateEngine(app.settings)
+    return engine
+
+
+def _markup_call(func: Callable[[], object]) -> Markup:
+    return Markup(func())
+
+
+def get_environment(app: Application) -> jinja2.Environment:
+    """The ``jinja2.Environment`` that renders ``app``'s templates outside a handler.
+
+    It searches ``template_path`` (or the loader of ``template_env``; the current directory
+    when neither is set) with the application's autoescape, globals, filters and cache.
+    """
+    return engine_of(app).environment(None)
+
+
+def template_namespace(handler: RequestHandler, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The names a template rendered for ``handler`` sees (see the module docstring)."""
+    ns: dict[str, Any] = {
+        "handler": handler,
+        "request": handler.request,
+        "settings": handler.application.settings,
+        "reverse_url": handler.reverse_url,
+    }
+    static_url = handler.application.handler_functions.get("static_url")
+    if static_url is not None:
+        ns["static_url"] = functools.partial(static_url, handler)
+    if hasattr(type(handler), "xsrf_form_html"):
+        # It returns HTML (a hidden <input>): marked safe so autoescaping leaves it whole.
+        ns["xsrf_form_html"] = functools.partial(_markup_call, handler.xsrf_form_html)
+    if hasattr(type(handler), "current_user"):
+        ns["current_user"] = handler.current_user
+    extra = getattr(handler, "get_template_namespace", None)
+    if extra is not None:
+        ns.update(extra())
+    ns.update(kwargs)
+    return ns
+
+
+def render_string(handler: RequestHandler, template_name: str, **kwargs: Any) -> bytes:
+    """Render the template ``template_name`` for ``handler``; the page as UTF-8 bytes.
+
+    Args:
+        handler: the handler rendering (its namespace is added, see the module docstring).
+        template_name: a name relative to the template folders (``"index.html"``).
+        **kwargs: names the template sees, winning over the defaults.
+
+    Raises:
+        TemplateNotFoundError: no such template (the message names the folders searched).
+        jinja2.TemplateSyntaxError: the template is not valid (note: file and line).
+    """
+    env = engine_of(handler.application).environment(handler)
+    try:
+        template = env.get_template(template_name)
+        text = template.render(template_namespace(handler, kwargs))
+    except TemplateNotFoundError:
+        raise
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateNotFoundError(exc.name or template_name, describe_loader(env.loader)) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or template_name
+        exc.add_note(f'template syntax error in "{where}", line {exc.lineno}: {exc.message}')
+        raise
+    return text.encode("utf-8")
+
+
+def render(handler: RequestHandler, template_name: str, **kwargs: Any) -> Awaitable[None]:
+    """Render ``template_name`` and finish the response with it (Tornado's ``render``).
+
+    Returns:
+        What ``handler.finish()`` returns (an awaitable that completes when the page is
+        sent; awaiting it is optional).
+
+    Raises:
+        RuntimeError: the response was already finished.
+        TemplateNotFoundError, jinja2.TemplateSyntaxError: as ``render_string``.
+    """
+    if getattr(handler, "_finished", False):
+        raise RuntimeError("render() called after finish()")
+    page = render_string(handler, template_name, **kwargs)
+    return handler.finish(page)
