@@ -146,6 +146,33 @@ def test_stop_from_another_thread_ends_start(io_loop: IOLoop) -> None:
     io_loop.remove_timeout(guard)
 
 
+def test_stop_from_a_signal_handler_ends_an_idle_loop(io_loop: IOLoop) -> None:
+    # The notes' way to end a server: stop() straight from a SIGTERM-style handler while the
+    # loop waits for I/O with no timer due.
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        io_loop.stop()
+
+    previous = signal.signal(signal.SIGUSR2, on_signal)
+    try:
+        io_loop.add_callback(
+            lambda: threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR2)).start()
+        )
+
+        def too_late() -> None:
+            stopped_by.append(0)
+            io_loop.stop()
+
+        guard = io_loop.call_later(3, too_late)
+        io_loop.start()
+        io_loop.remove_timeout(guard)
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert stopped_by == [signal.SIGUSR2]
+
+
 def test_run_sync_returns_the_result_of_sync_and_async_functions(io_loop: IOLoop) -> None:
     async def compute() -> int:
         await asyncio.sleep(0)

@@ -53,6 +53,10 @@ Handle = asyncio.Handle
 AnyFuture = asyncio.Future[Any] | concurrent.futures.Future[Any]
 
 
+def _noop() -> None:
+    pass
+
+
 def _fileno(fd: FileDescriptor) -> int:
     return fd if isinstance(fd, int) else fd.fileno()
 
@@ -191,14 +195,20 @@ class IOLoop:
     def stop(self) -> None:
         """Stop the loop after the current iteration; ``start()`` then returns.
 
-        Safe to call from any thread. Called before ``start()``, the next ``start()``
-        runs one iteration and returns (asyncio's rule).
+        Safe to call from any thread and from a signal handler. Called before
+        ``start()``, the next ``start()`` runs one iteration and returns (asyncio's rule).
         """
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is self._loop or not self._loop.is_running():
+        if running is self._loop:
+            self._loop.stop()
+            # From a signal handler the loop may be blocked in epoll_wait, which Python
+            # resumes after the handler: the flag alone would wait for the next event.
+            # Writing to the loop's wake-up pipe ends that wait.
+            self._loop.call_soon_threadsafe(_noop)
+        elif not self._loop.is_running():
             self._loop.stop()
         else:
             self._loop.call_soon_threadsafe(self._loop.stop)
