@@ -25,9 +25,9 @@ from squall.web import (
     RequestHandler,
     RequestHooks,
     StashKey,
+    _plugins,
     hookimpl,
 )
-from squall.web import _plugins
 from squall.web.testing import wait_until
 
 HERE = Path(__file__).parent
@@ -457,7 +457,8 @@ def test_installed_distribution_plugin_adds_a_route_and_a_header(tmp_path: Path)
             out = []
             for path in ("/from-plugin", "/"):
                 r, w = await asyncio.open_connection("127.0.0.1", port)
-                w.write(f"GET {path} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n".encode())
+                req = f"GET {path} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
+                w.write(req.encode())
                 out.append((await r.read()).decode())
                 w.close()
                 await w.wait_closed()

@@ -279,7 +279,9 @@ class Application:
             return
         # No loop running yet (app.listen() before IOLoop.current().start()): run the hooks
         # now on the loop the IOLoop will use, so they are done before the first accept.
-        IOLoop.current().run_sync(self.startup)
+        ioloop = IOLoop.current()
+        assert ioloop is not None  # current() with instance=True always gives one
+        ioloop.run_sync(self.startup)
 
     async def startup(self) -> None:
         """Run the plugins' ``squall_web_startup`` hooks once (value, callable or awaitable)."""
@@ -345,7 +347,7 @@ class _RequestDispatcher:
             handler = self._make_handler()
             if handler is None or not self._begin(handler):
                 return
-            handler._prepared = handler._start()  # type: ignore[assignment]
+            handler._prepared = handler._start()
 
     def _make_handler(self) -> RequestHandler | None:
         try:
@@ -385,7 +387,7 @@ class _RequestDispatcher:
         if handler is None or handler._finished:
             return None  # answered early (error, 413 ...): the rest of the body is dropped
         prepared = handler._prepared
-        if prepared is not None and not prepared.done():  # type: ignore[attr-defined]
+        if prepared is not None and not prepared.done():
             return self._data_after(prepared, handler, chunk)
         try:
             result = handler.data_received(chunk)
@@ -424,7 +426,7 @@ class _RequestDispatcher:
             name = self.handler_class._method_name(self.request.method)
             assert name is not None  # checked in _begin
             prepared = handler._prepared
-            if prepared is not None and not prepared.done():  # type: ignore[attr-defined]
+            if prepared is not None and not prepared.done():
                 return handler._spawn(handler._after_start(prepared, name))
             return handler._run_method(name)
         handler = self._make_handler()

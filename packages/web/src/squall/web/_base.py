@@ -7,6 +7,7 @@ so there is one layout); the mixins declare ``__slots__ = ()`` and only annotate
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
@@ -29,14 +30,32 @@ DONE: Awaitable[None] = Done()
 
 
 class HandlerBase:
-    """Annotations of the shared handler state; no behaviour."""
+    """The shared handler state (slots, so one layout for every part); no behaviour."""
 
-    __slots__ = ()
+    __slots__ = (
+        "application",
+        "request",
+        "path_args",
+        "path_kwargs",
+        "_headers",
+        "_multi_headers",
+        "_new_cookie",
+        "_cookies",
+        "_status_code",
+        "_reason",
+        "_custom_reason",
+        "_write_buffer",
+        "_headers_written",
+        "_finished",
+        "_auto_finish",
+        "_prepared",
+        "__weakref__",
+    )
 
     application: Application
     request: HTTPServerRequest
-    path_args: list[str]
-    path_kwargs: dict[str, str]
+    path_args: list[Any]  # str, or None for an optional group that did not match
+    path_kwargs: dict[str, Any]
     _headers: dict[str, str]
     _multi_headers: dict[str, list[str]] | None
     _new_cookie: SimpleCookie | None
@@ -48,6 +67,7 @@ class HandlerBase:
     _headers_written: bool
     _finished: bool
     _auto_finish: bool
+    _prepared: asyncio.Task[None] | None
 
     if TYPE_CHECKING:
         # Provided by the other parts of RequestHandler; declared here for the type checker.

@@ -110,7 +110,7 @@ class ErrorsMixin(HandlerBase):
             if not self._finished:
                 self.finish(*e.args)
             return
-        exc_info = sys.exc_info()
+        exc_info: tuple[Any, Any, Any] = sys.exc_info()
         if exc_info[1] is not e:
             exc_info = (type(e), e, e.__traceback__)
         try:

@@ -83,28 +83,6 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
     max_body_size: ClassVar[int | None] = None
     _stream_request_body: ClassVar[bool] = False
 
-    __slots__ = (
-        "application",
-        "request",
-        "path_args",
-        "path_kwargs",
-        "_headers",
-        "_multi_headers",
-        "_new_cookie",
-        "_cookies",
-        "_status_code",
-        "_reason",
-        "_custom_reason",
-        "_write_buffer",
-        "_headers_written",
-        "_finished",
-        "_auto_finish",
-        "_prepared",
-        "__weakref__",
-    )
-
-    _prepared: asyncio.Task[None] | None
-
     def __init__(self, application: Application, request: HTTPServerRequest, **kwargs: Any) -> None:
         self.application = application
         self.request = request
@@ -244,14 +222,14 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         if args:
             self.path_args = [
                 a if a is None or "%" not in a else decode(unquote_to_bytes(a), None) for a in args
-            ]  # type: ignore[misc]
+            ]
         if kwargs:
             self.path_kwargs = {
                 k: v if v is None or "%" not in v else decode(unquote_to_bytes(v), None)
                 for k, v in kwargs.items()
-            }  # type: ignore[misc]
+            }
 
-    def _start(self) -> Awaitable[None] | None:
+    def _start(self) -> asyncio.Task[None] | None:
         """Before-hooks and ``prepare``; None when done synchronously, else a Task."""
         try:
             hooks = self.application._before_hooks
@@ -288,7 +266,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         except Exception as e:
             self._handle_request_exception(e)
 
-    def _run_method(self, method_name: str) -> Awaitable[None] | None:
+    def _run_method(self, method_name: str) -> asyncio.Task[None] | None:
         """Call the method and finish; None when done synchronously, else a Task."""
         if self._finished:
             return None
@@ -321,7 +299,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         method_name: str | None,
         args: tuple[str | None, ...],
         kwargs: dict[str, str | None],
-    ) -> Awaitable[None] | None:
+    ) -> asyncio.Task[None] | None:
         """Run the whole lifecycle; returns None when it completed synchronously."""
         try:
             if method_name is None:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Awaitable
 from typing import Any
 
+from squall.http import HTTPConnection
 from squall.web._base import DONE, HandlerBase
 from squall.web._headers import HeadersMixin
 
@@ -76,7 +77,7 @@ class OutputMixin(HeadersMixin, HandlerBase):
         Awaiting it waits until the connection can take more (flow control). Once flushed,
         the body is sent chunked unless a ``Content-Length`` header was set.
         """
-        conn = self.request.connection
+        conn: HTTPConnection = self.request.connection  # type: ignore[assignment]
         chunk = b"".join(self._write_buffer)
         self._write_buffer = []
         if not self._headers_written:
@@ -101,7 +102,7 @@ class OutputMixin(HeadersMixin, HandlerBase):
             raise RuntimeError("finish() called twice")
         if chunk is not None:
             self.write(chunk)
-        conn = self.request.connection
+        conn: HTTPConnection = self.request.connection  # type: ignore[assignment]
         if not self._headers_written:
             status = self._status_code
             if (
