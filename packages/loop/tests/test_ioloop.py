@@ -56,6 +56,32 @@ def test_current_creates_one_loop_per_thread_on_demand() -> None:
     assert IOLoop.current(instance=False) is None
 
 
+def test_each_thread_gets_its_own_loop() -> None:
+    results: list[object] = []
+
+    def in_thread() -> None:
+        loop = IOLoop.current()
+        assert loop is not None
+        try:
+            results.append(loop.run_sync(lambda: IOLoop.current()) is loop)
+            results.append(loop)
+        finally:
+            loop.close()
+
+    IOLoop.clear_current()
+    main = IOLoop.current()
+    try:
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        thread.join(5)
+        assert results[0] is True
+        assert results[1] is not main
+        assert IOLoop.current() is main
+    finally:
+        assert main is not None
+        main.close()
+
+
 def test_current_inside_asyncio_run_wraps_the_running_loop() -> None:
     IOLoop.clear_current()
 
@@ -202,6 +228,22 @@ def test_close_twice_is_harmless_and_a_closed_loop_drops_callbacks(io_loop: IOLo
     io_loop.close()
     io_loop.close()
     io_loop.add_callback(lambda: None)  # shutting down: silently dropped
+
+
+def test_close_cancels_tasks_still_pending(io_loop: IOLoop) -> None:
+    unwound: list[str] = []
+
+    async def forever() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            unwound.append("cancelled")
+
+    io_loop.spawn_callback(forever)
+    io_loop.call_later(0.01, io_loop.stop)
+    io_loop.start()
+    io_loop.close()
+    assert unwound == ["cancelled"]
 
 
 def test_close_all_fds_closes_registered_objects(io_loop: IOLoop) -> None:
