@@ -29,7 +29,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 REQUIRED_TOOLS = {
     "wrk": "wrk",
     "taskset": "util-linux",
-    "nginx": "nginx-light (or nginx)",
+    "nginx": "nginx",
 }
 TOOL_PATHS = {"nginx": "/usr/sbin/nginx"}
 

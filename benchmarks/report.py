@@ -85,17 +85,17 @@ def _div(a: float, b: float) -> float:
 def render_table(t: Table) -> str:
     tor = t.row(TORNADO)
     lim = t.row(LIMIT)
+    # Tables without Tornado and the limit (routes, access log) drop the ratio columns.
+    refs = any(r.label in (TORNADO, LIMIT) for r in t.rows)
     head = ["server", "req/s median (min–max)", "p50 ms", "p99 ms median (min–max)"]
     if t.body_size:
         head.append("MiB/s")
-    head += [
-        "× Tornado req/s: median / best",
-        "× asyncio-limit req/s",
-        "server CPU µs/req",
-        "µs/req: ÷Tornado / ÷limit",
-        "CPU1 srv % / CPU0 wrk %",
-        "n",
-    ]
+    if refs:
+        head += ["× Tornado req/s: median / best", "× asyncio-limit req/s"]
+    head.append("server CPU µs/req")
+    if refs:
+        head.append("µs/req: ÷Tornado / ÷limit")
+    head += ["CPU1 srv % / CPU0 wrk %", "n"]
     lines = [f"### {t.title}  ({t.command})", "", "| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
     for r in t.rows:
@@ -119,15 +119,16 @@ def render_table(t: Table) -> str:
         tor_us = tor.med(lambda x: x.cpu_us_per_req) if tor else math.nan
         lim_us = lim.med(lambda x: x.cpu_us_per_req) if lim else math.nan
         tor_best = tor.best(lambda x: x.rps) if tor else math.nan
-        cells += [
-            f"{fmt_ratio(_div(r.rps, tor.rps if tor else math.nan))} / "
-            f"{fmt_ratio(_div(r.best(lambda x: x.rps), tor_best))}",
-            fmt_ratio(_div(r.rps, lim.rps if lim else math.nan)),
-            f"{us:.1f}",
-            f"{fmt_ratio(_div(us, tor_us))} / {fmt_ratio(_div(us, lim_us))}",
-            f"{srv:.0f} / {wrk:.0f}",
-            str(len(r.results)),
-        ]
+        if refs:
+            cells += [
+                f"{fmt_ratio(_div(r.rps, tor.rps if tor else math.nan))} / "
+                f"{fmt_ratio(_div(r.best(lambda x: x.rps), tor_best))}",
+                fmt_ratio(_div(r.rps, lim.rps if lim else math.nan)),
+            ]
+        cells.append(f"{us:.1f}")
+        if refs:
+            cells.append(f"{fmt_ratio(_div(us, tor_us))} / {fmt_ratio(_div(us, lim_us))}")
+        cells += [f"{srv:.0f} / {wrk:.0f}", str(len(r.results))]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for r in t.rows:

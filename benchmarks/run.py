@@ -35,13 +35,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--rounds", type=int, default=3, help="rounds per table (default 3)")
-    p.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
-    p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (default 2)")
+    p.add_argument("--rounds", type=int, help="rounds per table (default 3)")
+    p.add_argument("--duration", type=float, help="seconds per wrk run (default 5)")
+    p.add_argument("--warmup", type=float, help="warm-up seconds (default 2)")
     p.add_argument("--gap", type=float, default=1.0, help="pause between runs (default 1 s)")
-    p.add_argument(
-        "--startup-runs", type=int, default=15, help="spawns per start-up line (default 15)"
-    )
+    p.add_argument("--startup-runs", type=int, help="spawns per start-up line (default 15)")
     p.add_argument(
         "--only",
         default=",".join(SCENARIOS),
@@ -54,7 +52,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "`--list` shows them (default: all)",
     )
     p.add_argument(
-        "--quick", action="store_true", help="1 round of 3 s, 1 s warm-up, 3 start-up runs"
+        "--quick",
+        action="store_true",
+        help="for development: 1 round of 3 s, 1 s warm-up, 3 start-up runs (explicit options "
+        "still win)",
     )
     p.add_argument(
         "--output",
@@ -71,8 +72,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("--profile-path", default="/", help="URL path for --profile (default /)")
     args = p.parse_args(argv)
-    if args.quick:
-        args.rounds, args.duration, args.warmup, args.startup_runs = 1, 3.0, 1.0, 3
+    defaults = (1, 3.0, 1.0, 3) if args.quick else (3, 5.0, 2.0, 15)
+    for name, value in zip(("rounds", "duration", "warmup", "startup_runs"), defaults, strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     for s in args.only:
         if s not in SCENARIOS:

@@ -173,7 +173,6 @@ class LoadTable:
     path: str
     conns: int
     body_size: int | None = None
-    ref: str = "tornado"
 
 
 def run_load(
@@ -631,7 +630,8 @@ def profile(ctx: Context, server_id: str, path: str) -> None:
     )
     if spec is None:
         raise BenchError(f"no Python server with id {server_id!r} (see --list)")
-    pyspy = shutil.which("py-spy")
+    beside = Path(sys.executable).parent / "py-spy"
+    pyspy = str(beside) if beside.exists() else shutil.which("py-spy")
     if pyspy is None:
         raise BenchError("py-spy is not installed (pip install py-spy)")
     h, a = ctx.harness, ctx.args
@@ -646,7 +646,7 @@ def profile(ctx: Context, server_id: str, path: str) -> None:
     _one(ctx, server, lt, a.warmup, None)
     raw = ctx.workdir / "profile.txt"
     spy = h.spawn(
-        [pyspy, "record", "--format", "raw", "-o", str(raw), "-r", "250",
+        [pyspy, "record", "--function", "--format", "raw", "-o", str(raw), "-r", "250",
          "-d", f"{int(a.duration)}", "-p", str(server.proc.pid)],
         cpu=CLIENT_CPU, log=ctx.workdir / "py-spy.log",
     )  # fmt: skip
