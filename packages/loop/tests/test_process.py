@@ -311,21 +311,3 @@ def test_bind_then_fork_children_share_the_listening_socket(tmp_path: Path, proc
     _, err = parent.communicate(timeout=_DEADLINE)
     assert parent.returncode == 0, err
     assert answers == {"0", "1"}
-
-
-def test_output_buffered_before_forking_is_written_once(tmp_path: Path, procs: _Procs) -> None:
-    script = _write_script(
-        tmp_path,
-        """
-        import sys
-        from squall.loop import fork_processes
-
-        print("before fork")  # block-buffered: stdout is a pipe
-        tid = fork_processes(3)
-        sys.exit(0)
-        """,
-    )
-    proc = procs.run(script)
-    out, err = proc.communicate(timeout=_DEADLINE)
-    assert proc.returncode == 0, err
-    assert out.count("before fork") == 1

@@ -67,15 +67,6 @@ def _check_can_fork() -> None:
         raise ForkError(f"fork_processes() refused: this process is already child {_task_id}")
 
 
-def _flush_std_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):
-            pass  # closed or broken stream: nothing to duplicate
-
-
 def _block_signals() -> set[int | signal.Signals] | None:
     if threading.current_thread() is not threading.main_thread():
         return None
@@ -104,8 +95,6 @@ class _Supervisor:
         """Fork a child for ``tid``. Returns ``tid`` in the child, None in the parent."""
         # Block the forwarded signals across fork(): a signal reaching the new child before
         # it restored the program's handlers would run the parent's forwarding handler there.
-        # Unflushed output would be copied into the child and written twice (or n times).
-        _flush_std_streams()
         blocked = _block_signals()
         try:
             pid = os.fork()
