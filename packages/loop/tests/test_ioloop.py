@@ -132,6 +132,15 @@ def test_current_wraps_a_loop_set_with_asyncio_set_event_loop() -> None:
         IOLoop.clear_current()
 
 
+def test_run_sync_of_another_loop_restores_the_current_one(io_loop: IOLoop) -> None:
+    other = IOLoop(use_uvloop=False, make_current=False)
+    try:
+        assert other.run_sync(lambda: IOLoop.current()) is other
+        assert IOLoop.current() is io_loop
+    finally:
+        other.close()
+
+
 def test_wrapping_a_loop_twice_is_refused() -> None:
     loop = asyncio.new_event_loop()
     try:

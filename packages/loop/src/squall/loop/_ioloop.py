@@ -190,7 +190,13 @@ class IOLoop:
         try:
             self._loop.run_forever()
         finally:
-            IOLoop._local.current = previous if previous is not None else self
+            self._restore_current(previous)
+
+    def _restore_current(self, previous: IOLoop | None) -> None:
+        # Tornado's rule: start()/run_sync() make this loop current only while they run.
+        # A thread that had no current loop keeps this one (the notes' single-loop scripts).
+        if previous is not None and previous is not self and not previous._closed:
+            previous.make_current()
 
     def stop(self) -> None:
         """Stop the loop after the current iteration; ``start()`` then returns.
@@ -311,7 +317,7 @@ class IOLoop:
         try:
             return self._loop.run_until_complete(run() if timeout is None else run_with_timeout())
         finally:
-            IOLoop._local.current = previous if previous is not None else self
+            self._restore_current(previous)
 
     def time(self) -> float:
         """The loop's clock (monotonic seconds), the base of :meth:`call_at` deadlines."""
