@@ -39,9 +39,9 @@ ENGINE: StashKey[TemplateEngine] = StashKey()
 
 def engine_of(app: Application) -> TemplateEngine:
     """The TemplateEngine of ``app`` (made now when the plugin's configure hook did not run)."""
-    engine = app.stash.get(ENGINE, None)
-    if engine is None:
-        engine = app.stash[ENGINE] = TemplateEngine(app.settings)
+    if ENGINE in app.stash:
+        return app.stash[ENGINE]
+    engine = app.stash[ENGINE] = TemplateEngine(app.settings)
     return engine
 
 
@@ -69,11 +69,13 @@ def template_namespace(handler: RequestHandler, kwargs: dict[str, Any]) -> dict[
     static_url = handler.application.handler_functions.get("static_url")
     if static_url is not None:
         ns["static_url"] = functools.partial(static_url, handler)
-    if hasattr(type(handler), "xsrf_form_html"):
+    # Neither is defined by web's RequestHandler (yet): passed when a handler has them.
+    xsrf_form_html = getattr(handler, "xsrf_form_html", None)
+    if xsrf_form_html is not None:
         # It returns HTML (a hidden <input>): marked safe so autoescaping leaves it whole.
-        ns["xsrf_form_html"] = functools.partial(_markup_call, handler.xsrf_form_html)
+        ns["xsrf_form_html"] = functools.partial(_markup_call, xsrf_form_html)
     if hasattr(type(handler), "current_user"):
-        ns["current_user"] = handler.current_user
+        ns["current_user"] = getattr(handler, "current_user", None)
     extra = getattr(handler, "get_template_namespace", None)
     if extra is not None:
         ns.update(extra())
@@ -100,7 +102,8 @@ def render_string(handler: RequestHandler, template_name: str, **kwargs: Any) ->
     except TemplateNotFoundError:
         raise
     except jinja2.TemplateNotFound as exc:
-        raise TemplateNotFoundError(exc.name or template_name, describe_loader(env.loader)) from exc
+        missing = exc.name if isinstance(exc.name, str) else template_name
+        raise TemplateNotFoundError(missing, describe_loader(env.loader)) from exc
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or exc.name or template_name
         exc.add_note(f'template syntax error in "{where}", line {exc.lineno}: {exc.message}')
