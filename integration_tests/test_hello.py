@@ -9,6 +9,7 @@ listening socket goes on listening (此时epoll中有2个); the server keeps loo
 from __future__ import annotations
 
 import socket
+import time
 
 import httpx
 import pytest
@@ -55,21 +56,43 @@ def test_the_loop_is_epoll(server, procs):
 def test_each_client_gets_its_own_socket_in_epoll_while_listening_goes_on(server, procs):
     # 2. 当socket接收到客户端链接请求时，创建新的socket和客户端通信，并用epoll监听。
     #    原来的socket继续监听。此时epoll中有2个。
-    before = procs.epoll_watch_count(server.pid)
+    before = _settled_epoll_count(procs, server.pid)
     request = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as a:
         a.sendall(request)
         assert b"hello word" in _read_response(a)
         # Connection a stays open (keep-alive): its socket is registered beside the listener.
-        assert procs.epoll_watch_count(server.pid) == before + 1
+        _wait_epoll_count(procs, server.pid, before + 1)
         # The listening socket still accepts: a second client is served meanwhile.
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as b:
             b.sendall(request)
             assert b"hello word" in _read_response(b)
-            assert procs.epoll_watch_count(server.pid) == before + 2
-        # And a is still served on its own socket.
+            _wait_epoll_count(procs, server.pid, before + 2)
+        # b is gone: its socket leaves epoll; a is still served on its own socket.
+        _wait_epoll_count(procs, server.pid, before + 1)
         a.sendall(request)
         assert b"hello word" in _read_response(a)
+    _wait_epoll_count(procs, server.pid, before)
+
+
+def _settled_epoll_count(procs, pid: int) -> int:
+    """The epoll registration count once connections of earlier tests are closed."""
+    deadline = time.monotonic() + 5
+    last = procs.epoll_watch_count(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = procs.epoll_watch_count(pid)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("epoll registrations never settled")
+
+
+def _wait_epoll_count(procs, pid: int, want: int) -> None:
+    deadline = time.monotonic() + 5
+    while (now := procs.epoll_watch_count(pid)) != want:
+        assert time.monotonic() < deadline, f"epoll watches {now} fds, expected {want}"
+        time.sleep(0.01)
 
 
 def test_the_loop_keeps_serving(server):
