@@ -300,19 +300,44 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         args: tuple[str | None, ...],
         kwargs: dict[str, str | None],
     ) -> asyncio.Task[None] | None:
-        """Run the whole lifecycle; returns None when it completed synchronously."""
+        """Run the whole lifecycle; returns None when it completed synchronously.
+
+        The common case (no before-hooks, sync ``prepare`` and method) stays in this one
+        frame: no coroutine is created unless something returns an awaitable.
+        """
         try:
             if method_name is None:
                 raise HTTPError(405)
             if args or kwargs:
                 self._decode_path(args, kwargs)
+            if self.application._before_hooks:
+                started = self._start()
+                if started is not None:
+                    return self._spawn(self._after_start(started, method_name))
+            else:
+                result = self.prepare()
+                if result is not None and inspect.isawaitable(result):
+                    return self._spawn(self._after_prepare(result, method_name))
+            if self._finished:
+                return None
+            result = getattr(self, method_name)(*self.path_args, **self.path_kwargs)
+            if result is not None and inspect.isawaitable(result):
+                return self._spawn(self._finish_async(result))
+            if self._auto_finish and not self._finished:
+                self.finish()
         except Exception as e:
             self._handle_request_exception(e)
-            return None
-        started = self._start()
-        if started is not None:
-            return self._spawn(self._after_start(started, method_name))
-        return self._run_method(method_name)
+        return None
+
+    async def _after_prepare(self, pending: Awaitable[None], method_name: str) -> None:
+        try:
+            await pending
+        except Exception as e:
+            self._handle_request_exception(e)
+            return
+        result = self._run_method(method_name)
+        if result is not None:
+            await result
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)

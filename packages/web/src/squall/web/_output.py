@@ -20,7 +20,7 @@ from typing import Any
 
 from squall.http import HTTPConnection
 from squall.web._base import DONE, HandlerBase
-from squall.web._headers import HeadersMixin
+from squall.web._headers import HeadersMixin, convert_header_value
 
 # Headers that describe a body; a 304 carries none of them (RFC 9110 §15.4.5).
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
@@ -158,8 +158,11 @@ class OutputMixin(HeadersMixin, HandlerBase):
 
     def compute_etag(self) -> str | None:
         """The ETag of the buffered body (SHA-1, quoted), or None to send no ETag."""
+        buf = self._write_buffer
+        if len(buf) == 1:
+            return f'"{hashlib.sha1(buf[0], usedforsecurity=False).hexdigest()}"'
         hasher = hashlib.sha1(usedforsecurity=False)
-        for part in self._write_buffer:
+        for part in buf:
             hasher.update(part)
         return f'"{hasher.hexdigest()}"'
 
@@ -167,7 +170,10 @@ class OutputMixin(HeadersMixin, HandlerBase):
         """Set the ``Etag`` header from ``compute_etag()`` (when it gives one)."""
         etag = self.compute_etag()
         if etag is not None:
-            self.set_header("Etag", etag)
+            # Same as set_header("Etag", etag) minus the name normalization (hot path).
+            self._headers["Etag"] = convert_header_value(etag)
+            if self._multi_headers is not None:
+                self._multi_headers.pop("Etag", None)
 
     def check_etag_header(self) -> bool:
         """Whether the request's ``If-None-Match`` matches the response's ``Etag`` (weakly)."""
