@@ -144,3 +144,12 @@ def test_static_url_uses_the_configured_handler_class(site: Path, serve: Serve) 
     url = serve(app)
     with httpx.Client(timeout=10) as client:
         assert _url_of(client, url, "css/a.css") == "/static/css/a.css?v=fixed"
+
+
+def test_without_debug_an_edited_file_keeps_its_url(site: Path, serve: Serve) -> None:
+    # The notes: the hash cache is what debug turns off; with it on, the URL is kept.
+    url = serve(Application([(r"/url", UrlHandler)], static_path=str(site)))
+    with httpx.Client(timeout=10) as client:
+        first = _url_of(client, url, "css/a.css")
+        (site / "css" / "a.css").write_text("body { color: green }")
+        assert _url_of(client, url, "css/a.css") == first

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Final
@@ -65,10 +64,11 @@ _NO_HASHES: Final = HashCache(enabled=False)
 
 _STORES: StashKey[dict[tuple[str, str | None, bool, bool], FileStore]] = StashKey()
 
-# static_url versions: (root, path, follow_symlinks) -> (version, checked_at)
-_URL_VERSIONS: dict[tuple[str, str, bool], tuple[str | None, float]] = {}
+# static_url versions: (root, path, follow_symlinks) -> version. Kept for the life of the
+# process while static_hash_cache is on, as the notes (and Tornado) describe: an edited file
+# keeps its URL until a restart, or at once gets a new one with static_hash_cache=False.
+_URL_VERSIONS: dict[tuple[str, str, bool], str] = {}
 _URL_VERSIONS_MAX: Final = 10_000
-_URL_VERSION_TTL: Final = 1.0
 
 _PER_REQUEST_METHODS: Final = ("get_cache_time", "get_content_type", "set_extra_headers")
 
@@ -473,13 +473,13 @@ class StaticFileHandler(RequestHandler):
         key = (root, path, follow)
         if caching:
             hit = _URL_VERSIONS.get(key)
-            if hit is not None and time.monotonic() - hit[1] < _URL_VERSION_TTL:
-                return hit[0]
+            if hit is not None:
+                return hit
         version = _compute_version(root, path, follow, _HASHES if caching else _NO_HASHES)
-        if caching and version is not None:
+        if caching and version is not None:  # a missing file is looked for again next time
             if len(_URL_VERSIONS) >= _URL_VERSIONS_MAX:
                 _URL_VERSIONS.clear()
-            _URL_VERSIONS[key] = (version, time.monotonic())
+            _URL_VERSIONS[key] = version
         return version
 
 
