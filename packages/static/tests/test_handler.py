@@ -293,3 +293,23 @@ def test_edited_large_file_is_served_with_its_new_content(site: Path, serve: Ser
     (site / "big.bin").write_bytes(new)
     r = _get(url + "/static/big.bin")  # the open file's stat differs from the entry: rebuilt
     assert r.content == new and r.headers["etag"] == f'"{hash_bytes(new)}"'
+
+
+def test_tornado_style_overrides_keep_working(site: Path, serve: Serve) -> None:
+    class Legacy(StaticFileHandler):
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str:  # type: ignore[override]
+            return absolute_path  # Tornado's overrides return a plain path
+
+        def set_extra_headers(self, path: str) -> None:
+            self.set_header("X-File", os.path.basename(self.absolute_path))
+
+    url = serve(Application([(r"/f/(.*)", Legacy, {"path": str(site)})]))
+    r = _get(url + "/f/css/a.css")
+    assert r.status_code == 200 and r.headers["x-file"] == "a.css"
+    assert _get(url + "/f/css/nope.css").status_code == 404
+
+
+def test_url_prefix_without_trailing_slash(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site), static_url_prefix="/assets"))
+    assert _get(url + "/assets/css/a.css").text == "body { color: red }"
+    assert _get(url + "/assetscss/a.css").status_code == 404

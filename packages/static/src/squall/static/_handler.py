@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -97,6 +99,9 @@ class StaticFileHandler(RequestHandler):
     """Seconds a cached file entry is trusted before the disk is looked at again."""
 
     root: str
+    path: str
+    absolute_path: str
+    modified: datetime
     default_filename: str | None
     follow_symlinks: bool
     _store: FileStore
@@ -185,7 +190,7 @@ class StaticFileHandler(RequestHandler):
         store = self._store
         try:
             absolute = self.get_absolute_path(self.root, path)
-            resolved = self.validate_absolute_path(self.root, absolute)
+            resolved = self._validated(absolute)
         except PathRefused as exc:
             gen_log.debug("static: refused %r: %s", path, exc)
             raise HTTPError(exc.status) from None
@@ -198,9 +203,7 @@ class StaticFileHandler(RequestHandler):
                 self._redirect_to_directory()
                 return None
             try:
-                resolved = self.validate_absolute_path(
-                    self.root, os.path.join(absolute, self.default_filename)
-                )
+                resolved = self._validated(os.path.join(absolute, self.default_filename))
             except PathRefused as exc:
                 raise HTTPError(exc.status) from None
             if resolved is None or resolved.is_dir:
@@ -218,6 +221,22 @@ class StaticFileHandler(RequestHandler):
             raise HTTPError(403) from exc
         except IsADirectoryError as exc:
             raise HTTPError(404) from exc
+
+    def _validated(self, absolute: str) -> ResolvedPath | None:
+        result: ResolvedPath | str | None = self.validate_absolute_path(self.root, absolute)
+        if isinstance(result, str):
+            # A Tornado-style override returned a plain path: it vouches for containment,
+            # we still refuse what is not a regular file or directory.
+            try:
+                st = os.stat(result)
+            except OSError as exc:
+                raise PathRefused(404, f"{result!r}: {exc}") from exc
+            if stat.S_ISDIR(st.st_mode):
+                return ResolvedPath(result, st, True)
+            if not stat.S_ISREG(st.st_mode):
+                raise PathRefused(403, f"{result!r} is not a regular file")
+            return ResolvedPath(result, st, False)
+        return result
 
     def _redirect_to_directory(self) -> None:
         # request.path is what the client sent: appending "/" keeps it on this site unless
@@ -237,12 +256,13 @@ class StaticFileHandler(RequestHandler):
         """
         return join_under(root, path)
 
-    def validate_absolute_path(self, root: str, absolute_path: str) -> ResolvedPath | None:
+    def validate_absolute_path(self, root: str, absolute_path: str) -> ResolvedPath | str | None:
         """Check that ``absolute_path`` is a servable file or directory under ``root``.
 
         Returns:
-            The resolved path, or None when the response was already produced (an
-            override may redirect, for example).
+            The resolved path (an override may return a plain ``str`` path, as in
+            Tornado), or None when the response was already produced (an override may
+            redirect, for example).
 
         Raises:
             PathRefused: symlink out of the root, missing, not a regular file...
@@ -278,7 +298,11 @@ class StaticFileHandler(RequestHandler):
                 headers = self._header_list(entry, entry.content_type, age)
                 entry.responses[versioned] = headers
             return headers
+        # Tornado's per-request attributes, for overrides that read them.
         self._entry = entry
+        self.path = path
+        self.absolute_path = entry.path
+        self.modified = datetime.fromtimestamp(entry.mtime, UTC)
         age = self.get_cache_time(path, entry.mtime, entry.content_type)
         headers = self._header_list(entry, self.get_content_type(), age)
         self.set_extra_headers(path)
@@ -454,6 +478,8 @@ class StaticFileHandler(RequestHandler):
         A missing file gives the URL without version and a warning on ``squall.general``.
         """
         prefix = settings.get("static_url_prefix") or "/static/"
+        if not prefix.endswith("/"):
+            prefix += "/"
         url = prefix + quote(path.lstrip("/"), safe="/~!$&'()*+,;=:@")
         if not include_version:
             return url

@@ -104,6 +104,8 @@ def squall_web_routes(app: Application) -> list[tuple[str, type, dict[str, Any]]
     kwargs: dict[str, Any] = dict(settings.get("static_handler_args") or {})
     kwargs["path"] = os.fspath(path)
     prefix = settings.get("static_url_prefix") or "/static/"
+    if not prefix.endswith("/"):
+        prefix += "/"  # "/assets" means "/assets/<file>", never "/assets<file>"
     return [
         (re.escape(prefix) + r"(.*)", handler_class, kwargs),
         (r"/(favicon\.ico)", handler_class, kwargs),
