@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import sys
@@ -69,6 +70,19 @@ def test_setup_adds_one_stderr_handler_and_sets_the_level(
     assert isinstance(logger.handlers[0].formatter, LogFormatter)
 
 
+def test_stderr_handler_follows_sys_stderr(
+    parser: OptionParser, logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enable_pretty_logging(parser, logger)
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    logger.warning("one")
+    monkeypatch.setattr(sys, "stderr", second)
+    logger.warning("two")
+    assert first.getvalue().endswith("one\n") and "two" not in first.getvalue()
+    assert second.getvalue().endswith("two\n")
+
+
 def test_logging_none_leaves_logging_alone(parser: OptionParser, logger: logging.Logger) -> None:
     for value in (None, "none"):
         parser.logging = value
@@ -111,7 +125,7 @@ def test_log_file_with_time_rotation_and_stderr_too(
     )
     enable_pretty_logging(parser, logger)
     kinds = sorted(type(h).__name__ for h in logger.handlers)
-    assert kinds == ["StreamHandler", "TimedRotatingFileHandler"]
+    assert kinds == ["StderrHandler", "TimedRotatingFileHandler"]
     timed = next(
         h for h in logger.handlers if isinstance(h, logging.handlers.TimedRotatingFileHandler)
     )

@@ -164,6 +164,27 @@ class LogFormatter(logging.Formatter):
 # --------------------------------------------------------------------------------------
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler writing to whatever ``sys.stderr`` is when each record is emitted.
+
+    Why not the plain ``StreamHandler(sys.stderr)``: it keeps the stream object of setup
+    time, which breaks once ``sys.stderr`` is replaced (pytest's capture, a redirect in the
+    application): records would go to a closed or stale stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        """The current ``sys.stderr``."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # always sys.stderr; StreamHandler.__init__/setStream assign it
+
+
 def _file_handler(options: OptionParser, path: str) -> logging.Handler:
     if options.log_rotate_mode == "time":
         return logging.handlers.TimedRotatingFileHandler(
@@ -208,7 +229,7 @@ def setup_logging(options: OptionParser, logger: logging.Logger | None = None) -
         setattr(handler, _OURS, True)
         logger.addHandler(handler)
     if options.log_to_stderr or (options.log_to_stderr is None and not logger.handlers):
-        stream = logging.StreamHandler(sys.stderr)
+        stream = StderrHandler()
         stream.setFormatter(LogFormatter(color=stream_supports_color(sys.stderr)))
         setattr(stream, _OURS, True)
         logger.addHandler(stream)
