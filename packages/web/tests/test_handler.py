@@ -226,3 +226,51 @@ def test_initialize_without_override_refuses_kwargs() -> None:
 
     with pytest.raises(TypeError, match="initialize"):
         Plain(Application([]), object(), x=1)  # type: ignore[arg-type]
+
+
+def test_current_user_is_computed_once_and_settable() -> None:
+    calls: list[int] = []
+
+    class WithUser(RequestHandler):
+        def get_current_user(self) -> str:
+            calls.append(1)
+            return "bob"
+
+    class FakeConnection:
+        pass
+
+    class FakeRequest:
+        connection = FakeConnection()
+
+    handler = WithUser(Application([]), FakeRequest())  # type: ignore[arg-type]
+    assert handler.current_user == "bob"
+    assert handler.current_user == "bob"
+    assert calls == [1]
+    handler.current_user = "alice"
+    assert handler.current_user == "alice"
+
+
+class StreamsToAGoneClient(RequestHandler):
+    async def get(self) -> None:
+        self.write("x" * 1000)
+        await self.flush()
+        events.append("flushed")
+        while True:
+            self.write("y" * 65536)
+            await self.flush()
+            # Yield even when the transport is not paused, so the loop sees the reset.
+            await asyncio.sleep(0)
+
+
+def test_client_leaving_a_stream_is_not_logged_as_an_error(
+    squall_live_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    events.clear()
+    server = squall_live_server(Application([(r"/", StreamsToAGoneClient)]))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(100)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    wait_until(lambda: not server.app._tasks)
+    assert "flushed" in events
+    assert not [r for r in caplog.records if r.levelno >= 40 and r.name.startswith("squall.app")]

@@ -49,6 +49,7 @@ class HandlerBase:
         "_finished",
         "_auto_finish",
         "_prepared",
+        "_current_user",
         "__weakref__",
     )
 
@@ -68,6 +69,7 @@ class HandlerBase:
     _finished: bool
     _auto_finish: bool
     _prepared: asyncio.Task[None] | None
+    _current_user: Any
 
     if TYPE_CHECKING:
         # Provided by the other parts of RequestHandler; declared here for the type checker.

@@ -19,7 +19,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from squall.http import HTTPInputError
+from squall.http import HTTPInputError, StreamClosedError
 from squall.web._base import HandlerBase
 from squall.web._errors import Finish, HTTPError
 
@@ -109,6 +109,15 @@ class ErrorsMixin(HandlerBase):
         if isinstance(e, Finish):
             if not self._finished:
                 self.finish(*e.args)
+            return
+        if isinstance(e, StreamClosedError):
+            # The client went away while we streamed to it: nothing to answer, not an error.
+            gen_log.debug("%s: client closed the connection", self._request_summary())
+            if not self._finished:
+                try:
+                    self.finish()
+                except Exception:
+                    gen_log.debug("finish() after the client left failed", exc_info=True)
             return
         exc_info: tuple[Any, Any, Any] = sys.exc_info()
         if exc_info[1] is not e:

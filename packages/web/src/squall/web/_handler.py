@@ -51,6 +51,9 @@ _PLUGIN_PACKAGES = {
 }
 
 
+_UNSET: Any = object()
+
+
 def _unimplemented_method(self: RequestHandler, *args: Any, **kwargs: Any) -> None:
     raise HTTPError(405)
 
@@ -94,6 +97,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         self._new_cookie = None
         self._cookies = None
         self._prepared = None
+        self._current_user = _UNSET
         self.clear()
         self.initialize(**kwargs)
 
@@ -144,6 +148,25 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
     def settings(self) -> dict[str, Any]:
         """The settings of the application (``self.application.settings``)."""
         return self.application.settings
+
+    @property
+    def current_user(self) -> Any:
+        """The user of this request: ``get_current_user()``, computed once (settable).
+
+        Override ``get_current_user`` (sync), or set ``self.current_user`` in an async
+        ``prepare`` when finding the user needs I/O.
+        """
+        if self._current_user is _UNSET:
+            self._current_user = self.get_current_user()
+        return self._current_user
+
+    @current_user.setter
+    def current_user(self, value: Any) -> None:
+        self._current_user = value
+
+    def get_current_user(self) -> Any:
+        """Return the user of this request (override); None by default."""
+        return None
 
     def reverse_url(self, name: str, *args: Any) -> str:
         """The path of the rule named ``name`` with ``args`` filled in (see Application)."""
