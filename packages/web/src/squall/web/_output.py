@@ -26,9 +26,12 @@ from squall.web._headers import HeadersMixin, convert_header_value
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
 
 
+_encode = json.JSONEncoder().encode  # json.dumps(value) without its per-call keyword checks
+
+
 def json_encode(value: Any) -> str:
     """JSON for ``value`` that is safe inside an HTML ``<script>`` (``</`` escaped)."""
-    return json.dumps(value).replace("</", "<\\/")
+    return _encode(value).replace("</", "<\\/")
 
 
 class OutputMixin(HeadersMixin, HandlerBase):
@@ -170,8 +173,11 @@ class OutputMixin(HeadersMixin, HandlerBase):
         """Set the ``Etag`` header from ``compute_etag()`` (when it gives one)."""
         etag = self.compute_etag()
         if etag is not None:
-            # Same as set_header("Etag", etag) minus the name normalization (hot path).
-            self._headers["Etag"] = convert_header_value(etag)
+            # set_header("Etag", etag) minus the name normalization (hot path), and minus the
+            # value check when the etag is our own hex digest.
+            if type(self).compute_etag is not OutputMixin.compute_etag:
+                etag = convert_header_value(etag)
+            self._headers["Etag"] = etag
             if self._multi_headers is not None:
                 self._multi_headers.pop("Etag", None)
 

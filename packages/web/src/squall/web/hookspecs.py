@@ -140,8 +140,10 @@ def squall_web_default_headers(app: Application) -> Sequence[tuple[str, str]] | 
     """Headers this plugin adds to every response of the application.
 
     Called once per Application. The headers are set on each handler right after web's own
-    defaults (``Server``, ``Content-Type``, ``Date``) and *before* the handler's
-    ``set_default_headers``, so a handler can still override them.
+    defaults (``Server``, ``Content-Type``; ``Date`` is added by squall.http when absent)
+    and *before* the handler's ``set_default_headers``, so a handler can still override
+    them. They are also on error pages (``clear()`` restores them). Invalid values (CR/LF)
+    make ``Application(...)`` fail with a ``ConfigurationError`` naming the plugin.
 
     Returns:
         A sequence of ``(name, value)`` pairs, or None.
