@@ -494,7 +494,6 @@ def test_call_at_and_add_timeout_run_in_deadline_order(io_loop: IOLoop) -> None:
     io_loop.call_at(now + 0.05, io_loop.stop)
     io_loop.start()
     assert order == ["call_at", "add_timeout-delta", "add_timeout-number"]
-    assert io_loop.time() >= now + 0.05
 
 
 def test_remove_timeout_cancels_the_callback(io_loop: IOLoop) -> None:
