@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from squall.web import _builtin, hookspecs
+from squall.web import _builtin, _health, hookspecs
 from squall.web._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ gen_log = logging.getLogger("squall.general")
 ENTRY_POINT_GROUP = "squall.web"
 NO_AUTOLOAD_ENV = "SQUALL_WEB_NO_AUTOLOAD"
 
-DEFAULT_PLUGINS: tuple[object, ...] = (_builtin,)
+DEFAULT_PLUGINS: tuple[object, ...] = (_builtin, _health)
 """web's own built-in plugins, registered first in every Application."""
 
 HOOK_PREFIX = "squall_web_"
