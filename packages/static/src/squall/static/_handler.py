@@ -149,9 +149,15 @@ class StaticFileHandler(RequestHandler):
         self._answer(path, entry, include_body)
         return None
 
-    async def _get_slow(self, path: str, include_body: bool) -> None:
-        for _attempt in range(2):
-            entry = await self._lookup(path)
+    async def _get_slow(self, path: str | None, include_body: bool) -> None:
+        if path is None:  # an optional group that matched nothing: the root
+            path = ""
+        for attempt in range(2):
+            # A fresh entry of a large file is trusted for its path; the open descriptor's
+            # stat is compared with it below, so a replaced file is still noticed.
+            entry = self._store.fresh(path) if attempt == 0 else None
+            if entry is None:
+                entry = await self._lookup(path)
             if entry is None:
                 return  # redirected
             if entry.body is not None:
