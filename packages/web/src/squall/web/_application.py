@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from squall.http import HTTPServer
 from squall.loop import IOLoop
+from squall.web import _autoreload
 from squall.web._accesslog import log_request
 from squall.web._errors import ConfigurationError, HTTPError
 from squall.web._handler import RequestHandler, _is_awaitable
@@ -149,11 +150,9 @@ class Application:
             self._default_handler = (_ErrorHandler, {"status_code": 404})
 
         if self.settings.get("autoreload"):
-            # ---- AUTORELOAD HOOK-UP (owned by the autoreload helper, squall.web._autoreload) ----
-            # The one call that starts the reloader goes here, e.g.
-            #     _autoreload.start()
-            # Left empty on purpose until squall/web/_autoreload.py lands.
-            pass
+            # Restart on source changes while this app lives (squall.web._autoreload);
+            # refused in a child of fork_processes, and marks this process unforkable.
+            _autoreload.start_for(self)
 
     # -- routes ----------------------------------------------------------------------------
 
