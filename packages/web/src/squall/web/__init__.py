@@ -16,6 +16,9 @@ The notes' first example in squall form::
 
 from __future__ import annotations
 
+# squall.web.autoreload.watch(path) after a plain `import squall.web` (the private module is
+# bound here, not squall/web/autoreload.py, so `python -m squall.web.autoreload` runs clean).
+from squall.web import _autoreload as autoreload  # noqa: F401
 from squall.web._application import Application
 from squall.web._errors import (
     ConfigurationError,
