@@ -43,8 +43,9 @@ def _pid_files(directory: Path, tid: int) -> dict[int, Path]:
     """PID -> file of every child that started under task id ``tid``."""
     found: dict[int, Path] = {}
     for f in directory.glob(f"child-{tid}-*"):
-        if f.read_text().strip():  # written completely
-            found[int(f.name.rsplit("-", 1)[1])] = f
+        pid = f.name.rsplit("-", 1)[1]
+        if pid.isdigit():  # not a "<pid>.tmp" still being written
+            found[int(pid)] = f
     return found
 
 
