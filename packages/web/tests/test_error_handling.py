@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from squall.http import HTTPInputError
 from squall.web import Application, HTTPError, RequestHandler
 from squall.web.testing import wait_until
 
@@ -144,3 +145,15 @@ def test_http_error_str() -> None:
     assert str(HTTPError(404)) == "HTTP 404: Not Found"
     assert str(HTTPError(400, "bad %s", "x")) == "HTTP 400: Bad Request (bad x)"
     assert str(HTTPError(599, reason="Odd")) == "HTTP 599: Odd"
+
+
+class BadInput(RequestHandler):
+    def get(self) -> None:
+        raise HTTPInputError("too many fields", 413)
+
+
+def test_http_input_error_from_lazy_parsing_is_its_4xx(squall_live_server: Any) -> None:
+    server = squall_live_server(Application([(r"/", BadInput)]))
+    r = httpx.get(server.url + "/")
+    assert r.status_code == 413
+    assert "too many fields" in r.text

@@ -316,3 +316,12 @@ def test_a_bad_rule_fails_at_construction() -> None:
         Application([(r"/(", Echo)])
     with pytest.raises(ConfigurationError):
         Application([("/only-a-pattern",)])
+
+
+def test_404_is_answered_before_a_large_body_is_read(squall_server: Any) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", squall_server.port), timeout=5) as s:
+        s.sendall(b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n")
+        data = s.recv(65536)  # no body sent at all: the answer cannot have waited for it
+    assert data.startswith(b"HTTP/1.1 404 Not Found\r\n")

@@ -341,6 +341,12 @@ class _RequestDispatcher:
         self.path_args = args
         self.path_kwargs = kw
         self.max_body_size = cls.max_body_size
+        if cls is _ErrorHandler:
+            # No rule matched: answer the 404 now, so a large body is never read for it.
+            handler = self._make_handler()
+            if handler is not None:
+                handler._execute(cls._method_name(request.method), (), {})
+            return
         if cls._stream_request_body:
             self.stream_body = True
             handler = self._make_handler()
@@ -428,6 +434,8 @@ class _RequestDispatcher:
             if prepared is not None and not prepared.done():
                 return handler._spawn(handler._after_start(prepared, name))
             return handler._run_method(name)
+        if self.handler is not None:
+            return None  # answered in headers_received (404), or the constructor failed
         handler = self._make_handler()
         if handler is None:
             return None
