@@ -182,3 +182,27 @@ def test_unreadable_file_is_403(site: Path, serve: Serve, monkeypatch: pytest.Mo
     with httpx.Client(timeout=10) as client:
         r = client.get(url + "/static/big.bin")
         assert r.status_code == 403 and "Traceback" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (PermissionError(13, "Permission denied"), 403),
+        (FileNotFoundError(2, "No such file"), 404),
+        (OSError(5, "Input/output error"), 404),
+    ],
+)
+def test_small_file_failing_at_read_time_is_a_clean_4xx(
+    site: Path, serve: Serve, monkeypatch: pytest.MonkeyPatch, error: OSError, status: int
+) -> None:
+    # The path checks pass, then the read fails (a race with the disk, or an I/O error).
+    from squall.static import _cache
+
+    def failing(path: str) -> Any:
+        raise error
+
+    monkeypatch.setattr(_cache, "open_regular", failing)
+    url = serve(Application(static_path=str(site), static_hash_cache=False))
+    with httpx.Client(timeout=10) as client:
+        r = client.get(url + "/static/css/a.css")
+        assert r.status_code == status and "Traceback" not in r.text

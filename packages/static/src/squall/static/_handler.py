@@ -225,7 +225,7 @@ class StaticFileHandler(RequestHandler):
             raise HTTPError(404) from exc
         except PermissionError as exc:
             raise HTTPError(403) from exc
-        except IsADirectoryError as exc:
+        except OSError as exc:  # vanished, replaced by a directory, I/O error...
             raise HTTPError(404) from exc
 
     def _validated(self, absolute: str) -> ResolvedPath | None:
