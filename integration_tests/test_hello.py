@@ -95,10 +95,10 @@ def _wait_epoll_count(procs, pid: int, want: int) -> None:
         time.sleep(0.01)
 
 
-def test_the_loop_keeps_serving(server):
+def test_the_loop_keeps_serving(server, raw):
     # 5. 继续循环: request after request, on new connections and on one kept alive.
     for _ in range(20):
-        assert httpx.get(server.url + "/").text == "hello word"
+        assert raw.request(server.port, "GET", "/").body == b"hello word"
     with httpx.Client(base_url=server.url) as client:
         for _ in range(20):
             assert client.get("/").text == "hello word"
