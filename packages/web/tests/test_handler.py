@@ -63,7 +63,7 @@ class AsyncRaises(RequestHandler):
 
 
 class Context(RequestHandler):
-    def initialize(self, tag: str) -> None:  # type: ignore[override]
+    def initialize(self, tag: str) -> None:
         self.tag = tag
 
     def get(self, first: str) -> None:

@@ -89,7 +89,7 @@ def test_each_debug_setting_can_be_set_alone() -> None:
 
 
 class Show(RequestHandler):
-    def initialize(self, op: str) -> None:  # type: ignore[override]
+    def initialize(self, op: str) -> None:
         self.op = op
 
     def get(self) -> None:

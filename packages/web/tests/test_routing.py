@@ -294,7 +294,7 @@ def test_default_host_answers_unknown_hosts(squall_live_server: Any) -> None:
 
 def test_default_handler_class_setting(squall_live_server: Any) -> None:
     class Fallback(RequestHandler):
-        def initialize(self, word: str) -> None:  # type: ignore[override]
+        def initialize(self, word: str) -> None:
             self.word = word
 
         def get(self) -> None:

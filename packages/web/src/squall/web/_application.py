@@ -53,7 +53,7 @@ _ERROR_PAGE_500 = (
 class _ErrorHandler(RequestHandler):
     """Answers every request with ``status_code`` (404 for requests no rule matches)."""
 
-    def initialize(self, status_code: int = 404) -> None:  # type: ignore[override]
+    def initialize(self, status_code: int = 404) -> None:
         self.set_status(status_code)
 
     def prepare(self) -> None:

@@ -103,13 +103,19 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
 
     # -- overridable lifecycle -------------------------------------------------------------
 
-    def initialize(self, **kwargs: Any) -> None:
-        """Called with the rule's kwargs (``(r"/show", Show, {"op": ...})``) at construction."""
+    def _initialize(self, **kwargs: Any) -> None:
+        """Called with the rule's kwargs (``(r"/show", Show, {"op": ...})``) at construction.
+
+        Override it with the arguments your rules give (``def initialize(self, op)``).
+        """
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}.initialize() got arguments {sorted(kwargs)!r} "
                 "but does not define initialize() to take them"
             )
+
+    # Typed as "any signature" so that subclasses may declare their own arguments.
+    initialize: Callable[..., None] = _initialize
 
     def set_default_headers(self) -> None:
         """Set headers every response of this handler starts with (also before errors)."""
