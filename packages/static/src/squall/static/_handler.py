@@ -35,20 +35,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Final
-from urllib.parse import quote
 
 from squall.http import StreamClosedError
 from squall.static._cache import FileEntry, FileStore
-from squall.static._hashing import HashCache
 from squall.static._paths import (
     PathRefused,
     ResolvedPath,
     join_under,
     open_regular,
-    resolve,
     resolve_absolute,
 )
 from squall.static._ranges import UNSATISFIABLE, ByteRange, if_range_allows, parse_range
+from squall.static._urls import HASHES, NO_HASHES, static_version, unversioned_url
 from squall.web import HTTPError, RequestHandler, StashKey
 
 __all__ = ["StaticFileHandler"]
@@ -58,19 +56,7 @@ gen_log = logging.getLogger("squall.general")
 CHUNK_SIZE: Final = 256 * 1024
 """Bytes per write when a file is streamed without ``sendfile``."""
 
-_HASHES: Final = HashCache()
-"""Digests shared by every application of the process: keyed by resolved path and stat, so
-sharing is safe, and ``make_static_url(settings, path)`` (no application at hand) can use it."""
-
-_NO_HASHES: Final = HashCache(enabled=False)
-
 _STORES: StashKey[dict[tuple[str, str | None, bool, bool], FileStore]] = StashKey()
-
-# static_url versions: (root, path, follow_symlinks) -> version. Kept for the life of the
-# process while static_hash_cache is on, as the notes (and Tornado) describe: an edited file
-# keeps its URL until a restart, or at once gets a new one with static_hash_cache=False.
-_URL_VERSIONS: dict[tuple[str, str, bool], str] = {}
-_URL_VERSIONS_MAX: Final = 10_000
 
 _PER_REQUEST_METHODS: Final = ("get_cache_time", "get_content_type", "set_extra_headers")
 
@@ -127,9 +113,7 @@ class StaticFileHandler(RequestHandler):
         stores = stash[_STORES] if _STORES in stash else stash.setdefault(_STORES, {})
         store = stores.get(key)
         if store is None:
-            store = FileStore(
-                _HASHES if enabled else _NO_HASHES, enabled=enabled, ttl=self.CACHE_TTL
-            )
+            store = FileStore(HASHES if enabled else NO_HASHES, enabled=enabled, ttl=self.CACHE_TTL)
             stores[key] = store
         self._store = store
 
@@ -483,10 +467,7 @@ class StaticFileHandler(RequestHandler):
         Usable without a handler (templates, scripts): ``settings`` is ``app.settings``.
         A missing file gives the URL without version and a warning on ``squall.general``.
         """
-        prefix = settings.get("static_url_prefix") or "/static/"
-        if not prefix.endswith("/"):
-            prefix += "/"
-        url = prefix + quote(path.lstrip("/"), safe="/~!$&'()*+,;=:@")
+        url = unversioned_url(settings, path)
         if not include_version:
             return url
         version = cls.get_version(settings, path)
@@ -495,37 +476,4 @@ class StaticFileHandler(RequestHandler):
     @classmethod
     def get_version(cls, settings: Mapping[str, Any], path: str) -> str | None:
         """The content hash of ``static_path``/``path``, or None (logged) when unavailable."""
-        root = settings.get("static_path")
-        if not root:
-            gen_log.warning("static_url(%r): no static_path setting", path)
-            return None
-        root = os.fspath(root)
-        follow = bool(settings.get("static_follow_symlinks", False))
-        caching = bool(settings.get("static_hash_cache", True))
-        key = (root, path, follow)
-        if caching:
-            hit = _URL_VERSIONS.get(key)
-            if hit is not None:
-                return hit
-        version = _compute_version(root, path, follow, _HASHES if caching else _NO_HASHES)
-        if caching and version is not None:  # a missing file is looked for again next time
-            if len(_URL_VERSIONS) >= _URL_VERSIONS_MAX:
-                _URL_VERSIONS.clear()
-            _URL_VERSIONS[key] = version
-        return version
-
-
-def _compute_version(root: str, path: str, follow: bool, hashes: HashCache) -> str | None:
-    try:
-        resolved = resolve(root, path, follow_symlinks=follow)
-    except PathRefused as exc:
-        gen_log.warning("static_url(%r): could not find the file: %s", path, exc)
-        return None
-    if resolved.is_dir:
-        gen_log.warning("static_url(%r): is a directory", path)
-        return None
-    try:
-        return hashes.get_nowait(resolved.path, resolved.stat)
-    except OSError as exc:
-        gen_log.warning("static_url(%r): could not read the file: %s", path, exc)
-        return None
+        return static_version(settings, path)
