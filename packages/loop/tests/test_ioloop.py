@@ -200,7 +200,7 @@ def test_stop_from_a_signal_handler_ends_an_idle_loop(io_loop: IOLoop) -> None:
             stopped_by.append(0)
             io_loop.stop()
 
-        guard = io_loop.call_later(3, too_late)
+        guard = io_loop.call_later(10, too_late)
         io_loop.start()
         io_loop.remove_timeout(guard)
     finally:
@@ -244,12 +244,13 @@ def test_close_cancels_tasks_still_pending(io_loop: IOLoop) -> None:
 
     async def forever() -> None:
         try:
+            io_loop.stop()  # the task is now suspended below when the loop stops
             await asyncio.Event().wait()
         finally:
             unwound.append("cancelled")
 
     io_loop.spawn_callback(forever)
-    io_loop.call_later(0.01, io_loop.stop)
+    io_loop.call_later(10, io_loop.stop)
     io_loop.start()
     io_loop.close()
     assert unwound == ["cancelled"]
@@ -466,7 +467,16 @@ def test_exceptions_in_callbacks_are_logged_and_the_loop_goes_on(
     io_loop.add_future(future, lambda f: boom("add_future"))
     b.send(b"x")
     future.set_result(None)
-    io_loop.call_later(0.1, io_loop.stop)
+
+    def stop_when_all_logged() -> None:
+        # Polled rather than a fixed delay, so a busy machine cannot cut the test short.
+        if len(_loop_errors(caplog)) >= 6:
+            io_loop.stop()
+        else:
+            io_loop.call_later(0.01, stop_when_all_logged)
+
+    io_loop.add_callback(stop_when_all_logged)
+    io_loop.call_later(10, io_loop.stop)
     with caplog.at_level(logging.ERROR, logger="squall.loop"):
         io_loop.start()
     messages = {str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info}
