@@ -18,6 +18,7 @@ racing a disconnect do not fail noisily.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
@@ -29,6 +30,7 @@ from squall.http._writer import (
     date_header,
     encode_head,
     header_block,
+    responses,
     status_line,
 )
 
@@ -43,6 +45,15 @@ _DONE: Final = 2
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BIG_BODY: Final = 256 * 1024  # above this, a second write() beats copying head + body
+
+
+# A header line the server itself may add or must honour; absent in the common case.
+_SPECIAL_HEADER: Final = re.compile(
+    r"^(?:content-length|date|connection|transfer-encoding):", re.IGNORECASE | re.MULTILINE
+)
+_STATUS_LINES: Final[dict[int, str]] = {
+    code: f"HTTP/1.1 {code} {phrase}\r\n" for code, phrase in responses.items()
+}
 
 
 def _has_header(low: str, name: str) -> bool:
@@ -171,8 +182,37 @@ class HTTPConnection:
             return
         if type(headers) is not list:
             headers = _as_pairs(headers)
-        head, _ = self._build_head(status, headers, reason, len(body))
-        data = encode_head(head)
+        # Fast path, everything inline: a plain 2xx-5xx with a body length to add and no
+        # header of ours to reconcile (no Content-Length, Date or Connection given).
+        block = "".join([f"{n}: {v}\r\n" for n, v in headers])
+        count = len(headers)
+        if block.count("\n") != count or block.count("\r") != count or "\x00" in block:
+            header_block(headers)  # raises InvalidHeaderError naming the culprit
+        if (
+            reason is None
+            and 200 <= status != 204
+            and status != 304
+            and (not block or _SPECIAL_HEADER.search(block) is None)
+        ):
+            keep = self._keep_alive
+            if keep and (proto._parser._state or proto._ctx.shutting_down):
+                keep = self._keep_alive = proto._may_keep_alive()
+            line = _STATUS_LINES.get(status)
+            if line is None:
+                line = status_line("HTTP/1.1", status)
+            if self._version is HTTP10:
+                conn = "Connection: keep-alive\r\n" if keep else ""
+            else:
+                conn = "" if keep else "Connection: close\r\n"
+            head = f"{line}{block}Content-Length: {len(body)}\r\n{date_header()}{conn}\r\n"
+        else:
+            # The whole body is sent with its length: a given Transfer-Encoding cannot apply.
+            headers = [(n, v) for n, v in headers if n.lower() != "transfer-encoding"]
+            head, _ = self._build_head(status, headers, reason, len(body))
+        try:
+            data = head.encode("latin-1")
+        except UnicodeEncodeError:
+            data = encode_head(head)  # raises InvalidHeaderError
         self._state = _DONE
         if body and not self._head and status >= 200 and status != 204 and status != 304:
             if len(body) < _BIG_BODY:

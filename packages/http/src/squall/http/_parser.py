@@ -189,6 +189,93 @@ class EndOfMessage:
 _END_OF_MESSAGE: Final = EndOfMessage()
 
 
+# Bounded memos of pure functions of the input. A server sees the same few request lines
+# ("GET / HTTP/1.1") and the same Host value over and over; remembering that they were
+# valid skips a regex per request. Cleared wholesale when full, so a client sending
+# distinct values cannot grow them.
+_MEMO_SIZE: Final = 512
+_LINE_MEMO: dict[str, tuple[str, str, str, bool]] = {}
+_GOOD_HOSTS: set[str] = set()
+
+
+def _parse_request_line(line: str) -> tuple[str, str, str, bool]:
+    m = _REQUEST_LINE_RE.fullmatch(line)
+    if m is None:
+        raise RequestParser._request_line_error(line)
+    method, target, version = m.groups()
+    if version == HTTP11:
+        return method, target, HTTP11, True
+    if version == HTTP10:
+        return method, target, HTTP10, False
+    raise RemoteProtocolError(f"unsupported HTTP version {version[:20]!r}", 505)
+
+
+_MEMO_BLOCK_MAX: Final = 4096
+# Header block → its analysis. Clients on keep-alive connections (API clients, proxies,
+# health checks, browsers fetching subresources) repeat the very same header block; a hit
+# costs one dict lookup and one dict copy instead of a regex pass and a Python loop. Only
+# blocks without repeated names are kept (their HTTPHeaders is then just a dict).
+_BLOCK_MEMO: dict[str, tuple[dict[str, str], bool, bool, int, bool, bool, bool, int]] = {}
+
+
+def _analyze_block(
+    block: str,
+) -> tuple[HTTPHeaders, tuple[dict[str, str], bool, bool, int, bool, bool, bool, int]]:
+    """Validate and digest a header block (every line ending in CRLF).
+
+    Returns the headers and ``(dict copy, host missing, chunked, content length,
+    Connection: close, Connection: keep-alive, Expect: 100-continue, line count)``.
+    """
+    if block:
+        pairs = _HEADER_LINE_RE.findall(block)
+        if len(pairs) != block.count("\n"):
+            raise _header_block_error(block)
+        headers = HTTPHeaders._from_pairs(pairs)
+    else:
+        pairs = []
+        headers = HTTPHeaders._from_pairs(())
+    d = headers._dict
+    multi = headers._multi
+
+    host = d.get("Host")
+    if host is not None and (host not in _GOOD_HOSTS or multi is not None):
+        if (multi is not None and "Host" in multi) or _HOST_RE.fullmatch(host) is None:
+            raise RemoteProtocolError(f"invalid or repeated Host header {host[:60]!r}")
+        if len(_GOOD_HOSTS) >= _MEMO_SIZE:
+            _GOOD_HOSTS.clear()
+        _GOOD_HOSTS.add(host)
+
+    chunked = False
+    length = 0
+    te = d.get("Transfer-Encoding")
+    cl = d.get("Content-Length")
+    if te is not None:
+        if cl is not None:
+            raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
+        if multi is not None and "Transfer-Encoding" in multi:
+            raise RemoteProtocolError("repeated Transfer-Encoding header")
+        if te.lower() != "chunked":
+            raise RemoteProtocolError(f"unsupported Transfer-Encoding {te[:40]!r}")
+        chunked = True
+    elif cl is not None:
+        if multi is not None and "Content-Length" in multi:
+            if len(set(multi["Content-Length"])) != 1:
+                raise RemoteProtocolError("conflicting Content-Length headers")
+        if not (cl.isdigit() and cl.isascii()) or len(cl) > _MAX_CONTENT_LENGTH_DIGITS:
+            raise RemoteProtocolError(f"invalid Content-Length {cl[:40]!r}")
+        length = int(cl)
+
+    close = keep = False
+    if "Connection" in d:
+        tokens = _connection_tokens(headers)
+        close = "close" in tokens
+        keep = "keep-alive" in tokens
+    expect = d.get("Expect")
+    expect100 = expect is not None and expect.lower() == "100-continue"
+    info = (dict(d), host is None, chunked, length, close, keep, expect100, len(pairs))
+    return headers, info
+
+
 def _connection_tokens(headers: HTTPHeaders) -> set[str]:
     tokens: set[str] = set()
     for value in headers.get_list("Connection"):
@@ -316,6 +403,8 @@ class RequestParser:
         state = self._state
         try:
             if state == _HEAD:
+                if self._pos >= len(self._buf):
+                    return NEED_DATA  # everything consumed: the usual end of a batch
                 return self._next_head()
             if state == _BODY or state == _CHUNK_DATA:
                 return self._next_data()
@@ -338,12 +427,14 @@ class RequestParser:
     def _next_head(self) -> Request | _NeedData:
         buf = self._buf
         pos = self._pos
-        # RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request
-        # line (clients send a stray CRLF after a POST body).
-        while buf.startswith(b"\r\n", pos):
-            pos += 2
-        self._pos = pos
-        end = buf.find(b"\r\n\r\n", max(pos, self._scan))
+        if buf[pos] == 13:
+            # RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the
+            # request line (clients send a stray CRLF after a POST body).
+            while buf.startswith(b"\r\n", pos):
+                pos += 2
+            self._pos = pos
+        scan = self._scan
+        end = buf.find(b"\r\n\r\n", scan if scan > pos else pos)
         if end < 0:
             return self._incomplete_head(buf, pos)
         lim = self._limits
@@ -359,67 +450,36 @@ class RequestParser:
             raise RemoteProtocolError("request line too long", 414)
         if len(block) > lim.max_header_size:
             raise RemoteProtocolError("request header block too large", 431)
-        m = _REQUEST_LINE_RE.fullmatch(line)
-        if m is None:
-            raise self._request_line_error(line)
-        method, target, version = m.groups()
-        if version == HTTP11:
-            version = HTTP11
-            http11 = True
-        elif version == HTTP10:
-            version = HTTP10
-            http11 = False
+        parsed = _LINE_MEMO.get(line)
+        if parsed is None:
+            parsed = _parse_request_line(line)
+            if len(_LINE_MEMO) >= _MEMO_SIZE:
+                _LINE_MEMO.clear()
+            _LINE_MEMO[line] = parsed
+        method, target, version, http11 = parsed
+        info = _BLOCK_MEMO.get(block)
+        if info is None:
+            headers, info = _analyze_block(block)
+            if headers._multi is None and len(block) <= _MEMO_BLOCK_MAX:
+                if len(_BLOCK_MEMO) >= _MEMO_SIZE:
+                    _BLOCK_MEMO.clear()
+                _BLOCK_MEMO[block] = info
         else:
-            raise RemoteProtocolError(f"unsupported HTTP version {version[:20]!r}", 505)
-        if block:
-            pairs = _HEADER_LINE_RE.findall(block)
-            if len(pairs) != block.count("\n"):
-                raise _header_block_error(block)
-            if len(pairs) > lim.max_headers:
-                raise RemoteProtocolError(f"more than {lim.max_headers} header lines", 431)
-            headers = HTTPHeaders._from_pairs(pairs)
-        else:
-            headers = HTTPHeaders._from_pairs(())
-        d = headers._dict
-        multi = headers._multi
-
-        host = d.get("Host")
-        if host is None:
-            if http11:
+            headers = HTTPHeaders.__new__(HTTPHeaders)
+            headers._dict = info[0].copy()
+            headers._multi = None
+        _, host_missing, chunked, length, close, keep, expect100, count = info
+        if count > lim.max_headers:
+            raise RemoteProtocolError(f"more than {lim.max_headers} header lines", 431)
+        if http11:
+            if host_missing:
                 raise RemoteProtocolError("HTTP/1.1 request without a Host header")
-        elif (multi is not None and "Host" in multi) or _HOST_RE.fullmatch(host) is None:
-            raise RemoteProtocolError(f"invalid or repeated Host header {host[:60]!r}")
-
-        chunked = False
-        length = 0
-        te = d.get("Transfer-Encoding")
-        cl = d.get("Content-Length")
-        if te is not None:
-            if cl is not None:
-                raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
-            if multi is not None and "Transfer-Encoding" in multi:
-                raise RemoteProtocolError("repeated Transfer-Encoding header")
-            if te.lower() != "chunked":
-                raise RemoteProtocolError(f"unsupported Transfer-Encoding {te[:40]!r}")
-            chunked = True
-        elif cl is not None:
-            if multi is not None and "Content-Length" in multi:
-                if len(set(multi["Content-Length"])) != 1:
-                    raise RemoteProtocolError("conflicting Content-Length headers")
-            if not (cl.isdigit() and cl.isascii()) or len(cl) > _MAX_CONTENT_LENGTH_DIGITS:
-                raise RemoteProtocolError(f"invalid Content-Length {cl[:40]!r}")
-            length = int(cl)
-
-        conn = d.get("Connection")
-        if conn is None:
-            keep_alive = http11
+            keep_alive = not close
+            expect_continue = expect100
         else:
-            tokens = _connection_tokens(headers)
-            keep_alive = "close" not in tokens if http11 else "keep-alive" in tokens
-        if chunked and not http11:
-            keep_alive = False  # RFC 9112 §6.1: close after a chunked HTTP/1.0 message
-        expect = d.get("Expect")
-        expect_continue = http11 and expect is not None and expect.lower() == "100-continue"
+            # RFC 9112 §6.1/§9.3: HTTP/1.0 keeps alive only when asked, never after chunked.
+            keep_alive = keep and not chunked
+            expect_continue = False
 
         self.max_body_size = lim.max_body_size
         self._received = 0

@@ -100,8 +100,7 @@ class TLSAcceptProtocol(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
-        assert isinstance(transport, asyncio.Transport)
-        self._task = self._loop.create_task(self._handshake(transport))
+        self._task = self._loop.create_task(self._handshake(transport))  # type: ignore[arg-type]
 
     def data_received(self, data: bytes) -> None:  # noqa: D102  # pragma: no cover
         pass  # start_tls takes the transport over before any data is read
