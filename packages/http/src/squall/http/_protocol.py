@@ -31,7 +31,7 @@ import logging
 import sys
 import zlib
 from collections.abc import Callable, Collection
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from squall.http._body import BodyCollector
 from squall.http._connection import HTTPConnection
@@ -147,18 +147,20 @@ class HTTPProtocol(asyncio.Protocol):
     # -- asyncio.Protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
-        self._transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
-        peer = transport.get_extra_info("peername")
+        # A cast, not an isinstance check: uvloop's transports are not asyncio subclasses.
+        tr = cast(asyncio.Transport, transport)
+        self._transport = tr
+        peer = tr.get_extra_info("peername")
         self._remote_ip = _peer_ip(peer)
         self._peer = (
             f"{peer[0]}:{peer[1]}"
             if isinstance(peer, tuple) and len(peer) >= 2
             else (str(peer) or "unix")
         )
-        if transport.get_extra_info("sslcontext") is not None:
+        if tr.get_extra_info("sslcontext") is not None:
             self._scheme = "https"
         lim = self._ctx.limits
-        transport.set_write_buffer_limits(high=lim.write_high_water)
+        tr.set_write_buffer_limits(high=lim.write_high_water)
         self._ctx.connections.add(self)
         self._idle_since = self._loop.time()
         if lim.idle_connection_timeout is not None:
