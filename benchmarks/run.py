@@ -97,7 +97,9 @@ def wanted(server_id: str, patterns: Sequence[str]) -> bool:
 def command_line() -> str:
     args = " ".join(shlex.quote(a) for a in sys.argv[1:])
     if os.environ.get("NOX_CURRENT_SESSION") == "bench":
-        return f"cd /work/main && nox -s bench -- {args}".rstrip(" -")
+        pyenv = os.environ.get("PYENV_VERSION")
+        prefix = f"PYENV_VERSION={pyenv} " if pyenv else ""
+        return f"{prefix}nox -s bench -- {args}".rstrip(" -")
     return f"python benchmarks/run.py {args}".rstrip()
 
 
