@@ -182,7 +182,7 @@ def write_results(
         "Written by `benchmarks/run.py`; do not edit by hand (re-run it). How to run and what each "
         "scenario is: [README.md](README.md).",
         "",
-        f"- Command: `{command_line()}`",
+        f"- Command (from the repository root): `{command_line()}`",
         f"- Date: {when}; took {minutes:.1f} min" + (" (INTERRUPTED: partial)" if partial else ""),
         f"- Settings: {args.rounds} round(s) × {args.duration:g} s per table, "
         f"{args.warmup:g} s warm-up per server and table, {args.gap:g} s gap, "
