@@ -94,7 +94,7 @@ class StaticFileHandler(RequestHandler):
 
     _fast_classes: ClassVar[dict[type, bool]] = {}
 
-    def initialize(  # type: ignore[override]
+    def initialize(
         self,
         path: str | os.PathLike[str],
         default_filename: str | None = None,

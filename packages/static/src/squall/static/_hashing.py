@@ -70,7 +70,7 @@ class HashCache:
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self._digests: dict[str, tuple[_StatKey, str]] = {}
-        self._pending: dict[tuple[str, _StatKey], asyncio.Future[str]] = {}
+        self._pending: dict[tuple[str, _StatKey, int], asyncio.Future[str]] = {}
 
     def lookup(self, path: str, st: os.stat_result) -> str | None:
         """The cached digest of ``path`` if it was computed for this stat, else None."""
@@ -137,10 +137,12 @@ class HashCache:
         return None
 
     def _start(self, path: str, st: os.stat_result) -> asyncio.Future[str]:
-        key = (path, stat_key(st))
+        loop = asyncio.get_running_loop()
+        # Keyed by loop too: a future may only be awaited on its own loop, and the cache is
+        # shared by every application of the process (one loop per thread is allowed).
+        key = (path, stat_key(st), id(loop))
         fut = self._pending.get(key)
         if fut is None:
-            loop = asyncio.get_running_loop()
             fut = asyncio.ensure_future(loop.run_in_executor(None, hash_file, path))
             self._pending[key] = fut
 
