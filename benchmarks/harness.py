@@ -6,6 +6,7 @@ with ``start_new_session``) in ``Harness.close()``, which run.py calls in a ``fi
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import resource
@@ -116,6 +117,16 @@ def tree_cpu_seconds(pids: Sequence[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])
     return total / CLK_TCK
+
+
+def cpu_busy_seconds(cpu: str) -> float:
+    """Busy time (everything but idle and iowait) of one CPU since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                ticks = [int(x) for x in line.split()[1:]]
+                return (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLK_TCK
+    return math.nan
 
 
 def rss_kib(pids: Sequence[int]) -> int:
@@ -376,6 +387,7 @@ class Harness:
         pids = process_tree(server.proc.pid) if server.spec.nginx else [server.proc.pid]
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_before = tree_cpu_seconds(pids)
+        busy_before = cpu_busy_seconds(SERVER_CPU)
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.current_client = proc
@@ -388,6 +400,7 @@ class Harness:
             self.current_client = None
         wall = time.monotonic() - t0
         cpu_after = tree_cpu_seconds(pids)
+        busy = cpu_busy_seconds(SERVER_CPU) - busy_before
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # wrk is the only child reaped in this window (servers are reaped at the end).
         wrk_cpu = (children_after.ru_utime - children_before.ru_utime) + (
@@ -396,7 +409,10 @@ class Harness:
         text = out.decode(errors="replace")
         if proc.returncode != 0:
             raise BenchError(f"wrk failed ({proc.returncode}) against {server.label}:\n{text}")
-        return parse_wrk(text, cpu_after - cpu_before, wrk_cpu, wall)
+        result = parse_wrk(text, cpu_after - cpu_before, wrk_cpu, wall)
+        # What else ran on the server's CPU meanwhile (other people's work, on a shared box).
+        result.others_cpu_s = max(0.0, busy - result.srv_cpu_s)
+        return result
 
 
 @dataclass
@@ -411,6 +427,7 @@ class WrkResult:
     wrk_cpu_s: float
     wall_s: float
     raw: str
+    others_cpu_s: float = 0.0
 
     @property
     def cpu_us_per_req(self) -> float:

@@ -96,7 +96,7 @@ def render_table(t: Table) -> str:
     head.append("server CPU µs/req")
     if refs:
         head.append("µs/req: ÷Tornado / ÷limit")
-    head += ["CPU1 srv % / CPU0 wrk %", "n"]
+    head += ["CPU1 srv % / CPU0 wrk %", "CPU1 others %", "n"]
     lines = [f"### {t.title}  ({t.command})", "", "| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
     for r in t.rows:
@@ -129,7 +129,8 @@ def render_table(t: Table) -> str:
         cells.append(f"{us:.1f}")
         if refs:
             cells.append(f"{fmt_ratio(_div(us, tor_us))} / {fmt_ratio(_div(us, lim_us))}")
-        cells += [f"{srv:.0f} / {wrk:.0f}", str(len(r.results))]
+        others = r.med(lambda x: 100 * x.others_cpu_s / x.wall_s)
+        cells += [f"{srv:.0f} / {wrk:.0f}", f"{others:.0f}", str(len(r.results))]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for r in t.rows:
@@ -215,11 +216,14 @@ def contention_note(t: Table) -> str | None:
     if not shares:
         return None
     share = statistics.median(shares)
+    others = statistics.median(
+        r.med(lambda x: 100 * x.others_cpu_s / x.wall_s) for r in t.rows if r.results
+    )
     if share >= 85:
         return None
     return (
-        f"the servers got a median {share:.0f} % of CPU 1 (they saturate it when alone): "
-        "other processes were running; compare by server CPU µs/req rather than by req/s"
+        f"the servers got a median {share:.0f} % of CPU 1 (they saturate it when alone), "
+        f"other processes {others:.0f} %: compare by server CPU µs/req rather than by req/s"
     )
 
 
