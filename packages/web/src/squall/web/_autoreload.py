@@ -10,7 +10,7 @@ Theory of operation
   before, every ``check_time`` seconds (0.5 s: a change shows within a second). Polling
   needs no dependency and no event loop: it works before the loop starts, with
   ``asyncio.run``, with uvloop, and while a handler blocks the loop. Its cost is one
-  ``stat()`` per loaded module per check (about 1 ms for 1,000 modules), paid only in
+  ``stat()`` per loaded module per check (0.65 ms for the 270 files of a small app), paid only in
   development. A file-events library (watchfiles, watchdog) would save those stats but adds a
   compiled dependency to every squall-web install for a development-only feature, and still
   needs the same syntax check and re-exec logic.
