@@ -404,7 +404,14 @@ class RequestParser:
         try:
             if state == _HEAD:
                 if self._pos >= len(self._buf):
-                    return NEED_DATA  # everything consumed: the usual end of a batch
+                    # Everything consumed: the usual end of a batch. Drop the buffer: the
+                    # bytes object a transport hands over may sit in a page-sized block
+                    # (recv into 256 KiB, then shrunk), so keeping it would cost an idle
+                    # keep-alive connection ~4 KiB.
+                    self._buf = b""
+                    self._pos = 0
+                    self._scan = 0
+                    return NEED_DATA
                 return self._next_head()
             if state == _BODY or state == _CHUNK_DATA:
                 return self._next_data()

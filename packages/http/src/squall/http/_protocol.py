@@ -104,7 +104,7 @@ class HTTPProtocol(asyncio.Protocol):
     """One HTTP/1.x connection (see the module docstring)."""
 
     __slots__ = (
-        "_ctx", "_loop", "_transport", "_parser", "_remote_ip", "_peer", "_scheme",
+        "_ctx", "_loop", "_transport", "_parser", "_remote_ip", "_peername", "_scheme",
         "_current", "_request", "_delegate", "_collector", "_decomp", "_inflated",
         "_reading_body", "_stream", "_flow_paused", "_discarding", "_in_process", "_closed",
         "_read_paused", "_write_paused", "_drain_waiters", "_timer", "_timer_when",
@@ -118,7 +118,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._parser = RequestParser(ctx.limits)
         self._remote_ip = "0.0.0.0"
-        self._peer = "?"
+        self._peername: Any = None
         self._scheme = ctx.scheme
         self._current: HTTPConnection | None = None
         self._request: HTTPServerRequest | None = None
@@ -134,7 +134,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._closed = False
         self._read_paused = False
         self._write_paused = False
-        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._drain_waiters: list[asyncio.Future[None]] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
         self._idle_since = 0.0
@@ -144,6 +144,14 @@ class HTTPProtocol(asyncio.Protocol):
         self._continue_pending = False
         self._task: asyncio.Future[Any] | None = None
 
+    @property
+    def _peer(self) -> str:
+        """The peer address for log lines (``ip:port``)."""
+        peer = self._peername
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            return f"{peer[0]}:{peer[1]}"
+        return str(peer) if peer else "unix"
+
     # -- asyncio.Protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
@@ -152,11 +160,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._transport = tr
         peer = tr.get_extra_info("peername")
         self._remote_ip = _peer_ip(peer)
-        self._peer = (
-            f"{peer[0]}:{peer[1]}"
-            if isinstance(peer, tuple) and len(peer) >= 2
-            else (str(peer) or "unix")
-        )
+        self._peername = peer  # kept as is (the transport holds it anyway); formatted on use
         if tr.get_extra_info("sslcontext") is not None:
             self._scheme = "https"
         lim = self._ctx.limits
@@ -511,6 +515,8 @@ class HTTPProtocol(asyncio.Protocol):
     def _drain(self) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = self._loop.create_future()
         if self._write_paused and not self._closed:
+            if self._drain_waiters is None:
+                self._drain_waiters = []
             self._drain_waiters.append(fut)
         else:
             fut.set_result(None)
@@ -519,7 +525,7 @@ class HTTPProtocol(asyncio.Protocol):
     def _release_waiters(self) -> None:
         waiters = self._drain_waiters
         if waiters:
-            self._drain_waiters = []
+            self._drain_waiters = None
             for fut in waiters:
                 if not fut.done():
                     fut.set_result(None)
