@@ -72,7 +72,7 @@ _FORK_REFUSAL = (
 
 _extra_files: set[str] = set()
 _reload_hooks: list[Callable[[], None]] = []
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entered: _start() builds a _Reloader, which reads the files
 _reloader: _Reloader | None = None
 _at_fork_registered = False
 # The directory the program started in: a relative script path in argv is relative to it.
@@ -91,7 +91,8 @@ def _signature(path: str) -> Signature | None:
 
 def module_files() -> set[str]:
     """The source files of every loaded module, plus the files given to :func:`watch`."""
-    files = set(_extra_files)
+    with _lock:  # watch() may add a file from another thread meanwhile
+        files = set(_extra_files)
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if isinstance(path, str):
