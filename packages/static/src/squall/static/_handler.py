@@ -332,6 +332,8 @@ class StaticFileHandler(RequestHandler):
                 when = parsedate_to_datetime(ims)
             except (TypeError, ValueError, IndexError):
                 return False
+            if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are UTC
+                when = when.replace(tzinfo=UTC)
             return entry.mtime <= when.timestamp()
         return False
 
