@@ -13,6 +13,7 @@ Statements checked (the four features of 开发模式, each also settable alone)
 
 from __future__ import annotations
 
+import os
 import time
 
 import httpx
@@ -45,8 +46,15 @@ def _poll_body(srv, path: str, want: str, timeout: float = RELOAD_TIMEOUT) -> st
 def _edit(path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, (path, old)
-    # A new mtime even on filesystems with coarse timestamps.
-    path.write_text(text.replace(old, new))
+    _save(path, text.replace(old, new))
+
+
+def _save(path, text: str) -> None:
+    """Save as careful editors do (write a new file, rename it over the old one), so that a
+    watcher never sees a half-written file."""
+    tmp = path.with_name(path.name + ".tmp~")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def test_edited_source_is_served_after_automatic_restart(examples_copy, launcher):
@@ -66,10 +74,10 @@ def test_syntax_error_while_editing_is_reported_and_the_fix_is_picked_up(example
         source = examples_copy / "debug.py"
         good = source.read_text()
         mark = srv.mark()
-        source.write_text(good.replace('MESSAGE = "hello debug v1"', 'MESSAGE = "hello debug v3'))
+        _save(source, good.replace('MESSAGE = "hello debug v1"', 'MESSAGE = "hello debug v3'))
         srv.wait_stderr("SyntaxError", mark, timeout=RELOAD_TIMEOUT)
         time.sleep(1.1)
-        source.write_text(good.replace('MESSAGE = "hello debug v1"', 'MESSAGE = "hello debug v3"'))
+        _save(source, good.replace('MESSAGE = "hello debug v1"', 'MESSAGE = "hello debug v3"'))
         _poll_body(srv, "/", "hello debug v3")
 
 
