@@ -485,3 +485,30 @@ def test_responses_without_explicit_length_get_one(version: bytes) -> None:
         await c.close()
 
     run(main)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_sendfile_sends_a_file_region(tmp_path: Any, chunked: bool) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(256)) * 1000)
+
+    async def app(request: HTTPServerRequest) -> None:
+        conn = request.connection
+        assert conn is not None
+        headers = [] if chunked else [("Content-Length", "1000")]
+        conn.write_headers(200, headers)
+        with open(path, "rb") as f:
+            await conn.sendfile(f, 100, 1000)
+        conn.finish()
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, body = await c.response()
+        assert body == (bytes(range(256)) * 1000)[100:1100]
+        assert ("transfer-encoding" in headers) is chunked
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")  # the connection is still usable
+        assert (await c.response())[2] == body
+        await c.close()
+
+    run(main)

@@ -277,3 +277,13 @@ def test_listen_on_busy_port_fails_clearly() -> None:
                 HTTPServer(lambda r: None).listen(port, "127.0.0.1")
 
         asyncio.run(main())
+
+
+def test_tornado_keywords_are_understood(serve: Any) -> None:
+    def app(request: HTTPServerRequest) -> None:
+        request.connection.respond(200, [], request.protocol.encode())  # type: ignore[union-attr]
+
+    st = serve(app, max_buffer_size=10, chunk_size=4096, protocol="https")
+    assert st.server.limits.max_body_size == 10
+    assert httpx.get(st.url).text == "https"
+    assert httpx.post(st.url, content=b"x" * 11).status_code == 413

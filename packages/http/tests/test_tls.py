@@ -94,3 +94,26 @@ def test_bad_handshake_is_logged_once_without_traceback_and_closed(
     # and the server still serves TLS clients
     r = httpx.get(f"https://127.0.0.1:{st.port}/", verify=_client_ctx(ca))
     assert r.status_code == 200
+
+
+def test_listen_with_ssl_options_serves_tls_on_those_sockets_only(
+    ca: trustme.CA, server_context: ssl.SSLContext
+) -> None:
+    import asyncio
+
+    from squall.http import HTTPServer
+
+    async def main() -> None:
+        server = HTTPServer(scheme_app)
+        server.listen(0, "127.0.0.1", ssl_options=server_context)
+        server.listen(0, "127.0.0.1")
+        tls_port = server.sockets[0].getsockname()[1]
+        plain_port = server.sockets[1].getsockname()[1]
+        async with httpx.AsyncClient(verify=_client_ctx(ca)) as client:
+            r = await client.get(f"https://127.0.0.1:{tls_port}/")
+            assert r.text.startswith("https ")
+            r = await client.get(f"http://127.0.0.1:{plain_port}/")
+            assert r.text.startswith("http ")
+        await server.shutdown(1)
+
+    asyncio.run(main())

@@ -84,6 +84,13 @@ class HTTPServer:
         limits: HTTPLimits | None = None,
         **limit_overrides: Any,
     ) -> None:
+        # Tornado's names: max_buffer_size was the default of max_body_size; chunk_size
+        # sized reads (the transport decides here); protocol overrode request.protocol.
+        legacy_buffer = limit_overrides.pop("max_buffer_size", None)
+        if legacy_buffer is not None and "max_body_size" not in limit_overrides:
+            limit_overrides["max_body_size"] = legacy_buffer
+        limit_overrides.pop("chunk_size", None)
+        scheme_override = limit_overrides.pop("protocol", None)
         unknown = set(limit_overrides) - _LIMIT_FIELDS
         if unknown:
             raise TypeError(f"HTTPServer got unknown keyword arguments: {sorted(unknown)}")
@@ -104,18 +111,33 @@ class HTTPServer:
             trusted_downstream=trusted_downstream,
             no_keep_alive=no_keep_alive,
             decompress=decompress_request,
-            scheme="https" if self._ssl is not None else "http",
+            scheme=scheme_override or ("https" if self._ssl is not None else "http"),
         )
         self._pending: list[socket.socket] = []
         self._sockets: list[socket.socket] = []
         self._servers: list[asyncio.AbstractServer] = []
         self._started = False
+        self._extra_ctxs: list[ServerContext] = []
 
     # -- sockets ---------------------------------------------------------------------------
 
-    def listen(self, port: int, address: str | None = "", **bind_kwargs: Any) -> None:
-        """Bind ``port`` on ``address`` ("" = every interface) and start serving at once."""
-        self.add_sockets(bind_sockets(port, address or None, **bind_kwargs))
+    def listen(
+        self,
+        port: int,
+        address: str | None = "",
+        *,
+        ssl_options: ssl.SSLContext | Mapping[str, Any] | None = None,
+        **bind_kwargs: Any,
+    ) -> None:
+        """Bind ``port`` on ``address`` ("" = every interface) and start serving at once.
+
+        ``bind_kwargs`` go to ``squall.loop.bind_sockets`` (``family``, ``backlog``,
+        ``reuse_port``). ``ssl_options`` serves these sockets over TLS (otherwise the
+        server's own ``ssl_options`` apply).
+        """
+        context = ssl_context_from_options(ssl_options) if ssl_options is not None else None
+        for sock in bind_sockets(port, address or None, **bind_kwargs):
+            self.add_socket(sock, ssl_context=context)
 
     def bind(
         self,
@@ -149,18 +171,21 @@ class HTTPServer:
         for sock in sockets:
             self.add_socket(sock)
 
-    def add_socket(self, sock: socket.socket) -> None:
-        """Serve one bound, listening socket."""
+    def add_socket(self, sock: socket.socket, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Serve one bound, listening socket (over TLS with ``ssl_context`` if given)."""
         loop = _loop()
         sock.setblocking(False)
         ctx = self._ctx
+        tls = ssl_context if ssl_context is not None else self._ssl
+        if tls is not None and ctx.scheme == "http" and ssl_context is not None:
+            ctx = self._tls_ctx()
         factory: Callable[[], asyncio.BaseProtocol]
-        if self._ssl is None:
+        if tls is None:
 
             def factory() -> asyncio.BaseProtocol:
                 return HTTPProtocol(ctx, loop)
         else:
-            context = self._ssl
+            context = tls
 
             def factory() -> asyncio.BaseProtocol:
                 return TLSAcceptProtocol(loop, context, lambda: HTTPProtocol(ctx, loop), 60.0)
@@ -170,6 +195,16 @@ class HTTPServer:
         self._sockets.append(sock)
         self._servers.append(server)
         self._started = True
+
+    def _tls_ctx(self) -> ServerContext:
+        """A context sharing settings and connections, with scheme https (for listen(ssl=))."""
+        base = self._ctx
+        tls_ctx = ServerContext.__new__(ServerContext)
+        for name in ServerContext.__slots__:
+            setattr(tls_ctx, name, getattr(base, name))
+        tls_ctx.scheme = "https"
+        self._extra_ctxs.append(tls_ctx)
+        return tls_ctx
 
     @property
     def sockets(self) -> list[socket.socket]:
@@ -201,6 +236,8 @@ class HTTPServer:
         self.stop()
         ctx = self._ctx
         ctx.shutting_down = True  # responses now carry Connection: close
+        for extra in self._extra_ctxs:
+            extra.shutting_down = True
         for proto in list(ctx.connections):
             proto.close_if_idle()
         loop = asyncio.get_running_loop()
