@@ -282,11 +282,13 @@ class StaticFileHandler(RequestHandler):
             cls._fast_classes[cls] = fast
         versioned = self._versioned()
         if fast:
-            headers = entry.responses.get(versioned)
+            # Keyed by class too: two handler classes (another CACHE_MAX_AGE) may share a root.
+            key = (cls, versioned)
+            headers = entry.responses.get(key)
             if headers is None:
                 age = self.CACHE_MAX_AGE if versioned else 0
                 headers = self._header_list(entry, entry.content_type, age)
-                entry.responses[versioned] = headers
+                entry.responses[key] = headers
             return headers
         # Tornado's per-request attributes, for overrides that read them.
         self._entry = entry
