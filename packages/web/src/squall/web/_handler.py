@@ -230,6 +230,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
     @classmethod
     def _method_name(cls, method: str) -> str | None:
         """The attribute answering ``method`` (``"get"`` for HEAD without ``head``), cached."""
+        # Cached in the class's own __dict__ (not inherited: a subclass gets its own table).
         table: dict[str, str | None] | None = cls.__dict__.get("_squall_method_table")
         if table is None:
             table = {}
