@@ -94,6 +94,7 @@ class TemplateEngine:
         user_env: jinja2.Environment | None = settings.get("template_env")
         self.user_env = None if user_env is None else self._overlay(user_env)
         self._envs: dict[Folders, jinja2.Environment] = {}
+        self._class_folders: dict[type, Folders] = {}
 
     def _cache_options(self) -> dict[str, Any]:
         if self.cache:
@@ -130,9 +131,18 @@ class TemplateEngine:
             return self.folders
         if handler is None:
             return (os.getcwd(),)
-        # Tornado's default: templates beside the code of the handler.
-        source = inspect.getsourcefile(type(handler)) or inspect.getfile(type(handler))
-        return (os.path.dirname(os.path.abspath(source)),)
+        cls = type(handler)
+        found = self._class_folders.get(cls)
+        if found is None:
+            # Tornado's default: templates beside the code of the handler (the current
+            # directory for a class without a file, defined in an interactive session).
+            try:
+                source = inspect.getsourcefile(cls) or inspect.getfile(cls)
+                found = (os.path.dirname(os.path.abspath(source)),)
+            except (TypeError, OSError):
+                found = (os.getcwd(),)
+            self._class_folders[cls] = found
+        return found
 
     def environment(self, handler: RequestHandler | None = None) -> jinja2.Environment:
         """The environment rendering ``handler``'s templates (created on first use).
