@@ -149,7 +149,7 @@ def test_unversioned_url_must_revalidate_versioned_is_immutable(site: Path, serv
 
 def test_cache_time_and_content_type_are_overridable(site: Path, serve: Serve) -> None:
     class Custom(StaticFileHandler):
-        def get_cache_time(self, path: str, modified: int, mime_type: str) -> int:
+        def get_cache_time(self, path: str, modified: Any, mime_type: str) -> int:
             return 60
 
         def get_content_type(self) -> str:

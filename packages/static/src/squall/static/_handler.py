@@ -295,7 +295,7 @@ class StaticFileHandler(RequestHandler):
         self.path = path
         self.absolute_path = entry.path
         self.modified = datetime.fromtimestamp(entry.mtime, UTC)
-        age = self.get_cache_time(path, entry.mtime, entry.content_type)
+        age = self.get_cache_time(path, self.modified, entry.content_type)
         headers = self._header_list(entry, self.get_content_type(), age)
         self.set_extra_headers(path)
         return headers
@@ -446,7 +446,7 @@ class StaticFileHandler(RequestHandler):
 
     # ---------------------------------------------------------------- overridable
 
-    def get_cache_time(self, path: str, modified: int, mime_type: str) -> int:
+    def get_cache_time(self, path: str, modified: datetime | None, mime_type: str) -> int:
         """Seconds clients may cache the answer: a year for ``?v=`` URLs, else 0.
 
         0 sends ``Cache-Control: no-cache`` (revalidate with the ETag every time).
