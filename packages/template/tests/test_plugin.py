@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+import pytest
 
 import squall.template
 import squall.template._plugin
 import squall.web
+from squall.http import HTTPServerRequest
 from squall.template import DEFAULT_AUTOESCAPE, get_environment
 
 
@@ -70,3 +72,14 @@ def test_template_env_with_template_path_searches_the_path(tmp_path: Path) -> No
     app = squall.web.Application(template_env=env, template_path=tmp_path)
     assert get_environment(app).get_template("t.txt").render(x="ab") == "abab"
     assert env.loader is None  # the user's environment is left alone
+
+
+def test_a_handler_class_without_a_source_file_uses_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here.txt").write_text("from {{ request.path }}")
+    orphan = type("Orphan", (squall.web.RequestHandler,), {"__module__": "no_such_module"})
+    app = squall.web.Application()
+    handler = orphan(app, HTTPServerRequest("GET", "/x"))
+    assert handler.render_string("here.txt") == b"from /x"
