@@ -17,6 +17,7 @@ complete) creates the handler and runs its lifecycle, synchronously when the han
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -265,31 +266,42 @@ class Application:
         return server
 
     def _run_startup_from_sync(self) -> None:
-        if self._started:
+        pending = self._startup_now()
+        if not pending:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         if loop is not None:
-            task = loop.create_task(self.startup())
+            # Inside a running loop listen() cannot block: the awaitables finish as a task.
+            task = loop.create_task(_await_all(pending))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
-        # No loop running yet (app.listen() before IOLoop.current().start()): run the hooks
+        # No loop running yet (app.listen() before IOLoop.current().start()): finish them
         # now on the loop the IOLoop will use, so they are done before the first accept.
         ioloop = IOLoop.current()
         assert ioloop is not None  # current() with instance=True always gives one
-        ioloop.run_sync(self.startup)
+        ioloop.run_sync(lambda: _await_all(pending))
+
+    def _startup_now(self) -> list[Awaitable[Any]]:
+        """Call the startup hooks (and the callables they return); return the awaitables."""
+        if self._started:
+            return []
+        self._started = True
+        pending: list[Awaitable[Any]] = []
+        hook = self.plugin_manager.hook.squall_web_startup
+        for _owner, result in call_with_owners(hook, app=self):
+            if callable(result):
+                result = result()
+            if inspect.isawaitable(result):
+                pending.append(result)
+        return pending
 
     async def startup(self) -> None:
         """Run the plugins' ``squall_web_startup`` hooks once (value, callable or awaitable)."""
-        if self._started:
-            return
-        self._started = True
-        hook = self.plugin_manager.hook.squall_web_startup
-        for _owner, result in call_with_owners(hook, app=self):
-            await call_value_callable_awaitable(result)
+        await _await_all(self._startup_now())
 
     async def shutdown(self, timeout: float | None = 10.0) -> None:
         """Wait for running handlers (cancelled after ``timeout`` s), then the shutdown hooks.
@@ -308,6 +320,11 @@ class Application:
         self._started = False
         for result in self.plugin_manager.hook.squall_web_shutdown(app=self):
             await call_value_callable_awaitable(result)
+
+
+async def _await_all(pending: Sequence[Awaitable[Any]]) -> None:
+    for awaitable in pending:
+        await awaitable
 
 
 class _RequestDispatcher:
