@@ -477,3 +477,37 @@ def test_installed_distribution_plugin_adds_a_route_and_a_header(tmp_path: Path)
     assert "X-Test-Plugin: yes" in plugin_answer
     assert plugin_answer.endswith("hello from a plugin")
     assert "X-Test-Plugin: yes" in root_answer
+
+
+def test_wrappers_are_allowed_on_hooks() -> None:
+    seen: list[str] = []
+
+    class Wraps:
+        @hookimpl(wrapper=True)
+        def squall_web_routes(self, app: Any) -> Any:
+            seen.append("before")
+            result = yield
+            seen.append("after")
+            return result
+
+    plugin = EverythingPlugin()
+    app = Application([], plugins=[plugin, Wraps()], autoload_plugins=False)
+    assert seen == ["before", "after"]
+    assert app.find_handler(_FakeRequest("/plugin"))[0] is PluginRoute
+
+
+class _FakeRequest:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.host_name = "localhost"
+        self.headers: dict[str, str] = {}
+
+
+def test_no_hook_is_called_on_the_request_path(squall_live_server: Any) -> None:
+    plugin = EverythingPlugin()
+    app = Application([(r"/", Hello)], plugins=[plugin], autoload_plugins=False)
+    calls_at_construction = list(plugin.calls)
+    server = squall_live_server(app)
+    for path in ("/", "/plugin", "/missing", "/blocked"):
+        assert httpx.get(server.url + path).status_code in (200, 403, 404)
+    assert plugin.calls == calls_at_construction
