@@ -313,3 +313,9 @@ def test_url_prefix_without_trailing_slash(site: Path, serve: Serve) -> None:
     url = serve(Application(static_path=str(site), static_url_prefix="/assets"))
     assert _get(url + "/assets/css/a.css").text == "body { color: red }"
     assert _get(url + "/assetscss/a.css").status_code == 404
+
+
+def test_file_named_as_a_directory_is_404(site: Path, serve: Serve) -> None:
+    url = serve(Application(_site_rule(site / "html")))
+    assert _get(url + "/page.html").status_code == 200
+    assert _get(url + "/page.html/").status_code == 404

@@ -198,6 +198,9 @@ class StaticFileHandler(RequestHandler):
                 raise HTTPError(exc.status) from None
             if resolved is None or resolved.is_dir:
                 raise HTTPError(403, "%s has no default file", path)
+        elif path.endswith("/"):
+            # "page.html/" names a directory that does not exist (as the OS would say).
+            raise HTTPError(404)
         entry = store.revalidate(path, resolved)
         if entry is not None:
             return entry
