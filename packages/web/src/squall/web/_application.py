@@ -9,7 +9,7 @@ Everything the request path needs is then a plain attribute: the route tables, t
 base headers each handler copies, tuples of before/after callables, the log function.
 
 The request path: ``HTTPServer`` calls ``start_request(connection)`` per request and gets a
-``_RequestDispatcher``. Its ``headers_received`` routes (and, for ``@stream_request_body``
+``RequestDispatcher``. Its ``headers_received`` routes (and, for ``@stream_request_body``
 handlers, creates the handler and runs ``prepare`` before the body); ``finish`` (body
 complete) creates the handler and runs its lifecycle, synchronously when the handler is.
 """
@@ -27,8 +27,9 @@ from squall.http import HTTPServer
 from squall.loop import IOLoop
 from squall.web import _autoreload
 from squall.web._accesslog import log_request
-from squall.web._errors import ConfigurationError, HTTPError
-from squall.web._handler import RequestHandler, _is_awaitable
+from squall.web._dispatch import ErrorHandler, RequestDispatcher
+from squall.web._errors import ConfigurationError
+from squall.web._handler import RequestHandler
 from squall.web._headers import convert_header_value, normalize_name
 from squall.web._plugins import (
     call_value_callable_awaitable,
@@ -45,20 +46,6 @@ if TYPE_CHECKING:
 
 app_log = logging.getLogger("squall.application")
 gen_log = logging.getLogger("squall.general")
-
-_ERROR_PAGE_500 = (
-    b"<html><title>500: Internal Server Error</title><body>500: Internal Server Error</body></html>"
-)
-
-
-class _ErrorHandler(RequestHandler):
-    """Answers every request with ``status_code`` (404 for requests no rule matches)."""
-
-    def initialize(self, status_code: int = 404) -> None:
-        self.set_status(status_code)
-
-    def prepare(self) -> None:
-        raise HTTPError(self._status_code)
 
 
 class Application:
@@ -148,7 +135,7 @@ class Application:
                 dict(self.settings.get("default_handler_args") or {}),
             )
         else:
-            self._default_handler = (_ErrorHandler, {"status_code": 404})
+            self._default_handler = (ErrorHandler, {"status_code": 404})
 
         if self.settings.get("autoreload"):
             # Restart on source changes while this app lives (squall.web._autoreload);
@@ -242,13 +229,13 @@ class Application:
 
     # -- serving ---------------------------------------------------------------------------
 
-    def start_request(self, connection: Any) -> _RequestDispatcher:
+    def start_request(self, connection: Any) -> RequestDispatcher:
         """Called by ``HTTPServer`` once per request: the delegate that will handle it."""
-        return _RequestDispatcher(self, connection)
+        return RequestDispatcher(self, connection)
 
     def __call__(self, request: HTTPServerRequest) -> Awaitable[None] | None:
         """Handle a complete request (the plain-callable form of the http contract)."""
-        dispatcher = _RequestDispatcher(self, request.connection)
+        dispatcher = RequestDispatcher(self, request.connection)
         dispatcher.headers_received(request)
         if dispatcher.stream_body and request.body:
             dispatcher.data_received(request.body)
@@ -325,145 +312,3 @@ class Application:
 async def _await_all(pending: Sequence[Awaitable[Any]]) -> None:
     for awaitable in pending:
         await awaitable
-
-
-class _RequestDispatcher:
-    """The http ``RequestDelegate`` of one request (see docs/interfaces.md)."""
-
-    __slots__ = (
-        "application",
-        "connection",
-        "request",
-        "handler",
-        "handler_class",
-        "handler_kwargs",
-        "path_args",
-        "path_kwargs",
-        "stream_body",
-        "max_body_size",
-    )
-
-    def __init__(self, application: Application, connection: Any) -> None:
-        self.application = application
-        self.connection = connection
-        self.handler: RequestHandler | None = None
-        self.stream_body = False
-        self.max_body_size: int | None = None
-
-    def headers_received(self, request: HTTPServerRequest) -> None:
-        self.request = request
-        cls, kwargs, args, kw = self.application.find_handler(request)
-        self.handler_class = cls
-        self.handler_kwargs = kwargs
-        self.path_args = args
-        self.path_kwargs = kw
-        self.max_body_size = cls.max_body_size
-        if cls is _ErrorHandler:
-            # No rule matched: answer the 404 now, so a large body is never read for it.
-            handler = self._make_handler()
-            if handler is not None:
-                handler._execute(cls._method_name(request.method), (), {})
-            return
-        if cls._stream_request_body:
-            self.stream_body = True
-            handler = self._make_handler()
-            if handler is None or not self._begin(handler):
-                return
-            handler._prepared = handler._start()
-
-    def _make_handler(self) -> RequestHandler | None:
-        try:
-            handler = self.handler_class(self.application, self.request, **self.handler_kwargs)
-        except Exception:
-            app_log.error(
-                "Uncaught exception creating %s for %s %s",
-                self.handler_class.__name__,
-                self.request.method,
-                self.request.uri,
-                exc_info=True,
-            )
-            try:
-                self.connection.respond(
-                    500, [("Content-Type", "text/html; charset=UTF-8")], _ERROR_PAGE_500
-                )
-            except Exception:
-                pass  # something was already sent: the connection will be closed by http
-            return None
-        self.handler = handler
-        return handler
-
-    def _begin(self, handler: RequestHandler) -> bool:
-        """Check the method and decode path arguments; False when an error was answered."""
-        try:
-            if self.handler_class._method_name(self.request.method) is None:
-                raise HTTPError(405)
-            if self.path_args or self.path_kwargs:
-                handler._decode_path(self.path_args, self.path_kwargs)
-        except Exception as e:
-            handler._handle_request_exception(e)
-            return False
-        return True
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        handler = self.handler
-        if handler is None or handler._finished:
-            return None  # answered early (error, 413 ...): the rest of the body is dropped
-        prepared = handler._prepared
-        if prepared is not None and not prepared.done():
-            return self._data_after(prepared, handler, chunk)
-        try:
-            result = handler.data_received(chunk)
-        except Exception as e:
-            handler._handle_request_exception(e)
-            return None
-        if _is_awaitable(result):
-            return self._await_data(handler, result)  # type: ignore[arg-type]
-        return None
-
-    async def _data_after(
-        self, prepared: Awaitable[None], handler: RequestHandler, chunk: bytes
-    ) -> None:
-        await prepared
-        if handler._finished:
-            return
-        try:
-            result = handler.data_received(chunk)
-            if _is_awaitable(result):
-                await result  # type: ignore[misc]
-        except Exception as e:
-            handler._handle_request_exception(e)
-
-    @staticmethod
-    async def _await_data(handler: RequestHandler, pending: Awaitable[None]) -> None:
-        try:
-            await pending
-        except Exception as e:
-            handler._handle_request_exception(e)
-
-    def finish(self) -> Awaitable[None] | None:
-        if self.stream_body:
-            handler = self.handler
-            if handler is None or handler._finished:
-                return None
-            name = self.handler_class._method_name(self.request.method)
-            assert name is not None  # checked in _begin
-            prepared = handler._prepared
-            if prepared is not None and not prepared.done():
-                return handler._spawn(handler._after_start(prepared, name))
-            return handler._run_method(name)
-        if self.handler is not None:
-            return None  # answered in headers_received (404), or the constructor failed
-        handler = self._make_handler()
-        if handler is None:
-            return None
-        return handler._execute(
-            self.handler_class._method_name(self.request.method), self.path_args, self.path_kwargs
-        )
-
-    def on_connection_close(self) -> None:
-        handler = self.handler
-        if handler is not None and not handler._finished:
-            try:
-                handler.on_connection_close()
-            except Exception:
-                app_log.error("Uncaught exception in on_connection_close", exc_info=True)
