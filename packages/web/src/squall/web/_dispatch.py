@@ -57,6 +57,7 @@ class RequestDispatcher:
         "path_kwargs",
         "stream_body",
         "max_body_size",
+        "_created",
     )
 
     def __init__(self, application: Application, connection: Any) -> None:
@@ -65,6 +66,7 @@ class RequestDispatcher:
         self.handler: RequestHandler | None = None
         self.stream_body = False
         self.max_body_size: int | None = None
+        self._created = False  # a handler was made (or failed to be): never make a second
 
     def headers_received(self, request: HTTPServerRequest) -> None:
         self.request = request
@@ -88,6 +90,7 @@ class RequestDispatcher:
             handler._prepared = handler._start()
 
     def _make_handler(self) -> RequestHandler | None:
+        self._created = True
         try:
             handler = self.handler_class(self.application, self.request, **self.handler_kwargs)
         except Exception:
@@ -167,7 +170,7 @@ class RequestDispatcher:
             if prepared is not None and not prepared.done():
                 return handler._spawn(handler._after_start(prepared, name))
             return handler._run_method(name)
-        if self.handler is not None:
+        if self._created:
             return None  # answered in headers_received (404), or the constructor failed
         handler = self._make_handler()
         if handler is None:
