@@ -319,3 +319,25 @@ def test_file_named_as_a_directory_is_404(site: Path, serve: Serve) -> None:
     url = serve(Application(_site_rule(site / "html")))
     assert _get(url + "/page.html").status_code == 200
     assert _get(url + "/page.html/").status_code == 404
+
+
+def test_large_files_go_through_connection_sendfile(site: Path, serve: Serve) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class Recording(StaticFileHandler):
+        def _connection_sendfile(self) -> Any:
+            real = super()._connection_sendfile()
+            assert real is not None, "squall.http's connection offers sendfile"
+
+            async def recorded(f: Any, offset: int, count: int) -> None:
+                calls.append((offset, count))
+                await real(f, offset, count)
+
+            return recorded
+
+    url = serve(Application([(r"/f/(.*)", Recording, {"path": str(site)})]))
+    data = (site / "big.bin").read_bytes()
+    assert _get(url + "/f/big.bin").content == data
+    assert _get(url + "/f/big.bin", headers={"Range": "bytes=-10"}).content == data[-10:]
+    assert _get(url + "/f/css/a.css").status_code == 200  # small: from memory, no sendfile
+    assert calls == [(0, len(data)), (len(data) - 10, 10)]
