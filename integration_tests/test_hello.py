@@ -122,3 +122,30 @@ def _read_response(sock: socket.socket) -> bytes:
         assert chunk, "connection closed before the body ended"
         body += chunk
     return head + b"\r\n\r\n" + body
+
+
+ASYNC_HELLO = """
+import asyncio, sys
+import squall.web
+
+class IndexHandler(squall.web.RequestHandler):
+    async def get(self):
+        await asyncio.sleep(0)
+        self.write("hello word")
+
+async def main():
+    app = squall.web.Application([(r"/", IndexHandler)])
+    app.listen(int(sys.argv[1].split("=", 1)[1]), "127.0.0.1")
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def test_async_get_under_asyncio_run(launcher, tmp_path):
+    # DESIGN.md: `async def get(self)` works too, and so does the asyncio style.
+    script = tmp_path / "hello_asyncio.py"
+    script.write_text(ASYNC_HELLO)
+    with launcher.running_example(script) as srv:
+        r = httpx.get(srv.url + "/")
+        assert (r.status_code, r.text) == (200, "hello word")
