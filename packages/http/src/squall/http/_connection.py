@@ -80,12 +80,13 @@ def _as_pairs(headers: Any) -> list[tuple[str, str]]:
 class HTTPConnection:
     """The answering side of one request (see the module docstring).
 
-    Attributes:
-        request: the ``HTTPServerRequest`` this connection answers (set by the server).
+    It deliberately holds no reference to its request: request → connection is the only
+    link, so both are freed by reference counting when the handler lets go of them (a
+    cycle would leave every request to the cyclic garbage collector).
     """
 
     __slots__ = ("_proto", "_version", "_head", "_keep_alive", "_state", "_chunked",
-                 "_nobody", "_remaining", "request", "__weakref__")  # fmt: skip
+                 "_nobody", "_remaining", "__weakref__")  # fmt: skip
 
     def __init__(self, proto: HTTPProtocol, version: str, head: bool, keep_alive: bool) -> None:
         self._proto = proto
@@ -96,7 +97,6 @@ class HTTPConnection:
         self._chunked = False
         self._nobody = False
         self._remaining: int | None = None
-        self.request: Any = None
 
     # -- state -----------------------------------------------------------------------------
 

@@ -282,7 +282,6 @@ class HTTPProtocol(asyncio.Protocol):
         if ctx.xheaders:
             request.remote_ip = xheaders_ip(ev.headers, self._remote_ip, ctx.trusted_downstream)
             request.protocol = xheaders_protocol(ev.headers, self._scheme)
-        conn.request = request
         self._current = conn
         self._continue_pending = ev.expect_continue
         self._request = request
@@ -472,7 +471,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._request = None
         self._delegate = None
         parser = self._parser
-        if self._reading_body or parser.reading_body:
+        if self._reading_body or 0 < parser._state < 7:  # parser.reading_body, inlined
             # Answered before the body was read: drop a small body, else close.
             self._reading_body = False
             if self._collector is not None:
@@ -495,7 +494,7 @@ class HTTPProtocol(asyncio.Protocol):
                 self._arm(self._idle_since + it)
         if self._read_paused:
             self._resume_reading()
-        if not self._in_process and (parser.buffered or self._eof):
+        if not self._in_process and (parser._pos < len(parser._buf) or self._eof):
             self._process()
 
     def _may_keep_alive(self) -> bool:
