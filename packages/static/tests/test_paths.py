@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from squall.static._paths import PathRefused, check_url_path, open_regular, resolve
 
@@ -136,3 +138,15 @@ def test_open_regular_refuses_a_fifo_without_blocking(tree: Path) -> None:
 def test_open_regular_opens_a_file(tree: Path) -> None:
     with open_regular(str(tree / "a.txt")) as f:
         assert f.read() == b"a"
+
+
+@given(st.text(max_size=100))
+def test_any_url_path_is_refused_or_gives_harmless_segments(url_path: str) -> None:
+    try:
+        segments = check_url_path(url_path)
+    except PathRefused as exc:
+        assert exc.status in (403, 404)
+        return
+    for seg in segments:
+        assert seg not in ("", ".", "..")
+        assert not any(c in seg for c in "/\\\x00:")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from squall.static._ranges import (
     MAX_RANGES,
@@ -105,3 +107,40 @@ def test_if_range_matches_only_a_strong_equal_validator(
     if_range: str | None, allowed: bool
 ) -> None:
     assert if_range_allows(if_range, ETAG, MTIME) is allowed
+
+
+@given(st.text(max_size=200), st.integers(min_value=0, max_value=10**12))
+def test_any_header_gives_a_valid_answer_and_never_raises(header: str, size: int) -> None:
+    result = parse_range(header, size)
+    assert result is None or result is UNSATISFIABLE or isinstance(result, ByteRange)
+    if isinstance(result, ByteRange):
+        assert 0 <= result.start < result.stop <= size
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.integers(0, 5000), st.integers(0, 5000)).map(lambda t: f"{t[0]}-{t[1]}"),
+            st.integers(0, 5000).map(lambda n: f"-{n}"),
+            st.integers(0, 5000).map(lambda n: f"{n}-"),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(0, 3000),
+)
+def test_well_formed_headers_follow_the_rfc(specs: list[str], size: int) -> None:
+    result = parse_range("bytes=" + ",".join(specs), size)
+    satisfiable = []
+    for spec in specs:
+        first, _, last = spec.partition("-")
+        if first and (last == "" or int(last) >= int(first)) and int(first) < size:
+            satisfiable.append(spec)
+        elif not first and int(last) > 0 and size > 0:
+            satisfiable.append(spec)
+    if not satisfiable:
+        assert result is UNSATISFIABLE
+    elif len(satisfiable) > 1:
+        assert result is None
+    else:
+        assert isinstance(result, ByteRange)
