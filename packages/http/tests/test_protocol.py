@@ -512,3 +512,29 @@ def test_sendfile_sends_a_file_region(tmp_path: Any, chunked: bool) -> None:
         await c.close()
 
     run(main)
+
+
+def test_a_bug_inside_the_protocol_never_escapes_into_the_loop(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from squall.http._parser import RequestParser
+
+    def broken(self: RequestParser) -> Any:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(RequestParser, "next_event", broken)
+    loop_errors: list[Any] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: loop_errors.append(ctx))
+        _, c = await connect(echo)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, _ = await c.response()
+        assert status == 500 and headers["connection"] == "close"
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)
+    assert loop_errors == []
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "internal error" in errors[0]

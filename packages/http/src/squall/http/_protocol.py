@@ -178,9 +178,31 @@ class HTTPProtocol(asyncio.Protocol):
         if self._reading_body:
             self._body_progress = self._loop.time()
         if (self._current is None or self._reading_body) and not self._flow_paused:
-            self._process()
+            try:
+                self._process()
+            except Exception:
+                self._internal_error()
         elif parser.buffered > _PIPELINE_BUFFER and not self._read_paused:
             self._pause_reading()
+
+    def _internal_error(self) -> None:
+        """A bug of ours (not the client's, not the application's): 500 and close, logged.
+
+        The safety net that keeps any exception from escaping into the event loop.
+        """
+        self._in_process = False
+        log.error("%s: internal error in squall.http", self._peer, exc_info=True)
+        conn = self._current
+        if (conn is None or not conn.headers_written) and not self._closed:
+            if conn is not None:
+                conn._state = 2
+            if self._transport is not None:
+                self._transport.write(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n"
+                )
+        self._abort_current()
+        self._close()
 
     def eof_received(self) -> bool | None:  # noqa: D102
         self._eof = True
