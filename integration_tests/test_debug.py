@@ -200,4 +200,5 @@ def test_debug_with_several_processes_is_refused(tmp_path, launcher):
     )
     result = launcher.run(script, [], timeout=15)
     assert result.returncode != 0
-    assert "autoreload" in result.stderr.lower() or "debug" in result.stderr.lower(), result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "autoreload" in last and "process" in last, result.stderr
