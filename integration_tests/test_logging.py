@@ -7,6 +7,7 @@ none; ``options.logging = None`` before ``parse_command_line()`` prints none eit
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -28,7 +29,10 @@ def test_access_log_is_on_by_default(launcher):
         err = srv.wait_stderr("access=default")
         lines = _access_lines(err, "access=default")
         assert len(lines) == 1, err
-        assert "200" in lines[0] and "GET" in lines[0] and "127.0.0.1" in lines[0], lines[0]
+        # status, method, uri, remote ip, time in ms
+        line = lines[0]
+        assert "200" in line and "GET /?access=default" in line and "127.0.0.1" in line, line
+        assert re.search(r"\d ?ms\b", line), line
         # A 404 is logged too (at warning level).
         httpx.get(srv.url + "/missing-page")
         assert "404" in _access_lines(srv.wait_stderr("missing-page"), "missing-page")[0]

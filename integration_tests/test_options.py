@@ -63,6 +63,7 @@ def test_help_lists_every_option_and_exits_0(launcher):
     assert "--port" in text and "--pppp" in text
     assert "哈哈" in text  # help='哈哈'
     assert "8000" in text  # the default is shown
+    assert "options.py" in text  # grouped by the file that defined them
     # squall.options' own logging option is listed as well
     assert "--logging" in text
 
