@@ -184,3 +184,14 @@ def test_clear_cookie_expires_it(squall_client: httpx.Client) -> None:
 
 def test_bad_cookie_value_is_refused(squall_client: httpx.Client) -> None:
     assert squall_client.get("/cookie/bad").text == "refused"
+
+
+class Unencodable(RequestHandler):
+    def get(self) -> None:
+        self.set_status(200, "Café ✓")  # ✓ is not ISO-8859-1: http refuses the status line
+
+
+def test_a_reason_http_cannot_encode_becomes_a_500(squall_live_server: Any) -> None:
+    server = squall_live_server(Application([(r"/", Unencodable)]))
+    r = httpx.get(server.url + "/")
+    assert r.status_code == 500

@@ -129,9 +129,19 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 body = buf[0] if len(buf) == 1 else b"".join(buf)
             self._headers_written = True
             self._finished = True
-            conn.respond(
-                status, self._header_items(), body, self._reason if self._custom_reason else None
-            )
+            try:
+                conn.respond(
+                    status,
+                    self._header_items(),
+                    body,
+                    self._reason if self._custom_reason else None,
+                )
+            except ValueError:
+                # Refused before anything was sent (a header or reason http cannot encode):
+                # the response is still open, so the error path can answer a 500 instead.
+                self._headers_written = False
+                self._finished = False
+                raise
         else:
             if self._write_buffer:
                 conn.write(b"".join(self._write_buffer))
