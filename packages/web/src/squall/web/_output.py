@@ -86,11 +86,15 @@ class OutputMixin(HeadersMixin, HandlerBase):
         self._write_buffer = []
         if not self._headers_written:
             self._headers_written = True
-            conn.write_headers(
-                self._status_code,
-                self._header_items(),
-                self._reason if self._custom_reason else None,
-            )
+            try:
+                conn.write_headers(
+                    self._status_code,
+                    self._header_items(),
+                    self._reason if self._custom_reason else None,
+                )
+            except ValueError:
+                self._headers_written = False  # nothing went out: an error page is possible
+                raise
         if chunk:
             result: Awaitable[None] = conn.write(chunk)
             return result
