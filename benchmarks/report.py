@@ -193,6 +193,9 @@ def target_ratio(
         ok = ratio <= want if at_most else ratio >= want
         cmp = "≤" if at_most else "≥"
         line = f"target {what}: {s} = {ratio:.2f}× {ref_x} (want {cmp} {want:g}×) → {verdict(ok)}"
+        bad = t.row(s)
+        if bad and any(x.non2xx for x in bad.results):
+            line += " (WARNING: non-2xx responses counted in its req/s)"
         if not at_most:
             # The same ratio from server CPU per request: it holds when the machine is busy
             # and req/s says more about the scheduler than about the server.
