@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
+from squall.http._grammar import HTTP10
 from squall.http._headers import HTTPHeaders
-from squall.http._parser import HTTP10
 from squall.http._writer import (
     LAST_CHUNK,
     date_header,

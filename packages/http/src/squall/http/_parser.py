@@ -40,10 +40,26 @@ Host; chunk sizes are bounded in digits and chunk lines in length (overflow, slo
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from squall.http._errors import RemoteProtocolError
+from squall.http._events import END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, NeedData, Request
+from squall.http._grammar import (
+    BLOCK_MEMO,
+    CHUNK_LINE_RE,
+    HEADER_LINE_RE,
+    HTTP10,
+    HTTP11,
+    LINE_MEMO,
+    MEMO_BLOCK_MAX,
+    MEMO_SIZE,
+    REQUEST_LINE_RE,
+    TOKEN_CHARS,
+    analyze_block,
+    header_block_error,
+    parse_request_line,
+    request_line_error,
+)
 from squall.http._headers import HTTPHeaders
 from squall.http._limits import HTTPLimits
 
@@ -55,35 +71,6 @@ __all__ = [
     "RequestParser",
 ]
 
-_TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-# request-line = method SP request-target SP HTTP-version (RFC 9112 §3). The target holds
-# no whitespace or control characters; the version is checked apart to answer 505.
-_REQUEST_LINE_RE: Final = re.compile(rf"({_TOKEN}) ([^\x00-\x20\x7f]+) (HTTP/[0-9]+\.[0-9]+)")
-_LOOSE_VERSION_RE: Final = re.compile(r"HTTP/[0-9]+(?:\.[0-9]+)?")
-# field-line = field-name ":" OWS field-value OWS, each line ending in CRLF (RFC 9112 §5).
-# One findall both validates and splits a block: each match is anchored at a line start
-# (``^`` after LF) and contains exactly one LF (its CRLF), so the block is valid iff the
-# number of matches equals the number of LFs. A line that starts with whitespace (obs-fold)
-# cannot match the leading token; CR, LF, NUL and other controls are outside the value
-# class. The value group starts and ends on a visible character, so OWS is stripped by the
-# regex itself (no lazy quantifier: it costs 3x on long values).
-_VCHAR: Final = r"[\x21-\x7e\x80-\xff]"
-_HEADER_LINE_RE: Final = re.compile(
-    rf"(?m)^({_TOKEN}):[ \t]*({_VCHAR}(?:[\t\x20-\x7e\x80-\xff]*{_VCHAR})?|)[ \t]*\r\n"
-)
-# Host: reg-name / IPv4 / [IPv6] with optional port; no comma, space or userinfo.
-_HOST_RE: Final = re.compile(
-    r"[A-Za-z0-9\-._~!$&'()*+;=%]*(?::[0-9]*)?|\[[0-9A-Fa-f:.]+\](?::[0-9]*)?"
-)
-_CHUNK_LINE_RE: Final = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
-_TOKEN_CHARS: Final = frozenset(
-    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
-_MAX_CONTENT_LENGTH_DIGITS: Final = 18  # fits in an int64: no bignum work for hostile input
-
-HTTP10: Final = "HTTP/1.0"
-HTTP11: Final = "HTTP/1.1"
-
 # States. Small ints compare fastest.
 _HEAD: Final = 0
 _BODY: Final = 1
@@ -93,215 +80,6 @@ _CHUNK_DATA: Final = 4
 _CHUNK_CRLF: Final = 5
 _TRAILERS: Final = 6
 _ERROR: Final = 7
-
-
-class _NeedData:
-    """Sentinel type of ``NEED_DATA``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-NEED_DATA: Final = _NeedData()
-"""Returned by ``next_event`` when more bytes are needed to make progress."""
-
-
-class Request:
-    """A complete request head.
-
-    Attributes:
-        method: the method token, as sent (case-sensitive, RFC 9110 §9.1).
-        target: the request-target (usually origin-form ``/path?query``).
-        version: ``"HTTP/1.0"`` or ``"HTTP/1.1"``.
-        headers: the header fields.
-        keep_alive: whether the client allows the connection to be reused afterwards.
-        expect_continue: the client waits for ``100 Continue`` before sending the body.
-        content_length: the declared body length (0 when absent or chunked).
-        chunked: the body uses chunked transfer coding.
-    """
-
-    __slots__ = (
-        "method",
-        "target",
-        "version",
-        "headers",
-        "keep_alive",
-        "expect_continue",
-        "content_length",
-        "chunked",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        target: str,
-        version: str,
-        headers: HTTPHeaders,
-        keep_alive: bool,
-        expect_continue: bool,
-        content_length: int,
-        chunked: bool,
-    ) -> None:
-        self.method = method
-        self.target = target
-        self.version = version
-        self.headers = headers
-        self.keep_alive = keep_alive
-        self.expect_continue = expect_continue
-        self.content_length = content_length
-        self.chunked = chunked
-
-    @property
-    def has_body(self) -> bool:
-        """Whether ``Data``/``EndOfMessage`` events follow this head."""
-        return self.chunked or self.content_length > 0
-
-    def __repr__(self) -> str:
-        return f"Request({self.method} {self.target} {self.version})"
-
-
-class Data:
-    """A piece of the decoded request body."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"Data({self.data[:40]!r}{'…' if len(self.data) > 40 else ''})"
-
-
-class EndOfMessage:
-    """The request body is complete; ``trailers`` are the chunked trailer fields, if any."""
-
-    __slots__ = ("trailers",)
-
-    def __init__(self, trailers: HTTPHeaders | None = None) -> None:
-        self.trailers = trailers
-
-    def __repr__(self) -> str:
-        return f"EndOfMessage({self.trailers!r})"
-
-
-_END_OF_MESSAGE: Final = EndOfMessage()
-
-
-# Bounded memos of pure functions of the input. A server sees the same few request lines
-# ("GET / HTTP/1.1") and the same Host value over and over; remembering that they were
-# valid skips a regex per request. Cleared wholesale when full, so a client sending
-# distinct values cannot grow them.
-_MEMO_SIZE: Final = 512
-_LINE_MEMO: dict[str, tuple[str, str, str, bool]] = {}
-_GOOD_HOSTS: set[str] = set()
-
-
-def _parse_request_line(line: str) -> tuple[str, str, str, bool]:
-    m = _REQUEST_LINE_RE.fullmatch(line)
-    if m is None:
-        raise RequestParser._request_line_error(line)
-    method, target, version = m.groups()
-    if version == HTTP11:
-        return method, target, HTTP11, True
-    if version == HTTP10:
-        return method, target, HTTP10, False
-    raise RemoteProtocolError(f"unsupported HTTP version {version[:20]!r}", 505)
-
-
-_MEMO_BLOCK_MAX: Final = 4096
-# Header block → its analysis. Clients on keep-alive connections (API clients, proxies,
-# health checks, browsers fetching subresources) repeat the very same header block; a hit
-# costs one dict lookup and one dict copy instead of a regex pass and a Python loop. Only
-# blocks without repeated names are kept (their HTTPHeaders is then just a dict).
-_BLOCK_MEMO: dict[str, tuple[dict[str, str], bool, bool, int, bool, bool, bool, int]] = {}
-
-
-def _analyze_block(
-    block: str,
-) -> tuple[HTTPHeaders, tuple[dict[str, str], bool, bool, int, bool, bool, bool, int]]:
-    """Validate and digest a header block (every line ending in CRLF).
-
-    Returns the headers and ``(dict copy, host missing, chunked, content length,
-    Connection: close, Connection: keep-alive, Expect: 100-continue, line count)``.
-    """
-    if block:
-        pairs = _HEADER_LINE_RE.findall(block)
-        if len(pairs) != block.count("\n"):
-            raise _header_block_error(block)
-        headers = HTTPHeaders._from_pairs(pairs)
-    else:
-        pairs = []
-        headers = HTTPHeaders._from_pairs(())
-    d = headers._dict
-    multi = headers._multi
-
-    host = d.get("Host")
-    if host is not None and (host not in _GOOD_HOSTS or multi is not None):
-        if (multi is not None and "Host" in multi) or _HOST_RE.fullmatch(host) is None:
-            raise RemoteProtocolError(f"invalid or repeated Host header {host[:60]!r}")
-        if len(_GOOD_HOSTS) >= _MEMO_SIZE:
-            _GOOD_HOSTS.clear()
-        _GOOD_HOSTS.add(host)
-
-    chunked = False
-    length = 0
-    te = d.get("Transfer-Encoding")
-    cl = d.get("Content-Length")
-    if te is not None:
-        if cl is not None:
-            raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
-        if multi is not None and "Transfer-Encoding" in multi:
-            raise RemoteProtocolError("repeated Transfer-Encoding header")
-        if te.lower() != "chunked":
-            raise RemoteProtocolError(f"unsupported Transfer-Encoding {te[:40]!r}")
-        chunked = True
-    elif cl is not None:
-        if multi is not None and "Content-Length" in multi:
-            if len(set(multi["Content-Length"])) != 1:
-                raise RemoteProtocolError("conflicting Content-Length headers")
-        if not (cl.isdigit() and cl.isascii()) or len(cl) > _MAX_CONTENT_LENGTH_DIGITS:
-            raise RemoteProtocolError(f"invalid Content-Length {cl[:40]!r}")
-        length = int(cl)
-
-    close = keep = False
-    if "Connection" in d:
-        tokens = _connection_tokens(headers)
-        close = "close" in tokens
-        keep = "keep-alive" in tokens
-    expect = d.get("Expect")
-    expect100 = expect is not None and expect.lower() == "100-continue"
-    info = (dict(d), host is None, chunked, length, close, keep, expect100, len(pairs))
-    return headers, info
-
-
-def _connection_tokens(headers: HTTPHeaders) -> set[str]:
-    tokens: set[str] = set()
-    for value in headers.get_list("Connection"):
-        for tok in value.lower().split(","):
-            tokens.add(tok.strip(" \t"))
-    return tokens
-
-
-def _header_block_error(block: str) -> RemoteProtocolError:
-    """Explain why a header block failed the fast regex (slow path: errors only)."""
-    for line in block.split("\r\n"):
-        if not line:
-            continue
-        if line[0] in " \t":
-            return RemoteProtocolError("obsolete line folding (obs-fold) in header block")
-        if "\x00" in line:
-            return RemoteProtocolError("NUL in header line")
-        if "\r" in line or "\n" in line:
-            return RemoteProtocolError("bare CR or LF in header line")
-        name, sep, _ = line.partition(":")
-        if not sep:
-            return RemoteProtocolError(f"header line without a colon: {line[:60]!r}")
-        if not name or not re.fullmatch(_TOKEN, name):
-            return RemoteProtocolError(f"header name is not a token: {name[:60]!r}")
-        return RemoteProtocolError(f"invalid character in header {name[:60]!r}")
-    return RemoteProtocolError("malformed header block")
 
 
 class RequestParser:
@@ -394,7 +172,7 @@ class RequestParser:
 
     # -- events ----------------------------------------------------------------------------
 
-    def next_event(self) -> Request | Data | EndOfMessage | _NeedData:
+    def next_event(self) -> Request | Data | EndOfMessage | NeedData:
         """Return the next event, or ``NEED_DATA``.
 
         Raises:
@@ -417,7 +195,7 @@ class RequestParser:
                 return self._next_data()
             if state == _END:
                 self._state = _HEAD
-                return _END_OF_MESSAGE
+                return END_OF_MESSAGE
             if state == _CHUNK_SIZE:
                 return self._next_chunk_size()
             if state == _CHUNK_CRLF:
@@ -431,7 +209,7 @@ class RequestParser:
         assert self._error is not None
         raise self._error
 
-    def _next_head(self) -> Request | _NeedData:
+    def _next_head(self) -> Request | NeedData:
         buf = self._buf
         pos = self._pos
         if buf[pos] == 13:
@@ -457,20 +235,20 @@ class RequestParser:
             raise RemoteProtocolError("request line too long", 414)
         if len(block) > lim.max_header_size:
             raise RemoteProtocolError("request header block too large", 431)
-        parsed = _LINE_MEMO.get(line)
+        parsed = LINE_MEMO.get(line)
         if parsed is None:
-            parsed = _parse_request_line(line)
-            if len(_LINE_MEMO) >= _MEMO_SIZE:
-                _LINE_MEMO.clear()
-            _LINE_MEMO[line] = parsed
+            parsed = parse_request_line(line)
+            if len(LINE_MEMO) >= MEMO_SIZE:
+                LINE_MEMO.clear()
+            LINE_MEMO[line] = parsed
         method, target, version, http11 = parsed
-        info = _BLOCK_MEMO.get(block)
+        info = BLOCK_MEMO.get(block)
         if info is None:
-            headers, info = _analyze_block(block)
-            if headers._multi is None and len(block) <= _MEMO_BLOCK_MAX:
-                if len(_BLOCK_MEMO) >= _MEMO_SIZE:
-                    _BLOCK_MEMO.clear()
-                _BLOCK_MEMO[block] = info
+            headers, info = analyze_block(block)
+            if headers._multi is None and len(block) <= MEMO_BLOCK_MAX:
+                if len(BLOCK_MEMO) >= MEMO_SIZE:
+                    BLOCK_MEMO.clear()
+                BLOCK_MEMO[block] = info
         else:
             headers = HTTPHeaders.__new__(HTTPHeaders)
             headers._dict = info[0].copy()
@@ -499,13 +277,13 @@ class RequestParser:
             method, target, version, headers, keep_alive, expect_continue, length, chunked
         )
 
-    def _incomplete_head(self, buf: bytes | bytearray, pos: int) -> _NeedData:
+    def _incomplete_head(self, buf: bytes | bytearray, pos: int) -> NeedData:
         n = len(buf) - pos
         if n == 0:
             return NEED_DATA
         self._scan = max(pos, len(buf) - 3)
         lim = self._limits
-        if buf[pos] not in _TOKEN_CHARS and not (n == 1 and buf[pos] == 13):
+        if buf[pos] not in TOKEN_CHARS and not (n == 1 and buf[pos] == 13):
             # Not even a method: TLS handshakes and binary noise fail here, at once.
             raise RemoteProtocolError("garbage before the request line")
         if not self._line_ok:
@@ -518,24 +296,16 @@ class RequestParser:
                 # Validate the request line as soon as it is complete: garbage fails fast
                 # instead of waiting for a head terminator that may never come.
                 line = buf[pos:nl].decode("latin-1")
-                m = _REQUEST_LINE_RE.fullmatch(line)
+                m = REQUEST_LINE_RE.fullmatch(line)
                 if m is None:
-                    raise self._request_line_error(line)
+                    raise request_line_error(line)
                 if m.group(3) not in (HTTP10, HTTP11):
                     raise RemoteProtocolError(f"unsupported HTTP version {m.group(3)!r}", 505)
         if n > lim.max_request_line_size + lim.max_header_size + 4:
             raise RemoteProtocolError("request header block too large", 431)
         return NEED_DATA
 
-    @staticmethod
-    def _request_line_error(line: str) -> RemoteProtocolError:
-        parts = line.split(" ")
-        if len(parts) == 3 and parts[0] and parts[1] and _LOOSE_VERSION_RE.fullmatch(parts[2]):
-            if re.fullmatch(_TOKEN, parts[0]) and parts[2] not in (HTTP10, HTTP11):
-                return RemoteProtocolError(f"unsupported HTTP version {parts[2]!r}", 505)
-        return RemoteProtocolError(f"malformed request line {line[:80]!r}")
-
-    def _next_data(self) -> Data | _NeedData:
+    def _next_data(self) -> Data | NeedData:
         buf = self._buf
         pos = self._pos
         avail = len(buf) - pos
@@ -554,7 +324,7 @@ class RequestParser:
             self._state = _END if self._state == _BODY else _CHUNK_CRLF
         return Data(chunk)
 
-    def _next_chunk_size(self) -> _NeedData | Data | EndOfMessage:
+    def _next_chunk_size(self) -> NeedData | Data | EndOfMessage:
         buf = self._buf
         pos = self._pos
         lim = self._limits.max_chunk_ext_size
@@ -563,7 +333,7 @@ class RequestParser:
             if len(buf) - pos > lim:
                 raise RemoteProtocolError("chunk size line too long")
             return NEED_DATA
-        m = _CHUNK_LINE_RE.fullmatch(buf, pos, nl)
+        m = CHUNK_LINE_RE.fullmatch(buf, pos, nl)
         if m is None:
             raise RemoteProtocolError(f"malformed chunk size line {bytes(buf[pos:nl][:40])!r}")
         digits = m.group(1)
@@ -582,7 +352,7 @@ class RequestParser:
         self._state = _CHUNK_DATA
         return self._next_data()
 
-    def _next_chunk_crlf(self) -> _NeedData | Data | EndOfMessage:
+    def _next_chunk_crlf(self) -> NeedData | Data | EndOfMessage:
         buf = self._buf
         pos = self._pos
         avail = len(buf) - pos
@@ -596,28 +366,28 @@ class RequestParser:
         self._state = _CHUNK_SIZE
         return self._next_chunk_size()
 
-    def _next_trailers(self) -> _NeedData | EndOfMessage:
+    def _next_trailers(self) -> NeedData | EndOfMessage:
         buf = self._buf
         pos = self._pos
         if buf.startswith(b"\r\n", pos):
             self._pos = pos + 2
             self._state = _HEAD
-            return _END_OF_MESSAGE
+            return END_OF_MESSAGE
         end = buf.find(b"\r\n\r\n", max(pos, self._scan))
         if end < 0:
             self._scan = max(pos, len(buf) - 3)
             avail = len(buf) - pos
             if avail > self._limits.max_header_size:
                 raise RemoteProtocolError("trailer block too large", 431)
-            if avail >= 1 and buf[pos] not in _TOKEN_CHARS and buf[pos] != 13:
+            if avail >= 1 and buf[pos] not in TOKEN_CHARS and buf[pos] != 13:
                 raise RemoteProtocolError("malformed trailer block")
             return NEED_DATA
         block = buf[pos : end + 2].decode("latin-1")
         if len(block) > self._limits.max_header_size:
             raise RemoteProtocolError("trailer block too large", 431)
-        pairs = _HEADER_LINE_RE.findall(block)
+        pairs = HEADER_LINE_RE.findall(block)
         if len(pairs) != block.count("\n"):
-            raise _header_block_error(block)
+            raise header_block_error(block)
         if len(pairs) > self._limits.max_headers:
             raise RemoteProtocolError(f"more than {self._limits.max_headers} trailer lines", 431)
         self._pos = end + 4

@@ -26,18 +26,18 @@ already started), and one warning on the ``squall.http`` logger naming the peer.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sys
-import zlib
 from collections.abc import Callable, Collection
 from typing import Any, Final, cast
 
+from squall.http import _bodyread, _timeouts
 from squall.http._body import BodyCollector
 from squall.http._connection import HTTPConnection
 from squall.http._errors import HTTPInputError, RemoteProtocolError
+from squall.http._events import NEED_DATA, Data, Request
 from squall.http._limits import HTTPLimits
-from squall.http._parser import NEED_DATA, Data, EndOfMessage, Request, RequestParser
+from squall.http._parser import RequestParser
 from squall.http._request import HTTPServerRequest
 from squall.http._writer import responses
 from squall.http._xheaders import xheaders_ip, xheaders_protocol
@@ -143,6 +143,16 @@ class HTTPProtocol(asyncio.Protocol):
         self._eof = False
         self._continue_pending = False
         self._task: asyncio.Future[Any] | None = None
+
+    # Body reading and timeouts live in their own modules (off the hot path of bodiless
+    # requests); they are methods of this class all the same.
+    _start_body = _bodyread.start_body
+    _on_data = _bodyread.on_data
+    _inflate = _bodyread.inflate
+    _flow_done = _bodyread.flow_done
+    _on_end = _bodyread.on_end
+    _arm = _timeouts.arm
+    _on_timer = _timeouts.on_timer
 
     @property
     def _peer(self) -> str:
@@ -327,128 +337,6 @@ class HTTPProtocol(asyncio.Protocol):
             self._dispatch()
             return
         self._start_body(ev, request, conn, stream, max_body)
-
-    def _start_body(
-        self,
-        ev: Request,
-        request: HTTPServerRequest,
-        conn: HTTPConnection,
-        stream: bool,
-        max_body: int | None,
-    ) -> None:
-        ctx = self._ctx
-        lim = ctx.limits
-        limit = lim.max_body_size if max_body is None else max_body
-        self._parser.max_body_size = limit
-        if conn.headers_written:
-            return  # a streamed answer began in headers_received; the body is dropped later
-        if ev.content_length > limit:
-            self._bad_input(HTTPInputError("request body too large", 413))
-            return
-        self._decomp = None
-        if ctx.decompress:
-            ce = request.headers.get("Content-Encoding", "").strip().lower()
-            if ce in ("gzip", "x-gzip", "deflate"):
-                # wbits 32+MAX: zlib and gzip auto-detected; a raw-deflate fallback is below.
-                self._decomp = zlib.decompressobj(32 + zlib.MAX_WBITS)
-                self._inflated = 0
-                del request.headers["Content-Encoding"]
-                request.headers["X-Consumed-Content-Encoding"] = ce
-        self._stream = stream
-        if not stream:
-            if limit != lim.max_body_size:
-                lim = dataclasses.replace(lim, max_body_size=limit)
-            try:
-                self._collector = BodyCollector(request.headers, lim)
-            except HTTPInputError as exc:
-                self._bad_input(exc)
-                return
-        self._reading_body = True
-        self._body_progress = self._loop.time()
-        if ev.expect_continue and self._parser.buffered == 0:
-            self._transport.write(_CONTINUE)  # type: ignore[union-attr]
-        self._continue_pending = False
-
-    def _on_data(self, data: bytes) -> None:
-        if self._discarding or not self._reading_body:
-            return
-        if self._decomp is not None:
-            try:
-                data = self._inflate(data)
-            except HTTPInputError as exc:
-                self._bad_input(exc)
-                return
-            if not data:
-                return
-        if self._stream:
-            try:
-                result = self._delegate.data_received(data)
-            except Exception:
-                self._app_error("error in data_received")
-                return
-            if result is not None:
-                self._flow_paused = True
-                fut = asyncio.ensure_future(result)
-                fut.add_done_callback(self._flow_done)
-            return
-        try:
-            self._collector.feed(data)  # type: ignore[union-attr]
-        except HTTPInputError as exc:
-            self._bad_input(exc)
-
-    def _inflate(self, data: bytes) -> bytes:
-        decomp = self._decomp
-        room = self._parser.max_body_size - self._inflated
-        try:
-            out = decomp.decompress(data, room + 1)
-        except zlib.error as exc:
-            raise HTTPInputError(f"bad compressed request body: {exc}", 400) from exc
-        self._inflated += len(out)
-        if self._inflated > self._parser.max_body_size or decomp.unconsumed_tail:
-            raise HTTPInputError("request body too large once decompressed", 413)
-        return bytes(out)
-
-    def _flow_done(self, fut: asyncio.Future[Any]) -> None:
-        self._flow_paused = False
-        if self._closed:
-            return
-        exc = fut.exception() if not fut.cancelled() else None
-        if exc is not None:
-            log.error("%s: error in data_received", self._peer, exc_info=exc)
-            self._fail_response()
-            return
-        if self._read_paused:
-            self._resume_reading()
-        self._process()
-
-    def _on_end(self, ev: EndOfMessage) -> None:
-        if self._discarding:
-            self._discarding = False
-            return
-        if not self._reading_body:
-            return
-        request = self._request
-        assert request is not None
-        if self._decomp is not None:
-            if not self._decomp.eof:
-                self._bad_input(HTTPInputError("truncated compressed request body", 400))
-                return
-            self._decomp = None
-        self._reading_body = False
-        request.trailers = ev.trailers
-        collector = self._collector
-        if collector is not None:
-            self._collector = None
-            try:
-                parsed = collector.finish()
-            except HTTPInputError as exc:
-                self._reading_body = True  # so the error path closes after answering
-                self._bad_input(exc)
-                return
-            request._set_spooled_body(parsed.spool, parsed.body)
-            request._body_arguments = parsed.body_arguments
-            request._files = parsed.files
-        self._dispatch()
 
     def _dispatch(self) -> None:
         """The request is complete: hand it to the application."""
@@ -673,62 +561,3 @@ class HTTPProtocol(asyncio.Protocol):
         return self._transport is not None and (
             self._transport.get_extra_info("sslcontext") is not None
         )
-
-    # -- timeouts ----------------------------------------------------------------------------
-
-    def _arm(self, when: float) -> None:
-        timer = self._timer
-        if timer is not None:
-            if self._timer_when <= when:
-                return  # the earlier timer will re-check and re-arm
-            timer.cancel()
-        self._timer_when = when
-        self._timer = self._loop.call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self._closed:
-            return
-        lim = self._ctx.limits
-        now = self._loop.time()
-        kind: str
-        if self._current is None:
-            if self._parser.in_progress:
-                kind = "header"
-                start = self._head_start if self._head_start is not None else now
-                timeout = lim.header_timeout
-            else:
-                kind = "idle"
-                start = self._idle_since
-                timeout = lim.idle_connection_timeout
-        elif self._reading_body and not self._flow_paused:
-            kind = "body"
-            start = self._body_progress
-            timeout = lim.body_timeout
-        else:
-            return  # the application holds the request; re-armed when it answers
-        if timeout is None:
-            return
-        if self._write_paused:
-            # Requests wait because the client does not read its responses: not a stall
-            # of the request itself.
-            self._arm(now + timeout)
-            return
-        deadline = start + timeout
-        if now < deadline:
-            self._arm(deadline)
-            return
-        if kind == "idle":
-            log.debug("%s: closing idle connection", self._peer)
-            self._close()
-            return
-        log.warning("%s: timed out waiting for the request %s", self._peer, kind)
-        conn = self._current
-        if conn is None or not conn.headers_written:
-            if self._transport is not None:
-                self._transport.write(
-                    b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
-                    b"Connection: close\r\n\r\n"
-                )
-        self._abort_current()
-        self._close()

@@ -1,0 +1,169 @@
+"""Reading a request body: the part of ``HTTPProtocol`` between a head and its end.
+
+Kept apart from ``_protocol.py`` (a mixin of ``HTTPProtocol``, sharing its slots) because it
+is off the hot path of bodiless requests. Rules:
+
+- A Content-Length over the limit (the delegate's ``max_body_size`` or the server's) is
+  refused with 413 before a byte of the body is read.
+- ``100 Continue`` is sent when the client asked for it, the application did not answer in
+  ``headers_received`` and no body byte has arrived yet.
+- Under ``decompress_request`` gzip/deflate bodies are inflated piece by piece, with the
+  inflated size bounded by ``max_body_size`` (decompression bombs → 413).
+- Streamed bodies go to ``delegate.data_received``; when it returns an awaitable, pulling
+  events stops until it completes (flow control). Other bodies go to a ``BodyCollector``
+  (spooled to disk past ``spool_threshold``, forms parsed at the end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import zlib
+from typing import TYPE_CHECKING, Any, Final
+
+from squall.http._body import BodyCollector
+from squall.http._errors import HTTPInputError
+from squall.http._events import EndOfMessage, Request
+
+if TYPE_CHECKING:
+    from squall.http._connection import HTTPConnection
+    from squall.http._protocol import HTTPProtocol
+    from squall.http._request import HTTPServerRequest
+
+__all__ = ["flow_done", "inflate", "on_data", "on_end", "start_body"]
+
+log: Final = logging.getLogger("squall.http")
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def start_body(
+    self: HTTPProtocol,
+    ev: Request,
+    request: HTTPServerRequest,
+    conn: HTTPConnection,
+    stream: bool,
+    max_body: int | None,
+) -> None:
+    """Prepare to read the body of ``ev`` (limit, inflater, collector, 100 Continue)."""
+    ctx = self._ctx
+    lim = ctx.limits
+    limit = lim.max_body_size if max_body is None else max_body
+    self._parser.max_body_size = limit
+    if conn.headers_written:
+        return  # a streamed answer began in headers_received; the body is dropped later
+    if ev.content_length > limit:
+        self._bad_input(HTTPInputError("request body too large", 413))
+        return
+    self._decomp = None
+    if ctx.decompress:
+        ce = request.headers.get("Content-Encoding", "").strip().lower()
+        if ce in ("gzip", "x-gzip", "deflate"):
+            # wbits 32+MAX: zlib and gzip auto-detected; a raw-deflate fallback is below.
+            self._decomp = zlib.decompressobj(32 + zlib.MAX_WBITS)
+            self._inflated = 0
+            del request.headers["Content-Encoding"]
+            request.headers["X-Consumed-Content-Encoding"] = ce
+    self._stream = stream
+    if not stream:
+        if limit != lim.max_body_size:
+            lim = dataclasses.replace(lim, max_body_size=limit)
+        try:
+            self._collector = BodyCollector(request.headers, lim)
+        except HTTPInputError as exc:
+            self._bad_input(exc)
+            return
+    self._reading_body = True
+    self._body_progress = self._loop.time()
+    if ev.expect_continue and self._parser.buffered == 0:
+        self._transport.write(_CONTINUE)  # type: ignore[union-attr]
+    self._continue_pending = False
+
+
+def on_data(self: HTTPProtocol, data: bytes) -> None:
+    """Handle a piece of decoded body: inflate, then stream it or collect it."""
+    if self._discarding or not self._reading_body:
+        return
+    if self._decomp is not None:
+        try:
+            data = self._inflate(data)
+        except HTTPInputError as exc:
+            self._bad_input(exc)
+            return
+        if not data:
+            return
+    if self._stream:
+        try:
+            result = self._delegate.data_received(data)
+        except Exception:
+            self._app_error("error in data_received")
+            return
+        if result is not None:
+            self._flow_paused = True
+            fut = asyncio.ensure_future(result)
+            fut.add_done_callback(self._flow_done)
+        return
+    try:
+        self._collector.feed(data)  # type: ignore[union-attr]
+    except HTTPInputError as exc:
+        self._bad_input(exc)
+
+
+def inflate(self: HTTPProtocol, data: bytes) -> bytes:
+    """Inflate ``data``; the inflated total may not pass ``max_body_size`` (413)."""
+    decomp = self._decomp
+    room = self._parser.max_body_size - self._inflated
+    try:
+        out = decomp.decompress(data, room + 1)
+    except zlib.error as exc:
+        raise HTTPInputError(f"bad compressed request body: {exc}", 400) from exc
+    self._inflated += len(out)
+    if self._inflated > self._parser.max_body_size or decomp.unconsumed_tail:
+        raise HTTPInputError("request body too large once decompressed", 413)
+    return bytes(out)
+
+
+def flow_done(self: HTTPProtocol, fut: asyncio.Future[Any]) -> None:
+    """A streaming ``data_received`` awaitable finished: resume pulling events."""
+    self._flow_paused = False
+    if self._closed:
+        return
+    exc = fut.exception() if not fut.cancelled() else None
+    if exc is not None:
+        log.error("%s: error in data_received", self._peer, exc_info=exc)
+        self._fail_response()
+        return
+    if self._read_paused:
+        self._resume_reading()
+    self._process()
+
+
+def on_end(self: HTTPProtocol, ev: EndOfMessage) -> None:
+    """The body is complete: fill the request from the collector and dispatch it."""
+    if self._discarding:
+        self._discarding = False
+        return
+    if not self._reading_body:
+        return
+    request = self._request
+    assert request is not None
+    if self._decomp is not None:
+        if not self._decomp.eof:
+            self._bad_input(HTTPInputError("truncated compressed request body", 400))
+            return
+        self._decomp = None
+    self._reading_body = False
+    request.trailers = ev.trailers
+    collector = self._collector
+    if collector is not None:
+        self._collector = None
+        try:
+            parsed = collector.finish()
+        except HTTPInputError as exc:
+            self._reading_body = True  # so the error path closes after answering
+            self._bad_input(exc)
+            return
+        request._set_spooled_body(parsed.spool, parsed.body)
+        request._body_arguments = parsed.body_arguments
+        request._files = parsed.files
+    self._dispatch()
