@@ -27,38 +27,41 @@ squall.options.define("upload_dir", default=".", type=str, help="where uploads a
 
 class Show(squall.web.RequestHandler):
     def get(self) -> None:
-        print(self.get_query_argument("a"))
-        print(self.get_query_argument("b"))  # the last of several values
-        print(self.get_query_arguments("b"))  # all of them, a list
-        print(self.get_query_argument("c", "33"))  # the default when absent
-        print(self.request.host)
+        print(self.get_query_argument("a"), flush=True)
+        print(self.get_query_argument("b"), flush=True)  # the last of several values
+        print(self.get_query_arguments("b"), flush=True)  # all of them, a list
+        print(self.get_query_argument("c", "33"), flush=True)  # the default when absent
+        print(self.request.host, flush=True)
 
     def post(self) -> None:
-        print(self.get_body_argument("e"))
-        print(self.get_body_arguments("e"))
-        print(self.get_argument("f"))  # query string and body together (2合1)
-        print(self.get_arguments("f"))
+        print(self.get_body_argument("e"), flush=True)
+        print(self.get_body_arguments("e"), flush=True)
+        print(self.get_argument("f"))  # query string and body together (2合1, flush=True)
+        print(self.get_arguments("f"), flush=True)
 
 
 class RequestInfo(squall.web.RequestHandler):
     def get(self) -> None:
         request = self.request
-        print(request)
-        print(request.method)
-        print(request.host)
-        print(request.headers)
+        print(request, flush=True)
+        print(request.method, flush=True)
+        print(request.host, flush=True)
+        print(request.headers, flush=True)
         # The other attributes the notes list (关于请求的其他信息).
-        print("uri", request.uri)
-        print("path", request.path)
-        print("query", request.query)
-        print("version", request.version)
-        print("body", request.body)
-        print("remote_ip", request.remote_ip)
-        print("user-agent", request.headers["User-Agent"])
+        print("uri", request.uri, flush=True)
+        print("path", request.path, flush=True)
+        print("query", request.query, flush=True)
+        print("version", request.version, flush=True)
+        print("body", request.body, flush=True)
+        print("remote_ip", request.remote_ip, flush=True)
+        print("user-agent", request.headers["User-Agent"], flush=True)
 
     def post(self) -> None:
         file_dic = self.request.files  # a dict: form field name -> list of HTTPFile
-        print({name: [(f.filename, f.content_type) for f in fs] for name, fs in file_dic.items()})
+        print(
+            {name: [(f.filename, f.content_type) for f in fs] for name, fs in file_dic.items()},
+            flush=True,
+        )
         image_list1 = file_dic["image1"]  # the list of files sent as "image1"
         image_list2 = file_dic["image2"]
         upload_dir = squall.options.options.upload_dir
@@ -70,7 +73,7 @@ class RequestInfo(squall.web.RequestHandler):
             image2 = image_list2[0].body
             with open(os.path.join(upload_dir, "image2"), "wb") as new_image2:
                 new_image2.write(image2)
-        print("saved", image_list1[0].filename, image_list2[0].filename)
+        print("saved", image_list1[0].filename, image_list2[0].filename, flush=True)
 
 
 class JsonDate(squall.web.RequestHandler):

@@ -32,7 +32,7 @@ class Show(squall.web.RequestHandler):
         error_dic = dict(error_title="ccc", error_content="eee")
         # self.send_error(444, error_title='aaa', error_content='bbbb')
         self.send_error(444, **error_dic)
-        print("3")
+        print("3", flush=True)
         self.write("4")
 
     def write_error(self, status: int, **kargs: Any) -> None:

@@ -21,14 +21,14 @@ squall.options.define("port", default=9000, type=int, help="端口")
 
 class Show(squall.web.RequestHandler):
     def get(self, name1: str, name2: str) -> None:
-        print(name1)
-        print(name2)
+        print(name1, flush=True)
+        print(name2, flush=True)
 
 
 class Check(squall.web.RequestHandler):
     def get(self, op1: str, op2: str) -> None:
-        print(op1)
-        print(op2)
+        print(op1, flush=True)
+        print(op2, flush=True)
 
 
 if __name__ == "__main__":

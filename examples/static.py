@@ -29,7 +29,7 @@ squall.options.define("port", default=9000, type=int)
 
 class Show(RequestHandler):
     def get(self) -> None:
-        print(1111)
+        print(1111, flush=True)
 
 
 if __name__ == "__main__":
