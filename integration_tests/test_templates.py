@@ -29,7 +29,8 @@ def test_page_with_a_form(server):
     assert "<title>留言 guestbook</title>" in page
     assert '<form method="post" action="/submit">' in page
     assert '<input type="text" name="text">' in page
-    assert "path: /" in page  # {{ request.path }}
+    # request, handler and settings are in the template namespace
+    assert "path: /, handler: IndexHandler, xsrf: False" in page
     assert page.count('<li class="item">') == 2
 
 
