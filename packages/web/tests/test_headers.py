@@ -195,3 +195,17 @@ def test_a_reason_http_cannot_encode_becomes_a_500(squall_live_server: Any) -> N
     server = squall_live_server(Application([(r"/", Unencodable)]))
     r = httpx.get(server.url + "/")
     assert r.status_code == 500
+
+
+class BadNames(RequestHandler):
+    def get(self) -> None:
+        for name in ("X Bad", "X:Bad", "", "X\r\nY"):
+            try:
+                self.set_header(name, "v")
+            except ValueError:
+                self.write("refused;")
+
+
+def test_header_names_that_are_not_tokens_are_refused(squall_live_server: Any) -> None:
+    server = squall_live_server(Application([(r"/", BadNames)]))
+    assert httpx.get(server.url + "/").text == "refused;" * 4

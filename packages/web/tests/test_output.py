@@ -237,4 +237,5 @@ def test_204_has_no_body_and_no_length(squall_server: Any) -> None:
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 204 No Content\r\n")
     assert b"Content-Length" not in head
+    assert b"Content-Type" not in head
     assert body == b""

@@ -22,7 +22,7 @@ from squall.http import HTTPConnection
 from squall.web._base import DONE, HandlerBase
 from squall.web._headers import HeadersMixin, convert_header_value
 
-# Headers that describe a body; a 304 carries none of them (RFC 9110 §15.4.5).
+# Headers that describe a body; a 204/304 carries none of them (RFC 9110 §15.3.5, §15.4.5).
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
 
 
@@ -123,10 +123,10 @@ class OutputMixin(HeadersMixin, HandlerBase):
                     status = 304
                     self.set_status(304)
             if status in (204, 304) or status < 200:
+                # No body allowed, so no headers describing one (as Tornado).
                 self._write_buffer = []
-                if status == 304:
-                    for name in _REPRESENTATION_HEADERS:
-                        self._headers.pop(name, None)
+                for name in _REPRESENTATION_HEADERS:
+                    self._headers.pop(name, None)
                 body = b""
             else:
                 buf = self._write_buffer
