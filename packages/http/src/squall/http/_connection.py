@@ -18,7 +18,6 @@ racing a disconnect do not fail noisily.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
@@ -47,10 +46,6 @@ _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BIG_BODY: Final = 256 * 1024  # above this, a second write() beats copying head + body
 
 
-# A header line the server itself may add or must honour; absent in the common case.
-_SPECIAL_HEADER: Final = re.compile(
-    r"^(?:content-length|date|connection|transfer-encoding):", re.IGNORECASE | re.MULTILINE
-)
 _STATUS_LINES: Final[dict[int, str]] = {
     code: f"HTTP/1.1 {code} {phrase}\r\n" for code, phrase in responses.items()
 }
@@ -188,11 +183,16 @@ class HTTPConnection:
         count = len(headers)
         if block.count("\n") != count or block.count("\r") != count or "\x00" in block:
             header_block(headers)  # raises InvalidHeaderError naming the culprit
+        low = block.lower()
         if (
             reason is None
             and 200 <= status != 204
             and status != 304
-            and (not block or _SPECIAL_HEADER.search(block) is None)
+            # a false positive ("x-date:") only takes the slow path, which checks exactly
+            and "content-length:" not in low
+            and "date:" not in low
+            and "connection:" not in low
+            and "transfer-encoding:" not in low
         ):
             keep = self._keep_alive
             if keep and (proto._parser._state or proto._ctx.shutting_down):
