@@ -238,13 +238,14 @@ def first_segment(path: str) -> str:
 class Router:
     """The rules of one host, indexed by literal prefix (see the module docstring)."""
 
-    __slots__ = ("rules", "_exact", "_by_segment", "_wildcards")
+    __slots__ = ("rules", "_exact", "_by_segment", "_wildcards", "_has_patterns")
 
     def __init__(self, rules: Sequence[URLSpec] = ()) -> None:
         self.rules: list[URLSpec] = []
         self._exact: dict[str, tuple[int, URLSpec]] = {}
         self._by_segment: dict[str, list[tuple[int, URLSpec]]] = {}
         self._wildcards: list[tuple[int, URLSpec]] = []
+        self._has_patterns = False  # whether a non-literal rule was added yet
         for rule in rules:
             self.add(rule)
 
@@ -255,9 +256,13 @@ class Router:
         entry = (index, spec)
         prefix, complete = literal_prefix(spec.pattern)
         if complete and not spec.regex.flags & re.IGNORECASE:
-            # The first of two identical literal patterns wins, as in a plain list.
-            self._exact.setdefault(prefix, entry)
+            # The first of two identical literal patterns wins, as in a plain list. A literal
+            # rule with no pattern rule before it wins at once (index -1: nothing to check).
+            if prefix not in self._exact:
+                before = index if self._has_patterns else -1
+                self._exact[prefix] = (before, spec)
             return
+        self._has_patterns = True
         if prefix.startswith("/") and prefix.find("/", 1) > 0 and not spec.regex.flags & re.I:
             segment = prefix[1 : prefix.find("/", 1)]
             lst = self._by_segment.get(segment)
@@ -273,7 +278,10 @@ class Router:
     def find(self, path: str) -> tuple[URLSpec, re.Match[str] | None] | None:
         """The first rule matching ``path`` and its match (None for an exact literal hit)."""
         exact = self._exact.get(path)
-        candidates = self._by_segment.get(first_segment(path), self._wildcards)
+        if exact is not None and exact[0] < 0:
+            return exact[1], None
+        end = path.find("/", 1)  # first_segment(path), inlined: this runs per request
+        candidates = self._by_segment.get(path[1:] if end < 0 else path[1:end], self._wildcards)
         if exact is None:
             for _, spec in candidates:
                 m = spec.regex.fullmatch(path)
