@@ -153,3 +153,11 @@ def test_without_debug_an_edited_file_keeps_its_url(site: Path, serve: Serve) ->
         first = _url_of(client, url, "css/a.css")
         (site / "css" / "a.css").write_text("body { color: green }")
         assert _url_of(client, url, "css/a.css") == first
+
+
+def test_leading_slash_in_the_path_is_ignored(site: Path) -> None:
+    app = Application(static_path=str(site))
+    assert squall.static.make_static_url(app.settings, "/css/a.css") == (
+        squall.static.make_static_url(app.settings, "css/a.css")
+    )
+    assert "?v=" in squall.static.make_static_url(app.settings, "/css/a.css")

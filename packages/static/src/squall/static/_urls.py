@@ -60,6 +60,7 @@ def static_version(settings: Mapping[str, Any], path: str) -> str | None:
         gen_log.warning("static_url(%r): no static_path setting", path)
         return None
     root = os.fspath(root)
+    path = path.lstrip("/")  # as unversioned_url does: "/css/a.css" means "css/a.css"
     follow = bool(settings.get("static_follow_symlinks", False))
     caching = bool(settings.get("static_hash_cache", True))
     key = (root, path, follow)
