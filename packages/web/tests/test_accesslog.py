@@ -72,3 +72,16 @@ def test_log_function_must_be_callable() -> None:
 
     with pytest.raises(ConfigurationError, match="log_function"):
         Application([], log_function="not callable")
+
+
+def test_records_name_the_access_log_module_and_function(
+    squall_live_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = squall_live_server(Application([(r"/(\d+)", Status)]))
+    with caplog.at_level(logging.INFO, logger="squall.access"):
+        httpx.get(server.url + "/200")
+        wait_until(lambda: any(r.name == "squall.access" for r in caplog.records))
+    record = next(r for r in caplog.records if r.name == "squall.access")
+    assert record.module == "_accesslog"
+    assert record.funcName == "log_request"
+    assert record.lineno > 0
