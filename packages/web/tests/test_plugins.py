@@ -349,8 +349,9 @@ def test_unknown_settings_are_kept() -> None:
 
 
 @pytest.fixture
-def fake_installed_plugin(tmp_path: Path) -> Iterator[str]:
+def fake_installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A plugin 'installed' as a distribution on sys.path (dist-info with entry_points.txt)."""
+    monkeypatch.delenv("SQUALL_WEB_NO_AUTOLOAD", raising=False)
     dist = tmp_path / "squall_web_fakeplugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text(
