@@ -129,7 +129,8 @@ def app() -> Application:
             (r"/slow", SlowHandler),
             (r"/bad-init", BadInitialize),
             (r"/plugin/(.+)", UsesPluginFunctions),
-        ]
+        ],
+        autoload_plugins=False,  # static_url()/render() must find no plugin, whatever is installed
     )
     app.settings["me"] = app
     return app
