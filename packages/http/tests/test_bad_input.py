@@ -274,3 +274,32 @@ def test_idle_keep_alive_connection_is_closed_after_idle_timeout(serve: Any) -> 
         sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         assert st.read_response(sock, buf).status == 200
         assert st.read_until_close(sock) == b""  # closed by the server, no 408
+
+
+def test_random_mutations_over_the_wire_never_cause_an_error_log(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import random
+
+    rng = random.Random(1234)
+    base = [d for _, d, _, _ in CASES if len(d) < 2000] + [
+        _post(b"Transfer-Encoding: chunked", body=b"3\r\nabc\r\n0\r\nX: y\r\n\r\n"),
+        _post(b"Content-Length: 3", body=b"abc"),
+    ]
+    st = serve(header_timeout=0.2, body_timeout=0.2)
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(60):
+            data = bytearray(rng.choice(base))
+            for _ in range(rng.randint(1, 4)):
+                pos = rng.randrange(len(data))
+                op = rng.random()
+                if op < 0.4:
+                    data[pos] = rng.randrange(256)
+                elif op < 0.7:
+                    data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 3)))
+                else:
+                    del data[pos]
+            st.send_raw(bytes(data))
+        time.sleep(0.1)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert st.first_status(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") == 200
