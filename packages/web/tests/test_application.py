@@ -86,7 +86,7 @@ def test_application_is_a_plain_request_callable(squall_live_server: Any) -> Non
 
 
 def test_defaults_of_the_constructor() -> None:
-    app = Application()
+    app = Application(autoload_plugins=False)  # installed plugins would add functions
     assert app.default_host is None
     assert app.settings["debug"] is False
     assert app.handler_functions == {}
