@@ -286,7 +286,7 @@ def test_random_mutations_over_the_wire_never_cause_an_error_log(
         _post(b"Transfer-Encoding: chunked", body=b"3\r\nabc\r\n0\r\nX: y\r\n\r\n"),
         _post(b"Content-Length: 3", body=b"abc"),
     ]
-    st = serve(header_timeout=0.2, body_timeout=0.2)
+    st = serve(header_timeout=0.2, body_timeout=0.2, idle_connection_timeout=0.2)
     with caplog.at_level(logging.DEBUG):
         for _ in range(60):
             data = bytearray(rng.choice(base))
