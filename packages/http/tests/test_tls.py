@@ -117,3 +117,21 @@ def test_listen_with_ssl_options_serves_tls_on_those_sockets_only(
         await server.shutdown(1)
 
     asyncio.run(main())
+
+
+def test_client_certificate_is_available_to_the_application(
+    serve: Any, ca: trustme.CA, server_context: ssl.SSLContext
+) -> None:
+    server_context.verify_mode = ssl.CERT_OPTIONAL
+    ca.configure_trust(server_context)
+
+    def app(request: HTTPServerRequest) -> None:
+        cert = request.get_ssl_certificate()
+        body = b"none" if not cert else dict(x[0] for x in cert["subject"])["commonName"].encode()
+        request.connection.respond(200, [], body)  # type: ignore[union-attr]
+
+    st = serve(app, ssl_options=server_context)
+    client_ctx = _client_ctx(ca)
+    assert httpx.get(f"https://127.0.0.1:{st.port}/", verify=client_ctx).text == "none"
+    ca.issue_cert("client@example.org", common_name="client").configure_cert(client_ctx)
+    assert httpx.get(f"https://127.0.0.1:{st.port}/", verify=client_ctx).text == "client"

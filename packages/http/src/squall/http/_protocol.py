@@ -231,7 +231,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not was_closed and not self._eof:
+        if not was_closed and not self._eof and not self._discarding:
             if self._parser.in_progress or self._reading_body:
                 log.warning("%s: client disconnected mid-request", self._peer)
         self._abort_current()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import http.cookies
 import time
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from squall.http._files import HTTPFile
 from squall.http._forms import parse_qs_bytes
@@ -235,6 +235,19 @@ class HTTPServerRequest:
                         continue
             self._cookies = c
         return c
+
+    def get_ssl_certificate(self, binary_form: bool = False) -> Any:
+        """The client's TLS certificate (``ssl.SSLObject.getpeercert``), or None.
+
+        Only set when the server's SSLContext asks for client certificates.
+        """
+        conn = self.connection
+        if conn is None or conn.closed:
+            return None
+        ssl_object = conn.transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        return ssl_object.getpeercert(binary_form=binary_form)
 
     def full_url(self) -> str:
         """The whole URL: ``protocol://host/uri``."""
