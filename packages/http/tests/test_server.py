@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -287,3 +288,59 @@ def test_tornado_keywords_are_understood(serve: Any) -> None:
     assert st.server.limits.max_body_size == 10
     assert httpx.get(st.url).text == "https"
     assert httpx.post(st.url, content=b"x" * 11).status_code == 413
+
+
+def test_concurrent_clients_pipelining_streaming_and_vanishing_cause_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import random
+
+    async def app(request: HTTPServerRequest) -> None:
+        conn = request.connection
+        assert conn is not None
+        await asyncio.sleep(0.002 if request.path == "/slow" else 0)
+        if request.path == "/stream":
+            conn.write_headers(200, [])
+            for _ in range(5):
+                await conn.write(b"x" * 1000)
+            conn.finish()
+        else:
+            conn.respond(200, [], request.body[:10])
+
+    async def client(port: int, rng: random.Random) -> None:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        kinds = [
+            b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n",
+        ]
+        data = b"".join(rng.choice(kinds) for _ in range(rng.randint(1, 15)))
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]  # vanish mid-request
+        w.write(data)
+        try:
+            await asyncio.wait_for(r.read(rng.randint(0, 50_000)), 0.3)
+        except TimeoutError:
+            pass
+        w.close()
+        try:
+            await w.wait_closed()
+        except OSError:
+            pass
+
+    async def main() -> None:
+        server = HTTPServer(app, header_timeout=0.3, body_timeout=0.3)
+        server.listen(0, "127.0.0.1")
+        port = server.sockets[0].getsockname()[1]
+        rng = random.Random(7)
+        for _ in range(3):
+            await asyncio.gather(*(client(port, rng) for _ in range(20)))
+        await server.shutdown(2)
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(main())
+    bad = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name != "squall.http"]
+    bad += [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not bad, [r.getMessage() for r in bad]

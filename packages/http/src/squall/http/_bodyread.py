@@ -130,8 +130,7 @@ def flow_done(self: HTTPProtocol, fut: asyncio.Future[Any]) -> None:
         return
     exc = fut.exception() if not fut.cancelled() else None
     if exc is not None:
-        log.error("%s: error in data_received", self._peer, exc_info=exc)
-        self._fail_response()
+        self._app_exception(exc, "error in data_received")
         return
     if self._read_paused:
         self._resume_reading()

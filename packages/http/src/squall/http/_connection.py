@@ -282,7 +282,9 @@ class HTTPConnection:
                 raise StreamClosedError("connection closed")
             raise ResponseStateError("write() needs write_headers() first and no finish()")
         proto = self._proto
-        if proto._closed:
+        if proto._closed or proto._transport.is_closing():  # type: ignore[union-attr]
+            # is_closing: the transport saw the peer go (a failed send) before our
+            # connection_lost ran; writing on would only be dropped (and warned about).
             raise StreamClosedError("connection closed")
         if chunk and not self._nobody:
             if self._remaining is not None:

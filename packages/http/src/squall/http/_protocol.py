@@ -34,7 +34,7 @@ from typing import Any, Final, cast
 from squall.http import _bodyread, _timeouts
 from squall.http._body import BodyCollector
 from squall.http._connection import HTTPConnection
-from squall.http._errors import HTTPInputError, RemoteProtocolError
+from squall.http._errors import HTTPInputError, RemoteProtocolError, StreamClosedError
 from squall.http._events import NEED_DATA, Data, Request
 from squall.http._limits import HTTPLimits
 from squall.http._parser import RequestParser
@@ -361,12 +361,25 @@ class HTTPProtocol(asyncio.Protocol):
             return
         exc = task.exception()
         if exc is not None:
-            if isinstance(exc, HTTPInputError) and self._current is not None:
-                if not self._current.headers_written:
-                    self._bad_input(exc)
-                    return
-            log.error("%s: uncaught exception in request callback", self._peer, exc_info=exc)
-            self._fail_response()
+            self._app_exception(exc, "uncaught exception in request callback")
+
+    def _app_exception(self, exc: BaseException, what: str) -> None:
+        """Route an exception out of the application to the right answer and log level."""
+        if isinstance(exc, StreamClosedError):
+            # The client went away while the application wrote: not an error of anyone's
+            # here (the disconnect itself is reported where it is noticed).
+            log.debug("%s: client gone while the response was written", self._peer)
+            self._abort_current()
+            self._close()
+            return
+        if isinstance(exc, HTTPInputError) and self._current is not None:
+            # Lazily parsed input (query arguments) found bad by the application: the
+            # client's fault, so a 4xx and one warning rather than a 500 and a traceback.
+            if not self._current.headers_written:
+                self._bad_input(exc)
+                return
+        log.error("%s: %s", self._peer, what, exc_info=exc)
+        self._fail_response()
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -462,14 +475,8 @@ class HTTPProtocol(asyncio.Protocol):
 
     def _app_error(self, what: str) -> None:
         exc = sys.exc_info()[1]
-        if isinstance(exc, HTTPInputError) and self._current is not None:
-            # Lazily parsed input (query arguments) found bad by the application: the
-            # client's fault, so a 4xx and one warning rather than a 500 and a traceback.
-            if not self._current.headers_written:
-                self._bad_input(exc)
-                return
-        log.error("%s: %s", self._peer, what, exc_info=True)
-        self._fail_response()
+        assert exc is not None
+        self._app_exception(exc, what)
 
     def _fail_response(self) -> None:
         """The application failed: answer 500 if nothing was sent, else cut the response."""
