@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -386,11 +387,13 @@ def test_exception_in_callback_gives_500_and_the_connection_survives(caplog: Any
     assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)
 
 
-def test_gzip_request_body_is_inflated_when_asked() -> None:
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_compressed_request_body_is_inflated_when_asked(encoding: str) -> None:
     async def main() -> None:
         _, c = await connect(echo, decompress=True)
-        data = gzip.compress(b"hello " * 10)
-        c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\n")
+        raw = b"hello " * 10
+        data = gzip.compress(raw) if encoding == "gzip" else zlib.compress(raw)
+        c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Encoding: %b\r\n" % encoding.encode())
         c.send(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
         assert (await c.response())[2] == b"POST / b'" + b"hello " * 10 + b"'"
         await c.close()
@@ -538,3 +541,27 @@ def test_a_bug_inside_the_protocol_never_escapes_into_the_loop(
     assert loop_errors == []
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "internal error" in errors[0]
+
+
+def test_no_keep_alive_closes_after_each_response() -> None:
+    async def main() -> None:
+        _, c = await connect(echo, no_keep_alive=True)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        _, headers, _ = await c.response()
+        assert headers["connection"] == "close"
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)
+
+
+def test_compressed_body_is_left_alone_without_decompress_request() -> None:
+    async def main() -> None:
+        _, c = await connect(echo)
+        data = gzip.compress(b"abc")
+        c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\n")
+        c.send(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
+        assert (await c.response())[2] == b"POST / " + repr(data).encode()
+        await c.close()
+
+    run(main)
