@@ -18,6 +18,12 @@ Order of calls inside ``Application(...)``::
     squall_web_request_hooks(app)          # per-request callables (before / after)
     squall_web_log_request(app)            # the access-log function (first result wins)
 
+Plugins are registered in this order: web's ``DEFAULT_PLUGINS``, installed plugins (entry
+points of group ``squall.web``), then ``Application(plugins=[...])``. Every hook is called in
+that registration order, except ``squall_web_log_request``, which asks the most recently
+registered plugin first (an explicit plugin overrides an installed one), and
+``squall_web_shutdown``, which runs in reverse order (last started, first stopped).
+
 ``squall_web_startup`` and ``squall_web_shutdown`` run when the application starts serving
 (``Application.listen`` / the pytest plugin's live server) and when it is shut down. What
 they return follows the "value, callable or awaitable" rule: a callable is called, an
