@@ -520,3 +520,30 @@ def test_no_hook_is_called_on_the_request_path(squall_live_server: Any) -> None:
     for path in ("/", "/plugin", "/missing", "/blocked"):
         assert httpx.get(server.url + path).status_code in (200, 403, 404)
     assert plugin.calls == calls_at_construction
+
+
+def test_plugin_routes_keep_registration_order_and_shutdown_runs_in_reverse() -> None:
+    order: list[str] = []
+
+    def make(name: str) -> Any:
+        class Named(RequestHandler):
+            pass
+
+        Named.__name__ = name
+
+        class Plugin:
+            @hookimpl
+            def squall_web_routes(self, app: Any) -> list[Any]:
+                return [(r"/same", Named)]
+
+            @hookimpl
+            def squall_web_shutdown(self, app: Any) -> None:
+                order.append(name)
+
+        return Plugin()
+
+    app = Application([], plugins=[make("first"), make("second")], autoload_plugins=False)
+    assert app.find_handler(_FakeRequest("/same"))[0].__name__ == "first"
+    app._started = True  # as if listen() had run
+    asyncio.run(app.shutdown())
+    assert order == ["second", "first"]
