@@ -45,3 +45,16 @@ def test_live_server_start_failure_is_reported() -> None:
 def test_wait_until_fails_after_its_timeout() -> None:
     with pytest.raises(AssertionError, match="not met"):
         wait_until(lambda: False, timeout=0.05)
+
+
+def test_serve_runs_the_app_on_the_callers_loop(app: Application) -> None:
+    import asyncio
+
+    from squall.web.testing import serve
+
+    async def main() -> tuple[str, bool]:
+        async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+            r = await client.get("/")
+            return r.text, url.startswith("http://127.0.0.1:")
+
+    assert asyncio.run(main()) == ("hello word", True)

@@ -26,6 +26,9 @@ Fixtures:
 - ``squall_live_server``: a factory ``(app, **server_options) -> LiveServer`` for tests that
   need several servers or server options (``xheaders=True``, ``max_body_size=...``).
 
+For async tests that want the server on their own event loop, ``async with serve(app) as
+url:`` runs it there (startup and shutdown hooks included).
+
 Why a thread: the test keeps an ordinary synchronous client (httpx, raw sockets) and the
 server really runs on a real socket, as it does in production; the plugins' startup and
 shutdown hooks run there too. httpx is imported only when ``squall_client`` is used, so
@@ -35,10 +38,11 @@ installing squall-web never makes httpx a requirement of someone else's test run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -48,7 +52,7 @@ from squall.http import HTTPServer
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["LiveServer", "wait_until"]
+__all__ = ["LiveServer", "serve", "wait_until"]
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -175,6 +179,33 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, **server_options: Any) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) on the running loop; yields the base URL.
+
+    On exit the server shuts down gracefully and the application's shutdown hooks run.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        server = HTTPServer(app, **server_options)
+    except BaseException:
+        sock.close()
+        raise
+    server.add_sockets([sock])
+    try:
+        startup = getattr(app, "startup", None)
+        if startup is not None:
+            await startup()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        await server.shutdown(5.0)
+        shutdown = getattr(app, "shutdown", None)
+        if shutdown is not None:
+            await shutdown()
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
