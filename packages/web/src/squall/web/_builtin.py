@@ -6,6 +6,7 @@ settings of web and of its plugins are declared, validated and documented the sa
 
 from __future__ import annotations
 
+from squall.web._handler import RequestHandler
 from squall.web._settings import SettingsRegistry
 from squall.web.hookspecs import hookimpl
 
@@ -13,10 +14,7 @@ OWNER = "squall-web"
 
 
 def _is_handler_class(value: object) -> bool:
-    # Checked by name of a base, not isinstance, so this module needs no import of _handler.
-    return value is None or (
-        isinstance(value, type) and any(c.__name__ == "RequestHandler" for c in value.__mro__)
-    )
+    return value is None or (isinstance(value, type) and issubclass(value, RequestHandler))
 
 
 @hookimpl
