@@ -29,6 +29,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Collection
+from time import time as _time
 from typing import Any, Final, cast
 
 from squall.http import _bodyread, _timeouts
@@ -284,7 +285,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._closed:
             return
         if self._current is None:
-            if parser.buffered:
+            if parser._pos < len(parser._buf):  # parser.buffered, inlined (hot path)
                 if self._eof:
                     self._close()
                     return
@@ -318,6 +319,18 @@ class HTTPProtocol(asyncio.Protocol):
         self._continue_pending = ev.expect_continue
         self._request = request
         has_body = ev.chunked or ev.content_length > 0
+        if ctx.factory is None and not has_body:
+            # The plain-callable fast path (_dispatch, inlined): no Task, no coroutine.
+            try:
+                result = ctx.callback(request)  # type: ignore[misc]
+            except Exception:
+                self._app_error("uncaught exception in request callback")
+                return
+            if result is not None and self._current is not None:
+                task = asyncio.ensure_future(result)
+                self._task = task
+                task.add_done_callback(self._task_done)
+            return
         stream = False
         max_body: int | None = None
         if ctx.factory is not None:
@@ -389,7 +402,7 @@ class HTTPProtocol(asyncio.Protocol):
             return
         request = self._request
         if request is not None:
-            request._mark_finished()
+            request._finish_time = _time()  # request._mark_finished(), inlined
         self._current = None
         self._request = None
         self._delegate = None
