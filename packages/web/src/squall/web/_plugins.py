@@ -7,8 +7,10 @@ Strategy:
 - Plugins come from three places, registered in this order: ``DEFAULT_PLUGINS`` (web's own,
   always), the entry-point group ``squall.web`` (unless ``autoload_plugins=False`` or the
   environment variable ``SQUALL_WEB_NO_AUTOLOAD=1``), and ``Application(plugins=[...])``.
-- Scanning entry points reads the metadata of every installed distribution (milliseconds), so
-  the scan is done once per process and cached; start-up time matters (time to first accept).
+- Scanning entry points reads the metadata of every installed distribution, so the scan is
+  done once per process and cached, and done by ``_entrypoints`` without importing
+  ``importlib.metadata`` (whose import alone costs more than the scan): start-up time
+  matters (time to first accept).
 - Any attribute named ``squall_web_*`` counts as a hook implementation even without the
   ``@hookimpl`` marker, so that ``check_pending()`` refuses a misspelt hook name instead of
   silently ignoring it (as pytest does for ``pytest_*``).
@@ -21,12 +23,12 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from squall.web import _builtin, _health, hookspecs
+from squall.web._entrypoints import PluginEntryPoint, scan
 from squall.web._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -77,14 +79,14 @@ class PluginManager(pluggy.PluginManager):
         return opts
 
 
-_entry_points_cache: tuple[EntryPoint, ...] | None = None
+_entry_points_cache: tuple[PluginEntryPoint, ...] | None = None
 
 
-def plugin_entry_points() -> tuple[EntryPoint, ...]:
-    """The entry points of group ``squall.web``, scanned once per process."""
+def plugin_entry_points() -> tuple[PluginEntryPoint, ...]:
+    """The entry points of group ``squall.web``, scanned once per process (``_entrypoints``)."""
     global _entry_points_cache
     if _entry_points_cache is None:
-        _entry_points_cache = tuple(entry_points(group=ENTRY_POINT_GROUP))
+        _entry_points_cache = scan(ENTRY_POINT_GROUP)
     return _entry_points_cache
 
 
@@ -118,7 +120,7 @@ def make_plugin_manager(
             except Exception as exc:
                 raise ImportError(
                     f"cannot load the squall.web plugin {ep.name!r} ({ep.value}) "
-                    f"declared by {ep.dist.name if ep.dist else 'an installed package'}: {exc}"
+                    f"declared by {ep.dist}: {exc}"
                 ) from exc
             if pm.is_registered(plugin):
                 continue
