@@ -18,8 +18,9 @@ provides them.
 
 from __future__ import annotations
 
-from http.client import responses
 from typing import Any
+
+from squall.http import responses
 
 
 class HTTPError(Exception):

@@ -14,9 +14,9 @@ import datetime
 import email.utils
 import http.cookies
 import re
-from http.client import responses
 from typing import Any
 
+from squall.http import responses
 from squall.web._base import HandlerBase
 
 _NAMES: dict[str, str] = {}
