@@ -102,7 +102,7 @@ class RequestParser:
         "_state",
         "_remaining",
         "_received",
-        "_line_ok",
+        "_line_len",
         "_error",
         "max_body_size",
     )
@@ -115,7 +115,7 @@ class RequestParser:
         self._state = _HEAD
         self._remaining = 0
         self._received = 0
-        self._line_ok = False  # the current head's request line is known to fit its limit
+        self._line_len = -1  # length of the current head's request line, once seen whole
         self._error: RemoteProtocolError | None = None
         self.max_body_size = self._limits.max_body_size
 
@@ -227,7 +227,7 @@ class RequestParser:
         text = buf[pos : end + 2].decode("latin-1")
         self._pos = end + 4
         self._scan = end + 4
-        self._line_ok = False
+        self._line_len = -1
         nl = text.find("\r\n")
         line = text[:nl]
         block = text[nl + 2 :]
@@ -286,13 +286,14 @@ class RequestParser:
         if buf[pos] not in TOKEN_CHARS and not (n == 1 and buf[pos] == 13):
             # Not even a method: TLS handshakes and binary noise fail here, at once.
             raise RemoteProtocolError("garbage before the request line")
-        if not self._line_ok:
+        if self._line_len < 0:
             nl = buf.find(b"\r\n", pos, pos + lim.max_request_line_size + 2)
             if nl < 0:
                 if n > lim.max_request_line_size:
                     raise RemoteProtocolError("request line too long", 414)
+                return NEED_DATA
             else:
-                self._line_ok = True
+                self._line_len = nl - pos
                 # Validate the request line as soon as it is complete: garbage fails fast
                 # instead of waiting for a head terminator that may never come.
                 line = buf[pos:nl].decode("latin-1")
@@ -301,7 +302,9 @@ class RequestParser:
                     raise request_line_error(line)
                 if m.group(3) not in (HTTP10, HTTP11):
                     raise RemoteProtocolError(f"unsupported HTTP version {m.group(3)!r}", 505)
-        if n > lim.max_request_line_size + lim.max_header_size + 4:
+        # The header block so far (after the request line and its CRLF); its final CRLF
+        # may be half there, hence the 2 bytes of slack.
+        if n - self._line_len - 2 > lim.max_header_size + 2:
             raise RemoteProtocolError("request header block too large", 431)
         return NEED_DATA
 
