@@ -134,7 +134,7 @@ def flow_done(self: HTTPProtocol, fut: asyncio.Future[Any]) -> None:
         return
     if self._read_paused:
         self._resume_reading()
-    self._process()
+    self._process_safely()
 
 
 def on_end(self: HTTPProtocol, ev: EndOfMessage) -> None:

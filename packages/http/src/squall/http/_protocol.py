@@ -196,6 +196,13 @@ class HTTPProtocol(asyncio.Protocol):
         elif parser.buffered > _PIPELINE_BUFFER and not self._read_paused:
             self._pause_reading()
 
+    def _process_safely(self) -> None:
+        """``_process`` from outside ``data_received`` (a response finished, writing resumed)."""
+        try:
+            self._process()
+        except Exception:
+            self._internal_error()
+
     def _internal_error(self) -> None:
         """A bug of ours (not the client's, not the application's): 500 and close, logged.
 
@@ -220,7 +227,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._current is not None and not self._reading_body and not self._scheme_is_tls():
             # Half-closed after a complete request (``nc``-style): still answer it.
             return True
-        if self._parser.in_progress or self._reading_body:
+        if (self._parser.in_progress or self._reading_body) and not self._discarding:
             log.warning("%s: client disconnected mid-request", self._peer)
             self._abort_current()
         return None
@@ -248,7 +255,7 @@ class HTTPProtocol(asyncio.Protocol):
             if self._read_paused:
                 self._resume_reading()
             if self._parser.buffered:
-                self._process()
+                self._process_safely()
 
     # -- event loop over the parser ---------------------------------------------------------
 
@@ -431,7 +438,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._read_paused:
             self._resume_reading()
         if not self._in_process and (parser._pos < len(parser._buf) or self._eof):
-            self._process()
+            self._process_safely()
 
     def _may_keep_alive(self) -> bool:
         """Whether the connection can be reused after the response now being sent.
