@@ -85,3 +85,11 @@ def test_records_name_the_access_log_module_and_function(
     assert record.module == "_accesslog"
     assert record.funcName == "log_request"
     assert record.lineno > 0
+
+
+def test_application_log_request_calls_the_chosen_function() -> None:
+    seen: list[object] = []
+    app = Application([], autoload_plugins=False, log_function=seen.append)
+    marker = object()
+    app.log_request(marker)  # type: ignore[arg-type]
+    assert seen == [marker]

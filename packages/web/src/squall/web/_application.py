@@ -216,6 +216,15 @@ class Application:
             return spec.handler_class, spec.kwargs, (), match.groupdict()
         return spec.handler_class, spec.kwargs, match.groups(), {}
 
+    def log_request(self, handler: RequestHandler) -> None:
+        """Write the access-log line of a finished request (Tornado's hook for it).
+
+        Handlers call the function chosen at construction directly (the ``log_function``
+        setting, a plugin's ``squall_web_log_request``, or the ``squall.access`` log); this
+        method calls the same function, for code written against Tornado.
+        """
+        self._log_request(handler)
+
     def reverse_url(self, name: str, *args: Any) -> str:
         """The path of the rule named ``name``, its groups filled with ``args`` (quoted).
 
