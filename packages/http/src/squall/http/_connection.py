@@ -46,6 +46,12 @@ _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BIG_BODY: Final = 256 * 1024  # above this, a second write() beats copying head + body
 
 
+# Header list → (its block, no header of ours in it). Responses of one application repeat
+# the same few header lists (a constant Content-Type, a Server header...); a hit skips the
+# join and the CR/LF/NUL checks. Bounded, cleared wholesale when full.
+_BLOCKS: dict[tuple[tuple[str, str], ...], tuple[str, bool]] = {}
+_BLOCKS_MAX: Final = 256
+
 _STATUS_LINES: Final[dict[int, str]] = {
     code: f"HTTP/1.1 {code} {phrase}\r\n" for code, phrase in responses.items()
 }
@@ -179,21 +185,31 @@ class HTTPConnection:
             headers = _as_pairs(headers)
         # Fast path, everything inline: a plain 2xx-5xx with a body length to add and no
         # header of ours to reconcile (no Content-Length, Date or Connection given).
-        block = "".join([f"{n}: {v}\r\n" for n, v in headers])
-        count = len(headers)
-        if block.count("\n") != count or block.count("\r") != count or "\x00" in block:
-            header_block(headers)  # raises InvalidHeaderError naming the culprit
-        low = block.lower()
-        if (
-            reason is None
-            and 200 <= status != 204
-            and status != 304
+        try:
+            key: Any = tuple(headers)
+            cached = _BLOCKS.get(key)
+        except TypeError:  # unhashable items (lists): no memo
+            key = cached = None
+        if cached is None:
+            block = "".join([f"{n}: {v}\r\n" for n, v in headers])
+            count = len(headers)
+            if block.count("\n") != count or block.count("\r") != count or "\x00" in block:
+                header_block(headers)  # raises InvalidHeaderError naming the culprit
+            low = block.lower()
             # a false positive ("x-date:") only takes the slow path, which checks exactly
-            and "content-length:" not in low
-            and "date:" not in low
-            and "connection:" not in low
-            and "transfer-encoding:" not in low
-        ):
+            plain = (
+                "content-length:" not in low
+                and "date:" not in low
+                and "connection:" not in low
+                and "transfer-encoding:" not in low
+            )
+            if key is not None:
+                if len(_BLOCKS) >= _BLOCKS_MAX:
+                    _BLOCKS.clear()
+                _BLOCKS[key] = (block, plain)
+        else:
+            block, plain = cached
+        if plain and reason is None and 200 <= status != 204 and status != 304:
             keep = self._keep_alive
             if keep and (proto._parser._state or proto._ctx.shutting_down):
                 keep = self._keep_alive = proto._may_keep_alive()
