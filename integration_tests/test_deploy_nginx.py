@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "deploy" / "app.py"
 NGINX_CONF = ROOT / "deploy" / "nginx" / "squall.conf"
 CLIENT_IP = "127.0.0.2"
+FAIL_TIMEOUT = 1.0  # nginx `fail_timeout` of the upstream servers, seconds
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +100,9 @@ def _wait_port(host: str, port: int, timeout: float = 15.0) -> None:
 def nginx_config(prefix: Path, listen_port: int, upstreams: list[str], static_dir: Path) -> str:
     """deploy/nginx/squall.conf with this test's addresses, wrapped in a main config."""
     site = NGINX_CONF.read_text()
-    servers = "".join(f"    server {u} max_fails=1 fail_timeout=2s;\n" for u in upstreams)
+    servers = "".join(
+        f"    server {u} max_fails=1 fail_timeout={FAIL_TIMEOUT:g}s;\n" for u in upstreams
+    )
     site, n = re.subn(r"(?m)^\s*server \d+\.\d+\.\d+\.\d+:\d+[^\n]*\n", "", site)
     assert n >= 1, "deploy/nginx/squall.conf has no upstream server lines"
     site = site.replace("keepalive 32;", servers + "    keepalive 32;")
@@ -376,7 +379,9 @@ def test_rolling_restart_under_load_loses_no_request(
             status = b.terminate()
             assert status == 0, f"process on {b.address}:{b.port} exited with {status}"
             b.start("v2", deployed.logdir)
-            time.sleep(0.5)
+            # As deploy/README.md says: before the next, wait until nginx has this process
+            # back in rotation (fail_timeout), or two could be out of it at once.
+            time.sleep(FAIL_TIMEOUT + 0.5)
         time.sleep(1.0)
     _report(capsys, "rolling restart", load)
     assert load.sent > 100, "the load was too small to show anything"
