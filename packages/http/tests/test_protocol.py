@@ -78,8 +78,26 @@ async def connect(callback: Any, **kwargs: Any) -> tuple[HTTPProtocol, Client]:
     return proto, Client(reader, writer)
 
 
+_LOOP = {"kind": "asyncio"}
+
+
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def loop_kind(request: pytest.FixtureRequest) -> str:
+    """Every protocol test runs on both event loops squall supports (a conformance suite)."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop")
+    _LOOP["kind"] = request.param
+    return str(request.param)
+
+
 def run(test: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(asyncio.wait_for(test(), 20))
+    factory: Any = None
+    if _LOOP["kind"] == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(asyncio.wait_for(test(), 20))
 
 
 def echo(request: HTTPServerRequest) -> None:
