@@ -583,3 +583,18 @@ def test_compressed_body_is_left_alone_without_decompress_request() -> None:
         await c.close()
 
     run(main)
+
+
+def test_an_application_keep_alive_header_never_contradicts_a_close() -> None:
+    def app(request: HTTPServerRequest) -> None:
+        request.connection.respond(200, [("Connection", "keep-alive")], b"x")  # type: ignore[union-attr]
+
+    async def main() -> None:
+        _, c = await connect(app)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        _, headers, _ = await c.response()
+        assert headers["connection"] == "close"
+        assert await c.at_eof()
+        await c.close()
+
+    run(main)

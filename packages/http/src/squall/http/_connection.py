@@ -133,6 +133,7 @@ class HTTPConnection:
         """Return the head (with its empty line) and whether Content-Length was given."""
         block = header_block(headers)
         has_cl = has_date = has_conn = False
+        value = ""
         if block:
             low = block.lower()
             has_cl = "content-length:" in low and _has_header(low, "content-length:")
@@ -144,6 +145,12 @@ class HTTPConnection:
                     self._keep_alive = False
         if self._keep_alive and not self._proto._may_keep_alive():
             self._keep_alive = False
+        if has_conn and not self._keep_alive and "close" not in value.lower():
+            # The application asked to keep the connection but it will be closed (the
+            # client asked, HTTP/1.0, shutdown): say so rather than promise keep-alive.
+            headers = [(n, v) for n, v in headers if n.lower() != "connection"]
+            block = header_block(headers)
+            has_conn = False
         extra = ""
         nobody = status < 200 or status == 204 or status == 304
         if body_len >= 0 and not has_cl and not nobody:
