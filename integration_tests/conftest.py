@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -38,8 +39,34 @@ START_TIMEOUT = 20.0
 POLL = 0.05
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A TCP port of 127.0.0.1 that was free a moment ago."""
+    """A TCP port of 127.0.0.1 that was free a moment ago.
+
+    Chosen below the kernel's ephemeral range: a port from that range (what binding to
+    port 0 gives) can be taken by any outgoing connection of the busy machine before the
+    example binds it. The examples listen on every address, so the port is checked on
+    0.0.0.0.
+    """
+    low, _ = _ephemeral_range()
+    start, stop = (10000, low) if low > 11000 else (low, 65535)
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(start, stop)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -340,14 +367,24 @@ class Launcher:
         return server
 
     def start(self, script: str | Path, args: list[str] | None = None, **kw: Any) -> Server:
-        """Start `script` and wait until its port accepts connections."""
-        server = self.popen(script, args, **kw)
-        try:
-            server.wait_ready()
-        except BaseException:
-            self.stop(server)
-            raise
-        return server
+        """Start `script` and wait until its port accepts connections.
+
+        When the port was picked here and someone else took it before the example could
+        bind it ("Address already in use"), the example is started again on another port.
+        """
+        attempts = 1 if kw.get("port") is not None else 3
+        for attempt in range(attempts):
+            server = self.popen(script, args, **kw)
+            try:
+                server.wait_ready()
+            except BaseException:
+                self.stop(server)
+                lost_race = "Address already in use" in server.stderr()
+                if lost_race and attempt + 1 < attempts:
+                    continue
+                raise
+            return server
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextlib.contextmanager
     def running_example(
