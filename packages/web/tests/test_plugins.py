@@ -65,6 +65,10 @@ class EverythingPlugin:
         registry.add("greeting", default="hi", type=str, doc="a greeting", owner="everything")
 
     @hookimpl
+    def squall_web_setting_defaults(self, given: Any) -> None:
+        self.calls.append("setting_defaults")
+
+    @hookimpl
     def squall_web_configure(self, app: Application) -> None:
         self.calls.append("configure")
         app.stash[COUNT] = 0
@@ -121,6 +125,7 @@ def test_hooks_run_once_in_the_documented_order() -> None:
     Application([], plugins=[plugin], autoload_plugins=False)
     assert plugin.calls == [
         "add_settings",
+        "setting_defaults",
         "configure",
         "routes",
         "handler_functions",
@@ -347,6 +352,75 @@ def test_a_plugin_declaring_the_setting_makes_it_valid() -> None:
 
     app = Application([], plugins=[FakeStatic()], autoload_plugins=False, static_path="/srv")
     assert app.settings["static_path"] == "/srv"
+
+
+class SuppliesDebug:
+    """A plugin that supplies settings values, as squall-options does for ``--debug``."""
+
+    def __init__(self, **values: Any) -> None:
+        self.values = values
+        self.seen: list[dict[str, Any]] = []
+
+    @hookimpl
+    def squall_web_setting_defaults(self, given: Any) -> dict[str, Any]:
+        self.seen.append(dict(given))
+        return self.values
+
+
+def test_plugin_supplied_setting_is_used_when_the_user_did_not_give_it() -> None:
+    plugin = SuppliesDebug(debug=True, greeting="hello")
+    app = Application([], plugins=[plugin], autoload_plugins=False, mine=1)
+    assert plugin.seen == [{"mine": 1}]
+    assert app.settings["debug"] is True
+    assert app.settings["greeting"] == "hello"
+    assert app.settings["mine"] == 1
+
+
+def test_plugin_supplied_debug_implies_what_debug_implies_unless_the_user_set_it() -> None:
+    app = Application(
+        [], plugins=[SuppliesDebug(debug=True)], autoload_plugins=False, autoreload=False
+    )
+    assert app.settings["serve_traceback"] is True
+    assert app.settings["compiled_template_cache"] is False
+    assert app.settings["static_hash_cache"] is False
+    assert app.settings["autoreload"] is False  # the user's explicit key wins
+
+
+def test_the_users_explicit_setting_wins_over_a_plugin() -> None:
+    app = Application([], plugins=[SuppliesDebug(debug=True)], autoload_plugins=False, debug=False)
+    assert app.settings["debug"] is False
+    assert app.settings["serve_traceback"] is False
+
+
+def test_the_plugin_registered_later_wins_between_plugins() -> None:
+    first, second = SuppliesDebug(color="red"), SuppliesDebug(color="blue")
+    app = Application([], plugins=[first, second], autoload_plugins=False)
+    assert app.settings["color"] == "blue"
+
+
+def test_plugin_supplied_values_are_validated() -> None:
+    with pytest.raises(ConfigurationError, match="serve_traceback='yes'"):
+        Application([], plugins=[SuppliesDebug(serve_traceback="yes")], autoload_plugins=False)
+
+
+def test_plugin_supplying_a_non_mapping_is_refused() -> None:
+    class Bad:
+        @hookimpl
+        def squall_web_setting_defaults(self, given: Any) -> Any:
+            return [("debug", True)]
+
+    with pytest.raises(ConfigurationError, match="squall_web_setting_defaults"):
+        Application([], plugins=[Bad()], autoload_plugins=False)
+
+
+def test_given_settings_are_read_only_to_plugins() -> None:
+    class Meddles:
+        @hookimpl
+        def squall_web_setting_defaults(self, given: Any) -> None:
+            given["debug"] = True
+
+    with pytest.raises(TypeError):
+        Application([], plugins=[Meddles()], autoload_plugins=False)
 
 
 def test_unknown_settings_are_kept() -> None:

@@ -2,7 +2,8 @@
 
 Construction (hooks run here, and only here — see ``hookspecs``)::
 
-    plugin manager (defaults, entry points, plugins=[...]) → add_settings → settings resolved
+    plugin manager (defaults, entry points, plugins=[...]) → add_settings
+    → setting_defaults → settings resolved
     → configure → routes → handler_functions → default_headers → request_hooks → log_request
 
 Everything the request path needs is then a plain attribute: the route tables, the dict of
@@ -21,6 +22,7 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from squall.http import HTTPServer
@@ -38,7 +40,7 @@ from squall.web._plugins import (
     merge_handler_functions,
 )
 from squall.web._routing import Router, URLSpec, to_urlspec
-from squall.web._settings import SettingsRegistry, Stash
+from squall.web._settings import SettingsRegistry, Stash, merge_setting_defaults
 from squall.web._version import __version__
 
 if TYPE_CHECKING:
@@ -86,6 +88,11 @@ class Application:
         # Registration order (web's own first), not pluggy's LIFO: a duplicate declaration
         # then blames the later plugin, and configure sees web's state before plugins'.
         call_with_owners(hook.squall_web_add_settings, registry=registry)
+        supplied = call_with_owners(
+            hook.squall_web_setting_defaults, given=MappingProxyType(settings)
+        )
+        if supplied:
+            settings = merge_setting_defaults(settings, supplied)
         self.settings: dict[str, Any] = registry.resolve(settings)
         call_with_owners(hook.squall_web_configure, app=self)
 

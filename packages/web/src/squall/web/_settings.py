@@ -7,13 +7,17 @@ Strategy: every package declares the settings it owns through the
 their own configuration in ``settings`` as Tornado users do — except the keys that belong to
 a known plugin package (``static_path`` …), which fail naming the package to install.
 
+Plugins may also supply *values* for settings the user did not give
+(``squall_web_setting_defaults``, e.g. squall-options' ``--debug``): they are merged under the
+user's keys by :func:`merge_setting_defaults` before :meth:`SettingsRegistry.resolve`.
+
 ``debug`` is expanded before validation (an explicit setting always wins over what
 ``debug`` implies), so plugins see the final values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -157,6 +161,31 @@ class SettingsRegistry:
             else:
                 settings[name] = setting.default
         return settings
+
+
+def merge_setting_defaults(
+    given: Mapping[str, Any], supplied: Iterable[tuple[str, object]]
+) -> dict[str, Any]:
+    """The user's settings over the values plugins supplied (``squall_web_setting_defaults``).
+
+    Args:
+        given: the settings given to ``Application(**settings)``; they always win.
+        supplied: ``(plugin name, mapping)`` pairs in registration order; a later plugin's
+            value replaces an earlier one's.
+
+    Raises:
+        ConfigurationError: a plugin returned something that is not a mapping with str keys.
+    """
+    merged: dict[str, Any] = {}
+    for owner, values in supplied:
+        if not isinstance(values, Mapping) or not all(isinstance(k, str) for k in values):
+            raise ConfigurationError(
+                f"squall_web_setting_defaults of {owner} returned {values!r}, "
+                "not a mapping of setting names to values"
+            )
+        merged.update(values)
+    merged.update(given)
+    return merged
 
 
 class StashKey(Generic[T]):

@@ -10,7 +10,8 @@ dicts and route tables that the request path uses directly.
 Order of calls inside ``Application(...)``::
 
     squall_web_add_settings(registry)      # every plugin declares the settings it owns
-    (settings are validated and defaulted)
+    squall_web_setting_defaults(given)     # values for settings the user did not give
+    (debug's implications derived; settings validated and defaulted)
     squall_web_configure(app)              # plugins check their settings, fill app.stash
     squall_web_routes(app)                 # extra rules, placed before the app's own
     squall_web_handler_functions(app)      # functions reachable from every handler
@@ -37,7 +38,7 @@ name under the ``squall_web_`` prefix is refused when it is registered (pluggy's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -78,6 +79,29 @@ def squall_web_add_settings(registry: SettingsRegistry) -> None:
 
     Returns:
         Nothing; the return value is ignored.
+    """
+
+
+@hookspec
+def squall_web_setting_defaults(given: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Values for settings the user did not give (a command-line ``--debug``, a config file).
+
+    Called once per Application, right after ``squall_web_add_settings`` and before the
+    settings are validated. The user's explicit keys always win: a key given to
+    ``Application(**settings)`` is never replaced, whatever a plugin returns. When two
+    plugins supply the same key, the one registered later wins (an explicit
+    ``Application(plugins=[...])`` over an installed one).
+
+    What ``debug`` implies is derived *after* this hook, from the merged settings: a
+    plugin-supplied ``debug=True`` turns on ``autoreload``, ``serve_traceback`` and the rest
+    unless the user set them. Supplied values are validated like the user's own (a bad type
+    fails ``Application(...)`` naming the setting).
+
+    Args:
+        given: the settings given to ``Application(**settings)``, read-only.
+
+    Returns:
+        A mapping setting name → value, or None to supply nothing.
     """
 
 
