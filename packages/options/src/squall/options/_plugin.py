@@ -7,26 +7,21 @@ each run once when an Application is built (so what the options say *then* count
   ``options.logging = None``) the access log is a no-op, so a request prints nothing.
   Otherwise it returns None and web's own access log (logger ``squall.access``) is used.
   A ``log_function`` setting given by the user still wins (web's rule).
-- ``squall_web_add_settings``: when the script opted in with ``define_app_options()``, the
-  ``debug`` option becomes the default of the Application's ``debug`` setting. It is
-  applied as if the user had passed it (so what ``debug`` implies, autoreload and the rest,
-  follows), and only when the user did not pass ``debug`` to ``Application(...)``.
-
-Why ``resolve`` is wrapped: the hook contract gives plugins the registry before the user's
-settings are validated, but not the settings themselves; the one moment at which "did the
-user set ``debug``?" can be answered is ``registry.resolve(given)``, called by web right after
-this hook on the same registry object.
+- ``squall_web_setting_defaults``: when the script opted in with ``define_app_options()``,
+  the ``debug`` option supplies the Application's ``debug`` setting. web applies it only
+  when the user did not pass ``debug`` to ``Application(...)``, and derives what ``debug``
+  implies (autoreload and the rest) after it, as if the user had passed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from squall.options._app import APP_GROUP
 from squall.options._globals import options
 from squall.options._logging import logging_disabled
-from squall.web import Application, RequestHandler, SettingsRegistry, hookimpl
+from squall.web import Application, RequestHandler, hookimpl
 
 # Application settings that the app options fill when the user did not give them.
 _SETTINGS_FROM_OPTIONS = ("debug",)
@@ -48,18 +43,9 @@ def _no_access_log(handler: RequestHandler) -> None:
 
 
 @hookimpl
-def squall_web_add_settings(registry: SettingsRegistry) -> None:
-    """Make the app options the defaults of the settings the user does not give."""
-    defaults = app_option_defaults()
-    if not defaults:
-        return
-    resolve = registry.resolve
-
-    def resolve_with_options(given: dict[str, Any]) -> dict[str, Any]:
-        return resolve({**defaults, **given})
-
-    # An instance attribute shadows the method for this registry (this Application) only.
-    setattr(registry, "resolve", resolve_with_options)  # noqa: B010 - mypy: method assign
+def squall_web_setting_defaults(given: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The app options' values for the settings (web lets the user's own keys win)."""
+    return app_option_defaults() or None
 
 
 @hookimpl
