@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from squall.web import Application, Finish, HTTPError, MissingPluginError, RequestHandler
-from squall.web.testing import wait_until
+from squall.web.testing import serve, wait_until
 
 events: list[str] = []
 
@@ -275,3 +275,73 @@ def test_client_leaving_a_stream_is_not_logged_as_an_error(
     wait_until(lambda: not server.app._tasks)
     assert "flushed" in events
     assert not [r for r in caplog.records if r.levelno >= 40 and r.name.startswith("squall.app")]
+
+
+# -- `return self.finish()` in a synchronous handler stays synchronous --------------------
+
+
+class ReturnsFinish(RequestHandler):
+    def get(self) -> Any:
+        return self.finish("finished by return")
+
+
+class ReturnsFlushThenNone(RequestHandler):
+    def get(self) -> Any:
+        self.write("flushed, ")
+        self.flush()  # the headers go out; awaiting it would only wait for the buffer
+        self.write("then auto-finished")
+        return None
+
+
+class PrepareReturnsFinish(RequestHandler):
+    def prepare(self) -> Any:
+        self.set_status(403)
+        return self.finish("stopped in prepare")
+
+    def get(self) -> None:
+        raise AssertionError("not reached: prepare finished the request")
+
+
+def _handler_tasks_during(app: Application, paths: list[str]) -> tuple[list[str], list[str]]:
+    """Request ``paths``; return the bodies and the RequestHandler coroutines made into Tasks."""
+    spawned: list[str] = []
+
+    async def go() -> list[str]:
+        loop = asyncio.get_running_loop()
+
+        def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            name = getattr(coro, "__qualname__", "")
+            if name.startswith("RequestHandler."):
+                spawned.append(name)
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        loop.set_task_factory(factory)
+        try:
+            async with serve(app) as url, httpx.AsyncClient() as client:
+                return [(await client.get(url + p, timeout=10)).text for p in paths]
+        finally:
+            loop.set_task_factory(None)
+
+    return asyncio.run(go()), spawned
+
+
+def test_returning_finish_or_none_from_sync_methods_spawns_no_task() -> None:
+    app = Application(
+        [
+            (r"/finish", ReturnsFinish),
+            (r"/none", ReturnsFlushThenNone),
+            (r"/p", PrepareReturnsFinish),
+        ],
+        autoload_plugins=False,
+    )
+    bodies, spawned = _handler_tasks_during(app, ["/finish", "/none", "/p"])
+    assert bodies == ["finished by return", "flushed, then auto-finished", "stopped in prepare"]
+    assert spawned == []
+
+
+def test_an_async_method_still_runs_in_a_task() -> None:
+    # The counterpart: the task-counting above does see the handler's coroutines.
+    app = Application([(r"/", AsyncEverything)], autoload_plugins=False)
+    bodies, spawned = _handler_tasks_during(app, ["/"])
+    assert bodies == ["async ok"]
+    assert spawned

@@ -15,7 +15,9 @@ Lifecycle (the notes' 接口调用顺序, exactly)::
 Why it runs synchronously when it can: a handler whose hooks, ``prepare`` and method are
 plain functions is run to the end inside the server's callback, with no coroutine and no
 Task (the common hello-world and JSON cases). The moment one of them returns an awaitable,
-the rest of the lifecycle continues in a coroutine (a Task) from exactly that point.
+the rest of the lifecycle continues in a coroutine (a Task) from exactly that point. The
+already-complete ``DONE`` that ``finish()``/``flush()`` return does not count, so Tornado's
+``return self.finish()`` in a plain method stays synchronous.
 
 The parts: ``_arguments.ArgumentsMixin`` (argument getters), ``_headers.HeadersMixin``
 (status, headers, cookies), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag),
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from squall.web._arguments import ArgumentsMixin
+from squall.web._base import DONE
 from squall.web._error_handling import ErrorsMixin
 from squall.web._errors import HTTPError, MissingPluginError
 from squall.web._output import OutputMixin
@@ -64,7 +67,12 @@ def _unimplemented_method(self: RequestHandler, *args: Any, **kwargs: Any) -> No
 
 
 def _is_awaitable(value: object) -> bool:
-    return value is not None and inspect.isawaitable(value)
+    """Whether ``value`` is something to await: None and ``DONE`` are not.
+
+    ``DONE`` is what ``finish()``/``flush()`` return when nothing is left to wait for, so
+    ``return self.finish()`` in a synchronous method completes synchronously (no Task).
+    """
+    return value is not None and value is not DONE and inspect.isawaitable(value)
 
 
 class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
@@ -351,12 +359,12 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
                     return self._spawn(self._after_start(started, method_name))
             else:
                 result = self.prepare()
-                if result is not None and inspect.isawaitable(result):
+                if result is not None and result is not DONE and inspect.isawaitable(result):
                     return self._spawn(self._after_prepare(result, method_name))
             if self._finished:
                 return None
             result = getattr(self, method_name)(*self.path_args, **self.path_kwargs)
-            if result is not None and inspect.isawaitable(result):
+            if result is not None and result is not DONE and inspect.isawaitable(result):
                 return self._spawn(self._finish_async(result))
             if self._auto_finish and not self._finished:
                 self.finish()
