@@ -11,7 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from squall.web import Application, Finish, HTTPError, MissingPluginError, RequestHandler
+from squall.web import (
+    Application,
+    Finish,
+    HTTPError,
+    MissingPluginError,
+    RequestHandler,
+    hookimpl,
+    url,
+)
 from squall.web.testing import serve, wait_until
 
 events: list[str] = []
@@ -249,6 +257,45 @@ def test_current_user_is_computed_once_and_settable() -> None:
     assert calls == [1]
     handler.current_user = "alice"
     assert handler.current_user == "alice"
+
+
+class _FakeRequest:
+    connection = object()
+    path = "/"
+
+
+def test_get_template_namespace_has_the_handler_names_for_templates() -> None:
+    class WithUser(RequestHandler):
+        def get_current_user(self) -> str:
+            return "bob"
+
+    app = Application([url(r"/item/(\d+)", WithUser, name="item")], autoload_plugins=False)
+    request = _FakeRequest()
+    handler = WithUser(app, request)  # type: ignore[arg-type]
+    ns = handler.get_template_namespace()
+    assert set(ns) == {"handler", "request", "current_user", "reverse_url"}
+    assert ns["handler"] is handler
+    assert ns["request"] is request
+    assert ns["current_user"] == "bob"
+    assert ns["reverse_url"]("item", 7) == "/item/7"
+
+
+def test_get_template_namespace_offers_static_url_when_a_plugin_does() -> None:
+    class FakeStatic:
+        @hookimpl
+        def squall_web_handler_functions(self, app: Application) -> dict[str, Any]:
+            return {"static_url": lambda handler, path, include_host=None: f"/s/{path}?v=1"}
+
+    class Extends(RequestHandler):
+        def get_template_namespace(self) -> dict[str, Any]:
+            ns = super().get_template_namespace()
+            ns["mine"] = 1
+            return ns
+
+    app = Application([], plugins=[FakeStatic()], autoload_plugins=False)
+    ns = Extends(app, _FakeRequest()).get_template_namespace()  # type: ignore[arg-type]
+    assert ns["static_url"]("a.css") == "/s/a.css?v=1"
+    assert ns["mine"] == 1
 
 
 class StreamsToAGoneClient(RequestHandler):

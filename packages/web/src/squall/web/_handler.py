@@ -225,6 +225,30 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         result: bytes = self.plugin_function("render_string")(template_name, **kwargs)
         return result
 
+    def get_template_namespace(self) -> dict[str, Any]:
+        """The names every template rendered by this handler sees (override to add some).
+
+        ``handler``, ``request``, ``current_user``, ``reverse_url``, and ``static_url`` when
+        a plugin (squall-static) offers it. Extend it Tornado's way::
+
+            def get_template_namespace(self):
+                namespace = super().get_template_namespace()
+                namespace["user_name"] = "ann"
+                return namespace
+
+        A template plugin (squall-template) starts every render from it; the keyword
+        arguments of ``render()`` win over it.
+        """
+        namespace: dict[str, Any] = {
+            "handler": self,
+            "request": self.request,
+            "current_user": self.current_user,
+            "reverse_url": self.reverse_url,
+        }
+        if "static_url" in self.application.handler_functions:
+            namespace["static_url"] = self.static_url
+        return namespace
+
     def _request_summary(self) -> str:
         r = self.request
         return f"{r.method} {r.uri} ({r.remote_ip})"
