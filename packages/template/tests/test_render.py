@@ -136,6 +136,33 @@ def test_keyword_arguments_win_over_the_default_names(
     assert get(squall_live_server(app), "/").text == "mine"
 
 
+def test_get_template_namespace_extended_with_super_tornado_style(
+    tmp_path: Path, squall_live_server: Serve
+) -> None:
+    write(tmp_path, "s.html", "{{ user }}|{{ current_user }}|{{ request.path }}|{{ handler.tag }}")
+    seen: list[dict[str, Any]] = []
+
+    class Base(RequestHandler):
+        tag = "base"
+
+        def get_current_user(self) -> str:
+            return "cu"
+
+        def get_template_namespace(self) -> dict[str, Any]:
+            namespace = super().get_template_namespace()
+            seen.append(dict(namespace))
+            namespace["user"] = "ann"
+            return namespace
+
+        def get(self) -> None:
+            self.render("s.html")
+
+    app = squall.web.Application([(r"/s", Base)], template_path=tmp_path)
+    assert get(squall_live_server(app), "/s").text == "ann|cu|/s|base"
+    # web's base namespace is what super() returned: no plugin-only names in it.
+    assert set(seen[0]) == {"handler", "request", "current_user", "reverse_url"}
+
+
 def test_get_template_namespace_of_a_handler_extends_the_namespace(
     tmp_path: Path, squall_live_server: Serve
 ) -> None:

@@ -2,10 +2,11 @@
 
 The namespace a template sees, built per call in this order (later wins, as in Tornado):
 
-1. ``handler``, ``request``, ``settings``, ``reverse_url``; ``static_url`` when a plugin
-   (squall-static) offers it in ``app.handler_functions`` (looked up, never imported);
-   ``xsrf_form_html`` and ``current_user`` when the handler has them;
-2. what ``handler.get_template_namespace()`` returns, when the handler defines it;
+1. ``handler.get_template_namespace()``: web's base gives ``handler``, ``request``,
+   ``current_user``, ``reverse_url`` and ``static_url`` (when squall-static offers it); a
+   handler extends it with ``super().get_template_namespace()`` (Tornado's pattern). An
+   override that does not call ``super()`` still gets web's names, under its own;
+2. ``settings`` and ``xsrf_form_html`` (when the handler has it), unless already given;
 3. the keyword arguments of the call.
 
 Errors: a missing template (or a missing ``include``) becomes ``TemplateNotFoundError``,
@@ -26,10 +27,10 @@ from markupsafe import Markup
 
 from squall.template._environment import TemplateEngine, describe_loader
 from squall.template._errors import TemplateNotFoundError
-from squall.web import StashKey
+from squall.web import RequestHandler, StashKey
 
 if TYPE_CHECKING:
-    from squall.web import Application, RequestHandler
+    from squall.web import Application
 
 gen_log = logging.getLogger("squall.general")
 
@@ -60,25 +61,16 @@ def get_environment(app: Application) -> jinja2.Environment:
 
 def template_namespace(handler: RequestHandler, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The names a template rendered for ``handler`` sees (see the module docstring)."""
-    ns: dict[str, Any] = {
-        "handler": handler,
-        "request": handler.request,
-        "settings": handler.application.settings,
-        "reverse_url": handler.reverse_url,
-    }
-    static_url = handler.application.handler_functions.get("static_url")
-    if static_url is not None:
-        ns["static_url"] = functools.partial(static_url, handler)
-    # Neither is defined by web's RequestHandler (yet): passed when a handler has them.
+    ns = dict(handler.get_template_namespace())
+    if "handler" not in ns:
+        # An override that did not call super(): web's defaults still apply, under its names.
+        ns = {**RequestHandler.get_template_namespace(handler), **ns}
+    ns.setdefault("settings", handler.application.settings)
+    # Not defined by web's RequestHandler (yet): passed when a handler has it.
     xsrf_form_html = getattr(handler, "xsrf_form_html", None)
-    if xsrf_form_html is not None:
+    if xsrf_form_html is not None and "xsrf_form_html" not in ns:
         # It returns HTML (a hidden <input>): marked safe so autoescaping leaves it whole.
         ns["xsrf_form_html"] = functools.partial(_markup_call, xsrf_form_html)
-    if hasattr(type(handler), "current_user"):
-        ns["current_user"] = getattr(handler, "current_user", None)
-    extra = getattr(handler, "get_template_namespace", None)
-    if extra is not None:
-        ns.update(extra())
     ns.update(kwargs)
     return ns
 
