@@ -18,7 +18,7 @@ racing a disconnect do not fail noisily.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
@@ -87,7 +87,8 @@ class HTTPConnection:
     """
 
     __slots__ = ("_proto", "_version", "_head", "_keep_alive", "_state", "_chunked",
-                 "_nobody", "_remaining", "__weakref__")  # fmt: skip
+                 "_nobody", "_remaining", "_close_callback", "_close_notified",
+                 "__weakref__")  # fmt: skip
 
     def __init__(self, proto: HTTPProtocol, version: str, head: bool, keep_alive: bool) -> None:
         self._proto = proto
@@ -98,13 +99,35 @@ class HTTPConnection:
         self._chunked = False
         self._nobody = False
         self._remaining: int | None = None
+        self._close_callback: Callable[[], None] | None = None
+        self._close_notified = False
 
     # -- state -----------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        """Whether the underlying connection is closed (the client went away, or we closed)."""
-        return self._proto._closed
+        """Whether the connection is closed: we closed it, or the client closed its side.
+
+        After the client's FIN (a ``close()``, or only ``shutdown(SHUT_WR)``) this is true,
+        yet a response is still sent over plain TCP (a half-closed client still reads it)
+        and the connection closes after it.
+        """
+        proto = self._proto
+        return proto._closed or proto._eof
+
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback()`` once if the client leaves before this response is finished.
+
+        It runs when the client closes its side (FIN or reset) while the request is being
+        answered; ``None`` removes it. A plain request callback's way to notice what a
+        delegate learns from ``on_connection_close``. Errors in it are logged, not raised.
+        """
+        if callback is not None and self._close_notified:
+            # Already gone: tell soon (the loop logs its errors) rather than never.
+            self._close_callback = None
+            self._proto._loop.call_soon(callback)
+            return
+        self._close_callback = callback
 
     @property
     def transport(self) -> asyncio.Transport:
@@ -218,7 +241,7 @@ class HTTPConnection:
             block, plain = cached
         if plain and reason is None and 200 <= status != 204 and status != 304:
             keep = self._keep_alive
-            if keep and (proto._parser._state or proto._ctx.shutting_down):
+            if keep and (proto._parser._state or proto._ctx.shutting_down or proto._eof):
                 keep = self._keep_alive = proto._may_keep_alive()
             line = _STATUS_LINES.get(status)
             if line is None:

@@ -224,9 +224,17 @@ class HTTPProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:  # noqa: D102
         self._eof = True
-        if self._current is not None and not self._reading_body and not self._scheme_is_tls():
-            # Half-closed after a complete request (``nc``-style): still answer it.
-            return True
+        conn = self._current
+        if conn is not None and not self._reading_body:
+            # The client ended its side (FIN) after a complete request. It may be gone (a
+            # plain close()) or only done sending (shutdown(SHUT_WR), ``nc -N``): tell the
+            # application either way (on_connection_close, the close callback), then keep
+            # the connection half-open so that an answer it still writes goes out; the
+            # connection closes after that response and no further request is read.
+            self._notify_close(conn, self._delegate)
+            # asyncio's TLS transport cannot stay half-open (it shuts down on EOF or
+            # close_notify whatever we return), so over TLS the answer is lost.
+            return None if self._scheme_is_tls() else True
         if (self._parser.in_progress or self._reading_body) and not self._discarding:
             log.warning("%s: client disconnected mid-request", self._peer)
             self._abort_current()
@@ -426,7 +434,8 @@ class HTTPProtocol(asyncio.Protocol):
                 self._head_start = self._loop.time()  # header_timeout bounds the discard
             else:
                 keep = False
-        if not keep or self._ctx.shutting_down:
+        if not keep or self._ctx.shutting_down or self._eof:
+            # (after the client's EOF nothing more is read: the answer was its last)
             self._close()
             return
         loop = self._loop
@@ -446,7 +455,7 @@ class HTTPProtocol(asyncio.Protocol):
         Not when the server shuts down, nor when an unread request body is too large to
         skip cheaply (or the client still waits for ``100 Continue`` to send it).
         """
-        if self._ctx.shutting_down:
+        if self._ctx.shutting_down or self._eof:
             return False
         parser = self._parser
         if parser._state == 0:  # the request is fully read (the hot path)
@@ -528,13 +537,27 @@ class HTTPProtocol(asyncio.Protocol):
         self._request = None
         self._delegate = None
         self._reading_body = False
-        if conn is not None and not conn.finished and delegate is not None:
-            on_close = getattr(delegate, "on_connection_close", None)
-            if on_close is not None:
-                try:
-                    on_close()
-                except Exception:
-                    log.error("%s: error in on_connection_close", self._peer, exc_info=True)
+        if conn is not None and not conn.finished:
+            self._notify_close(conn, delegate)
+
+    def _notify_close(self, conn: HTTPConnection, delegate: Any) -> None:
+        """Tell the application (once per request) that the client left before the end."""
+        if conn._close_notified:
+            return
+        conn._close_notified = True
+        callback = conn._close_callback
+        if callback is not None:
+            conn._close_callback = None
+            try:
+                callback()
+            except Exception:
+                log.error("%s: error in a close callback", self._peer, exc_info=True)
+        on_close = getattr(delegate, "on_connection_close", None) if delegate else None
+        if on_close is not None:
+            try:
+                on_close()
+            except Exception:
+                log.error("%s: error in on_connection_close", self._peer, exc_info=True)
 
     # -- transport control -------------------------------------------------------------------
 
