@@ -238,6 +238,38 @@ def test_fork_after_an_ioloop_was_created_is_refused(tmp_path: Path, procs: _Pro
     assert "forked in" not in out
 
 
+def test_forbid_fork_makes_fork_processes_refuse_with_the_reasons(
+    tmp_path: Path, procs: _Procs
+) -> None:
+    script = _write_script(
+        tmp_path,
+        """
+        import os
+        from squall.loop import ForkAfterIOLoopError, ForkError, forbid_fork, fork_processes
+
+        forbid_fork("the watcher thread restarts one process")
+        forbid_fork("a pool is open")
+        forbid_fork("a pool is open")  # said once
+        try:
+            fork_processes(2)
+        except ForkAfterIOLoopError as exc:
+            print("wrong error:", exc)
+        except ForkError as exc:
+            assert isinstance(exc, RuntimeError)
+            print("refused:", exc)
+        else:
+            print("forked in", os.getpid())
+        """,
+    )
+    proc = procs.run(script)
+    out, err = proc.communicate(timeout=_DEADLINE)
+    assert proc.returncode == 0, err
+    assert out == (
+        "refused: fork_processes() refused: the watcher thread restarts one process; "
+        "a pool is open\n"
+    )
+
+
 def test_fork_inside_a_running_asyncio_loop_is_refused(tmp_path: Path, procs: _Procs) -> None:
     script = _write_script(
         tmp_path,

@@ -24,7 +24,7 @@ from squall.loop._ioloop import IOLoop
 from squall.loop._netutil import bind_sockets, bind_unix_socket
 from squall.loop._periodic import PeriodicCallback
 from squall.loop._policy import install_loop_policy, new_event_loop
-from squall.loop._process import fork_processes, task_id
+from squall.loop._process import forbid_fork, fork_processes, task_id
 from squall.loop._version import __version__
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "__version__",
     "bind_sockets",
     "bind_unix_socket",
+    "forbid_fork",
     "fork_processes",
     "install_loop_policy",
     "new_event_loop",

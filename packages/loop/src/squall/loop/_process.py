@@ -13,7 +13,9 @@ parent stops the whole server and frees its port.
 
 Forking is refused once an IOLoop was created or started in this process: each child would
 inherit a copy of it (selector, file descriptors, pending callbacks) and the copies would
-interfere (the first caveat of the notes' multi-process section).
+interfere (the first caveat of the notes' multi-process section). Other layers can refuse
+it too, with their own reason, through ``forbid_fork(reason)`` (web's autoreload does: it
+restarts one process and cannot supervise several).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ logger = logging.getLogger("squall.loop")
 
 _task_id: int | None = None
 
+# Reasons given to forbid_fork, and the PID they were given in: a child forked some other
+# way (os.fork) inherits the parent's memory but not its reasons.
+_forbidden_pid: int | None = None
+_forbidden_reasons: list[str] = []
+
 # Seconds the parent gives remaining children to exit after SIGTERM when it gives up.
 _GIVE_UP_GRACE = 5.0
 
@@ -46,7 +53,30 @@ def task_id() -> int | None:
     return _task_id
 
 
+def forbid_fork(reason: str) -> None:
+    """Make ``fork_processes`` refuse to fork this process from now on, saying ``reason``.
+
+    For a layer that holds something that cannot be shared by several processes (web's
+    autoreload, a thread, a connection pool): the refusal (``ForkError``) is raised in the
+    parent, before any child exists, and its message is ``"fork_processes() refused: "``
+    followed by the reason(s). Only this process is marked, not the children it forks
+    otherwise; there is no way back (as for an IOLoop created before forking).
+
+    Args:
+        reason: why, and what to do instead (``"autoreload is on: turn it off to fork"``).
+    """
+    global _forbidden_pid
+    pid = os.getpid()
+    if _forbidden_pid != pid:
+        _forbidden_pid = pid
+        _forbidden_reasons.clear()
+    if reason not in _forbidden_reasons:
+        _forbidden_reasons.append(reason)
+
+
 def _check_can_fork() -> None:
+    if _forbidden_pid == os.getpid() and _forbidden_reasons:
+        raise ForkError("fork_processes() refused: " + "; ".join(_forbidden_reasons))
     event = ioloop_event_in_this_process()
     if event is not None:
         raise ForkAfterIOLoopError(
