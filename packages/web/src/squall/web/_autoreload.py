@@ -26,8 +26,8 @@ Theory of operation
 - Several processes are refused: autoreload restarts one process and cannot supervise
   children. Started inside a child of ``fork_processes`` (``task_id()`` is set), it raises
   ``ConfigurationError``; started before, it marks the process so that a later
-  ``fork_processes`` / ``HTTPServer.start(n > 1)`` refuses to fork, with a message that names
-  autoreload.
+  ``fork_processes`` / ``HTTPServer.start(n > 1)`` refuses to fork (``squall.loop.forbid_fork``,
+  in the parent, before any child exists), with a message that names autoreload.
 - Lifetime: the reloader started for an Application stops once no such Application is alive
   (a test that built a ``debug=True`` app does not leave a reloader running in the test
   process); :func:`start` called directly runs for the life of the process.
@@ -49,8 +49,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from squall.loop import task_id
-from squall.loop._state import note_ioloop
+from squall.loop import forbid_fork, task_id
 from squall.web._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -63,11 +62,11 @@ CHECK_TIME = 0.5
 
 THREAD_NAME = "squall-autoreload"
 
-# Completes fork_processes' refusal: "an IOLoop was already <this> in this process; ...".
+# fork_processes' refusal reads "fork_processes() refused: <this>".
 _FORK_REFUSAL = (
-    "claimed by squall.web's autoreload (debug=True or autoreload=True), which restarts a "
-    "single process and cannot run with several processes: turn autoreload off to fork; it "
-    "was started"
+    "squall.web's autoreload is on (debug=True or autoreload=True); it restarts a single "
+    "process and cannot run with several processes: turn autoreload off (autoreload=False) "
+    "to fork"
 )
 
 _extra_files: set[str] = set()
@@ -329,7 +328,7 @@ def _start(owner: Application | None, check_time: float) -> None:
                 _at_fork_registered = True
             # fork_processes() refuses to fork once this process is marked (its check runs
             # in the parent, before any child exists, so the error reaches the caller).
-            note_ioloop(_FORK_REFUSAL)
+            forbid_fork(_FORK_REFUSAL)
             reloader.start_thread()
         if owner is None:
             reloader.forever = True
