@@ -261,9 +261,12 @@ class Application:
         """Start an ``HTTPServer`` for this application on ``port`` and return it.
 
         ``server_options`` go to ``HTTPServer`` (``xheaders``, ``ssl_options``,
-        ``max_body_size``, ...). The plugins' startup hooks run here.
+        ``max_body_size``, ...). The plugins' startup hooks run here, and the server's
+        ``shutdown()`` (also on the SIGTERM of ``install_signal_handlers``) runs this
+        application's ``shutdown()``: the plugins' shutdown hooks.
         """
         server = HTTPServer(self, **server_options)
+        server.add_shutdown_callback(self.shutdown)
         server.listen(port, address)
         self._run_startup_from_sync()
         return server
