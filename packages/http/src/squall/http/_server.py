@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import signal
 import socket
@@ -118,6 +119,7 @@ class HTTPServer:
         self._servers: list[asyncio.AbstractServer] = []
         self._started = False
         self._extra_ctxs: list[ServerContext] = []
+        self._shutdown_callbacks: list[Callable[[], Any]] = []
 
     # -- sockets ---------------------------------------------------------------------------
 
@@ -228,16 +230,47 @@ class HTTPServer:
             sock.close()
         self._pending = []
 
+    def add_shutdown_callback(self, callback: Callable[[], Any]) -> None:
+        """Have ``shutdown()`` call ``callback()`` (an application's clean-up).
+
+        The callbacks run once, in the order added, at the start of ``shutdown()`` (right
+        after the listening sockets close, so also on the signal of
+        ``install_signal_handlers``). The result is a value (ignored), a callable (called
+        too) or an awaitable: awaitables run while the requests in flight are finished and
+        are awaited before ``shutdown()`` returns. An exception is logged on the
+        ``squall.http`` logger, never raised. ``squall.web.Application.listen`` registers
+        the application's ``shutdown()`` (the plugins' ``squall_web_shutdown`` hooks) here.
+        """
+        self._shutdown_callbacks.append(callback)
+
+    def _run_shutdown_callbacks(self) -> list[asyncio.Future[Any]]:
+        """Call the shutdown callbacks; return the awaitables they gave, as futures."""
+        callbacks, self._shutdown_callbacks = self._shutdown_callbacks, []
+        pending: list[asyncio.Future[Any]] = []
+        for callback in callbacks:
+            try:
+                result = callback()
+                if callable(result) and not inspect.isawaitable(result):
+                    result = result()
+                if inspect.isawaitable(result):
+                    pending.append(asyncio.ensure_future(result))
+            except Exception:
+                log.error("error in shutdown callback %r", callback, exc_info=True)
+        return pending
+
     async def shutdown(self, timeout: float | None = 10.0) -> None:
         """Stop accepting, finish the requests in flight, close idle connections.
 
-        Connections still busy after ``timeout`` seconds are closed abruptly.
+        Connections still busy after ``timeout`` seconds are closed abruptly. The
+        callbacks of ``add_shutdown_callback`` are called first and awaited before the
+        end.
         """
         self.stop()
         ctx = self._ctx
         ctx.shutting_down = True  # responses now carry Connection: close
         for extra in self._extra_ctxs:
             extra.shutting_down = True
+        pending = self._run_shutdown_callbacks()
         for proto in list(ctx.connections):
             proto.close_if_idle()
         loop = asyncio.get_running_loop()
@@ -251,6 +284,11 @@ class HTTPServer:
                     proto.abort()
                 break
             await asyncio.sleep(0.02)
+        for fut in pending:
+            try:
+                await fut
+            except Exception:
+                log.error("error in shutdown callback", exc_info=True)
         # Let the transports run connection_lost before the caller closes the loop.
         await asyncio.sleep(0)
 

@@ -1,0 +1,140 @@
+"""HTTPServer.add_shutdown_callback: an application's clean-up run by shutdown()."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.http import HTTPServer, HTTPServerRequest
+
+
+def _ok(request: HTTPServerRequest) -> None:
+    request.connection.respond(200, [], b"ok")  # type: ignore[union-attr]
+
+
+def test_callbacks_run_once_in_order_values_callables_and_awaitables() -> None:
+    seen: list[str] = []
+
+    async def main() -> None:
+        server = HTTPServer(_ok)
+        server.listen(0, "127.0.0.1")
+
+        def plain() -> int:
+            seen.append(f"plain sockets={len(server.sockets)}")  # already stopped accepting
+            return 42  # a value: ignored
+
+        def gives_callable() -> Any:
+            return lambda: seen.append("returned callable")
+
+        async def slow() -> None:
+            await asyncio.sleep(0.05)
+            seen.append("awaited")
+
+        server.add_shutdown_callback(plain)
+        server.add_shutdown_callback(gives_callable)
+        server.add_shutdown_callback(slow)
+        await server.shutdown(2)
+        assert seen == ["plain sockets=0", "returned callable", "awaited"]
+        await server.shutdown(2)  # a second shutdown runs nothing again
+        assert len(seen) == 3
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+
+
+def test_errors_in_callbacks_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("sync boom")
+
+    async def broken_later() -> None:
+        raise RuntimeError("async boom")
+
+    async def main() -> None:
+        server = HTTPServer(_ok)
+        server.listen(0, "127.0.0.1")
+        server.add_shutdown_callback(broken)
+        server.add_shutdown_callback(broken_later)
+        server.add_shutdown_callback(lambda: seen.append("after"))
+        await server.shutdown(2)
+
+    with caplog.at_level(logging.ERROR, logger="squall.http"):
+        asyncio.run(asyncio.wait_for(main(), 10))
+    assert seen == ["after"]
+    errors = [r for r in caplog.records if r.name == "squall.http" and r.exc_info]
+    assert {str(r.exc_info[1]) for r in errors if r.exc_info} == {"sync boom", "async boom"}
+
+
+def test_awaitable_callback_runs_while_requests_in_flight_finish() -> None:
+    order: list[str] = []
+
+    async def app(request: HTTPServerRequest) -> None:
+        await asyncio.sleep(0.2)
+        order.append("request finished")
+        request.connection.respond(200, [], b"done")  # type: ignore[union-attr]
+
+    async def cleanup() -> None:
+        order.append("cleanup began")
+        await asyncio.sleep(0.3)
+        order.append("cleanup ended")
+
+    async def main() -> None:
+        server = HTTPServer(app)
+        server.listen(0, "127.0.0.1")
+        server.add_shutdown_callback(cleanup)
+        port = server.sockets[0].getsockname()[1]
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        await asyncio.sleep(0.05)
+        await server.shutdown(5)
+        assert (await r.read()).endswith(b"done")
+        w.close()
+        await w.wait_closed()
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+    assert order == ["cleanup began", "request finished", "cleanup ended"]
+
+
+@pytest.mark.slow
+def test_sigterm_in_a_script_runs_the_shutdown_callbacks() -> None:
+    code = """
+        import asyncio
+        from squall.http import HTTPServer
+        from squall.loop import IOLoop
+        server = HTTPServer(lambda r: r.connection.respond(200, [], b"up"))
+        server.listen(0, "127.0.0.1")
+        async def cleanup():
+            await asyncio.sleep(0.01)
+            print("cleaned up", flush=True)
+        server.add_shutdown_callback(cleanup)
+        server.install_signal_handlers(timeout=2)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        IOLoop.current().start()
+        print("stopped", flush=True)
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "up"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert out.splitlines() == ["cleaned up", "stopped"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
