@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jinja2
@@ -83,3 +86,54 @@ def test_a_handler_class_without_a_source_file_uses_the_working_directory(
     app = squall.web.Application()
     handler = orphan(app, HTTPServerRequest("GET", "/x"))
     assert handler.render_string("here.txt") == b"from /x"
+
+
+# Start-up cost: Jinja2 (≈ 80 ms to import) is loaded only when an Application needs it.
+_LAZY_SCRIPT = """
+import asyncio, sys
+import httpx
+import squall.web
+from squall.web.testing import serve
+
+class Page(squall.web.RequestHandler):
+    def get(self):
+        self.write(self.render_string("page.html", who="lazy"))
+
+app = squall.web.Application([(r"/", Page)])
+assert "render" in app.handler_functions
+print("after Application():", "jinja2" in sys.modules)
+
+async def main():
+    async with serve(app) as url, httpx.AsyncClient() as client:
+        print((await client.get(url + "/", timeout=10)).text)
+
+asyncio.run(main())
+print("after render:", "jinja2" in sys.modules)
+squall.web.Application(template_path=".")
+"""
+
+
+def test_jinja2_is_imported_on_first_render_not_at_application(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(_LAZY_SCRIPT)
+    (tmp_path / "page.html").write_text("<p>{{ who }}</p>")
+    proc = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "SQUALL_WEB_NO_AUTOLOAD"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "after Application(): False\n<p>lazy</p>\nafter render: True\n"
+
+
+def test_a_template_setting_loads_jinja2_at_construction() -> None:
+    code = (
+        "import sys, squall.web; squall.web.Application(template_globals={'x': 1}); "
+        "print('jinja2' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout == "True\n"

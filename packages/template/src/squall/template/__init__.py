@@ -6,13 +6,41 @@ otherwise pass its plugin module explicitly:
 
 Settings: ``template_path``, ``autoescape``, ``template_env``, ``template_globals``,
 ``template_filters``; web's ``compiled_template_cache`` (off under ``debug``) governs the cache.
+
+``TemplateNotFoundError`` and ``get_environment`` need Jinja2, which costs ≈ 80 ms to import:
+they are loaded on first access (PEP 562 ``__getattr__``), because this package is imported
+at every ``Application()`` through the plugin's entry point.
 """
 
 from __future__ import annotations
 
-from squall.template._environment import DEFAULT_AUTOESCAPE
-from squall.template._errors import TemplateNotFoundError
-from squall.template._render import get_environment
+import importlib
+import typing
+
+from squall.template._settings import DEFAULT_AUTOESCAPE
 from squall.template._version import __version__
 
+if typing.TYPE_CHECKING:
+    from squall.template._errors import TemplateNotFoundError
+    from squall.template._render import get_environment
+
 __all__ = ["DEFAULT_AUTOESCAPE", "TemplateNotFoundError", "__version__", "get_environment"]
+
+# Public names whose modules import Jinja2: name -> module, imported on first access.
+_LAZY = {
+    "TemplateNotFoundError": "squall.template._errors",
+    "get_environment": "squall.template._render",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'squall.template' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later accesses are plain attribute lookups
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

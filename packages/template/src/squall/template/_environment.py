@@ -23,44 +23,15 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from squall.template._settings import DEFAULT_AUTOESCAPE, Folders, folders_of
+
 if TYPE_CHECKING:
     from squall.web import RequestHandler
-
-DEFAULT_AUTOESCAPE: Callable[[str | None], bool] = jinja2.select_autoescape(
-    enabled_extensions=("html", "htm", "xml"), disabled_extensions=(), default_for_string=True
-)
-"""The default ``autoescape``: on for ``.html``, ``.htm`` and ``.xml`` files (and strings)."""
-
-Folders = tuple[str, ...]
-
-
-def folders_of(value: object) -> Folders | None:
-    """``template_path`` as a tuple of absolute folder names (None when not set).
-
-    Raises:
-        TypeError: not a folder name or a list of them.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str | os.PathLike):
-        items: Sequence[object] = [value]
-    elif isinstance(value, list | tuple):
-        items = value
-    else:
-        raise TypeError("template_path must be a folder or a list of folders")
-    out: list[str] = []
-    for item in items:
-        if not isinstance(item, str | os.PathLike):
-            raise TypeError(f"template_path entry {item!r} is not a folder name")
-        out.append(os.path.abspath(os.fspath(item)))
-    if not out:
-        raise TypeError("template_path is an empty list")
-    return tuple(out)
 
 
 def describe_loader(loader: jinja2.BaseLoader | None) -> list[str]:

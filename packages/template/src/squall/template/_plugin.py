@@ -5,7 +5,13 @@ It declares the template settings, builds the Application's ``TemplateEngine`` (
 happens once per Application, at construction; nothing here runs per request.
 
 ``compiled_template_cache`` is web's setting (default on, off under ``debug``): it is read
-from ``app.settings``, not declared here. Pass the plugin explicitly with
+from ``app.settings``, not declared here.
+
+Start-up cost: this module is imported at every ``Application()`` (entry points), so it does
+not import Jinja2 (≈ 80 ms, measured with ``python -X importtime``). Jinja2 is imported when
+an Application actually needs templates: at construction when a template setting is given
+(so a bad folder or environment fails there), otherwise on the first ``render`` /
+``render_string``. Pass the plugin explicitly with
 ``Application(..., plugins=[squall.template._plugin])`` when entry-point autoloading is off.
 """
 
@@ -13,22 +19,52 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
-from squall.template._environment import DEFAULT_AUTOESCAPE, TemplateEngine, folders_of
-from squall.template._render import ENGINE, render, render_string
+from squall.template._settings import DEFAULT_AUTOESCAPE, folders_of
 from squall.web import ConfigurationError, hookimpl
 
 if TYPE_CHECKING:
-    from squall.web import Application
+    from squall.web import Application, RequestHandler
     from squall.web._settings import SettingsRegistry
 
 OWNER = "squall-template"
 
 gen_log = logging.getLogger("squall.general")
+
+
+# Settings that mean "this Application renders templates": Jinja2 is loaded at construction.
+_TEMPLATE_SETTINGS = ("template_path", "template_env", "template_globals", "template_filters")
+
+
+def _render_module() -> ModuleType:
+    """``squall.template._render``, imported on first need (see the module docstring)."""
+    # A function-level import on purpose: importing Jinja2 at module level would add ≈ 80 ms
+    # to the start-up of every Application, including those that never render a template.
+    from squall.template import _render
+
+    return _render
+
+
+def render(handler: RequestHandler, template_name: str, **kwargs: Any) -> Awaitable[None]:
+    """``RequestHandler.render``: see ``squall.template._render.render``."""
+    result: Awaitable[None] = _render_module().render(handler, template_name, **kwargs)
+    return result
+
+
+def render_string(handler: RequestHandler, template_name: str, **kwargs: Any) -> bytes:
+    """``RequestHandler.render_string``: see ``squall.template._render.render_string``."""
+    result: bytes = _render_module().render_string(handler, template_name, **kwargs)
+    return result
+
+
+def _is_environment(value: object) -> bool:
+    # A jinja2.Environment can only exist once jinja2 was imported: no import needed here.
+    jinja2 = sys.modules.get("jinja2")
+    return value is None or (jinja2 is not None and isinstance(value, jinja2.Environment))
 
 
 def _is_template_path(value: object) -> bool:
@@ -76,7 +112,7 @@ def squall_web_add_settings(registry: SettingsRegistry) -> None:
     add(
         "template_env",
         default=None,
-        type=jinja2.Environment,
+        validate=_is_environment,
         owner=OWNER,
         doc="your own jinja2.Environment (squall renders with an overlay of it)",
     )
@@ -98,13 +134,15 @@ def squall_web_add_settings(registry: SettingsRegistry) -> None:
 
 @hookimpl
 def squall_web_configure(app: Application) -> None:
-    """Build the application's TemplateEngine; refuse a ``template_path`` that is a file."""
+    """Refuse a ``template_path`` that is a file; build the TemplateEngine when templates
+    are configured (else it is built on the first render, see the module docstring)."""
     for folder in folders_of(app.settings.get("template_path")) or ():
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise ConfigurationError(f"setting template_path: {folder!r} is not a directory")
         if not os.path.exists(folder):
             gen_log.warning("template_path %r does not exist (yet)", folder)
-    app.stash[ENGINE] = TemplateEngine(app.settings)
+    if any(app.settings.get(name) is not None for name in _TEMPLATE_SETTINGS):
+        _render_module().engine_of(app)
 
 
 @hookimpl

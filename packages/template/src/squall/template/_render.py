@@ -27,15 +27,13 @@ from markupsafe import Markup
 
 from squall.template._environment import TemplateEngine, describe_loader
 from squall.template._errors import TemplateNotFoundError
-from squall.web import RequestHandler, StashKey
+from squall.template._settings import ENGINE
+from squall.web import RequestHandler
 
 if TYPE_CHECKING:
     from squall.web import Application
 
 gen_log = logging.getLogger("squall.general")
-
-ENGINE: StashKey[TemplateEngine] = StashKey()
-"""Where the plugin keeps each Application's ``TemplateEngine`` (``app.stash[ENGINE]``)."""
 
 
 def engine_of(app: Application) -> TemplateEngine:
