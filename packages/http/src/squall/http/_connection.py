@@ -18,6 +18,7 @@ racing a disconnect do not fail noisily.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from squall.http._protocol import HTTPProtocol
 
 __all__ = ["HTTPConnection"]
+
+log: Final = logging.getLogger("squall.http")
 
 _FRESH: Final = 0
 _STREAMING: Final = 1
@@ -348,7 +351,16 @@ class HTTPConnection:
         """Send ``count`` bytes of ``file`` from ``offset`` after ``write_headers``.
 
         Uses ``loop.sendfile`` (zero-copy on plain TCP under asyncio), else reads and
-        writes chunks with flow control (TLS, uvloop).
+        writes chunks with flow control (TLS, uvloop). The bytes actually sent are
+        counted: when the file ends early (it shrank while being sent, or ``count`` is
+        larger than what is left) the response is short of what was announced, so the
+        connection is closed (never kept alive out of step), a warning is logged and
+        ``StreamClosedError`` is raised.
+
+        Raises:
+            ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+            StreamClosedError: the connection is (or was, for a short file, just) closed.
+            LocalProtocolError: more bytes than the announced Content-Length.
         """
         if self._state != _STREAMING:
             raise ResponseStateError("sendfile() needs write_headers() first")
@@ -368,22 +380,53 @@ class HTTPConnection:
             self._remaining -= count
         loop = proto._loop
         transport = proto._transport
-        try:
-            await loop.sendfile(transport, file, offset, count)  # type: ignore[arg-type]
-        except (NotImplementedError, AttributeError):
-            file.seek(offset)
-            left = count
-            while left > 0:
-                data = file.read(min(left, 256 * 1024))
-                if not data:
-                    break
-                left -= len(data)
-                if proto._closed:
-                    raise StreamClosedError("connection closed") from None
-                transport.write(data)  # type: ignore[union-attr]
-                await proto._drain()
+        native = getattr(loop, "sendfile", None)
+        sent = 0
+        if native is not None:
+            try:
+                sent = await native(transport, file, offset, count)
+            except NotImplementedError:  # uvloop: no sendfile (raised before sending)
+                native = None
+        if native is None:
+            sent = await self._send_chunks(file, offset, count)
+        if sent < count:
+            self._short_file(sent, count)
         if self._chunked and not proto._closed:
             transport.write(b"\r\n")  # type: ignore[union-attr]
+
+    async def _send_chunks(self, file: BinaryIO, offset: int, count: int) -> int:
+        """Read and write ``count`` bytes with flow control; return how many were sent."""
+        proto = self._proto
+        transport = proto._transport
+        file.seek(offset)
+        sent = 0
+        while sent < count:
+            data = file.read(min(count - sent, 256 * 1024))
+            if not data:
+                break  # the file ended early: the caller closes the connection
+            if proto._closed:
+                raise StreamClosedError("connection closed")
+            transport.write(data)  # type: ignore[union-attr]
+            sent += len(data)
+            await proto._drain()
+        return sent
+
+    def _short_file(self, sent: int, count: int) -> None:
+        """The file gave fewer bytes than announced: end the connection and say so."""
+        proto = self._proto
+        if self._remaining is not None:
+            self._remaining += count - sent  # what is really still owed
+        self._state = _DONE
+        if not proto._closed:
+            log.warning(
+                "%s: sendfile sent %d of %d bytes (the file ended early); closing",
+                proto._peer,
+                sent,
+                count,
+            )
+            proto._abort_current()
+            proto._close()
+        raise StreamClosedError(f"the file ended after {sent} of {count} bytes")
 
     def finish(self) -> None:
         """End a streamed response (sends the last chunk when chunked).
