@@ -295,6 +295,13 @@ class HTTPConnection:
         nobody = self._head or status < 200 or status == 204 or status == 304
         low_names = [n.lower() for n, _ in pairs]
         chunked = False
+        if "transfer-encoding" in low_names and (
+            "content-length" in low_names or self._version is HTTP10
+        ):
+            # The body is framed by its length, or (HTTP/1.0 has no chunked coding) by
+            # closing the connection: an application's Transfer-Encoding would be a lie.
+            pairs = [(n, v) for n, v in pairs if n.lower() != "transfer-encoding"]
+            low_names = [n.lower() for n, _ in pairs]
         if "content-length" in low_names:
             cl = _header_value(pairs, "content-length") or ""
             if not cl.strip().isdigit():
