@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["flow_done", "inflate", "on_data", "on_end", "start_body"]
 
 log: Final = logging.getLogger("squall.http")
+_HEAD_KEEP: Final = 64 * 1024  # input kept for a raw-deflate retry until output appears
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -59,8 +60,8 @@ def start_body(
     if ctx.decompress:
         ce = request.headers.get("Content-Encoding", "").strip().lower()
         if ce in ("gzip", "x-gzip", "deflate"):
-            # wbits 32+MAX: zlib and gzip auto-detected; a raw-deflate fallback is below.
-            self._decomp = zlib.decompressobj(32 + zlib.MAX_WBITS)
+            # zlib and gzip auto-detected; "deflate" may also be raw (see _Inflater).
+            self._decomp = _Inflater(raw_fallback=ce == "deflate")
             self._inflated = 0
             del request.headers["Content-Encoding"]
             request.headers["X-Consumed-Content-Encoding"] = ce
@@ -107,6 +108,46 @@ def on_data(self: HTTPProtocol, data: bytes) -> None:
         self._collector.feed(data)  # type: ignore[union-attr]
     except HTTPInputError as exc:
         self._bad_input(exc)
+
+
+class _Inflater:
+    """A decompressor for gzip or zlib bodies (auto-detected), optionally raw deflate.
+
+    ``Content-Encoding: deflate`` means the zlib format, but some clients send a bare
+    deflate stream (no zlib wrapper), as browsers and curl tolerate in responses. So
+    with ``raw_fallback`` the input is kept until the decompressor has produced output
+    (at most ``_HEAD_KEEP`` bytes): if it fails before that, the same input is inflated
+    again as raw deflate (wbits -15).
+    """
+
+    __slots__ = ("_d", "_head")
+
+    def __init__(self, raw_fallback: bool) -> None:
+        self._d: Any = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        self._head: bytes | None = b"" if raw_fallback else None
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._d.eof)
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return bytes(self._d.unconsumed_tail)
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        head = self._head
+        if head is None:
+            return bytes(self._d.decompress(data, max_length))
+        head += data
+        try:
+            out = bytes(self._d.decompress(data, max_length))
+        except zlib.error:
+            self._head = None
+            self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+            return bytes(self._d.decompress(head, max_length))
+        # Output means the wrapper was right; past the cap we stop keeping the input.
+        self._head = None if out or len(head) > _HEAD_KEEP else head
+        return out
 
 
 def inflate(self: HTTPProtocol, data: bytes) -> bytes:
