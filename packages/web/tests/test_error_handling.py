@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -10,6 +13,7 @@ import pytest
 
 from squall.http import HTTPInputError
 from squall.web import Application, HTTPError, RequestHandler
+from squall.web._error_handling import escape_html
 from squall.web.testing import wait_until
 
 
@@ -157,3 +161,19 @@ def test_http_input_error_from_lazy_parsing_is_its_4xx(squall_live_server: Any) 
     r = httpx.get(server.url + "/")
     assert r.status_code == 413
     assert "too many fields" in r.text
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain", "<script>alert('x')</script>", "a & b \"c\" <d> 'e'", "&amp; é ✓"]
+)
+def test_escape_html_is_html_escape(text: str) -> None:
+    assert escape_html(text) == html.escape(text)
+
+
+def test_importing_web_does_not_import_html() -> None:
+    # Start-up time: web's error pages escape with their own function.
+    code = "import sys, squall.web; print('html' in sys.modules)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout == "False\n"

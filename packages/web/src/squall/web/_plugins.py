@@ -22,8 +22,7 @@ import inspect
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
 
@@ -45,8 +44,8 @@ DEFAULT_PLUGINS: tuple[object, ...] = (_builtin, _health)
 HOOK_PREFIX = "squall_web_"
 
 
-@dataclass(frozen=True, slots=True)
-class RequestHooks:
+# A NamedTuple, not a dataclass: ≈ 0.1 ms to create at import instead of ≈ 0.5-1 ms.
+class RequestHooks(NamedTuple):
     """Per-request callables returned by ``squall_web_request_hooks``.
 
     Attributes:

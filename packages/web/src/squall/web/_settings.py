@@ -18,8 +18,7 @@ user's keys by :func:`merge_setting_defaults` before :meth:`SettingsRegistry.res
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from squall.web._errors import ConfigurationError, MissingPluginError
 
@@ -48,8 +47,8 @@ DEBUG_IMPLIES: dict[str, bool] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+# A NamedTuple, not a dataclass: ≈ 0.1 ms to create at import instead of ≈ 0.5-1 ms.
+class Setting(NamedTuple):
     """One declared setting: its name, default, accepted type(s), doc and owning package."""
 
     name: str
