@@ -21,10 +21,14 @@ from squall.http import HTTPServer, HTTPServerRequest
 class ServerThread:
     """An HTTPServer serving on 127.0.0.1:<port> from a loop in a background thread."""
 
-    def __init__(self, callback: Any, **kwargs: Any) -> None:
+    def __init__(self, callback: Any, *, use_uvloop: bool = False, **kwargs: Any) -> None:
         self.callback = callback
         self.kwargs = kwargs
-        self.loop = asyncio.new_event_loop()
+        if use_uvloop:
+            uvloop = pytest.importorskip("uvloop")
+            self.loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        else:
+            self.loop = asyncio.new_event_loop()
         self.server: HTTPServer | None = None
         self.port = 0
         self._ready = threading.Event()
@@ -131,7 +135,7 @@ def hello(request: HTTPServerRequest) -> None:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., ServerThread]]:
-    """``serve(callback=hello, **HTTPServer kwargs)`` → a started ServerThread."""
+    """``serve(callback=hello, use_uvloop=False, **HTTPServer kwargs)`` → a started ServerThread."""
     started: list[ServerThread] = []
 
     def start(callback: Any = hello, **kwargs: Any) -> ServerThread:

@@ -36,9 +36,12 @@ def _until_closed_app(events: list[str]) -> Any:
     return app
 
 
-def test_shut_wr_client_gets_the_whole_response_then_the_connection_closes(serve: Any) -> None:
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_shut_wr_client_gets_the_whole_response_then_the_connection_closes(
+    serve: Any, use_uvloop: bool
+) -> None:
     events: list[str] = []
-    st = serve(_until_closed_app(events))
+    st = serve(_until_closed_app(events), use_uvloop=use_uvloop)
     with st.connect() as sock:
         sock.sendall(REQUEST)
         sock.shutdown(socket.SHUT_WR)

@@ -30,13 +30,15 @@ def _split(raw: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
-@pytest.mark.parametrize("native", [True, False], ids=["loop.sendfile", "chunks"])
+@pytest.mark.parametrize(
+    "native", [True, False, "uvloop"], ids=["loop.sendfile", "chunks", "uvloop"]
+)
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_count_larger_than_the_file_closes_the_connection(
     serve: Any,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
-    native: bool,
+    native: bool | str,
     chunked: bool,
 ) -> None:
     path = tmp_path / "small.bin"
@@ -54,8 +56,8 @@ def test_count_larger_than_the_file_closes_the_connection(
                 outcome.append(f"raised: {exc}")
         conn.finish()  # a no-op now: the connection is closed
 
-    st = serve(app)
-    if not native:
+    st = serve(app, use_uvloop=native == "uvloop")
+    if native is False:
         _no_native_sendfile(st)
     with caplog.at_level(logging.WARNING, logger="squall.http"), st.connect() as sock:
         sock.sendall(REQUEST + REQUEST)  # a second request that must not be answered
