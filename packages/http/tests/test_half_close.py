@@ -152,3 +152,49 @@ def test_tls_client_close_mid_request_fires_on_connection_close(serve: Any, ca: 
 
 def _busy(st: Any) -> bool:
     return bool(st.call(lambda: any(not p.idle for p in st.server._ctx.connections)))
+
+
+class _SlowStream:
+    """A streaming delegate whose data_received awaits (reading pauses meanwhile)."""
+
+    stream_body = True
+
+    def __init__(self, conn: HTTPConnection) -> None:
+        self.conn = conn
+        self.received = 0
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        pass
+
+    async def data_received(self, chunk: bytes) -> None:
+        await asyncio.sleep(0.05)
+        self.received += len(chunk)
+
+    def finish(self) -> None:
+        self.conn.respond(200, [], b"got %d" % self.received)
+
+
+class _SlowStreamFactory:
+    def start_request(self, conn: HTTPConnection) -> _SlowStream:
+        return _SlowStream(conn)
+
+
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_body_read_while_a_streaming_handler_pauses_survives_shut_wr(
+    serve: Any, use_uvloop: bool
+) -> None:
+    st = serve(_SlowStreamFactory(), use_uvloop=use_uvloop)
+    body = b"z" * 5000
+    with st.connect() as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" + body)
+        sock.shutdown(socket.SHUT_WR)  # the whole body is sent: only reading is left
+        raw = st.read_until_close(sock)
+    assert raw.endswith(b"\r\n\r\ngot 5000")
+
+
+def test_incomplete_body_then_fin_is_a_disconnect(serve: Any) -> None:
+    st = serve(_SlowStreamFactory())
+    with st.connect() as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" + b"z" * 10)
+        sock.shutdown(socket.SHUT_WR)
+        assert st.read_until_close(sock) == b""  # closed without an answer

@@ -235,6 +235,11 @@ class HTTPProtocol(asyncio.Protocol):
             # asyncio's TLS transport cannot stay half-open (it shuts down on EOF or
             # close_notify whatever we return), so over TLS the answer is lost.
             return None if self._scheme_is_tls() else True
+        if self._reading_body and self._flow_paused and not self._scheme_is_tls():
+            # A streaming handler paused reading: the rest of the body may sit in the
+            # parser's buffer. Finish it first; _process ends the connection if the body
+            # turns out incomplete.
+            return True
         if (self._parser.in_progress or self._reading_body) and not self._discarding:
             log.warning("%s: client disconnected mid-request", self._peer)
             self._abort_current()
@@ -312,6 +317,13 @@ class HTTPProtocol(asyncio.Protocol):
             elif self._eof:
                 self._close()
         elif self._reading_body:
+            if self._eof and not self._flow_paused:
+                # Every buffered byte is consumed and the client sent its FIN: the body
+                # will never be complete.
+                log.warning("%s: client disconnected mid-request", self._peer)
+                self._abort_current()
+                self._close()
+                return
             bt = self._ctx.limits.body_timeout
             if bt is not None:
                 self._arm(self._body_progress + bt)
