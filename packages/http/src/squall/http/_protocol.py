@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection
 from time import time as _time
 from typing import Any, Final, cast
 
-from squall.http import _bodyread, _timeouts
+from squall.http import _bodyread, _closing, _timeouts
 from squall.http._body import BodyCollector
 from squall.http._connection import HTTPConnection
 from squall.http._errors import HTTPInputError, RemoteProtocolError, StreamClosedError
@@ -145,8 +145,9 @@ class HTTPProtocol(asyncio.Protocol):
         self._continue_pending = False
         self._task: asyncio.Future[Any] | None = None
 
-    # Body reading and timeouts live in their own modules (off the hot path of bodiless
-    # requests); they are methods of this class all the same.
+    # Body reading, timeouts and early endings live in their own modules (off the hot
+    # path of a bodiless request answered in full); they are methods of this class all
+    # the same.
     _start_body = _bodyread.start_body
     _on_data = _bodyread.on_data
     _inflate = _bodyread.inflate
@@ -154,6 +155,9 @@ class HTTPProtocol(asyncio.Protocol):
     _on_end = _bodyread.on_end
     _arm = _timeouts.arm
     _on_timer = _timeouts.on_timer
+    eof_received = _closing.eof_received
+    _abort_current = _closing.abort_current
+    _notify_close = _closing.notify_close
 
     @property
     def _peer(self) -> str:
@@ -221,29 +225,6 @@ class HTTPProtocol(asyncio.Protocol):
                 )
         self._abort_current()
         self._close()
-
-    def eof_received(self) -> bool | None:  # noqa: D102
-        self._eof = True
-        conn = self._current
-        if conn is not None and not self._reading_body:
-            # The client ended its side (FIN) after a complete request. It may be gone (a
-            # plain close()) or only done sending (shutdown(SHUT_WR), ``nc -N``): tell the
-            # application either way (on_connection_close, the close callback), then keep
-            # the connection half-open so that an answer it still writes goes out; the
-            # connection closes after that response and no further request is read.
-            self._notify_close(conn, self._delegate)
-            # asyncio's TLS transport cannot stay half-open (it shuts down on EOF or
-            # close_notify whatever we return), so over TLS the answer is lost.
-            return None if self._scheme_is_tls() else True
-        if self._reading_body and self._flow_paused and not self._scheme_is_tls():
-            # A streaming handler paused reading: the rest of the body may sit in the
-            # parser's buffer. Finish it first; _process ends the connection if the body
-            # turns out incomplete.
-            return True
-        if (self._parser.in_progress or self._reading_body) and not self._discarding:
-            log.warning("%s: client disconnected mid-request", self._peer)
-            self._abort_current()
-        return None
 
     def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
         was_closed = self._closed
@@ -537,39 +518,6 @@ class HTTPProtocol(asyncio.Protocol):
         else:
             self._abort_current()
             self._close()
-
-    def _abort_current(self) -> None:
-        """Tell the in-flight request's delegate that its connection is gone."""
-        if self._collector is not None:
-            self._collector.close()
-            self._collector = None
-        conn = self._current
-        delegate = self._delegate
-        self._current = None
-        self._request = None
-        self._delegate = None
-        self._reading_body = False
-        if conn is not None and not conn.finished:
-            self._notify_close(conn, delegate)
-
-    def _notify_close(self, conn: HTTPConnection, delegate: Any) -> None:
-        """Tell the application (once per request) that the client left before the end."""
-        if conn._close_notified:
-            return
-        conn._close_notified = True
-        callback = conn._close_callback
-        if callback is not None:
-            conn._close_callback = None
-            try:
-                callback()
-            except Exception:
-                log.error("%s: error in a close callback", self._peer, exc_info=True)
-        on_close = getattr(delegate, "on_connection_close", None) if delegate else None
-        if on_close is not None:
-            try:
-                on_close()
-            except Exception:
-                log.error("%s: error in on_connection_close", self._peer, exc_info=True)
 
     # -- transport control -------------------------------------------------------------------
 
