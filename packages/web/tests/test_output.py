@@ -83,6 +83,8 @@ class Redirects(RequestHandler):
             self.redirect("/target", permanent=True)
         elif kind == "status":
             self.redirect("/target", status=307)
+        elif kind == "unicode":
+            self.redirect("/zoë/中文?name=Zoë")
         else:
             self.redirect("/target")
 
@@ -198,6 +200,15 @@ def test_redirect(squall_client: httpx.Client, kind: str, status: int) -> None:
     r = squall_client.get(f"/redirect/{kind}")
     assert r.status_code == status
     assert r.headers["location"] == "/target"
+
+
+def test_redirect_to_non_ascii_url_sends_utf8_location(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/redirect/unicode")
+    assert r.status_code == 302
+    assert r.headers.raw[[k.lower() for k, _ in r.headers.raw].index(b"location")][1] == (
+        "/zoë/中文?name=Zoë".encode()
+    )
+    assert r.headers["location"] == "/zoë/中文?name=Zoë"
 
 
 def test_etag_is_added_and_if_none_match_gives_304(squall_client: httpx.Client) -> None:

@@ -169,6 +169,10 @@ class OutputMixin(HeadersMixin, HandlerBase):
         elif not 300 <= status <= 399:
             raise ValueError(f"redirect status must be 3xx, got {status}")
         self.set_status(status)
+        if not url.isascii():
+            # As Tornado does: a non-ASCII URL goes out as its UTF-8 bytes (what browsers
+            # and httpx decode), not as ISO-8859-1, which would garble or refuse it.
+            url = url.encode("utf-8").decode("latin-1")
         self.set_header("Location", url)
         self.finish()
 
