@@ -30,6 +30,8 @@ from squall.static._ranges import (
         ("Bytes = 1 - 2", 1000, ByteRange(1, 3)),
         ("bytes=0-99999999999999999999999999999", 1000, ByteRange(0, 1000)),
         ("bytes=0-1,", 1000, ByteRange(0, 2)),
+        ("bytes=" + "0" * 40 + "1-" + "0" * 40 + "2", 1000, ByteRange(1, 3)),  # leading zeros
+        ("bytes=-" + "0" * 30 + "10", 1000, ByteRange(990, 1000)),
         # unsatisfiable → 416
         ("bytes=-0", 1000, UNSATISFIABLE),
         ("bytes=1000-", 1000, UNSATISFIABLE),

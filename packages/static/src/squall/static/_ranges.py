@@ -69,6 +69,9 @@ def _is_digits(text: str) -> bool:
 
 
 def _num(digits: str) -> int:
+    # Leading zeros are valid (1*DIGIT) and say nothing about the size: drop them before
+    # judging the length, so "bytes=000…01-2" is the range 1-2, not "past the end".
+    digits = digits.lstrip("0") or "0"
     return _BIG if len(digits) > 18 else int(digits)
 
 
