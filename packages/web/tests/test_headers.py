@@ -188,13 +188,52 @@ def test_bad_cookie_value_is_refused(squall_client: httpx.Client) -> None:
 
 class Unencodable(RequestHandler):
     def get(self) -> None:
-        self.set_status(200, "Café ✓")  # ✓ is not ISO-8859-1: http refuses the status line
+        self.set_header("X-Mark", "Café ✓")  # ✓ is not ISO-8859-1: http refuses the header
 
 
-def test_a_reason_http_cannot_encode_becomes_a_500(squall_live_server: Any) -> None:
+def test_a_header_http_cannot_encode_becomes_a_500(squall_live_server: Any) -> None:
     server = squall_live_server(Application([(r"/", Unencodable)]))
     r = httpx.get(server.url + "/")
     assert r.status_code == 500
+
+
+class NonLatin1Reasons(RequestHandler):
+    def get(self, kind: str) -> None:
+        if kind == "status":
+            self.set_status(222, "成功 ✓")
+            self.write("body")
+        elif kind == "missing":
+            self.get_argument("名字")
+        else:
+            self.send_error(444, reason="错误")
+
+
+def raw_response(port: int, path: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_a_non_latin1_reason_is_sent_as_utf8_not_a_500(squall_live_server: Any) -> None:
+    server = squall_live_server(Application([(r"/(\w+)", NonLatin1Reasons)]))
+    status = raw_response(server.port, "/status")
+    assert status.startswith("HTTP/1.1 222 成功 ✓\r\n".encode())
+    assert status.endswith(b"\r\n\r\nbody")
+    sent = raw_response(server.port, "/send")
+    assert sent.startswith("HTTP/1.1 444 错误\r\n".encode())
+    assert "<title>444: 错误</title>".encode() in sent
+
+
+def test_missing_argument_with_a_chinese_name_is_a_400_naming_it(
+    squall_live_server: Any,
+) -> None:
+    server = squall_live_server(Application([(r"/(\w+)", NonLatin1Reasons)]))
+    r = httpx.get(server.url + "/missing")
+    assert r.status_code == 400
+    assert "Missing argument 名字" in r.text
 
 
 class BadNames(RequestHandler):

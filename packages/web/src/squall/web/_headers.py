@@ -62,6 +62,23 @@ def convert_header_value(value: Any) -> str:
     return result
 
 
+def wire_reason(reason: str) -> str:
+    """``reason`` as the status line carries it: its UTF-8 bytes when ISO-8859-1 cannot.
+
+    The status line goes out as ISO-8859-1, so a reason such as ``"成功"`` (the notes'
+    custom codes, or ``MissingArgumentError`` naming a Chinese argument) would be refused
+    and the response turned into a 500. Tornado sends the UTF-8 bytes; so do we (the
+    reason is obs-text to HTTP, which clients display or ignore).
+    """
+    if reason.isascii():
+        return reason
+    try:
+        reason.encode("latin-1")
+    except UnicodeEncodeError:
+        return reason.encode("utf-8").decode("latin-1")
+    return reason
+
+
 class HeadersMixin(HandlerBase):
     """Status, headers and cookies."""
 

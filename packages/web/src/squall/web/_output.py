@@ -20,7 +20,7 @@ from typing import Any
 
 from squall.http import HTTPConnection
 from squall.web._base import DONE, HandlerBase
-from squall.web._headers import HeadersMixin, convert_header_value
+from squall.web._headers import HeadersMixin, convert_header_value, wire_reason
 
 # Headers that describe a body; a 204/304 carries none of them (RFC 9110 §15.3.5, §15.4.5).
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
@@ -90,7 +90,7 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 conn.write_headers(
                     self._status_code,
                     self._header_items(),
-                    self._reason if self._custom_reason else None,
+                    wire_reason(self._reason) if self._custom_reason else None,
                 )
             except ValueError:
                 self._headers_written = False  # nothing went out: an error page is possible
@@ -138,7 +138,7 @@ class OutputMixin(HeadersMixin, HandlerBase):
                     status,
                     self._header_items(),
                     body,
-                    self._reason if self._custom_reason else None,
+                    wire_reason(self._reason) if self._custom_reason else None,
                 )
             except ValueError:
                 # Refused before anything was sent (a header or reason http cannot encode):
