@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -53,11 +55,26 @@ def test_query_arguments(squall_client: httpx.Client) -> None:
     assert r.json() == {
         "q": "two",
         "qs": ["one", "two"],
-        "nostrip": "\x01two\t ",
+        "nostrip": " two\t ",
         "all": ["one", "two"],
         "missing_default": "dflt",
         "empty_list": [],
     }
+
+
+class NoStrip(RequestHandler):
+    def get(self) -> None:
+        self.write({"v": self.get_argument("v", strip=False), "s": self.get_argument("v")})
+
+
+def test_control_characters_become_spaces_even_without_strip(
+    squall_live_server: Any,
+) -> None:
+    # Tornado's rule: control characters other than tab/CR/LF are always replaced; strip only
+    # decides whether surrounding whitespace is removed.
+    server = squall_live_server(Application([(r"/", NoStrip)]))
+    r = httpx.get(server.url + "/", params={"v": "\x00 a\x1fb\t\x08"})
+    assert r.json() == {"v": "  a b\t ", "s": "a b"}
 
 
 def test_body_arguments_urlencoded_and_merged(squall_client: httpx.Client) -> None:

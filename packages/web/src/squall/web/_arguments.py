@@ -2,9 +2,10 @@
 
 The request's ``arguments`` dicts map ``str`` → ``list[bytes]`` (as Tornado). Values are
 decoded here as UTF-8; bytes that are not UTF-8 are the client's fault, so they become a
-400 whose reason names the argument, never a 500. With ``strip`` (the default) control
-characters become spaces and surrounding whitespace goes, as in Tornado; the last value of a
-repeated name wins for the singular getters.
+400 whose reason names the argument, never a 500. As in Tornado, control characters (other
+than tab, CR and LF) always become spaces, whatever ``strip`` says; ``strip`` (the default)
+then removes surrounding whitespace. The last value of a repeated name wins for the singular
+getters.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class _ArgDefault:
 
 _ARG_DEFAULT: Any = _ArgDefault()
 
-# Control characters other than tab, CR and LF are turned into spaces when stripping.
+# Control characters other than tab, CR and LF are turned into spaces (with or without strip).
 _REMOVE_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
@@ -66,9 +67,9 @@ class ArgumentsMixin(HandlerBase):
         values = []
         decode = self.decode_argument
         for v in raw:
-            s = decode(v, name)
+            s = _REMOVE_CONTROL_CHARS.sub(" ", decode(v, name))
             if strip:
-                s = _REMOVE_CONTROL_CHARS.sub(" ", s).strip()
+                s = s.strip()
             values.append(s)
         return values
 
