@@ -14,12 +14,19 @@ from squall.static._hashing import HashCache, hash_bytes
 from squall.static._paths import resolve
 
 
+def age(path: Path, seconds: float = 60.0) -> None:
+    """Move ``path``'s mtime into the past, out of the racy window."""
+    past = os.stat(path).st_mtime - seconds
+    os.utime(path, (past, past))
+
+
 def test_http_date_is_an_imf_fixdate() -> None:
     assert http_date(1_700_000_000) == "Tue, 14 Nov 2023 22:13:20 GMT"
 
 
 def test_small_file_entry_holds_its_bytes_and_matching_hash(tmp_path: Path) -> None:
     (tmp_path / "a.css").write_bytes(b"body{}")
+    age(tmp_path / "a.css")
     store = FileStore(HashCache())
     entry = store.build_small("a.css", resolve(str(tmp_path), "a.css"))
     assert entry.body == b"body{}"
@@ -40,6 +47,7 @@ def test_large_file_entry_stays_on_disk(tmp_path: Path) -> None:
 
 def test_entry_expires_after_the_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a").write_bytes(b"1")
+    age(tmp_path / "a")
     now = [1000.0]
     monkeypatch.setattr(_cache.time, "monotonic", lambda: now[0])
     store = FileStore(HashCache(), ttl=1.0)
@@ -53,11 +61,40 @@ def test_entry_expires_after_the_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_revalidation_keeps_an_unchanged_entry_and_drops_an_edited_one(tmp_path: Path) -> None:
     f = tmp_path / "a"
     f.write_bytes(b"1")
+    age(f)
     store = FileStore(HashCache())
     entry = store.build_small("a", resolve(str(tmp_path), "a"))
     assert store.revalidate("a", resolve(str(tmp_path), "a")) is entry
     f.write_bytes(b"22")
     assert store.revalidate("a", resolve(str(tmp_path), "a")) is None
+
+
+def test_a_hit_notices_an_edited_or_deleted_file_at_once(tmp_path: Path) -> None:
+    f = tmp_path / "a"
+    f.write_bytes(b"1")
+    age(f)
+    store = FileStore(HashCache())
+    entry = store.build_small("a", resolve(str(tmp_path), "a"))
+    assert store.fresh("a") is entry
+    f.write_bytes(b"22")
+    assert store.fresh("a") is None  # within the TTL, yet the stat differs
+    f.unlink()
+    assert store.fresh("a") is None
+
+
+def test_an_entry_of_a_just_modified_file_is_racy_and_not_reused(tmp_path: Path) -> None:
+    # An edit that keeps the size within one clock tick leaves the stat as it was: an entry
+    # built so soon after a modification must not be trusted.
+    f = tmp_path / "a"
+    f.write_bytes(b"1")
+    store = FileStore(HashCache())
+    entry = store.build_small("a", resolve(str(tmp_path), "a"))
+    assert entry.racy
+    assert store.fresh("a") is None
+    assert store.revalidate("a", resolve(str(tmp_path), "a")) is None
+    age(f)
+    rebuilt = store.build_small("a", resolve(str(tmp_path), "a"))
+    assert not rebuilt.racy and store.fresh("a") is rebuilt
 
 
 def test_disabled_store_keeps_nothing(tmp_path: Path) -> None:

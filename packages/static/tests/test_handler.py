@@ -295,6 +295,27 @@ def test_edited_large_file_is_served_with_its_new_content(site: Path, serve: Ser
     assert r.content == new and r.headers["etag"] == f'"{hash_bytes(new)}"'
 
 
+def test_edited_small_file_is_served_with_its_new_content_at_once(site: Path, serve: Serve) -> None:
+    # Same length, rewritten in place right away: no restart, no wait, no stale bytes.
+    url = serve(Application(static_path=str(site)))
+    f = site / "css" / "a.css"
+    for body in (b"p { color: red  }", b"p { color: blue }", b"p { color: cyan }"):
+        f.write_bytes(body)
+        r = _get(url + "/static/css/a.css")
+        assert r.content == body and r.headers["etag"] == f'"{hash_bytes(body)}"'
+
+
+def test_deleted_small_file_is_404_at_once(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    f = site / "css" / "a.css"
+    past = os.stat(f).st_mtime - 60
+    os.utime(f, (past, past))  # an old file: its entry is cached and reused
+    assert _get(url + "/static/css/a.css").status_code == 200
+    assert _get(url + "/static/css/a.css").status_code == 200
+    f.unlink()
+    assert _get(url + "/static/css/a.css").status_code == 404
+
+
 def test_tornado_style_overrides_keep_working(site: Path, serve: Serve) -> None:
     class Legacy(StaticFileHandler):
         def validate_absolute_path(self, root: str, absolute_path: str) -> str:  # type: ignore[override]

@@ -9,12 +9,15 @@ path: the resolved file, its stat result, its content hash (→ ``ETag`` and ``?
 ``Last-Modified`` and ``Content-Type``, the ready-made response header lists, and for files
 up to :attr:`FileStore.small_limit` the bytes themselves.
 
-Staleness window: an entry is trusted for :attr:`FileStore.ttl` seconds (1 s by default)
-after it was last checked; the first request after that re-runs the whole path resolution
-(symlinks included) and a ``stat``, and rebuilds the entry when the file's
-``(mtime, size, inode)`` changed. So an edited or deleted file is seen at most ``ttl``
-seconds late, and in between requests are answered from one consistent snapshot (headers
-and bytes always match; never half an old file with a new length). ``enabled=False``
+Freshness: a hit costs one ``stat`` of the entry's file: a file that was deleted, replaced
+(new inode), resized or touched (new mtime) is looked up again at once, as Tornado would
+serve it (a test or a user that edits a file and reloads must not get the old bytes). What
+the ``stat`` cannot see is an edit that keeps the size within one tick of the file system's
+clock; so an entry built from a file modified less than :data:`RACY_WINDOW` ago is *racy*
+(git's word for the same problem) and is rebuilt on every request until the file has aged.
+The whole path resolution (symlinks included) runs again once an entry is
+:attr:`FileStore.ttl` seconds (1 s by default) old. Each answer is one consistent snapshot
+(headers and bytes always match; never half an old file with a new length). ``enabled=False``
 (``static_hash_cache=False``, implied by ``debug=True``) keeps nothing: every request
 resolves, stats, reads and hashes, exactly like Tornado.
 
@@ -36,6 +39,9 @@ from squall.static._mime import content_type_for
 from squall.static._paths import ResolvedPath, open_regular
 
 __all__ = ["FileEntry", "FileStore", "http_date"]
+
+RACY_WINDOW: Final = 1.0
+"""An entry built from a file modified less than this many seconds before is not trusted."""
 
 SMALL_FILE_LIMIT: Final = 64 * 1024
 """Files up to this size are kept in memory and sent with the headers in one write."""
@@ -60,6 +66,8 @@ class FileEntry:
         content_type: the ``Content-Type`` value.
         body: the file's bytes for small files, else None (served from disk).
         checked_at: ``time.monotonic()`` of the last check against the file system.
+        racy: the file was modified within :data:`RACY_WINDOW` of the build, so a same-size
+            edit in the same clock tick could hide behind an unchanged stat: not reused.
         responses: header lists prepared by handlers, keyed as they like (per entry, so they
             die with it).
     """
@@ -73,6 +81,7 @@ class FileEntry:
     content_type: str
     body: bytes | None
     checked_at: float
+    racy: bool = False
     responses: dict[Any, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
@@ -102,17 +111,28 @@ class FileStore:
         self._bytes = 0
 
     def fresh(self, key: str) -> FileEntry | None:
-        """The entry of ``key`` if it was checked less than ``ttl`` seconds ago, else None."""
+        """The entry of ``key`` if it is still the file on disk, else None (look it up).
+
+        None when there is no entry, it is racy, its path was resolved ``ttl`` seconds ago
+        or more, or a ``stat`` of its file fails or differs (mtime, size, inode).
+        """
         entry = self.entries.get(key)
-        if entry is not None and time.monotonic() - entry.checked_at < self.ttl:
-            return entry
-        return None
+        if entry is None or entry.racy or time.monotonic() - entry.checked_at >= self.ttl:
+            return None
+        try:
+            st = os.stat(entry.path)
+        except OSError:
+            return None
+        if (st.st_mtime_ns, st.st_size, st.st_ino) != stat_key(entry.stat):
+            return None
+        return entry
 
     def revalidate(self, key: str, resolved: ResolvedPath) -> FileEntry | None:
         """The old entry of ``key`` if ``resolved`` is still the same file, refreshed; else None."""
         entry = self.entries.get(key)
         if (
             entry is not None
+            and not entry.racy
             and entry.path == resolved.path
             and stat_key(entry.stat) == stat_key(resolved.stat)
         ):
@@ -169,6 +189,7 @@ class FileStore:
             content_type=content_type_for(path),
             body=body,
             checked_at=time.monotonic(),
+            racy=time.time() - st.st_mtime < RACY_WINDOW,
         )
         if self.enabled:
             self.hashes.store(path, st, digest)

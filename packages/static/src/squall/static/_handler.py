@@ -5,11 +5,12 @@ Theory of operation
 A request goes one of two ways:
 
 - **Hit** (the common case): the :class:`~squall.static._cache.FileStore` of this
-  application and root has a fresh entry for the URL path. The conditional headers are
-  compared with the entry's prepared ETag / Last-Modified, and the answer (prepared header
-  list, cached bytes for a small file) goes out through one ``finish``. No ``stat``, no
-  ``open``, no hash, no path resolution.
-- **Miss** (first request, entry older than the store's TTL, caching off): the URL path is
+  application and root has a fresh entry for the URL path (one ``stat`` says the file is
+  unchanged). The conditional headers are compared with the entry's prepared ETag /
+  Last-Modified, and the answer (prepared header list, cached bytes for a small file) goes
+  out through one ``finish``. No ``open``, no hash, no path resolution.
+- **Miss** (first request, file changed or deleted, entry older than the store's TTL,
+  caching off): the URL path is
   resolved safely (:mod:`squall.static._paths`), a directory is mapped to its
   ``default_filename`` or redirected to its trailing-slash form, the file is read (small)
   or hashed (large, in an executor past a size) and an entry is stored; then as a hit.
