@@ -321,6 +321,30 @@ def test_a_file_that_does_not_compile_is_logged_and_waited_on(
     assert recorder.calls == [[str(good)]]
 
 
+def test_a_broken_main_script_blocks_a_restart_asked_by_another_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The script was saved broken after the last check; another module's change must not
+    # restart into a process that dies at import.
+    script, mod = tmp_path / "app.py", tmp_path / "mod.py"
+    script.write_text("x = 1\n")
+    mod.write_text("y = 1\n")
+    recorder = Recorder()
+    reloader = _autoreload._Reloader(
+        restart=recorder, files=lambda: {str(mod)}, main=lambda: str(script)
+    )
+    caplog.set_level(logging.ERROR, logger="squall.general")
+    script.write_text("x = (\n")
+    mod.write_text("y = 22\n")
+    assert reloader.check() is False
+    assert recorder.calls == []
+    assert str(script) in caplog.text
+    script.write_text("x = 2\n")
+    mod.write_text("y = 333\n")
+    assert reloader.check() is True
+    assert recorder.calls == [[str(mod)]]
+
+
 def test_new_and_missing_files_are_not_changes(tmp_path: Path) -> None:
     present, later = tmp_path / "a.py", tmp_path / "b.py"
     present.write_text("a = 1\n")

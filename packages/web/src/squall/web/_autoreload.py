@@ -116,6 +116,14 @@ def compile_errors(paths: Iterable[str]) -> list[tuple[str, BaseException]]:
     return errors
 
 
+def main_file() -> str | None:
+    """The source file of ``__main__`` (the script being run), if it is a ``.py`` file."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if isinstance(path, str) and path.endswith(".py"):
+        return os.path.abspath(path)
+    return None
+
+
 class _Reloader:
     """The state of the reloader of this process (see the module docstring).
 
@@ -124,6 +132,9 @@ class _Reloader:
         restart: what to do once changed files all compile (``exec_restart``; tests pass
             a recorder).
         files: the files to watch (``module_files``).
+        main: the script's own file (``main_file``), compiled before every restart too:
+            saved with a syntax error after the last check but before another file's change
+            triggers the restart, it would otherwise kill the restarted process at import.
     """
 
     def __init__(
@@ -131,10 +142,12 @@ class _Reloader:
         check_time: float = CHECK_TIME,
         restart: Callable[[list[str]], None] | None = None,
         files: Callable[[], set[str]] = module_files,
+        main: Callable[[], str | None] = main_file,
     ) -> None:
         self.check_time = check_time
         self.restart = restart or exec_restart
         self.files = files
+        self.main = main
         self.pid = os.getpid()
         self.signatures: dict[str, Signature] = {}
         self.broken: set[str] = set()
@@ -170,7 +183,11 @@ class _Reloader:
         changed = self.changed()
         if not changed:
             return False
-        errors = compile_errors(set(changed) | self.broken)
+        to_compile = set(changed) | self.broken
+        script = self.main()
+        if script is not None:
+            to_compile.add(script)
+        errors = compile_errors(to_compile)
         self.broken = {path for path, _ in errors}
         if errors:
             for path, exc in errors:
