@@ -130,4 +130,3 @@ def bench(session: nox.Session) -> None:
     _install_packages(session, PACKAGES, extras="[uvloop]")
     session.install("-r", str(ROOT / "benchmarks" / "requirements.txt"))
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
-
