@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -135,3 +137,85 @@ def test_client_certificate_is_available_to_the_application(
     assert httpx.get(f"https://127.0.0.1:{st.port}/", verify=client_ctx).text == "none"
     ca.issue_cert("client@example.org", common_name="client").configure_cert(client_ctx)
     assert httpx.get(f"https://127.0.0.1:{st.port}/", verify=client_ctx).text == "client"
+
+
+# -- bytes already waiting when the server accepts (uvloop delivers them before the
+# handshake task runs)
+
+LOOPS = [pytest.param(False, id="asyncio"), pytest.param(True, id="uvloop")]
+
+
+def _hold_loop(st: Any) -> threading.Event:
+    """Block the server's loop until the returned event is set.
+
+    A client then connects and writes while nothing is accepted: when the loop runs again
+    the bytes are already in the socket, as on a busy server.
+    """
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        held.set()
+        release.wait(5)
+
+    st.loop.call_soon_threadsafe(hold)
+    assert held.wait(5)
+    return release
+
+
+def echo_app(request: HTTPServerRequest) -> None:
+    request.connection.respond(200, [], f"{request.protocol} {request.uri}".encode())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("use_uvloop", LOOPS)
+def test_plain_http_sent_at_connect_to_tls_port_is_closed_at_once(
+    serve: Any, server_context: ssl.SSLContext, use_uvloop: bool
+) -> None:
+    # The request is in the socket before the server's handshake starts; it must reach the
+    # TLS layer (which refuses it) instead of being dropped and left to the 60 s timeout.
+    st = serve(echo_app, ssl_options=server_context, use_uvloop=use_uvloop)
+    release = _hold_loop(st)
+    with socket.create_connection(("127.0.0.1", st.port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        release.set()
+        assert s.recv(100) == b""  # closed (a hang would raise TimeoutError)
+
+
+def _pump(s: socket.socket, out: ssl.MemoryBIO, inc: ssl.MemoryBIO) -> None:
+    if out.pending:
+        s.sendall(out.read())
+    data = s.recv(65536)
+    assert data, "server closed the connection during the exchange"
+    inc.write(data)
+
+
+@pytest.mark.parametrize("use_uvloop", LOOPS)
+def test_client_hello_sent_at_connect_completes_the_handshake(
+    serve: Any, server_context: ssl.SSLContext, ca: trustme.CA, use_uvloop: bool
+) -> None:
+    st = serve(echo_app, ssl_options=server_context, use_uvloop=use_uvloop)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = client_ctx.wrap_bio(inc, out, server_hostname="127.0.0.1")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()  # the ClientHello is now in `out`, ready before we connect
+    hello = out.read()
+    release = _hold_loop(st)
+    with socket.create_connection(("127.0.0.1", st.port), timeout=10) as s:
+        s.sendall(hello)  # in the server's socket before it accepts
+        release.set()
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                _pump(s, out, inc)
+        tls.write(b"GET /early HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        s.sendall(out.read())
+        received = b""
+        while b"https /early" not in received:
+            try:
+                received += tls.read(65536)
+            except ssl.SSLWantReadError:
+                _pump(s, out, inc)
+    assert received.startswith(b"HTTP/1.1 200 ")

@@ -19,6 +19,9 @@ __all__ = ["TLSAcceptProtocol", "ssl_context_from_options"]
 
 log: Final = logging.getLogger("squall.http")
 
+_EARLY_MAX: Final = 64 * 1024
+"""Bytes kept from before the handshake task runs (a ClientHello is a few hundred bytes)."""
+
 _DICT_KEYS: Final = frozenset(
     {"ssl_version", "certfile", "keyfile", "cert_reqs", "ca_certs", "ciphers", "password"}
 )
@@ -98,17 +101,53 @@ class TLSAcceptProtocol(asyncio.Protocol):
         self._make_protocol = make_protocol
         self._handshake_timeout = handshake_timeout
         self._task: asyncio.Task[None] | None = None
+        self._early = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         self._task = self._loop.create_task(self._handshake(transport))  # type: ignore[arg-type]
 
-    def data_received(self, data: bytes) -> None:  # noqa: D102  # pragma: no cover
-        pass  # start_tls takes the transport over before any data is read
+    def data_received(self, data: bytes) -> None:  # noqa: D102
+        # uvloop starts reading as soon as connection_made() returns, before the handshake
+        # task's first step: a ClientHello (or a plain-HTTP request) already in the socket
+        # lands here. Dropped, it would stall the handshake until its timeout (60 s): keep
+        # it for the TLS protocol (_replay). start_tls pauses reading at once, so little
+        # comes; the cap only guards against a misbehaving transport.
+        if len(self._early) < _EARLY_MAX:
+            self._early += data
+
+    def _replay(self, transport: asyncio.Transport) -> None:
+        """Give the bytes read before the handshake began to the TLS protocol.
+
+        Scheduled just before ``start_tls`` is called, so it runs after start_tls has put
+        its TLS protocol on the transport (and paused reading) but before that protocol's
+        ``connection_made`` starts the handshake: the bytes wait in its incoming buffer,
+        ahead of anything read later, so the stream stays in order.
+        """
+        data, self._early = bytes(self._early), bytearray()
+        protocol = transport.get_protocol()
+        if not data or protocol is self:
+            return
+        # asyncio's and uvloop's TLS protocols are buffered protocols (get_buffer and
+        # buffer_updated); uvloop's is a Cython class, so duck typing rather than isinstance.
+        get_buffer = getattr(protocol, "get_buffer", None)
+        buffer_updated = getattr(protocol, "buffer_updated", None)
+        if get_buffer is None or buffer_updated is None:  # pragma: no cover
+            protocol.data_received(data)  # type: ignore[attr-defined]
+            return
+        view = memoryview(data)
+        while view:
+            buf = get_buffer(len(view))
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            buffer_updated(n)
+            view = view[n:]
 
     async def _handshake(self, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
         shown = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         handover = _Handover()
+        if self._early:
+            self._loop.call_soon(self._replay, transport)
         try:
             tls_transport = await self._loop.start_tls(
                 transport,
