@@ -370,8 +370,10 @@ class StaticFileHandler(RequestHandler):
                 ],
                 None,
             )
-        if not isinstance(parsed, ByteRange) or (parsed.start, parsed.stop) == (0, size):
+        if not isinstance(parsed, ByteRange):
             return 200, base, None
+        # A range covering the whole file (`bytes=0-`, as media players send) still gets a
+        # 206, as nginx, aiohttp and Starlette answer: the client asked for a range.
         out = base[:-1]
         out.append(("Content-Range", parsed.content_range(size)))
         out.append(("Content-Length", str(parsed.stop - parsed.start)))
