@@ -335,9 +335,7 @@ class HTTPProtocol(asyncio.Protocol):
                 self._app_error("uncaught exception in request callback")
                 return
             if result is not None and self._current is not None:
-                task = asyncio.ensure_future(result)
-                self._task = task
-                task.add_done_callback(self._task_done)
+                self._run_in_task(result)
             return
         stream = False
         max_body: int | None = None
@@ -371,9 +369,13 @@ class HTTPProtocol(asyncio.Protocol):
             self._app_error("uncaught exception in request callback")
             return
         if result is not None and self._current is not None:
-            task = asyncio.ensure_future(result)
-            self._task = task
-            task.add_done_callback(self._task_done)
+            self._run_in_task(result)
+
+    def _run_in_task(self, result: Any) -> None:
+        """The application returned an awaitable: run it as this request's Task."""
+        task = asyncio.ensure_future(result)
+        self._task = task
+        task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Future[Any]) -> None:
         if self._task is task:
