@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
@@ -17,7 +18,7 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
 
 
 def _no_native_sendfile(st: Any) -> None:
-    """Make the server's loop lack sendfile, as uvloop does: the chunked path is used."""
+    """Make the server's loop lack sendfile, as uvloop does: os.sendfile is used."""
 
     async def refuse(*args: Any, **kwargs: Any) -> int:
         raise NotImplementedError
@@ -31,7 +32,9 @@ def _split(raw: bytes) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.parametrize(
-    "native", [True, False, "uvloop"], ids=["loop.sendfile", "chunks", "uvloop"]
+    "native",
+    [True, False, "uvloop", "chunks"],
+    ids=["loop.sendfile", "os.sendfile", "uvloop", "chunks"],
 )
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_count_larger_than_the_file_closes_the_connection(
@@ -49,7 +52,8 @@ def test_count_larger_than_the_file_closes_the_connection(
         conn = request.connection
         assert conn is not None
         conn.write_headers(200, [] if chunked else [("Content-Length", "5000")])
-        with open(path, "rb") as f:
+        # An in-memory file has no fd: it is read and written in chunks.
+        with io.BytesIO(path.read_bytes()) if native == "chunks" else open(path, "rb") as f:
             try:
                 await conn.sendfile(f, 0, 5000)
             except StreamClosedError as exc:
@@ -57,7 +61,7 @@ def test_count_larger_than_the_file_closes_the_connection(
         conn.finish()  # a no-op now: the connection is closed
 
     st = serve(app, use_uvloop=native == "uvloop")
-    if native is False:
+    if native is False or native == "chunks":
         _no_native_sendfile(st)
     with caplog.at_level(logging.WARNING, logger="squall.http"), st.connect() as sock:
         sock.sendall(REQUEST + REQUEST)  # a second request that must not be answered
@@ -73,7 +77,10 @@ def test_count_larger_than_the_file_closes_the_connection(
     assert any("sendfile sent 1000 of 5000 bytes" in r.getMessage() for r in caplog.records)
 
 
-def test_file_truncated_while_being_sent_closes_the_connection(serve: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_file_truncated_while_being_sent_closes_the_connection(
+    serve: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, use_uvloop: bool
+) -> None:
     size = 32 * 1024 * 1024  # far more than the socket buffers hold: the send must wait
     path = tmp_path / "big.bin"
     with open(path, "wb") as f:
@@ -94,10 +101,10 @@ def test_file_truncated_while_being_sent_closes_the_connection(serve: Any, tmp_p
                 outcome.append("short")
         conn.finish()
 
-    st = serve(app)
+    st = serve(app, use_uvloop=use_uvloop)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-    with sock:
+    with caplog.at_level(logging.WARNING, logger="squall.http"), sock:
         sock.settimeout(10)
         sock.connect(("127.0.0.1", st.port))
         sock.sendall(REQUEST)
@@ -109,6 +116,7 @@ def test_file_truncated_while_being_sent_closes_the_connection(serve: Any, tmp_p
     assert 1024 * 1024 <= len(body) < size  # short, and the server closed rather than wait
     st.call(lambda: None)
     assert outcome == ["short"]
+    assert any(f"of {size} bytes (the file ended early)" in r.getMessage() for r in caplog.records)
 
 
 def test_whole_file_sent_keeps_the_connection(serve: Any, tmp_path: Path) -> None:

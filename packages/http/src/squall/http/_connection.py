@@ -33,6 +33,7 @@ from squall.http._writer import (
     responses,
     status_line,
 )
+from squall.http._zerocopy import socket_fd, zero_copy
 
 if TYPE_CHECKING:
     from squall.http._protocol import HTTPProtocol
@@ -47,6 +48,7 @@ _DONE: Final = 2
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BIG_BODY: Final = 256 * 1024  # above this, a second write() beats copying head + body
+_YIELD_EVERY: Final = 4 * 1024 * 1024  # sendfile by chunks yields to the loop this often
 
 
 # Header list → (its block, no header of ours in it). Responses of one application repeat
@@ -357,8 +359,9 @@ class HTTPConnection:
     async def sendfile(self, file: BinaryIO, offset: int = 0, count: int | None = None) -> None:
         """Send ``count`` bytes of ``file`` from ``offset`` after ``write_headers``.
 
-        Uses ``loop.sendfile`` (zero-copy on plain TCP under asyncio), else reads and
-        writes chunks with flow control (TLS, uvloop). The bytes actually sent are
+        Zero-copy on plain TCP: ``loop.sendfile`` under asyncio, ``os.sendfile`` on the
+        transport's socket when the loop has no ``sendfile`` (uvloop); else (TLS, in-memory
+        files) it reads and writes chunks with flow control. The bytes actually sent are
         counted: when the file ends early (it shrank while being sent, or ``count`` is
         larger than what is left) the response is short of what was announced, so the
         connection is closed (never kept alive out of step), a warning is logged and
@@ -395,11 +398,27 @@ class HTTPConnection:
             except NotImplementedError:  # uvloop: no sendfile (raised before sending)
                 native = None
         if native is None:
-            sent = await self._send_chunks(file, offset, count)
+            sent = await self._send_without_loop_sendfile(file, offset, count)
         if sent < count:
             self._short_file(sent, count)
         if self._chunked and not proto._closed:
             transport.write(b"\r\n")  # type: ignore[union-attr]
+
+    async def _send_without_loop_sendfile(self, file: BinaryIO, offset: int, count: int) -> int:
+        """``os.sendfile`` on a plain socket (see ``_zerocopy``), else copied chunks."""
+        sock_fd = socket_fd(self._proto._transport)
+        if sock_fd is None:  # TLS, or no socket to write to
+            return await self._send_chunks(file, offset, count)
+        try:
+            file_fd = file.fileno()
+        except (AttributeError, OSError, ValueError):  # BytesIO and other in-memory files
+            return await self._send_chunks(file, offset, count)
+        sent, supported = await zero_copy(self._proto, sock_fd, file_fd, offset, count)
+        if not supported:
+            sent += await self._send_chunks(file, offset + sent, count - sent)
+        else:
+            file.seek(offset + sent)  # where loop.sendfile and the chunks leave it too
+        return sent
 
     async def _send_chunks(self, file: BinaryIO, offset: int, count: int) -> int:
         """Read and write ``count`` bytes with flow control; return how many were sent."""
@@ -407,15 +426,26 @@ class HTTPConnection:
         transport = proto._transport
         file.seek(offset)
         sent = 0
+        unwaited = 0
         while sent < count:
             data = file.read(min(count - sent, 256 * 1024))
             if not data:
                 break  # the file ended early: the caller closes the connection
-            if proto._closed:
+            # is_closing: the peer is gone (a failed send) before our connection_lost ran;
+            # the transport would drop the rest of the file, read for nothing.
+            if proto._closed or transport.is_closing():  # type: ignore[union-attr]
                 raise StreamClosedError("connection closed")
             transport.write(data)  # type: ignore[union-attr]
             sent += len(data)
-            await proto._drain()
+            unwaited += len(data)
+            if proto._write_paused:
+                unwaited = 0
+                await proto._drain()
+            elif unwaited >= _YIELD_EVERY:
+                # Awaiting a done future does not yield: a client that keeps up would
+                # otherwise have the loop to itself until the end of the file.
+                unwaited = 0
+                await asyncio.sleep(0)
         return sent
 
     def _short_file(self, sent: int, count: int) -> None:
