@@ -133,3 +133,44 @@ def test_file_vanishing_before_the_read_raises_oserror(tmp_path: Path) -> None:
     f.unlink()
     with pytest.raises(FileNotFoundError):
         FileStore(HashCache()).build_small("a", resolved)
+
+
+def test_a_hit_notices_a_permission_change_at_once(tmp_path: Path) -> None:
+    # chmod leaves mtime, size and inode alone; only the ctime says the file changed.
+    f = tmp_path / "a"
+    f.write_bytes(b"1")
+    age(f)
+    store = FileStore(HashCache())
+    entry = store.build_small("a", resolve(str(tmp_path), "a"))
+    assert store.fresh("a") is entry
+    f.chmod(0o600)
+    assert store.fresh("a") is None
+    assert store.revalidate("a", resolve(str(tmp_path), "a")) is None  # built again: re-read
+
+
+def test_a_hit_notices_a_same_size_same_mtime_replacement(tmp_path: Path) -> None:
+    # An atomic deploy (write aside, rename over) keeping size and mtime: a new inode.
+    f = tmp_path / "a"
+    f.write_bytes(b"1")
+    age(f)
+    store = FileStore(HashCache())
+    entry = store.build_small("a", resolve(str(tmp_path), "a"))
+    new = tmp_path / "a.new"
+    new.write_bytes(b"2")
+    st = os.stat(f)
+    os.utime(new, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(new, f)
+    assert store.fresh("a") is None
+    assert store.fresh("a") is not entry
+
+
+def test_fresh_key_covers_inode_device_size_mtime_and_ctime(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"12")
+    st = os.stat(tmp_path / "a")
+    assert _cache.fresh_key(st) == (
+        st.st_ino,
+        st.st_dev,
+        2,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+    )

@@ -318,6 +318,62 @@ def test_deleted_small_file_is_404_at_once(site: Path, serve: Serve) -> None:
     assert _get(url + "/static/css/a.css").status_code == 404
 
 
+def test_small_file_moved_away_is_404_at_once(site: Path, serve: Serve) -> None:
+    url = serve(Application(static_path=str(site)))
+    f = site / "css" / "a.css"
+    past = os.stat(f).st_mtime - 60
+    os.utime(f, (past, past))  # cached and reused
+    assert _get(url + "/static/css/a.css").status_code == 200
+    assert _get(url + "/static/css/a.css").status_code == 200
+    f.rename(site / "css" / "moved.css")
+    assert _get(url + "/static/css/a.css").status_code == 404
+    assert _get(url + "/static/css/moved.css").status_code == 200
+
+
+def test_small_file_replaced_with_same_size_and_mtime_is_served_new_at_once(
+    site: Path, serve: Serve
+) -> None:
+    # An atomic deploy (write aside, rename over) that even keeps the size and the mtime.
+    url = serve(Application(static_path=str(site)))
+    f = site / "css" / "a.css"
+    past = os.stat(f).st_mtime - 60
+    os.utime(f, (past, past))
+    old = f.read_bytes()
+    assert _get(url + "/static/css/a.css").content == old
+    assert _get(url + "/static/css/a.css").content == old
+    new = bytes(reversed(old))
+    aside = site / "css" / "a.css.tmp"
+    aside.write_bytes(new)
+    os.utime(aside, (past, past))
+    os.replace(aside, f)
+    r = _get(url + "/static/css/a.css")
+    assert r.content == new and r.headers["etag"] == f'"{hash_bytes(new)}"'
+
+
+@pytest.mark.parametrize(
+    ("target", "method", "extra", "length"),
+    [
+        ("/static/data.bin", "GET", "", 4096),
+        ("/static/data.bin", "HEAD", "", 4096),
+        ("/static/data.bin", "GET", "Range: bytes=10-19\r\n", 10),
+        ("/static/data.bin", "HEAD", "Range: bytes=10-19\r\n", 10),
+        ("/static/big.bin", "GET", "", None),
+        ("/static/big.bin", "HEAD", "", None),
+        ("/static/big.bin", "GET", "Range: bytes=10-19\r\n", 10),
+    ],
+)
+def test_every_answer_has_exactly_one_right_content_length(
+    site: Path, serve: Serve, raw: Any, target: str, method: str, extra: str, length: int | None
+) -> None:
+    url = serve(Application(static_path=str(site)))
+    for _ in range(2):  # the miss, then the cached hit
+        response = raw.get(url, target, method=method, extra=extra)
+        head = response.partition(b"\r\n\r\n")[0].decode("latin-1").lower()
+        lines = [ln for ln in head.split("\r\n") if ln.startswith("content-length:")]
+        expected = length if length is not None else os.path.getsize(site / target[8:])
+        assert lines == [f"content-length: {expected}"]
+
+
 def test_tornado_style_overrides_keep_working(site: Path, serve: Serve) -> None:
     class Legacy(StaticFileHandler):
         def validate_absolute_path(self, root: str, absolute_path: str) -> str:  # type: ignore[override]

@@ -184,6 +184,38 @@ def test_unreadable_file_is_403(site: Path, serve: Serve, monkeypatch: pytest.Mo
         assert r.status_code == 403 and "Traceback" not in r.text
 
 
+def test_cached_small_file_made_unreadable_is_403_at_once(
+    site: Path, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chmod changes neither mtime nor size nor inode: the cached bytes must not outlive
+    # the permission. Tests may run as root (bits ignored): open() refuses a mode-0 file as
+    # EACCES would for anyone else.
+    from squall.static import _cache, _paths
+
+    real_open = _paths.open_regular
+
+    def as_a_user(path: str) -> Any:
+        if os.stat(path).st_mode & 0o777 == 0:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path)
+
+    monkeypatch.setattr(_cache, "open_regular", as_a_user)
+    f = site / "css" / "a.css"
+    past = os.stat(f).st_mtime - 60
+    os.utime(f, (past, past))  # an old file: its entry is cached and reused
+    url = serve(Application(static_path=str(site)))
+    with httpx.Client(timeout=10) as client:
+        assert client.get(url + "/static/css/a.css").status_code == 200
+        assert client.get(url + "/static/css/a.css").status_code == 200
+        f.chmod(0)
+        try:
+            r = client.get(url + "/static/css/a.css")
+            assert r.status_code == 403 and "Traceback" not in r.text
+        finally:
+            f.chmod(0o644)
+        assert client.get(url + "/static/css/a.css").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("error", "status"),
     [

@@ -9,12 +9,17 @@ path: the resolved file, its stat result, its content hash (→ ``ETag`` and ``?
 ``Last-Modified`` and ``Content-Type``, the ready-made response header lists, and for files
 up to :attr:`FileStore.small_limit` the bytes themselves.
 
-Freshness: a hit costs one ``stat`` of the entry's file: a file that was deleted, replaced
-(new inode), resized or touched (new mtime) is looked up again at once, as Tornado would
-serve it (a test or a user that edits a file and reloads must not get the old bytes). What
-the ``stat`` cannot see is an edit that keeps the size within one tick of the file system's
-clock; so an entry built from a file modified less than :data:`RACY_WINDOW` ago is *racy*
-(git's word for the same problem) and is rebuilt on every request until the file has aged.
+Freshness: a hit costs one ``stat`` of the entry's file (and nothing else that asks the
+kernel): a file that was deleted, moved away, replaced (new inode), resized, touched (new
+mtime) or had its permissions or owner changed (new ctime) is looked up again at once, as
+Tornado would serve it (a test or a user that edits a file and reloads must not get the old
+bytes; a file made unreadable is a 403 at once). The stat is compared as one precomputed
+tuple (:func:`fresh_key`). What the ``stat`` cannot see is an edit that keeps the size
+within one tick of the file system's clock; so an entry built from a file modified less than
+:data:`RACY_WINDOW` ago is *racy* (git's word for the same problem) and is rebuilt on every
+request until the file has aged. (A ``chmod`` in the very tick of a build is the same blind
+spot for the ctime; Linux 6.13+ file systems with multigrain timestamps close it, since the
+build's ``stat`` makes the next change get a finer, different ctime.)
 The whole path resolution (symlinks included) runs again once an entry is
 :attr:`FileStore.ttl` seconds (1 s by default) old. Each answer is one consistent snapshot
 (headers and bytes always match; never half an old file with a new length). ``enabled=False``
@@ -34,17 +39,29 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Final
 
-from squall.static._hashing import HashCache, hash_bytes, stat_key
+from squall.static._hashing import HashCache, hash_bytes
 from squall.static._mime import content_type_for
 from squall.static._paths import ResolvedPath, open_regular
 
-__all__ = ["FileEntry", "FileStore", "http_date"]
+__all__ = ["FileEntry", "FileStore", "fresh_key", "http_date"]
 
 RACY_WINDOW: Final = 1.0
 """An entry built from a file modified less than this many seconds before is not trusted."""
 
 SMALL_FILE_LIMIT: Final = 64 * 1024
 """Files up to this size are kept in memory and sent with the headers in one write."""
+
+
+_FreshKey = tuple[int, int, int, int, int]
+
+
+def fresh_key(st: os.stat_result) -> _FreshKey:
+    """What a hit compares: inode, device, size, mtime and ctime (nanoseconds).
+
+    ctime moves on every content, permission, owner or link change, so a ``chmod`` (file
+    made unreadable) or a rename is noticed like an edit.
+    """
+    return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def http_date(seconds: float) -> str:
@@ -68,6 +85,7 @@ class FileEntry:
         checked_at: ``time.monotonic()`` of the last check against the file system.
         racy: the file was modified within :data:`RACY_WINDOW` of the build, so a same-size
             edit in the same clock tick could hide behind an unchanged stat: not reused.
+        key: :func:`fresh_key` of ``stat``, precomputed for the per-hit comparison.
         responses: header lists prepared by handlers, keyed as they like (per entry, so they
             die with it).
     """
@@ -82,6 +100,7 @@ class FileEntry:
     body: bytes | None
     checked_at: float
     racy: bool = False
+    key: _FreshKey = (0, 0, 0, 0, 0)
     responses: dict[Any, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
@@ -114,7 +133,7 @@ class FileStore:
         """The entry of ``key`` if it is still the file on disk, else None (look it up).
 
         None when there is no entry, it is racy, its path was resolved ``ttl`` seconds ago
-        or more, or a ``stat`` of its file fails or differs (mtime, size, inode).
+        or more, or a ``stat`` of its file fails or differs (:func:`fresh_key`).
         """
         entry = self.entries.get(key)
         if entry is None or entry.racy or time.monotonic() - entry.checked_at >= self.ttl:
@@ -123,18 +142,23 @@ class FileStore:
             st = os.stat(entry.path)
         except OSError:
             return None
-        if (st.st_mtime_ns, st.st_size, st.st_ino) != stat_key(entry.stat):
+        # One tuple built and compared: this runs on every hit.
+        if (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != entry.key:
             return None
         return entry
 
     def revalidate(self, key: str, resolved: ResolvedPath) -> FileEntry | None:
-        """The old entry of ``key`` if ``resolved`` is still the same file, refreshed; else None."""
+        """The old entry of ``key`` if ``resolved`` is still the same file, refreshed; else None.
+
+        "The same" is the whole :func:`fresh_key` (ctime included): a file whose permissions
+        changed is built again, so reading it answers whether it is still readable.
+        """
         entry = self.entries.get(key)
         if (
             entry is not None
             and not entry.racy
             and entry.path == resolved.path
-            and stat_key(entry.stat) == stat_key(resolved.stat)
+            and entry.key == fresh_key(resolved.stat)
         ):
             entry.checked_at = time.monotonic()
             return entry
@@ -190,6 +214,7 @@ class FileStore:
             body=body,
             checked_at=time.monotonic(),
             racy=time.time() - st.st_mtime < RACY_WINDOW,
+            key=fresh_key(st),
         )
         if self.enabled:
             self.hashes.store(path, st, digest)

@@ -274,6 +274,9 @@ class StaticFileHandler(RequestHandler):
     def _base_headers(self, path: str, entry: FileEntry) -> list[tuple[str, str]]:
         """Content-Type, ETag, Last-Modified, Accept-Ranges, Cache-Control of ``entry``.
 
+        Never Content-Length (see ``_header_list``): the caller adds it when it sends no
+        body from memory.
+
         Without per-request overrides the list is built once per entry and URL kind
         (versioned or not) and reused; with them, every request builds its own.
         """
@@ -310,14 +313,16 @@ class StaticFileHandler(RequestHandler):
             cache = f"max-age={age}, immutable"
         else:
             cache = f"max-age={age}" if age > 0 else "no-cache"
-        # Content-Length last: the 200 answer uses the list as is, others replace it.
+        # No Content-Length: an answer with its body in memory leaves it to http, which adds
+        # it from the body's length, and a header list without one takes http's memoized
+        # fast path (one given would send the head through the general, slower, builder).
+        # HEAD and streamed answers append it themselves.
         return [
             ("Content-Type", content_type),
             ("ETag", entry.etag),
             ("Last-Modified", entry.last_modified),
             ("Accept-Ranges", "bytes"),
             ("Cache-Control", cache),
-            ("Content-Length", str(entry.size)),
         ]
 
     def _not_modified(self, entry: FileEntry, inm: str | None, ims: str | None) -> bool:
@@ -346,7 +351,10 @@ class StaticFileHandler(RequestHandler):
     def _plan(
         self, path: str, entry: FileEntry
     ) -> tuple[int, list[tuple[str, str]], ByteRange | None]:
-        """Status, headers and range of the answer; raises nothing."""
+        """Status, headers and range of the answer; raises nothing.
+
+        A 200 or 206 list has no Content-Length (:meth:`_content_length` gives it).
+        """
         base = self._base_headers(path, entry)
         headers = self.request.headers
         inm = headers.get("If-None-Match")
@@ -355,7 +363,7 @@ class StaticFileHandler(RequestHandler):
         if inm is None and ims is None and rng is None:
             return 200, base, None  # the common case: three lookups and out
         if (inm is not None or ims is not None) and self._not_modified(entry, inm, ims):
-            return 304, [h for h in base[1:-1]], None
+            return 304, base[1:], None  # no Content-Type: a 304 has no body to describe
         if rng is None or not if_range_allows(headers.get("If-Range"), entry.etag, entry.mtime):
             return 200, base, None
         size = entry.size
@@ -374,10 +382,17 @@ class StaticFileHandler(RequestHandler):
             return 200, base, None
         # A range covering the whole file (`bytes=0-`, as media players send) still gets a
         # 206, as nginx, aiohttp and Starlette answer: the client asked for a range.
-        out = base[:-1]
+        out = base.copy()
         out.append(("Content-Range", parsed.content_range(size)))
-        out.append(("Content-Length", str(parsed.stop - parsed.start)))
         return 206, out, parsed
+
+    @staticmethod
+    def _content_length(
+        entry: FileEntry, headers: list[tuple[str, str]], byte_range: ByteRange | None
+    ) -> list[tuple[str, str]]:
+        """``headers`` of a 200/206 plus the Content-Length of what it announces."""
+        length = entry.size if byte_range is None else byte_range.stop - byte_range.start
+        return [*headers, ("Content-Length", str(length))]
 
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
         if status != 200:
@@ -394,8 +409,10 @@ class StaticFileHandler(RequestHandler):
     def _answer(self, path: str, entry: FileEntry, include_body: bool) -> None:
         assert entry.body is not None
         status, headers, byte_range = self._plan(path, entry)
-        if not include_body or (status != 200 and status != 206):
+        if status != 200 and status != 206:
             self._send(status, headers)
+        elif not include_body:  # HEAD: no body, so announce its length ourselves
+            self._send(status, self._content_length(entry, headers, byte_range))
         elif byte_range is not None:
             self._send(status, headers, entry.body[byte_range.start : byte_range.stop])
         else:
@@ -405,7 +422,11 @@ class StaticFileHandler(RequestHandler):
         self, path: str, entry: FileEntry, f: Any, include_body: bool
     ) -> None:
         status, headers, byte_range = self._plan(path, entry)
-        if status != 200 and status != 206 or not include_body:
+        if status != 200 and status != 206:
+            self._send(status, headers)
+            return
+        headers = self._content_length(entry, headers, byte_range)
+        if not include_body:
             self._send(status, headers)
             return
         offset, stop = (byte_range.start, byte_range.stop) if byte_range else (0, entry.size)
