@@ -107,6 +107,8 @@ ACCESSLOG_SPECS = [
     py("squall-web", "squall.web (access log off)", "squall_web.py"),
     py("squall-web-accesslog", "squall.web (access log on, to a file)", "squall_web.py",
        "--access-log", "@WORK@/access.log"),
+    py("squall-web-accesslog-stdlib", "squall.web (access log on, stdlib FileHandler)",
+       "squall_web.py", "--access-log", "@WORK@/access-stdlib.log", "--access-log-stdlib"),
 ]  # fmt: skip
 STATIC_SPECS = [
     py("squall-static", "squall.static", "squall_web.py", "--static", "@STATIC@"),
@@ -333,6 +335,8 @@ def accesslog(ctx: Context) -> tuple[list[Table], list[Section]]:
         ctx, selected(ctx, "accesslog"), [LoadTable("accesslog c50", "/", 50)], [("/", HELLO)]
     )
     for t in tables:
+        # The target row logs the notes' way (squall.options --log_file_prefix); the stdlib
+        # row (logging.basicConfig(filename=...)) is shown beside it for what it costs.
         off, on = "squall.web (access log off)", "squall.web (access log on, to a file)"
         ro, rn = t.row(off), t.row(on)
         if ro and rn:

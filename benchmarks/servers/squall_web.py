@@ -3,7 +3,9 @@
 Options select the scenario: ``--routes N`` serves exactly N literal routes
 ``/route/0`` … ``/route/N-1`` (nothing else), ``--static DIR`` sets ``static_path``
 (squall.static serves ``/static/…``), ``--access-log FILE`` turns the access log on at its
-default level (info) into FILE. ``--loop default`` runs the notes' way
+default level (info) into FILE the notes' way, with squall.options' ``--log_file_prefix``
+(``--access-log-stdlib`` instead: ``logging.basicConfig(filename=FILE)``, the stdlib's
+``FileHandler``). ``--loop default`` runs the notes' way
 (``IOLoop.current().start()``, squall's own loop choice): the start-up measurement uses it.
 """
 
@@ -23,15 +25,25 @@ def main() -> None:
     parser.add_argument("--routes", type=int, default=0)
     parser.add_argument("--static")
     parser.add_argument("--access-log")
+    parser.add_argument("--access-log-stdlib", action="store_true")
     args = parser.parse_args()
     if args.loop == "asyncio":
         os.environ["SQUALL_NO_UVLOOP"] = "1"
     if args.access_log:
-        logging.basicConfig(
-            filename=args.access_log,
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        )
+        # The notes' way to log to a file: squall.options' --log_file_prefix, at the default
+        # level (info). --access-log-stdlib measures the stdlib's FileHandler instead.
+        if args.access_log_stdlib:
+            logging.basicConfig(
+                filename=args.access_log,
+                level=logging.INFO,
+                format="%(asctime)s %(levelname)s %(name)s %(message)s",
+            )
+        else:
+            import squall.options
+
+            squall.options.parse_command_line(
+                ["squall_web.py", f"--log_file_prefix={args.access_log}"]
+            )
 
     import squall.web
 

@@ -221,3 +221,15 @@ def test_log_lines_are_coloured_on_a_terminal(tmp_path: Path) -> None:
 def test_no_color_turns_colour_off_on_a_terminal(tmp_path: Path) -> None:
     text = run_on_a_terminal(tmp_path, TTY_SCRIPT, clean_env(NO_COLOR="1"))
     assert "on a terminal" in text and "\033[" not in text
+
+
+def test_an_unopenable_log_file_on_the_command_line_is_one_line_and_status_2(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "missing-dir" / "app.log"
+    proc = run(tmp_path, LOGGING_SCRIPT.format(before=""), f"--log_file_prefix={log}")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"error: option --log_file_prefix: cannot open '{log}' for writing: "
+        "No such file or directory\n"
+    )

@@ -14,6 +14,7 @@ import pytest
 from squall.options import (
     LogFormatter,
     OptionParser,
+    OptionValueError,
     define_logging_options,
     enable_pretty_logging,
 )
@@ -125,11 +126,46 @@ def test_log_file_with_time_rotation_and_stderr_too(
     )
     enable_pretty_logging(parser, logger)
     kinds = sorted(type(h).__name__ for h in logger.handlers)
-    assert kinds == ["StderrHandler", "TimedRotatingFileHandler"]
+    assert kinds == ["BufferedTimedRotatingFileHandler", "StderrHandler"]
     timed = next(
         h for h in logger.handlers if isinstance(h, logging.handlers.TimedRotatingFileHandler)
     )
     assert timed.interval == 2 * 3600
+
+
+def test_log_file_flush_interval_option_reaches_the_handler(
+    parser: OptionParser, logger: logging.Logger, tmp_path: Path
+) -> None:
+    path = tmp_path / "app.log"
+    parser.parse_command_line(
+        ["p", f"--log_file_prefix={path}", "--log_file_flush_interval=0"], final=False
+    )
+    enable_pretty_logging(parser, logger)
+    (handler,) = logger.handlers
+    assert handler.flush_interval == 0  # type: ignore[attr-defined]
+    logger.info("written at once")
+    assert "written at once" in path.read_text(encoding="utf-8")
+
+
+def test_formatter_time_stamp_is_the_uncached_one_across_seconds() -> None:
+    formatter = LogFormatter()
+    for created in (1_700_000_000.1, 1_700_000_000.9, 1_700_000_001.0, 1_600_000_000.5):
+        record = logging.LogRecord("x", logging.INFO, "m.py", 1, "hi", (), None)
+        record.created = created
+        expected = logging.Formatter.formatTime(formatter, record, formatter.datefmt)
+        assert formatter.format(record).startswith(f"[I {expected} m:1]")
+
+
+def test_formatter_subclass_formattime_is_called_for_every_record() -> None:
+    class Stamped(LogFormatter):
+        def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+            return f"T{record.created:.1f}"
+
+    formatter = Stamped()
+    for created in (10.1, 10.2):
+        record = logging.LogRecord("x", logging.INFO, "m.py", 1, "hi", (), None)
+        record.created = created
+        assert formatter.format(record) == f"[I T{created:.1f} m:1] hi"
 
 
 def test_formatter_is_readable_and_colours_only_when_asked() -> None:
@@ -160,3 +196,28 @@ def test_final_parse_sets_up_logging_through_the_parse_callback(parser: OptionPa
     finally:
         remove_handlers(root)
         root.setLevel(level)
+
+
+def test_a_log_file_that_cannot_be_opened_is_a_one_line_option_error(
+    parser: OptionParser, logger: logging.Logger, tmp_path: Path
+) -> None:
+    path = tmp_path / "no-such-dir" / "app.log"
+    parser.parse_command_line(["p", f"--log_file_prefix={path}"], final=False)
+    with pytest.raises(OptionValueError) as info:
+        enable_pretty_logging(parser, logger)
+    assert str(info.value) == (
+        f"option --log_file_prefix: cannot open '{path}' for writing: No such file or directory"
+    )
+    assert info.value.option == "log_file_prefix"
+
+
+def test_a_negative_flush_interval_is_a_one_line_option_error(
+    parser: OptionParser, logger: logging.Logger, tmp_path: Path
+) -> None:
+    parser.parse_command_line(
+        ["p", f"--log_file_prefix={tmp_path / 'a.log'}", "--log_file_flush_interval=-1"],
+        final=False,
+    )
+    with pytest.raises(OptionValueError, match=r"^option --log_file_flush_interval: must be >= 0 "):
+        enable_pretty_logging(parser, logger)
+    assert not (tmp_path / "a.log").exists()

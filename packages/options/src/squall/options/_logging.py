@@ -4,7 +4,8 @@ Libraries never configure logging (docs/interfaces.md); the application does, an
 ``parse_command_line()`` is where a squall application says "configure it for me", exactly
 as in Tornado: its parse callback calls :func:`enable_pretty_logging`, which sets the root
 logger's level from ``--logging`` and adds a readable handler (stderr, coloured when stderr
-is a terminal; or a rotating file with ``--log_file_prefix``).
+is a terminal; or, with ``--log_file_prefix``, a rotating file whose lines are
+buffered: see ``_logfile``).
 
 ``--logging=none`` (or ``options.logging = None`` in code) means "do not touch logging";
 the web plugin then also turns the access log into a no-op, so a request prints nothing.
@@ -17,10 +18,13 @@ alone.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any
+
+from squall.options._errors import OptionValueError
+from squall.options._logfile import BufferedRotatingFileHandler, BufferedTimedRotatingFileHandler
 
 if TYPE_CHECKING:
     from squall.options._parser import OptionParser
@@ -29,6 +33,9 @@ LEVELS = ("debug", "info", "warning", "error", "critical", "none")
 """The values ``--logging`` accepts (any case); ``none`` leaves logging alone."""
 
 _OURS = "_squall_options_handler"  # marks handlers this module installed
+
+DATEFMT = "%y%m%d %H:%M:%S"
+"""The time stamp of :class:`LogFormatter`: ``241123 22:57:01``."""
 
 
 def logging_disabled(value: Any) -> bool:
@@ -65,6 +72,15 @@ def define_logging_options(options: OptionParser) -> None:
         metavar="PATH",
         group=group,
         help="log to this file (rotated by size or time, see log_rotate_mode)",
+    )
+    define(
+        "log_file_flush_interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        group=group,
+        help="log file: seconds an INFO line may wait in the buffer before it is written "
+        "(WARNING and above are written at once; 0 writes every line at once)",
     )
     define(
         "log_file_max_size",
@@ -134,19 +150,38 @@ class LogFormatter(logging.Formatter):
     The first letter of the level, a compact time stamp, the module and line, then the
     message; tracebacks follow on their own lines. With ``color=True`` the bracketed
     prefix is coloured by level.
+
+    The time stamp has a resolution of one second, so it is formatted once per second and
+    reused (``strftime`` is a large part of formatting a short line).
     """
 
-    def __init__(self, color: bool = False, datefmt: str = "%y%m%d %H:%M:%S") -> None:
+    def __init__(self, color: bool = False, datefmt: str = DATEFMT) -> None:
         super().__init__(datefmt=datefmt)
         self.color = color
+        self._stamp_cache: tuple[int, str] = (-1, "")
+
+    def stamp(self, created: float) -> str:
+        """The time stamp of a record made at ``created`` (seconds since the epoch)."""
+        second = int(created)
+        cached = self._stamp_cache
+        if cached[0] == second:
+            return cached[1]
+        text = time.strftime(self.datefmt or DATEFMT, self.converter(created))
+        self._stamp_cache = (second, text)
+        return text
+
+    def line(self, levelname: str, created: float, module: str, lineno: int, message: str) -> str:
+        """One uncoloured line without a traceback: what :meth:`format` gives such a record."""
+        return f"[{levelname[:1]} {self.stamp(created)} {module}:{lineno}] {message}"
 
     def format(self, record: logging.LogRecord) -> str:
         """Format one record (see the class docstring)."""
         message = record.getMessage()
-        prefix = (
-            f"[{record.levelname[:1]} {self.formatTime(record, self.datefmt)} "
-            f"{record.module}:{record.lineno}]"
-        )
+        if type(self).formatTime is logging.Formatter.formatTime:
+            when = self.stamp(record.created)
+        else:  # a subclass decides how time looks: ask it every time
+            when = self.formatTime(record, self.datefmt)
+        prefix = f"[{record.levelname[:1]} {when} {record.module}:{record.lineno}]"
         if self.color:
             prefix = f"{_COLORS.get(record.levelno, '')}{prefix}{_RESET}"
         lines = [f"{prefix} {message}"]
@@ -187,19 +222,40 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def _file_handler(options: OptionParser, path: str) -> logging.Handler:
     if options.log_rotate_mode == "time":
-        return logging.handlers.TimedRotatingFileHandler(
+        return BufferedTimedRotatingFileHandler(
             path,
             when=options.log_rotate_when,
             interval=options.log_rotate_interval,
-            backupCount=options.log_file_num_backups,
-            encoding="utf-8",
+            backup_count=options.log_file_num_backups,
+            flush_interval=options.log_file_flush_interval,
         )
-    return logging.handlers.RotatingFileHandler(
+    return BufferedRotatingFileHandler(
         path,
-        maxBytes=options.log_file_max_size,
-        backupCount=options.log_file_num_backups,
-        encoding="utf-8",
+        max_bytes=options.log_file_max_size,
+        backup_count=options.log_file_num_backups,
+        flush_interval=options.log_file_flush_interval,
     )
+
+
+def _open_log_file(options: OptionParser, path: str) -> logging.Handler:
+    """The log file handler, or a one-line OptionValueError naming the option at fault."""
+    interval = options.log_file_flush_interval
+    if not interval >= 0:  # also refuses NaN
+        raise OptionValueError(
+            f"option --log_file_flush_interval: must be >= 0 seconds, not {interval!r}",
+            option="log_file_flush_interval",
+            expected="float",
+            value=interval,
+        )
+    try:
+        return _file_handler(options, path)
+    except OSError as exc:
+        raise OptionValueError(
+            f"option --log_file_prefix: cannot open {path!r} for writing: {exc.strerror}",
+            option="log_file_prefix",
+            expected="str",
+            value=path,
+        ) from exc
 
 
 def remove_handlers(logger: logging.Logger) -> None:
@@ -224,7 +280,7 @@ def setup_logging(options: OptionParser, logger: logging.Logger | None = None) -
     remove_handlers(logger)
     logger.setLevel(options.logging.upper())
     if options.log_file_prefix:
-        handler: logging.Handler = _file_handler(options, options.log_file_prefix)
+        handler: logging.Handler = _open_log_file(options, options.log_file_prefix)
         handler.setFormatter(LogFormatter(color=False))
         setattr(handler, _OURS, True)
         logger.addHandler(handler)

@@ -5,7 +5,10 @@ each run once when an Application is built (so what the options say *then* count
 
 - ``squall_web_log_request``: when ``options.logging`` is none (``--logging=none`` or
   ``options.logging = None``) the access log is a no-op, so a request prints nothing.
-  Otherwise it returns None and web's own access log (logger ``squall.access``) is used.
+  Otherwise it returns an access log that writes the line straight into the log file
+  ``--log_file_prefix`` opened, when nothing else would see the record, and runs web's own
+  ``log_request`` (a record through the ``squall.access`` logger) in every other case
+  (``_accesslog``).
   A ``log_function`` setting given by the user still wins (web's rule).
 - ``squall_web_setting_defaults``: when the script opted in with ``define_app_options()``,
   the ``debug`` option supplies the Application's ``debug`` setting. web applies it only
@@ -25,7 +28,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from squall.web import Application, RequestHandler, hookimpl
+from squall.web import Application, RequestHandler, hookimpl, log_request
 
 if TYPE_CHECKING:
     from squall.options._parser import OptionParser
@@ -76,13 +79,14 @@ def squall_web_setting_defaults(given: Mapping[str, Any]) -> Mapping[str, Any] |
 
 @hookimpl
 def squall_web_log_request(app: Application) -> Callable[[RequestHandler], None] | None:
-    """No access log at all when ``options.logging`` is none; else web's default."""
+    """No access log when ``options.logging`` is none; else one that knows our log file."""
     options = _options_in_use()
     if options is None:
         return None
     # Imported by the parser already (_globals imports _logging): no start-up cost here.
+    from squall.options._accesslog import make_access_log
     from squall.options._logging import logging_disabled
 
     if logging_disabled(options.logging):
         return _no_access_log
-    return None
+    return make_access_log(log_request)

@@ -19,6 +19,7 @@ from __future__ import annotations
 # squall.web.autoreload.watch(path) after a plain `import squall.web` (the private module is
 # bound here, not squall/web/autoreload.py, so `python -m squall.web.autoreload` runs clean).
 from squall.web import _autoreload as autoreload  # noqa: F401
+from squall.web._accesslog import log_request
 from squall.web._application import Application
 from squall.web._errors import (
     ConfigurationError,
@@ -50,6 +51,7 @@ __all__ = [
     "URLSpec",
     "__version__",
     "hookimpl",
+    "log_request",
     "stream_request_body",
     "url",
 ]
