@@ -26,7 +26,14 @@ from squall.web._headers import HeadersMixin, convert_header_value, wire_reason
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
 
 
-_sha1 = hashlib.sha1
+try:
+    # CPython's own SHA-1 (HACL* since 3.12), not OpenSSL's: the same digest, but OpenSSL 3
+    # looks the algorithm up through its providers on every new hash, which on a cold cache
+    # (one connection, a request now and then) took ~10 µs of a ~130 µs request here
+    # (py-spy at wrk -c1; benchmarks/, hello c1).
+    from _sha1 import sha1 as _sha1  # type: ignore[import-not-found]
+except ImportError:  # a Python built without its builtin hashes
+    _sha1 = hashlib.sha1
 _encode = json.JSONEncoder().encode  # json.dumps(value) without its per-call keyword checks
 
 
