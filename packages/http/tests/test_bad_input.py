@@ -46,6 +46,7 @@ CASES: list[tuple[str, bytes, int, dict[str, Any]]] = [
     ("garbage request line", b"HELLO\r\n\r\n", 400, {}),
     ("binary noise", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400, {}),
     ("request line without version", b"GET /\r\nHost: t\r\n\r\n", 400, {}),
+    ("request target that is not a path", _get(H, line=b"GET foo HTTP/1.1"), 400, {}),
     ("unsupported version 2.0", _get(H, line=b"GET / HTTP/2.0"), 505, {}),
     ("unsupported version 1.2", _get(H, line=b"GET / HTTP/1.2"), 505, {}),
     ("unsupported version 0.9", _get(H, line=b"GET / HTTP/0.9"), 505, {}),

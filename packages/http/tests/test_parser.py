@@ -83,6 +83,21 @@ GOOD = [
         [("req", "GET", "/a?b=1", "HTTP/1.1", [("Host", "t")], True, False)],
     ),
     (
+        "absolute-form becomes origin-form",
+        b"GET http://t:8000/a/b?c=1 HTTP/1.1\r\nHost: t:8000\r\n\r\n",
+        [("req", "GET", "/a/b?c=1", "HTTP/1.1", [("Host", "t:8000")], True, False)],
+    ),
+    (
+        "absolute-form without a path",
+        b"GET HTTPS://t?x HTTP/1.1\r\nHost: t\r\n\r\n",
+        [("req", "GET", "/?x", "HTTP/1.1", [("Host", "t")], True, False)],
+    ),
+    (
+        "asterisk-form for OPTIONS",
+        b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
+        [("req", "OPTIONS", "*", "HTTP/1.1", [("Host", "t")], True, False)],
+    ),
+    (
         "http/1.0 without host closes",
         b"GET / HTTP/1.0\r\n\r\n",
         [("req", "GET", "/", "HTTP/1.0", [], False, False)],
@@ -196,6 +211,9 @@ def test_valid_request_parses_to_the_same_events_however_it_arrives(
 
 BAD = [
     ("garbage", b"HELLO WORLD\r\n\r\n", 400),
+    ("target not a path", b"GET foo HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+    ("asterisk for GET", b"GET * HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+    ("scheme without //", b"GET http:foo HTTP/1.1\r\nHost: t\r\n\r\n", 400),
     ("tls hello", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 400),
     ("http/2.0", b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
     ("no colon", b"GET / HTTP/1.1\r\nHost: t\r\nNoColon\r\n\r\n", 400),

@@ -60,12 +60,34 @@ LINE_MEMO: dict[str, tuple[str, str, str, bool]] = {}
 GOOD_HOSTS: set[str] = set()
 
 
+_ABSOLUTE_FORM_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def _other_target_form(method: str, target: str) -> str:
+    """A request target that is not origin-form (RFC 9112 §3.2), or a 400.
+
+    absolute-form (``http://host/p?q``, which a server must accept) becomes its origin-form
+    (``/p?q``), so it is routed like the same request sent the usual way; asterisk-form
+    (``*``) is kept for OPTIONS, authority-form (``host:port``) for CONNECT; anything else
+    (``GET foo``) is refused rather than handed to routing as a path that cannot exist.
+    """
+    m = _ABSOLUTE_FORM_RE.match(target)
+    if m is not None:
+        rest = target[m.end() :]
+        return rest if rest.startswith("/") else "/" + rest
+    if (target == "*" and method == "OPTIONS") or method == "CONNECT":
+        return target
+    raise RemoteProtocolError(f"request target {target[:40]!r} is not a path starting with '/'")
+
+
 def parse_request_line(line: str) -> tuple[str, str, str, bool]:
     """Split a request line into method, target, version and "is HTTP/1.1" (or raise)."""
     m = REQUEST_LINE_RE.fullmatch(line)
     if m is None:
         raise request_line_error(line)
     method, target, version = m.groups()
+    if target[0] != "/":
+        target = _other_target_form(method, target)
     if version == HTTP11:
         return method, target, HTTP11, True
     if version == HTTP10:
