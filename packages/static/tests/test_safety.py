@@ -238,3 +238,39 @@ def test_small_file_failing_at_read_time_is_a_clean_4xx(
     with httpx.Client(timeout=10) as client:
         r = client.get(url + "/static/css/a.css")
         assert r.status_code == status and "Traceback" not in r.text
+
+
+def test_retargeted_symlink_is_served_new_at_once(site: Path, serve: Serve) -> None:
+    # The file the link named is unchanged, so only a stat through the link sees the switch.
+    (site / "v1.txt").write_text("one")
+    (site / "v2.txt").write_text("two")
+    for name in ("v1.txt", "v2.txt"):
+        past = os.stat(site / name).st_mtime - 60
+        os.utime(site / name, (past, past))
+    (site / "current.txt").symlink_to("v1.txt")
+    url = serve(Application(static_path=str(site)))
+    with httpx.Client(timeout=10) as client:
+        assert client.get(url + "/static/current.txt").text == "one"
+        assert client.get(url + "/static/current.txt").text == "one"
+        (site / "next.txt").symlink_to("v2.txt")
+        os.replace(site / "next.txt", site / "current.txt")
+        assert client.get(url + "/static/current.txt").text == "two"
+
+
+def test_symlink_retargeted_out_of_the_root_is_refused_at_once(
+    site: Path, serve: Serve, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    (site / "v1.txt").write_text("one")
+    past = os.stat(site / "v1.txt").st_mtime - 60
+    os.utime(site / "v1.txt", (past, past))
+    (site / "link.txt").symlink_to("v1.txt")
+    url = serve(Application(static_path=str(site)))
+    with httpx.Client(timeout=10) as client:
+        assert client.get(url + "/static/link.txt").text == "one"
+        assert client.get(url + "/static/link.txt").text == "one"
+        (site / "next.txt").symlink_to(outside)
+        os.replace(site / "next.txt", site / "link.txt")
+        r = client.get(url + "/static/link.txt")
+        assert r.status_code in (403, 404) and "secret" not in r.text

@@ -86,6 +86,9 @@ class FileEntry:
         racy: the file was modified within :data:`RACY_WINDOW` of the build, so a same-size
             edit in the same clock tick could hide behind an unchanged stat: not reused.
         key: :func:`fresh_key` of ``stat``, precomputed for the per-hit comparison.
+        stat_path: the path a hit stats: the *lexical* path (root + URL path, symlinks not
+            resolved), so a symlink retargeted at another file is noticed at once too; ``path``
+            when no lexical path was given.
         responses: header lists prepared by handlers, keyed as they like (per entry, so they
             die with it).
     """
@@ -101,6 +104,7 @@ class FileEntry:
     checked_at: float
     racy: bool = False
     key: _FreshKey = (0, 0, 0, 0, 0)
+    stat_path: str = ""
     responses: dict[Any, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
@@ -139,7 +143,7 @@ class FileStore:
         if entry is None or entry.racy or time.monotonic() - entry.checked_at >= self.ttl:
             return None
         try:
-            st = os.stat(entry.path)
+            st = os.stat(entry.stat_path)
         except OSError:
             return None
         # One tuple built and compared: this runs on every hit.
@@ -147,7 +151,9 @@ class FileStore:
             return None
         return entry
 
-    def revalidate(self, key: str, resolved: ResolvedPath) -> FileEntry | None:
+    def revalidate(
+        self, key: str, resolved: ResolvedPath, stat_path: str | None = None
+    ) -> FileEntry | None:
         """The old entry of ``key`` if ``resolved`` is still the same file, refreshed; else None.
 
         "The same" is the whole :func:`fresh_key` (ctime included): a file whose permissions
@@ -158,6 +164,7 @@ class FileStore:
             entry is not None
             and not entry.racy
             and entry.path == resolved.path
+            and entry.stat_path == (stat_path or resolved.path)
             and entry.key == fresh_key(resolved.stat)
         ):
             entry.checked_at = time.monotonic()
@@ -170,7 +177,9 @@ class FileStore:
         if entry is not None and entry.body is not None:
             self._bytes -= len(entry.body)
 
-    def build_small(self, key: str, resolved: ResolvedPath) -> FileEntry:
+    def build_small(
+        self, key: str, resolved: ResolvedPath, stat_path: str | None = None
+    ) -> FileEntry:
         """Read a small file whole (one ``read``), hash those very bytes, store the entry.
 
         Raises:
@@ -181,16 +190,18 @@ class FileStore:
             body = f.read(st.st_size + 1)
         if len(body) != st.st_size:  # written to while we read: hash what we got, stat lies
             body = body[: st.st_size]
-        return self._store(key, resolved.path, st, hash_bytes(body), body)
+        return self._store(key, resolved.path, st, hash_bytes(body), body, stat_path)
 
-    async def build_large(self, key: str, resolved: ResolvedPath) -> FileEntry:
+    async def build_large(
+        self, key: str, resolved: ResolvedPath, stat_path: str | None = None
+    ) -> FileEntry:
         """Hash a file that stays on disk (in an executor when large) and store the entry.
 
         Raises:
             OSError: the file vanished or cannot be read since it was resolved.
         """
         digest = await self.hashes.get(resolved.path, resolved.stat)
-        return self._store(key, resolved.path, resolved.stat, digest, None)
+        return self._store(key, resolved.path, resolved.stat, digest, None, stat_path)
 
     def wants_in_memory(self, resolved: ResolvedPath) -> bool:
         """Whether the file is small enough to keep its bytes (and the budget allows it)."""
@@ -200,7 +211,13 @@ class FileStore:
         )
 
     def _store(
-        self, key: str, path: str, st: os.stat_result, digest: str, body: bytes | None
+        self,
+        key: str,
+        path: str,
+        st: os.stat_result,
+        digest: str,
+        body: bytes | None,
+        stat_path: str | None,
     ) -> FileEntry:
         mtime = int(st.st_mtime)
         entry = FileEntry(
@@ -215,6 +232,7 @@ class FileStore:
             checked_at=time.monotonic(),
             racy=time.time() - st.st_mtime < RACY_WINDOW,
             key=fresh_key(st),
+            stat_path=stat_path or path,
         )
         if self.enabled:
             self.hashes.store(path, st, digest)

@@ -57,7 +57,10 @@ gen_log = logging.getLogger("squall.general")
 CHUNK_SIZE: Final = 256 * 1024
 """Bytes per write when a file is streamed without ``sendfile``."""
 
-_STORES: StashKey[dict[tuple[str, str | None, bool, bool], FileStore]] = StashKey()
+_StoreKey = tuple[str, str | None, bool | None, bool, bool, float]
+_STORES: StashKey[dict[_StoreKey, tuple[str, bool, FileStore]]] = StashKey()
+"""Per application: (root, default_filename, follow_symlinks argument, the two settings,
+CACHE_TTL) → (root, follow_symlinks in effect, store)."""
 
 _PER_REQUEST_METHODS: Final = ("get_cache_time", "get_content_type", "set_extra_headers")
 
@@ -102,21 +105,31 @@ class StaticFileHandler(RequestHandler):
         follow_symlinks: bool | None = None,
     ) -> None:
         """Take the rule's kwargs (see the class docstring)."""
-        self.root = os.fspath(path)
-        self.default_filename = default_filename
+        # Runs on every request: one key, one dict lookup; everything derived from the
+        # kwargs and the two settings (read each time, so a changed setting applies) is
+        # made once and kept with the store.
+        root = path if type(path) is str else os.fspath(path)
         settings = self.application.settings
-        if follow_symlinks is None:
-            follow_symlinks = bool(settings.get("static_follow_symlinks", False))
-        self.follow_symlinks = follow_symlinks
-        enabled = bool(settings.get("static_hash_cache", True))
-        key = (self.root, default_filename, follow_symlinks, enabled)
-        stash = self.application.stash
-        stores = stash[_STORES] if _STORES in stash else stash.setdefault(_STORES, {})
-        store = stores.get(key)
-        if store is None:
-            store = FileStore(HASHES if enabled else NO_HASHES, enabled=enabled, ttl=self.CACHE_TTL)
-            stores[key] = store
-        self._store = store
+        key = (
+            root,
+            default_filename,
+            follow_symlinks,
+            bool(settings.get("static_follow_symlinks", False)),
+            bool(settings.get("static_hash_cache", True)),
+            self.CACHE_TTL,
+        )
+        try:
+            stores = self.application.stash[_STORES]
+        except KeyError:
+            stores = self.application.stash.setdefault(_STORES, {})
+        found = stores.get(key)
+        if found is None:
+            follow = key[3] if follow_symlinks is None else follow_symlinks
+            enabled = key[4]
+            store = FileStore(HASHES if enabled else NO_HASHES, enabled=enabled, ttl=key[5])
+            found = stores[key] = (root, follow, store)
+        self.root, self.follow_symlinks, self._store = found
+        self.default_filename = default_filename
 
     # ---------------------------------------------------------------- request entry points
 
@@ -182,6 +195,7 @@ class StaticFileHandler(RequestHandler):
         try:
             absolute = self.get_absolute_path(self.root, path)
             resolved = self._validated(absolute)
+            lexical = absolute
         except PathRefused as exc:
             gen_log.debug("static: refused %r: %s", path, exc)
             raise HTTPError(exc.status) from None
@@ -194,7 +208,8 @@ class StaticFileHandler(RequestHandler):
                 self._redirect_to_directory()
                 return None
             try:
-                resolved = self._validated(os.path.join(absolute, self.default_filename))
+                lexical = os.path.join(absolute, self.default_filename)
+                resolved = self._validated(lexical)
             except PathRefused as exc:
                 raise HTTPError(exc.status) from None
             if resolved is None or resolved.is_dir:
@@ -202,13 +217,16 @@ class StaticFileHandler(RequestHandler):
         elif path.endswith("/"):
             # "page.html/" names a directory that does not exist (as the OS would say).
             raise HTTPError(404)
-        entry = store.revalidate(path, resolved)
+        # Hits stat the path as the URL names it (symlinks unresolved), so a symlink pointed
+        # elsewhere is a miss at once, like an edit; absolute, so a chdir cannot move it.
+        lexical = os.path.abspath(lexical)
+        entry = store.revalidate(path, resolved, lexical)
         if entry is not None:
             return entry
         try:
             if store.wants_in_memory(resolved):
-                return store.build_small(path, resolved)
-            return await store.build_large(path, resolved)
+                return store.build_small(path, resolved, lexical)
+            return await store.build_large(path, resolved, lexical)
         except FileNotFoundError as exc:
             raise HTTPError(404) from exc
         except PermissionError as exc:
