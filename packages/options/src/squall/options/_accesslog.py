@@ -159,12 +159,17 @@ def make_access_log(
                 f"{prefix}{status} {request.method} {request.uri} ({request.remote_ip}) "
                 f"{1000.0 * request.request_time():.2f}ms{terminator}"
             )
+        text = "".join(lines)
         with target.lock:  # type: ignore[union-attr]
             try:
-                target.write_line("".join(lines), high, created)
+                target.write_line(text, high, created)
             except Exception:
-                for handler, _, _ in pending:  # the record path reports the failure
-                    default(handler)
+                # Reported as the stdlib reports a handler's failure (a "--- Logging error
+                # ---" block on stderr), not retried through the record path: part of the
+                # text may already be in the file.
+                target.handleError(
+                    logging.makeLogRecord({"name": logger.name, "levelno": high, "msg": text})
+                )
 
     def flush_batch() -> None:
         # Through ``batch`` (the same list as ``items``): the closure then keeps the batch

@@ -121,8 +121,14 @@ class _BufferedFile:
             timer = threading.Timer(self.flush_interval, self._flush_from_timer)
             timer.daemon = True
             timer.name = "squall-log-flush"
+            try:
+                timer.start()
+            except RuntimeError:
+                # No new thread at interpreter shutdown (3.12+), when atexit hooks log:
+                # write at once instead.
+                self.stream.flush()
+                return
             self._timer = timer
-            timer.start()
 
     def _flush_from_timer(self) -> None:
         lock = self.lock
