@@ -420,3 +420,29 @@ def test_large_files_go_through_connection_sendfile(site: Path, serve: Serve) ->
     assert _get(url + "/f/big.bin", headers={"Range": "bytes=-10"}).content == data[-10:]
     assert _get(url + "/f/css/a.css").status_code == 200  # small: from memory, no sendfile
     assert calls == [(0, len(data)), (len(data) - 10, 10)]
+
+
+def test_override_serving_another_file_than_the_url_names_is_cached_and_fresh(
+    site: Path, serve: Serve
+) -> None:
+    # A Tornado-style override maps every name to "<name>.txt": hits must stat that file.
+    (site / "note.txt").write_text("first")
+    past = os.stat(site / "note.txt").st_mtime - 60
+    os.utime(site / "note.txt", (past, past))
+
+    class Mapped(StaticFileHandler):
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str:  # type: ignore[override]
+            return absolute_path + ".txt"
+
+    app = Application([(r"/m/(.*)", Mapped, {"path": str(site)})])
+    url = serve(app)
+    assert _get(url + "/m/note").text == "first"
+    assert _get(url + "/m/note").text == "first"
+    from squall.static._handler import _STORES
+
+    ((_root, _follow, store),) = app.stash[_STORES].values()
+    assert store.entries["note"].stat_path == str(site / "note.txt")  # hits can be hits
+    (site / "note.txt").write_text("second")
+    assert _get(url + "/m/note").text == "second"
+    (site / "note.txt").unlink()
+    assert _get(url + "/m/note").status_code == 404

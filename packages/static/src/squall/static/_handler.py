@@ -217,22 +217,38 @@ class StaticFileHandler(RequestHandler):
         elif path.endswith("/"):
             # "page.html/" names a directory that does not exist (as the OS would say).
             raise HTTPError(404)
-        # Hits stat the path as the URL names it (symlinks unresolved), so a symlink pointed
-        # elsewhere is a miss at once, like an edit; absolute, so a chdir cannot move it.
-        lexical = os.path.abspath(lexical)
-        entry = store.revalidate(path, resolved, lexical)
+        stat_path = self._stat_path(lexical, resolved)
+        entry = store.revalidate(path, resolved, stat_path)
         if entry is not None:
             return entry
         try:
             if store.wants_in_memory(resolved):
-                return store.build_small(path, resolved, lexical)
-            return await store.build_large(path, resolved, lexical)
+                return store.build_small(path, resolved, stat_path)
+            return await store.build_large(path, resolved, stat_path)
         except FileNotFoundError as exc:
             raise HTTPError(404) from exc
         except PermissionError as exc:
             raise HTTPError(403) from exc
         except OSError as exc:  # vanished, replaced by a directory, I/O error...
             raise HTTPError(404) from exc
+
+    @staticmethod
+    def _stat_path(lexical: str, resolved: ResolvedPath) -> str:
+        """The path a hit stats: ``lexical`` when it leads to the resolved file, else its path.
+
+        Stat-ing the path as the URL names it (symlinks unresolved) makes a symlink pointed
+        elsewhere a miss at once, like an edit. An override of ``get_absolute_path`` /
+        ``validate_absolute_path`` may serve another file than the lexical path names (a
+        ``.gz`` next to it...): then the resolved file is stat-ed. One ``stat``, on misses only.
+        """
+        lexical = os.path.abspath(lexical)  # a later chdir must not move it
+        try:
+            st = os.stat(lexical)
+        except OSError:
+            return resolved.path
+        if (st.st_ino, st.st_dev) != (resolved.stat.st_ino, resolved.stat.st_dev):
+            return resolved.path
+        return lexical
 
     def _validated(self, absolute: str) -> ResolvedPath | None:
         result: ResolvedPath | str | None = self.validate_absolute_path(self.root, absolute)
