@@ -23,9 +23,7 @@ def test_static_path_works_through_entry_point_autoloading(site: Path, serve: Se
 
 
 def test_static_path_works_with_the_plugin_passed_explicitly(site: Path, serve: Serve) -> None:
-    app = Application(
-        static_path=str(site), plugins=[squall.static._plugin], autoload_plugins=False
-    )
+    app = Application(static_path=str(site), plugins=[squall.static.plugin], autoload_plugins=False)
     url = serve(app)
     with httpx.Client(timeout=10) as client:
         assert client.get(url + "/static/css/a.css").text == "body { color: red }"

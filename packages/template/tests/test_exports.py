@@ -17,8 +17,11 @@ def test_all_lists_exactly_the_public_names() -> None:
     for name in squall.template.__all__:
         getattr(squall.template, name)  # the names loaded on first access too
     public = {n for n in vars(squall.template) if not n.startswith("_")} - {"annotations"}
-    # submodules imported as attributes are not part of the facade
-    public = {n for n in public if type(getattr(squall.template, n)).__name__ != "module"}
+    # submodules imported as attributes are not part of the facade, except ``plugin`` (the
+    # web plugin module, public so that it can be passed to Application(plugins=[...]))
+    public = {
+        n for n in public if n == "plugin" or type(getattr(squall.template, n)).__name__ != "module"
+    }
     assert set(squall.template.__all__) - {"__version__"} == public
 
 

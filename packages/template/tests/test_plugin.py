@@ -20,6 +20,7 @@ from squall.template import DEFAULT_AUTOESCAPE, get_environment
 def test_the_plugin_is_found_through_the_squall_web_entry_point() -> None:
     app = squall.web.Application()
     assert app.plugin_manager.get_plugin("template") is squall.template._plugin
+    assert squall.template.plugin is squall.template._plugin  # the public name of it
     assert app.handler_functions["render"] is squall.template._plugin.render
     assert app.handler_functions["render_string"] is squall.template._plugin.render_string
 
@@ -27,7 +28,7 @@ def test_the_plugin_is_found_through_the_squall_web_entry_point() -> None:
 def test_the_plugin_can_be_passed_explicitly_with_autoload_off(tmp_path: Path) -> None:
     assert "render" not in squall.web.Application(autoload_plugins=False).handler_functions
     app = squall.web.Application(
-        autoload_plugins=False, plugins=[squall.template._plugin], template_path=tmp_path
+        autoload_plugins=False, plugins=[squall.template.plugin], template_path=tmp_path
     )
     assert "render" in app.handler_functions
     assert app.settings["template_path"] == tmp_path

@@ -2,7 +2,7 @@
 
 A squall.web plugin: installed, it is found through the ``squall.web`` entry-point group;
 otherwise pass its plugin module explicitly:
-``Application(..., plugins=[squall.template._plugin], autoload_plugins=False)``.
+``Application(..., plugins=[squall.template.plugin], autoload_plugins=False)``.
 
 Settings: ``template_path``, ``autoescape``, ``template_env``, ``template_globals``,
 ``template_filters``; web's ``compiled_template_cache`` (off under ``debug``) governs the cache.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import typing
 
+from squall.template import _plugin as plugin
 from squall.template._settings import DEFAULT_AUTOESCAPE
 from squall.template._version import __version__
 
@@ -24,7 +25,13 @@ if typing.TYPE_CHECKING:
     from squall.template._errors import TemplateNotFoundError
     from squall.template._render import get_environment
 
-__all__ = ["DEFAULT_AUTOESCAPE", "TemplateNotFoundError", "__version__", "get_environment"]
+__all__ = [
+    "DEFAULT_AUTOESCAPE",
+    "TemplateNotFoundError",
+    "__version__",
+    "get_environment",
+    "plugin",
+]
 
 # Public names whose modules import Jinja2: name -> module, imported on first access.
 _LAZY = {
