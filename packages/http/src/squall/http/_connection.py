@@ -33,7 +33,7 @@ from squall.http._writer import (
     responses,
     status_line,
 )
-from squall.http._zerocopy import socket_fd, zero_copy
+from squall.http._zerocopy import YIELD_EVERY, socket_fd, zero_copy
 
 if TYPE_CHECKING:
     from squall.http._protocol import HTTPProtocol
@@ -48,7 +48,6 @@ _DONE: Final = 2
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BIG_BODY: Final = 256 * 1024  # above this, a second write() beats copying head + body
-_YIELD_EVERY: Final = 4 * 1024 * 1024  # sendfile by chunks yields to the loop this often
 
 
 # Header list → (its block, no header of ours in it). Responses of one application repeat
@@ -441,7 +440,7 @@ class HTTPConnection:
             if proto._write_paused:
                 unwaited = 0
                 await proto._drain()
-            elif unwaited >= _YIELD_EVERY:
+            elif unwaited >= YIELD_EVERY:
                 # Awaiting a done future does not yield: a client that keeps up would
                 # otherwise have the loop to itself until the end of the file.
                 unwaited = 0

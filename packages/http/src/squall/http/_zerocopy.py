@@ -34,12 +34,13 @@ from squall.http._errors import StreamClosedError
 if TYPE_CHECKING:
     from squall.http._protocol import HTTPProtocol
 
-__all__ = ["socket_fd", "zero_copy"]
+__all__ = ["YIELD_EVERY", "socket_fd", "zero_copy"]
 
-# One os.sendfile call moves at most this much; after this many bytes without waiting we
-# yield to the loop once, so a fast client on a large file cannot starve the others.
+# One os.sendfile call moves at most this much.
 _BLOCK: Final = 1024 * 1024
-_YIELD_EVERY: Final = 4 * 1024 * 1024
+YIELD_EVERY: Final = 4 * 1024 * 1024
+"""Bytes a file may send without waiting before the sender yields to the loop once (here
+and in the chunk path), so a fast client on a large file cannot starve the others."""
 
 # os.sendfile cannot serve this file or socket: the caller falls back to copying.
 _UNSUPPORTED: Final = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK})
@@ -100,7 +101,7 @@ async def zero_copy(
             break  # end of file: it shrank, or count was larger than what is left
         sent += n
         unwaited += n
-        if unwaited >= _YIELD_EVERY and sent < count:
+        if unwaited >= YIELD_EVERY and sent < count:
             unwaited = 0
             await asyncio.sleep(0)
     return sent, True

@@ -64,11 +64,9 @@ class _BufferedFile:
     _timer: threading.Timer | None
 
     def _setup_buffering(self, flush_interval: float) -> None:
+        # _size and _regular were set by _open: the stdlib handler opened the file already.
         self.flush_interval = flush_interval
         self._timer = None
-        if self.stream is None:  # opened on the first line
-            self._size = 0
-            self._regular = True
         _live.add(self)
 
     def _open(self) -> TextIOWrapper:
@@ -110,8 +108,7 @@ class _BufferedFile:
         size = len(line) if line.isascii() else len(line.encode(self.encoding or "utf-8"))
         if self._regular and self._rollover_due(size, created):
             self._cancel_timer()
-            self.doRollover()  # type: ignore[attr-defined]
-            self._size = 0 if self.stream is None else self._size
+            self.doRollover()  # type: ignore[attr-defined]  # reopens: _open resets _size
         if self.stream is None:
             self.stream = self._open()
         self.stream.write(line)

@@ -30,7 +30,8 @@ try:
     # CPython's own SHA-1 (HACL* since 3.12), not OpenSSL's: the same digest, but OpenSSL 3
     # looks the algorithm up through its providers on every new hash, which on a cold cache
     # (one connection, a request now and then) took ~10 µs of a ~130 µs request here
-    # (py-spy at wrk -c1; benchmarks/, hello c1).
+    # (py-spy on the server under `wrk -c1`, run by hand; the effect is in benchmarks/
+    # RESULTS.md, table "hello c1": p50 1.01x -> 0.84x Starlette).
     from _sha1 import sha1 as _sha1  # type: ignore[import-not-found]
 except ImportError:  # a Python built without its builtin hashes
     _sha1 = hashlib.sha1
