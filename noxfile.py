@@ -125,6 +125,13 @@ def imports(session: nox.Session) -> None:
 
 
 @nox.session(python=ALL_PYTHONS[0], default=False)
+def build(session: nox.Session) -> None:
+    """sdist and wheel of every package into dist/, checked (tools/build_dists.py says how)."""
+    session.install("uv>=0.5", "twine>=6.1")
+    session.run("python", str(ROOT / "tools" / "build_dists.py"), *session.posargs)
+
+
+@nox.session(python=ALL_PYTHONS[0], default=False)
 def bench(session: nox.Session) -> None:
     """Side-by-side load tests against peers (wrk); writes benchmarks/RESULTS.md."""
     _install_packages(session, PACKAGES, extras="[uvloop]")
