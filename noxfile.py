@@ -124,6 +124,22 @@ def imports(session: nox.Session) -> None:
     session.run("lint-imports")
 
 
+@nox.session(python=ALL_PYTHONS[0])
+def releases(session: nox.Session) -> None:
+    """A package whose code changed since its recorded release must have a new version."""
+    session.install("packaging>=24")
+    session.run("python", str(ROOT / "tools" / "releases.py"), "check")
+
+
+@nox.session(python=ALL_PYTHONS[0], name="release-record", default=False)
+def release_record(session: nox.Session) -> None:
+    """Record the bumped versions of the packages named: `nox -s release-record -- web`."""
+    if not session.posargs:
+        session.error("name the bumped packages: nox -s release-record -- web http")
+    session.install("packaging>=24")
+    session.run("python", str(ROOT / "tools" / "releases.py"), "record", *session.posargs)
+
+
 @nox.session(python=ALL_PYTHONS[0], default=False)
 def build(session: nox.Session) -> None:
     """sdist and wheel of every package into dist/, checked (tools/build_dists.py says how)."""
