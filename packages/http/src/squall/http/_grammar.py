@@ -19,7 +19,14 @@ from typing import Final
 from squall.http._errors import RemoteProtocolError
 from squall.http._headers import HTTPHeaders
 
-__all__ = ["HTTP10", "HTTP11", "analyze_block", "request_line_error"]
+__all__ = [
+    "HTTP10",
+    "HTTP11",
+    "analyze_block",
+    "chunk_line_error",
+    "pri_error",
+    "request_line_error",
+]
 
 HTTP10: Final = "HTTP/1.0"
 HTTP11: Final = "HTTP/1.1"
@@ -44,7 +51,29 @@ HEADER_LINE_RE: Final = re.compile(
 HOST_RE: Final = re.compile(
     r"[A-Za-z0-9\-._~!$&'()*+;=%]*(?::[0-9]*)?|\[[0-9A-Fa-f:.]+\](?::[0-9]*)?"
 )
-CHUNK_LINE_RE: Final = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
+# chunk-size [ chunk-ext ] (RFC 9112 §7.1.1): chunk-ext = *( BWS ";" BWS ext-name
+# [ BWS "=" BWS ext-value ] ), ext-value = token / quoted-string. Whitespace only where BWS
+# allows it (never after the size alone, never at the end), no empty extension (``2;``), a
+# quoted-string closed: a front proxy that reads these lines more loosely than we do would
+# otherwise see other chunk boundaries (request smuggling). Token and quote characters never
+# overlap whitespace, ";" or "=", so the regex cannot backtrack badly.
+_BTOKEN: Final = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED: Final = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+CHUNK_LINE_RE: Final = re.compile(
+    rb"([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*"
+    + _BTOKEN
+    + rb"(?:[ \t]*=[ \t]*(?:"
+    + _BTOKEN
+    + rb"|"
+    + _QUOTED
+    + rb"))?)*"
+)
+# Fields that steer framing or routing cannot be trailers (RFC 9110 §6.5.1): a trailer
+# section holding one of them is refused, as llhttp does, so no component downstream that
+# merges trailers into the head can be made to re-frame the message.
+FORBIDDEN_TRAILERS: Final = frozenset(
+    ("content-length", "transfer-encoding", "connection", "host", "te", "trailer")
+)
 TOKEN_CHARS: Final = frozenset(
     b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
@@ -86,6 +115,8 @@ def parse_request_line(line: str) -> tuple[str, str, str, bool]:
     if m is None:
         raise request_line_error(line)
     method, target, version = m.groups()
+    if method == "PRI":
+        raise pri_error(line)
     if target[0] != "/":
         target = _other_target_form(method, target)
     if version == HTTP11:
@@ -144,8 +175,9 @@ def analyze_block(
         chunked = True
     elif cl is not None:
         if multi is not None and "Content-Length" in multi:
-            if len(set(multi["Content-Length"])) != 1:
-                raise RemoteProtocolError("conflicting Content-Length headers")
+            # Refused even when the values agree (RFC 9112 §6.3 allows it; nginx and llhttp
+            # do): a proxy that keeps only one of them must never be what decides framing.
+            raise RemoteProtocolError("repeated Content-Length header")
         if not (cl.isdigit() and cl.isascii()) or len(cl) > MAX_CONTENT_LENGTH_DIGITS:
             raise RemoteProtocolError(f"invalid Content-Length {cl[:40]!r}")
         length = int(cl)
@@ -171,28 +203,78 @@ def connection_tokens(headers: HTTPHeaders) -> set[str]:
 
 
 def header_block_error(block: str) -> RemoteProtocolError:
-    """Explain why a header block failed the fast regex (slow path: errors only)."""
+    """Explain why a header block failed the fast regex (slow path: errors only).
+
+    The message names the first line that is itself bad (valid lines before it are
+    skipped), so the warning logged for it points at the offending field.
+    """
     for line in block.split("\r\n"):
-        if not line:
+        if not line or HEADER_LINE_RE.fullmatch(line + "\r\n") is not None:
             continue
         if line[0] in " \t":
-            return RemoteProtocolError("obsolete line folding (obs-fold) in header block")
+            return RemoteProtocolError(f"obsolete line folding (obs-fold): {line[:60]!r}")
         if "\x00" in line:
-            return RemoteProtocolError("NUL in header line")
+            return RemoteProtocolError(f"NUL in header line {line[:60]!r}")
         if "\r" in line or "\n" in line:
-            return RemoteProtocolError("bare CR or LF in header line")
-        name, sep, _ = line.partition(":")
+            return RemoteProtocolError(f"bare CR or LF in header line {line[:60]!r}")
+        name, sep, value = line.partition(":")
         if not sep:
             return RemoteProtocolError(f"header line without a colon: {line[:60]!r}")
         if not name or not re.fullmatch(TOKEN, name):
             return RemoteProtocolError(f"header name is not a token: {name[:60]!r}")
-        return RemoteProtocolError(f"invalid character in header {name[:60]!r}")
+        bad = next((c for c in value if not ("\x20" <= c != "\x7f" or c == "\t")), "?")
+        return RemoteProtocolError(f"invalid character {bad!r} in header {name[:60]!r}")
     return RemoteProtocolError("malformed header block")
+
+
+def chunk_line_error(line: bytes) -> RemoteProtocolError:
+    """Explain why a chunk-size line failed ``CHUNK_LINE_RE`` (slow path: errors only)."""
+    size = re.match(rb"[0-9A-Fa-f]*", line)
+    rest = line[size.end() :] if size is not None else line
+    quoted = escaped = False
+    for c in rest:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif c == 0x5C:
+                escaped = True
+            elif c == 0x22:
+                quoted = False
+        elif c == 0x22:
+            quoted = True
+    if size is None or not size.group():
+        why = "chunk size is not hexadecimal"
+    elif not rest.strip(b" \t"):
+        why = "whitespace after the chunk size"
+    elif quoted:
+        why = "unbalanced quote in chunk extension"
+    elif re.search(rb";[ \t]*(?:;|=|$)", rest):
+        why = "empty chunk extension"
+    else:
+        why = "malformed chunk extension"
+    return RemoteProtocolError(f"{why}: {bytes(line[:40])!r}")
+
+
+PREFACE_LINE: Final = "PRI * HTTP/2.0"
+
+
+def pri_error(line: str) -> RemoteProtocolError:
+    """The answer to the HTTP/2 connection preface, or to the PRI method over HTTP/1.x.
+
+    ``PRI`` exists only to start the HTTP/2 preface (RFC 9113 §3.4): an HTTP/2 client with
+    prior knowledge gets 505 (the version it speaks is not served here); ``PRI`` with an
+    HTTP/1.x version is a malformed request (400). Neither reaches the application.
+    """
+    if line == PREFACE_LINE:
+        return RemoteProtocolError("HTTP/2 connection preface: this server speaks HTTP/1.x", 505)
+    return RemoteProtocolError(f"PRI is reserved for the HTTP/2 preface: {line[:80]!r}")
 
 
 def request_line_error(line: str) -> RemoteProtocolError:
     """The error for a request line that failed the grammar: 505 for a bad version, else 400."""
     parts = line.split(" ")
+    if parts[0] == "PRI":
+        return pri_error(line)
     if len(parts) == 3 and parts[0] and parts[1] and LOOSE_VERSION_RE.fullmatch(parts[2]):
         if re.fullmatch(TOKEN, parts[0]) and parts[2] not in (HTTP10, HTTP11):
             return RemoteProtocolError(f"unsupported HTTP version {parts[2]!r}", 505)

@@ -47,6 +47,7 @@ from squall.http._events import END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, N
 from squall.http._grammar import (
     BLOCK_MEMO,
     CHUNK_LINE_RE,
+    FORBIDDEN_TRAILERS,
     HEADER_LINE_RE,
     HTTP10,
     HTTP11,
@@ -56,8 +57,10 @@ from squall.http._grammar import (
     REQUEST_LINE_RE,
     TOKEN_CHARS,
     analyze_block,
+    chunk_line_error,
     header_block_error,
     parse_request_line,
+    pri_error,
     request_line_error,
 )
 from squall.http._headers import HTTPHeaders
@@ -80,6 +83,7 @@ _CHUNK_DATA: Final = 4
 _CHUNK_CRLF: Final = 5
 _TRAILERS: Final = 6
 _ERROR: Final = 7
+_TUNNEL: Final = 8  # after CONNECT: the bytes that follow are not HTTP (terminal)
 
 
 class RequestParser:
@@ -151,7 +155,7 @@ class RequestParser:
     def in_progress(self) -> bool:
         """Whether a request has begun but not ended (a close now would cut it)."""
         if self._state != _HEAD:
-            return self._state != _ERROR
+            return self._state < _ERROR
         buf = self._buf
         return bool(buf[self._pos :].strip(b"\r\n")) if self._pos < len(buf) else False
 
@@ -202,6 +206,8 @@ class RequestParser:
                 return self._next_chunk_crlf()
             if state == _TRAILERS:
                 return self._next_trailers()
+            if state == _TUNNEL:
+                return NEED_DATA
         except RemoteProtocolError as exc:
             self._state = _ERROR
             self._error = exc
@@ -266,6 +272,8 @@ class RequestParser:
             keep_alive = keep and not chunked
             expect_continue = False
 
+        if method == "CONNECT":
+            return self._connect_request(target, version, headers)
         self.max_body_size = lim.max_body_size
         self._received = 0
         if chunked:
@@ -276,6 +284,14 @@ class RequestParser:
         return Request(
             method, target, version, headers, keep_alive, expect_continue, length, chunked
         )
+
+    def _connect_request(self, target: str, version: str, headers: HTTPHeaders) -> Request:
+        # CONNECT has no content (RFC 9110 §9.3.6): a Content-Length or Transfer-Encoding
+        # it carries frames nothing, so no body is read. What follows its head would be
+        # tunnel bytes, never a next request, and squall does not tunnel: the parser stops
+        # here and the connection closes after the answer (as llhttp stops at CONNECT).
+        self._state = _TUNNEL
+        return Request("CONNECT", target, version, headers, False, False, 0, False)
 
     def _incomplete_head(self, buf: bytes | bytearray, pos: int) -> NeedData:
         n = len(buf) - pos
@@ -300,6 +316,8 @@ class RequestParser:
                 m = REQUEST_LINE_RE.fullmatch(line)
                 if m is None:
                     raise request_line_error(line)
+                if m.group(1) == "PRI":
+                    raise pri_error(line)
                 if m.group(3) not in (HTTP10, HTTP11):
                     raise RemoteProtocolError(f"unsupported HTTP version {m.group(3)!r}", 505)
         # The header block so far (after the request line and its CRLF); its final CRLF
@@ -338,7 +356,7 @@ class RequestParser:
             return NEED_DATA
         m = CHUNK_LINE_RE.fullmatch(buf, pos, nl)
         if m is None:
-            raise RemoteProtocolError(f"malformed chunk size line {bytes(buf[pos:nl][:40])!r}")
+            raise chunk_line_error(bytes(buf[pos:nl]))
         digits = m.group(1)
         if len(digits) > self._limits.max_chunk_size_digits:
             raise RemoteProtocolError("chunk size overflows")
@@ -393,6 +411,9 @@ class RequestParser:
             raise header_block_error(block)
         if len(pairs) > self._limits.max_headers:
             raise RemoteProtocolError(f"more than {self._limits.max_headers} trailer lines", 431)
+        for name, _ in pairs:
+            if name.lower() in FORBIDDEN_TRAILERS:
+                raise RemoteProtocolError(f"{name[:40]!r} is not allowed in a trailer section")
         self._pos = end + 4
         self._scan = end + 4
         self._state = _HEAD
