@@ -101,6 +101,9 @@ CASES = [
     # h11: accepts
     # httptools: accepts (then refuses the pipelined request: Data after `Connection: close`)
     Case("request-line", "HTTP/2.0", get(H, line=b"GET / HTTP/2.0"), 505),
+    # the version is judged first, however the line arrives (found by the differential fuzz)
+    # h11: accepts
+    Case("request-line", "HTTP/1.2 and no path", get(H, line=b"GET h:443 HTTP/1.2"), 505),
     # h11: accepts
     Case("request-line", "HTTP/1.2", get(H, line=b"GET / HTTP/1.2"), 505),
     # h11: accepts

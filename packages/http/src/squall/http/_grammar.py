@@ -117,13 +117,15 @@ def parse_request_line(line: str) -> tuple[str, str, str, bool]:
     method, target, version = m.groups()
     if method == "PRI":
         raise pri_error(line)
+    # The version is judged before the target, as the parser does when it checks a request
+    # line that arrived ahead of its head: the verdict must not depend on packet boundaries.
+    if version != HTTP11 and version != HTTP10:
+        raise RemoteProtocolError(f"unsupported HTTP version {version[:20]!r}", 505)
     if target[0] != "/":
         target = _other_target_form(method, target)
     if version == HTTP11:
         return method, target, HTTP11, True
-    if version == HTTP10:
-        return method, target, HTTP10, False
-    raise RemoteProtocolError(f"unsupported HTTP version {version[:20]!r}", 505)
+    return method, target, HTTP10, False
 
 
 MEMO_BLOCK_MAX: Final = 4096
