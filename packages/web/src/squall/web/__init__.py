@@ -21,17 +21,24 @@ from __future__ import annotations
 from squall.web import _autoreload as autoreload  # noqa: F401
 from squall.web._accesslog import log_request
 from squall.web._application import Application
+from squall.web._auth import authenticated
 from squall.web._errors import (
     ConfigurationError,
     Finish,
     HTTPError,
     MissingArgumentError,
     MissingPluginError,
+    MissingSettingError,
 )
 from squall.web._handler import RequestHandler, stream_request_body
 from squall.web._plugins import DEFAULT_PLUGINS, RequestHooks
 from squall.web._routing import URLSpec, url
 from squall.web._settings import SettingsRegistry, Stash, StashKey
+from squall.web._signing import (
+    create_signed_value,
+    decode_signed_value,
+    get_signature_key_version,
+)
 from squall.web._version import __version__
 from squall.web.hookspecs import hookimpl
 
@@ -43,6 +50,7 @@ __all__ = [
     "HTTPError",
     "MissingArgumentError",
     "MissingPluginError",
+    "MissingSettingError",
     "RequestHandler",
     "RequestHooks",
     "SettingsRegistry",
@@ -50,6 +58,10 @@ __all__ = [
     "StashKey",
     "URLSpec",
     "__version__",
+    "authenticated",
+    "create_signed_value",
+    "decode_signed_value",
+    "get_signature_key_version",
     "hookimpl",
     "log_request",
     "stream_request_body",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ class HandlerBase:
         "_headers",
         "_multi_headers",
         "_new_cookie",
-        "_cookies",
         "_status_code",
         "_reason",
         "_custom_reason",
@@ -60,7 +59,6 @@ class HandlerBase:
     _headers: dict[str, str]
     _multi_headers: dict[str, list[str]] | None
     _new_cookie: SimpleCookie | None
-    _cookies: dict[str, Morsel[str]] | None
     _status_code: int
     _reason: str
     _custom_reason: bool

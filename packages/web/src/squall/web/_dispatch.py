@@ -42,6 +42,9 @@ class ErrorHandler(RequestHandler):
     def prepare(self) -> None:
         raise HTTPError(self._status_code)
 
+    def check_xsrf_cookie(self) -> None:
+        """No token needed: a POST to an error page changes nothing (a 404 stays a 404)."""
+
 
 class RequestDispatcher:
     """The http ``RequestDelegate`` of one request (see docs/interfaces.md)."""

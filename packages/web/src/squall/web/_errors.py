@@ -7,7 +7,8 @@
     │   └── MissingArgumentError      a required argument is absent: 400 naming the argument
     ├── Finish                        raised in a handler: ends the request early, no error
     └── ConfigurationError            the Application cannot be built as configured (ValueError too)
-        └── MissingPluginError        a setting or method needs a plugin package that is not loaded
+        ├── MissingPluginError        a setting or method needs a plugin package that is not loaded
+        └── MissingSettingError       a feature used at run time needs a setting that is not set
 
 ``HTTPError`` and ``Finish`` travel through a handler's code and are caught by its lifecycle;
 they never reach the server. ``ConfigurationError`` fails loudly at ``Application(...)``
@@ -96,4 +97,15 @@ class MissingPluginError(ConfigurationError):
 
     The message names the package to install, for example
     ``static_url() needs the squall-static package: pip install squall-static``.
+    """
+
+
+class MissingSettingError(ConfigurationError):
+    """A feature was used that needs a setting the Application was not given.
+
+    Raised where the feature is first used (``set_signed_cookie`` without ``cookie_secret``,
+    ``@authenticated`` without ``login_url``), not at construction: an application that
+    never uses the feature does not need the setting. The message names the setting.
+
+    .. versionadded:: 0.2.0
     """

@@ -20,8 +20,10 @@ already-complete ``DONE`` that ``finish()``/``flush()`` return does not count, s
 ``return self.finish()`` in a plain method stays synchronous.
 
 The parts: ``_arguments.ArgumentsMixin`` (argument getters), ``_headers.HeadersMixin``
-(status, headers, cookies), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag),
-``_error_handling.ErrorsMixin`` (send_error/write_error/exceptions).
+(status, headers), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag),
+``_error_handling.ErrorsMixin`` (send_error/write_error/exceptions), ``_cookies.CookiesMixin``
+(cookies, signed cookies), ``_xsrf.XSRFMixin`` (XSRF token, Origin check), ``_auth.AuthMixin``
+(``get_login_url``; the ``authenticated`` decorator lives there too).
 """
 
 from __future__ import annotations
@@ -34,10 +36,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from squall.web._arguments import ArgumentsMixin
+from squall.web._auth import AuthMixin
 from squall.web._base import DONE
+from squall.web._cookies import CookiesMixin
 from squall.web._error_handling import ErrorsMixin
 from squall.web._errors import HTTPError, MissingPluginError
 from squall.web._output import OutputMixin
+from squall.web._xsrf import XSRFMixin
 
 if TYPE_CHECKING:
     from squall.http import HTTPServerRequest
@@ -75,7 +80,7 @@ def _is_awaitable(value: object) -> bool:
     return value is not None and value is not DONE and inspect.isawaitable(value)
 
 
-class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
+class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSRFMixin, AuthMixin):
     """Base class of request handlers: subclass it and define ``get``, ``post``, ...
 
     Attributes:
@@ -108,7 +113,6 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin):
         self._finished = False
         self._auto_finish = True
         self._new_cookie = None
-        self._cookies = None
         self._prepared = None
         self._current_user = _UNSET
         self.clear()

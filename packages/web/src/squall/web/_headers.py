@@ -1,4 +1,4 @@
-"""Response status, headers and cookies of RequestHandler.
+"""Response status and headers of RequestHandler (cookies: ``_cookies``).
 
 Headers live in a plain ``dict`` (normalized name → value) because nearly every response has
 one value per name; the rare repeated header (``add_header``) keeps its extra values in a
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import http.cookies
 import re
 from typing import Any
 
@@ -80,7 +79,7 @@ def wire_reason(reason: str) -> str:
 
 
 class HeadersMixin(HandlerBase):
-    """Status, headers and cookies."""
+    """Status and headers (``Set-Cookie`` lines come from ``_cookies`` through ``_new_cookie``)."""
 
     __slots__ = ()
 
@@ -164,82 +163,3 @@ class HeadersMixin(HandlerBase):
             for morsel in cookies.values():
                 items.append(("Set-Cookie", morsel.OutputString()))
         return items
-
-    # -- cookies ---------------------------------------------------------------------------
-
-    @property
-    def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
-        """The cookies the client sent (``name`` → ``Morsel``), parsed on first use."""
-        cookies = self._cookies
-        if cookies is None:
-            cookies = {}
-            header = self.request.headers.get("Cookie")
-            if header:
-                parsed: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
-                try:
-                    parsed.load(header)
-                except http.cookies.CookieError:
-                    pass  # a malformed Cookie header is the client's problem: ignore it
-                cookies = dict(parsed)
-            self._cookies = cookies
-        return cookies
-
-    def get_cookie(self, name: str, default: str | None = None) -> str | None:
-        """The value of the request cookie ``name``, or ``default``."""
-        morsel = self.cookies.get(name)
-        return default if morsel is None else morsel.value
-
-    def set_cookie(
-        self,
-        name: str,
-        value: str | bytes,
-        domain: str | None = None,
-        expires: float | datetime.datetime | None = None,
-        path: str = "/",
-        expires_days: float | None = None,
-        *,
-        max_age: int | None = None,
-        httponly: bool = False,
-        secure: bool = False,
-        samesite: str | None = None,
-    ) -> None:
-        """Set a cookie on the response (one ``Set-Cookie`` header per cookie name).
-
-        Raises:
-            ValueError: the name or value holds characters a cookie cannot carry.
-        """
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        if re.search(r"[\x00-\x20]", name + value):
-            raise ValueError(f"invalid cookie {name!r}: {value!r}")
-        if self._new_cookie is None:
-            self._new_cookie = http.cookies.SimpleCookie()
-        if name in self._new_cookie:
-            del self._new_cookie[name]
-        self._new_cookie[name] = value
-        morsel = self._new_cookie[name]
-        if domain:
-            morsel["domain"] = domain
-        if expires_days is not None and not expires:
-            expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=expires_days)
-        if expires:
-            if isinstance(expires, int | float):
-                expires = datetime.datetime.fromtimestamp(expires, datetime.UTC)
-            morsel["expires"] = email.utils.format_datetime(
-                expires if expires.tzinfo else expires.replace(tzinfo=datetime.UTC), usegmt=True
-            )
-        if path:
-            morsel["path"] = path
-        if max_age is not None:
-            morsel["max-age"] = str(max_age)
-        if httponly:
-            morsel["httponly"] = True
-        if secure:
-            morsel["secure"] = True
-        if samesite:
-            morsel["samesite"] = samesite
-
-    def clear_cookie(self, name: str, path: str = "/", domain: str | None = None) -> None:
-        """Tell the client to delete the cookie ``name`` (expired, empty value)."""
-        expires = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=365)
-        self.set_cookie(name, "", path=path, domain=domain, max_age=0, expires=expires)
