@@ -125,6 +125,19 @@ def imports(session: nox.Session) -> None:
 
 
 @nox.session(python=ALL_PYTHONS[0])
+def soak(session: nox.Session) -> None:
+    """Mixed load through a real server (5 min asyncio, 2.5 min uvloop), then leak checks.
+
+    A session of its own rather than an integration test: it runs once, on one Python (the
+    integration session runs on every Python), needs uvloop and wrk, and its summary (RSS,
+    fds, requests by kind, latency) is printed whole. `nox -s soak -- --seconds 45` (or
+    SQUALL_SOAK_SECONDS=45) shortens it for development; integration_tests/soak/README.md.
+    """
+    _install_packages(session, PACKAGES, extras="[uvloop]")
+    session.run("python", str(ROOT / "integration_tests" / "soak" / "run.py"), *session.posargs)
+
+
+@nox.session(python=ALL_PYTHONS[0])
 def releases(session: nox.Session) -> None:
     """A package whose code changed since its recorded release must have a new version."""
     session.install("packaging>=24")
