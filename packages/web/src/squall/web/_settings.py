@@ -4,8 +4,11 @@ Strategy: every package declares the settings it owns through the
 ``squall_web_add_settings(registry)`` hook (as pytest plugins declare their options with
 ``pytest_addoption``). ``Application(**settings)`` then checks the keys it knows (type and
 ``validate``) and fills in defaults; keys nobody declared stay allowed, because users keep
-their own configuration in ``settings`` as Tornado users do — except the keys that belong to
-a known plugin package (``static_path`` …), which fail naming the package to install.
+their own configuration in ``settings`` as Tornado users do — except the keys squall knows
+and nobody loaded declares: Tornado's settings (``_tornado_settings``: refused naming the
+package to install, or saying squall does not honour them yet) and the settings of squall's
+own plugin packages (``template_env`` …), which fail naming the package to install. A
+setting is never accepted and then ignored.
 
 Plugins may also supply *values* for settings the user did not give
 (``squall_web_setting_defaults``, e.g. squall-options' ``--debug``): they are merged under the
@@ -21,21 +24,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from squall.web._errors import ConfigurationError, MissingPluginError
+from squall.web._tornado_settings import refusal
 
 T = TypeVar("T")
 
-# Settings owned by plugin packages that web knows about by name, so that using one without
-# its package installed fails with the package to install (never a silent no-op).
+# squall's own settings (not Tornado's: those are in _tornado_settings) owned by plugin
+# packages that web knows about by name, so that using one without its package installed
+# fails with the package to install (never a silent no-op).
 PLUGIN_OWNED_SETTINGS: dict[str, str] = {
-    "static_path": "squall-static",
-    "static_url_prefix": "squall-static",
-    "static_handler_class": "squall-static",
-    "static_handler_args": "squall-static",
-    "template_path": "squall-template",
+    "static_follow_symlinks": "squall-static",
     "template_env": "squall-template",
     "template_globals": "squall-template",
     "template_filters": "squall-template",
-    "autoescape": "squall-template",
 }
 
 # What ``debug=True`` turns on, each overridable by giving the setting explicitly.
@@ -141,25 +141,41 @@ class SettingsRegistry:
 
         Raises:
             MissingPluginError: a plugin-owned key is given but its plugin is not loaded.
-            ConfigurationError: a declared key has a bad value.
+            ConfigurationError: a declared key has a bad value, or a Tornado setting that
+                squall does not honour (yet) is given.
         """
         settings = dict(given)
         if settings.get("debug"):
             for key, value in DEBUG_IMPLIES.items():
                 settings.setdefault(key, value)
         for key in settings:
-            if key not in self._settings and key in PLUGIN_OWNED_SETTINGS:
-                package = PLUGIN_OWNED_SETTINGS[key]
-                raise MissingPluginError(
-                    f"the setting {key!r} needs the {package} package: pip install {package} "
-                    f"(or pass its plugin with Application(..., plugins=[...]))"
-                )
+            if key not in self._settings:
+                refuse_undeclared(key)
         for name, setting in self._settings.items():
             if name in settings:
                 setting.check(settings[name])
             else:
                 settings[name] = setting.default
         return settings
+
+
+def refuse_undeclared(key: str) -> None:
+    """Raise when ``key``, declared by no loaded plugin, must not be kept (module docstring).
+
+    Raises:
+        MissingPluginError: installing or loading a package would make ``key`` valid.
+        ConfigurationError: ``key`` is a Tornado setting squall does not honour (yet).
+    """
+    package = PLUGIN_OWNED_SETTINGS.get(key)
+    if package is not None:
+        raise MissingPluginError(
+            f"the setting {key!r} needs the {package} package: pip install {package} "
+            f"(or pass its plugin with Application(..., plugins=[...]))"
+        )
+    refused = refusal(key)
+    if refused is not None:
+        message, missing_plugin = refused
+        raise (MissingPluginError if missing_plugin else ConfigurationError)(message)
 
 
 def merge_setting_defaults(
