@@ -10,9 +10,12 @@ response of a later pipelined request. Two ways to answer:
   close-delimited (HTTP/1.0) unless a ``Content-Length`` is given. ``write`` returns an
   awaitable that completes when the transport buffer is under its high-water mark.
 
-Answering a connection the client already closed is a no-op (``respond``, ``write_headers``
-and ``finish``) or raises ``StreamClosedError`` (``write``, ``sendfile``), so that handlers
-racing a disconnect do not fail noisily.
+A client leaving is normal, so a closed connection has one answer on every write path:
+``respond``, ``write_headers``, ``write``, ``sendfile`` and ``finish`` raise
+``StreamClosedError`` (never a ``ResponseStateError`` about a response the disconnect cut
+short), and the Protocol logs it at debug level when it escapes the application.
+"Closed" means we closed the connection or the transport is closing (a send already failed:
+the peer reset) — not a client's FIN alone, after which an answer still goes out.
 """
 
 from __future__ import annotations
@@ -208,13 +211,14 @@ class HTTPConnection:
         Raises:
             ResponseStateError: the response was already started (also a RuntimeError).
             InvalidHeaderError: a header holds CR, LF or NUL (also a ValueError).
+            StreamClosedError: the connection is closed (nothing is sent).
         """
+        proto = self._proto
+        if proto._closed or proto._transport.is_closing():  # type: ignore[union-attr]
+            self._state = _DONE
+            raise StreamClosedError("connection closed")
         if self._state:
             raise ResponseStateError("respond() after the response was started")
-        proto = self._proto
-        if proto._closed:
-            self._state = _DONE
-            return
         if type(headers) is not list:
             headers = _as_pairs(headers)
         # Fast path, everything inline: a plain 2xx-5xx with a body length to add and no
@@ -285,13 +289,14 @@ class HTTPConnection:
         Raises:
             ResponseStateError: the response was already started.
             InvalidHeaderError: a header holds CR, LF or NUL.
+            StreamClosedError: the connection is closed (nothing is sent).
         """
+        proto = self._proto
+        if proto._closed or proto._transport.is_closing():  # type: ignore[union-attr]
+            self._state = _DONE
+            raise StreamClosedError("connection closed")
         if self._state:
             raise ResponseStateError("write_headers() after the response was started")
-        proto = self._proto
-        if proto._closed:
-            self._state = _DONE
-            return
         pairs = _as_pairs(headers)
         nobody = self._head or status < 200 or status == 204 or status == 304
         low_names = [n.lower() for n, _ in pairs]
@@ -334,15 +339,13 @@ class HTTPConnection:
             StreamClosedError: the connection is closed.
             LocalProtocolError: more bytes than the announced Content-Length.
         """
-        if self._state != _STREAMING:
-            if self._state == _DONE and self._proto._closed:
-                raise StreamClosedError("connection closed")
-            raise ResponseStateError("write() needs write_headers() first and no finish()")
         proto = self._proto
         if proto._closed or proto._transport.is_closing():  # type: ignore[union-attr]
             # is_closing: the transport saw the peer go (a failed send) before our
             # connection_lost ran; writing on would only be dropped (and warned about).
             raise StreamClosedError("connection closed")
+        if self._state != _STREAMING:
+            raise ResponseStateError("write() needs write_headers() first and no finish()")
         if chunk and not self._nobody:
             if self._remaining is not None:
                 if len(chunk) > self._remaining:
@@ -371,11 +374,11 @@ class HTTPConnection:
             StreamClosedError: the connection is (or was, for a short file, just) closed.
             LocalProtocolError: more bytes than the announced Content-Length.
         """
+        proto = self._proto
+        if proto._closed or proto._transport.is_closing():  # type: ignore[union-attr]
+            raise StreamClosedError("connection closed")
         if self._state != _STREAMING:
             raise ResponseStateError("sendfile() needs write_headers() first")
-        proto = self._proto
-        if proto._closed:
-            raise StreamClosedError("connection closed")
         if count is None:
             file.seek(0, 2)
             count = file.tell() - offset
@@ -396,6 +399,14 @@ class HTTPConnection:
                 sent = await native(transport, file, offset, count)
             except NotImplementedError:  # uvloop: no sendfile (raised before sending)
                 native = None
+            except (RuntimeError, ConnectionError) as exc:
+                # asyncio's "Transport is closing" (the peer reset before our
+                # connection_lost ran) or a failed send: the client left.
+                gone = proto._closed or transport.is_closing()  # type: ignore[union-attr]
+                if not gone and not isinstance(exc, ConnectionError):
+                    raise
+                proto._close()
+                raise StreamClosedError("connection closed") from exc
         if native is None:
             sent = await self._send_without_loop_sendfile(file, offset, count)
         if sent < count:
@@ -469,16 +480,15 @@ class HTTPConnection:
 
         Raises:
             ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+            StreamClosedError: the connection is closed (the response is cut short).
         """
+        proto = self._proto
+        if proto._closed or proto._transport.is_closing():  # type: ignore[union-attr]
+            self._state = _DONE
+            raise StreamClosedError("connection closed")
         if self._state != _STREAMING:
-            if self._proto._closed:
-                self._state = _DONE
-                return
             raise ResponseStateError("finish() needs write_headers() first, once")
         self._state = _DONE
-        proto = self._proto
-        if proto._closed:
-            return
         keep = self._keep_alive
         if self._chunked:
             proto._transport.write(LAST_CHUNK)  # type: ignore[union-attr]

@@ -165,6 +165,10 @@ class HTTPProtocol(asyncio.Protocol):
         peer = self._peername
         if isinstance(peer, tuple) and len(peer) >= 2:
             return f"{peer[0]}:{peer[1]}"
+        if peer is None:
+            # getpeername() failed: the client reset before its address was read (uvloop
+            # asks then; asyncio keeps the address accept() gave).
+            return "unknown peer"
         return str(peer) if peer else "unix"
 
     # -- asyncio.Protocol --------------------------------------------------------------------
@@ -431,6 +435,11 @@ class HTTPProtocol(asyncio.Protocol):
                 keep = False
         if not keep or self._ctx.shutting_down or self._eof:
             # (after the client's EOF nothing more is read: the answer was its last)
+            self._close()
+            return
+        if parser._pos < len(parser._buf) and self._transport.is_closing():  # type: ignore[union-attr]
+            # A send failed (the peer reset) before connection_lost could run: answering
+            # the pipelined requests still buffered would only write into a dead socket.
             self._close()
             return
         loop = self._loop

@@ -71,6 +71,9 @@ class HTTPServer:
         decompress_request: inflate gzip/deflate request bodies (bounded by max_body_size).
         limits: an ``HTTPLimits``; keyword overrides of single fields go in
             ``**limit_overrides`` (``max_body_size=…``, ``idle_connection_timeout=…``…).
+        backlog: the listen queue of the sockets served (connections the kernel holds
+            until they are accepted). None: ``socket.SOMAXCONN`` (4096 on recent Linux),
+            as ``squall.loop.bind_sockets``; ``listen``/``bind`` take their own.
     """
 
     def __init__(
@@ -83,6 +86,7 @@ class HTTPServer:
         no_keep_alive: bool = False,
         decompress_request: bool = False,
         limits: HTTPLimits | None = None,
+        backlog: int | None = None,
         **limit_overrides: Any,
     ) -> None:
         # Tornado's names: max_buffer_size was the default of max_body_size; chunk_size
@@ -114,7 +118,11 @@ class HTTPServer:
             decompress=decompress_request,
             scheme=scheme_override or ("https" if self._ssl is not None else "http"),
         )
+        if backlog is not None and (not isinstance(backlog, int) or backlog < 1):
+            raise ValueError(f"backlog must be a positive integer, not {backlog!r}")
+        self.backlog: int = socket.SOMAXCONN if backlog is None else backlog
         self._pending: list[socket.socket] = []
+        self._pending_backlog: dict[socket.socket, int] = {}  # bind(backlog=) until start()
         self._sockets: list[socket.socket] = []
         self._servers: list[asyncio.AbstractServer] = []
         self._started = False
@@ -134,12 +142,13 @@ class HTTPServer:
         """Bind ``port`` on ``address`` ("" = every interface) and start serving at once.
 
         ``bind_kwargs`` go to ``squall.loop.bind_sockets`` (``family``, ``backlog``,
-        ``reuse_port``). ``ssl_options`` serves these sockets over TLS (otherwise the
-        server's own ``ssl_options`` apply).
+        ``reuse_port``); ``backlog`` defaults to the server's. ``ssl_options`` serves
+        these sockets over TLS (otherwise the server's own ``ssl_options`` apply).
         """
         context = ssl_context_from_options(ssl_options) if ssl_options is not None else None
-        for sock in bind_sockets(port, address or None, **bind_kwargs):
-            self.add_socket(sock, ssl_context=context)
+        backlog = bind_kwargs.pop("backlog", None) or self.backlog
+        for sock in bind_sockets(port, address or None, backlog=backlog, **bind_kwargs):
+            self.add_socket(sock, ssl_context=context, backlog=backlog)
 
     def bind(
         self,
@@ -149,12 +158,18 @@ class HTTPServer:
         backlog: int | None = None,
         reuse_port: bool = False,
     ) -> None:
-        """Bind sockets now; they serve after ``start()`` (possibly in forked children)."""
+        """Bind sockets now; they serve after ``start()`` (possibly in forked children).
+
+        ``backlog`` None: the server's.
+        """
+        backlog = backlog or self.backlog
         socks = bind_sockets(port, address or None, family, backlog, reuse_port=reuse_port)
         if self._started:
-            self.add_sockets(socks)
+            for sock in socks:
+                self.add_socket(sock, backlog=backlog)
         else:
             self._pending.extend(socks)
+            self._pending_backlog.update(dict.fromkeys(socks, backlog))
 
     def start(self, num_processes: int | None = 1, max_restarts: int | None = None) -> None:
         """Serve the sockets of ``bind``, after forking ``num_processes`` children.
@@ -165,16 +180,28 @@ class HTTPServer:
         if num_processes != 1:
             fork_processes(num_processes, max_restarts)
         self._started = True
-        socks, self._pending = self._pending, []
-        self.add_sockets(socks)
+        pending, self._pending = self._pending, []
+        backlogs, self._pending_backlog = self._pending_backlog, {}
+        for sock in pending:
+            self.add_socket(sock, backlog=backlogs.get(sock))
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
         """Serve already bound, listening sockets (from ``squall.loop.bind_sockets``)."""
         for sock in sockets:
             self.add_socket(sock)
 
-    def add_socket(self, sock: socket.socket, ssl_context: ssl.SSLContext | None = None) -> None:
-        """Serve one bound, listening socket (over TLS with ``ssl_context`` if given)."""
+    def add_socket(
+        self,
+        sock: socket.socket,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        backlog: int | None = None,
+    ) -> None:
+        """Serve one bound, listening socket (over TLS with ``ssl_context`` if given).
+
+        The socket's listen queue becomes ``backlog`` (None: the server's): asyncio and
+        uvloop call ``listen()`` again when they start serving a socket.
+        """
         loop = _loop()
         sock.setblocking(False)
         ctx = self._ctx
@@ -192,7 +219,13 @@ class HTTPServer:
             def factory() -> asyncio.BaseProtocol:
                 return TLSAcceptProtocol(loop, context, lambda: HTTPProtocol(ctx, loop), 60.0)
 
-        server = _run_now(loop.create_server(factory, sock=sock, start_serving=False))
+        # create_server listens again, with its own default of 100 unless told: a burst of
+        # connections beyond it would be dropped by the kernel (SYNs retried after 1 s).
+        server = _run_now(
+            loop.create_server(
+                factory, sock=sock, backlog=backlog or self.backlog, start_serving=False
+            )
+        )
         _run_now(server.start_serving())
         self._sockets.append(sock)
         self._servers.append(server)
@@ -229,6 +262,7 @@ class HTTPServer:
         for sock in self._pending:
             sock.close()
         self._pending = []
+        self._pending_backlog = {}
 
     def add_shutdown_callback(self, callback: Callable[[], Any]) -> None:
         """Have ``shutdown()`` call ``callback()`` (an application's clean-up).
