@@ -50,7 +50,12 @@ class ErrorsMixin(HandlerBase):
         is the exception being handled (given by the framework).
         """
         if self._headers_written:
-            gen_log.error("Cannot send error response after headers written")
+            conn = self.request.connection
+            if conn is not None and conn.closed:
+                # The client left mid-response: there is no one to send an error to.
+                gen_log.debug("%s: client gone; no error response", self._request_summary())
+            else:
+                gen_log.error("Cannot send error response after headers written")
             if not self._finished:
                 try:
                     self.finish()

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from squall.http import HTTPConnection
+from squall.http import HTTPConnection, StreamClosedError
 from squall.web._base import DONE, HandlerBase
 from squall.web._headers import HeadersMixin, convert_header_value, wire_reason
+
+gen_log = logging.getLogger("squall.general")
 
 # Headers that describe a body; a 204/304 carries none of them (RFC 9110 §15.3.5, §15.4.5).
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
@@ -41,6 +44,11 @@ _encode = json.JSONEncoder().encode  # json.dumps(value) without its per-call ke
 def json_encode(value: Any) -> str:
     """JSON for ``value`` that is safe inside an HTML ``<script>`` (``</`` escaped)."""
     return _encode(value).replace("</", "<\\/")
+
+
+def _client_gone(handler: HandlerBase) -> None:
+    """``finish()`` found the connection closed: the client left; one debug line."""
+    gen_log.debug("%s: client closed the connection", handler._request_summary())
 
 
 class OutputMixin(HeadersMixin, HandlerBase):
@@ -111,6 +119,10 @@ class OutputMixin(HeadersMixin, HandlerBase):
     def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Awaitable[None]:
         """Finish the response: send what is buffered, then ``on_finish`` runs.
 
+        A client that already left is not an error here (as in Tornado): the response is
+        finished all the same, ``on_finish`` runs, and one debug line is logged.
+        (``flush()`` raises ``StreamClosedError`` instead, so a streaming loop stops.)
+
         Raises:
             RuntimeError: ``finish()`` was already called.
         """
@@ -148,6 +160,8 @@ class OutputMixin(HeadersMixin, HandlerBase):
                     body,
                     wire_reason(self._reason) if self._custom_reason else None,
                 )
+            except StreamClosedError:
+                _client_gone(self)
             except ValueError:
                 # Refused before anything was sent (a header or reason http cannot encode):
                 # the response is still open, so the error path can answer a 500 instead.
@@ -155,11 +169,16 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 self._finished = False
                 raise
         else:
-            if self._write_buffer:
-                conn.write(b"".join(self._write_buffer))
+            try:
+                if self._write_buffer:
+                    conn.write(b"".join(self._write_buffer))
+                    self._write_buffer = []
+                self._finished = True
+                conn.finish()
+            except StreamClosedError:
                 self._write_buffer = []
-            self._finished = True
-            conn.finish()
+                self._finished = True
+                _client_gone(self)
         self._after_finish()
         return DONE
 
