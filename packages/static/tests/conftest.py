@@ -17,7 +17,7 @@ from squall.web import Application
 
 
 @contextmanager
-def serving(app: Application) -> Iterator[str]:
+def serving(app: Application, use_uvloop: bool = False) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -25,7 +25,11 @@ def serving(app: Application) -> Iterator[str]:
     sock.listen(128)
     sock.setblocking(False)
     port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
+    if use_uvloop:
+        uvloop = pytest.importorskip("uvloop")
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     started = threading.Event()
     box: dict[str, HTTPServer] = {}
     errors: list[BaseException] = []
@@ -70,7 +74,7 @@ def serving(app: Application) -> Iterator[str]:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Application], str]]:
-    """``serve(app) -> base_url``: every app started in a test is stopped after it."""
+    """``serve(app, use_uvloop=False) -> base_url``: every app started is stopped after."""
     with _Stack() as s:
         yield s.serve
 
@@ -79,8 +83,8 @@ class _Stack:
     def __init__(self) -> None:
         self._cms: list[object] = []
 
-    def serve(self, app: Application) -> str:
-        cm = serving(app)
+    def serve(self, app: Application, use_uvloop: bool = False) -> str:
+        cm = serving(app, use_uvloop)
         url = cm.__enter__()
         self._cms.append(cm)
         return url

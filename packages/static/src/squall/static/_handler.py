@@ -468,9 +468,9 @@ class StaticFileHandler(RequestHandler):
         self.set_status(status)
         for name, value in headers:
             self.set_header(name, value)
-        await self.flush()
         sendfile = self._connection_sendfile()
         try:
+            await self.flush()
             if sendfile is not None:
                 await sendfile(f, offset, count)
                 if os.fstat(f.fileno()).st_size < stop:
