@@ -545,3 +545,47 @@ def test_run_in_executor_and_add_future_call_back_on_the_loop_thread(io_loop: IO
 def test_add_future_refuses_non_futures(io_loop: IOLoop) -> None:
     with pytest.raises(TypeError):
         io_loop.add_future(object(), lambda f: None)  # type: ignore[arg-type]
+
+
+# -- Tornado's old names: instance(), install(), clear_instance() --------------------------
+
+
+def test_instance_is_current_and_creates_the_threads_loop() -> None:
+    IOLoop.clear_instance()
+    assert IOLoop.current(instance=False) is None
+    loop = IOLoop.instance()
+    try:
+        assert IOLoop.current(instance=False) is loop
+        assert IOLoop.instance() is loop
+        # The notes' pattern: IOLoop.instance().start() runs until stopped.
+        ran: list[str] = []
+        loop.add_callback(lambda: (ran.append("ran"), IOLoop.instance().stop()))
+        IOLoop.instance().start()
+        assert ran == ["ran"]
+    finally:
+        loop.close()
+        IOLoop.clear_current()
+
+
+def test_instance_inside_asyncio_run_is_the_running_loop() -> None:
+    async def main() -> tuple[IOLoop, asyncio.AbstractEventLoop]:
+        return IOLoop.instance(), asyncio.get_running_loop()
+
+    ioloop, running = asyncio.run(main())
+    assert ioloop.asyncio_loop is running
+
+
+def test_install_makes_a_loop_current_and_clear_instance_forgets_it() -> None:
+    first = IOLoop(make_current=False)
+    second = IOLoop(make_current=False)
+    try:
+        first.install()
+        assert IOLoop.instance() is first
+        second.install()
+        assert IOLoop.instance() is second
+        IOLoop.clear_instance()
+        assert IOLoop.current(instance=False) is None
+    finally:
+        first.close()
+        second.close()
+        IOLoop.clear_current()

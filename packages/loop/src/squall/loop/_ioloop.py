@@ -171,6 +171,35 @@ class IOLoop:
         if current is not None and current._owns_loop:
             asyncio.set_event_loop(None)
 
+    # Tornado's pre-5.0 names. Tornado made them aliases when its IOLoop moved onto asyncio
+    # (an asyncio loop belongs to a thread, so there is no process-wide singleton left);
+    # they are kept because ported programs still call IOLoop.instance().start().
+
+    @classmethod
+    def instance(cls) -> IOLoop:
+        """Tornado's old name of :meth:`current`: the IOLoop of this thread (created if none).
+
+        .. versionadded:: 0.1.1
+        """
+        loop = cls.current()
+        assert loop is not None  # current() with instance=True always gives one
+        return loop
+
+    def install(self) -> None:
+        """Tornado's old name of :meth:`make_current`.
+
+        .. versionadded:: 0.1.1
+        """
+        self.make_current()
+
+    @staticmethod
+    def clear_instance() -> None:
+        """Tornado's old name of :meth:`clear_current`.
+
+        .. versionadded:: 0.1.1
+        """
+        IOLoop.clear_current()
+
     @property
     def asyncio_loop(self) -> asyncio.AbstractEventLoop:
         """The asyncio event loop this IOLoop runs on."""
