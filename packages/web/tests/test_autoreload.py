@@ -379,6 +379,60 @@ def test_watch_adds_a_file_to_the_watched_set(tmp_path: Path) -> None:
         _autoreload._extra_files.discard(str(conf))
 
 
+def test_a_file_watched_before_the_reloader_starts_compares_with_its_state_at_watch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "extra.cfg"
+    conf.write_text("x")
+    monkeypatch.setattr(_autoreload, "_reloader", None)  # no reloader runs yet
+    squall.web.autoreload.watch(conf)
+    try:
+        conf.write_text("x changed before the start")
+        reloader, recorder = make_reloader([conf])
+        assert reloader.check() is True
+        assert recorder.calls == [[str(conf)]]
+    finally:
+        _autoreload._extra_files.discard(str(conf))
+        _autoreload._pending_signatures.pop(str(conf), None)
+
+
+class _Waited(Exception):
+    """Raised instead of waiting forever, to end the wrapper in-process."""
+
+
+def test_the_wrapper_records_the_files_before_it_says_it_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A user edits the file as soon as the "waiting" line shows: by then the reference
+    # state must be recorded, or the edit becomes the reference and is never a change.
+    script = tmp_path / "broken.py"
+    script.write_text("raise RuntimeError('boom at start-up')\n")
+    said_before_record: list[bool] = []
+
+    def start(owner: object, check_time: float) -> None:  # no thread that could exec pytest
+        said_before_record.append("waiting" in capsys.readouterr().err)
+        reloader = _autoreload._Reloader(restart=Recorder(), files=_autoreload.module_files)
+        assert str(script) in reloader.signatures
+
+    class Event:
+        def wait(self) -> None:
+            raise _Waited
+
+    monkeypatch.setattr(_autoreload, "_reloader", None)
+    monkeypatch.setattr(_autoreload, "_start", start)
+    monkeypatch.setattr(_autoreload.threading, "Event", Event)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        with pytest.raises(_Waited):
+            _autoreload.main([str(script)])
+    finally:
+        _autoreload._extra_files.discard(str(script))
+        _autoreload._pending_signatures.pop(str(script), None)
+    assert said_before_record == [False]
+    assert "waiting for a change to restart" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("orig_argv", "argv", "spec", "expected"),
     [

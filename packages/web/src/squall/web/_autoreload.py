@@ -14,6 +14,15 @@ Theory of operation
   development. A file-events library (watchfiles, watchdog) would save those stats but adds a
   compiled dependency to every squall-web install for a development-only feature, and still
   needs the same syntax check and re-exec logic.
+- Every reference state is taken before anything that lets a change happen unseen: a file
+  given to :func:`watch` compares with its state at that call (even before the reloader
+  starts), and the wrapper below records the files before it says it is waiting (a user
+  editing right after the message would otherwise edit the reference). What polling cannot
+  know is the state of a module file when it was imported: a module is recorded when the
+  reloader first sees it (at its start, or at the first check after a later import), so an
+  edit landing between the import and that moment is not a change. Comparing mtimes with
+  the process start time instead would close that gap but restart forever a program that
+  writes a module it then imports.
 - Before restarting, every changed ``.py`` file (and every file that failed before) is
   compiled. A ``SyntaxError`` is logged on ``squall.general`` (file, line, the caret) and
   the process keeps serving the old code; the next change is checked again. So saving a
@@ -69,15 +78,18 @@ _FORK_REFUSAL = (
     "to fork"
 )
 
+Signature = tuple[int, int]
+
 _extra_files: set[str] = set()
+# The state of files given to watch() before a reloader runs, taken when watch() was called:
+# the reloader starts from it, so a change made in between is still a change.
+_pending_signatures: dict[str, Signature] = {}
 _reload_hooks: list[Callable[[], None]] = []
 _lock = threading.RLock()  # re-entered: _start() builds a _Reloader, which reads the files
 _reloader: _Reloader | None = None
 _at_fork_registered = False
 # The directory the program started in: a relative script path in argv is relative to it.
 _initial_cwd = os.getcwd()
-
-Signature = tuple[int, int]
 
 
 def _signature(path: str) -> Signature | None:
@@ -156,6 +168,11 @@ class _Reloader:
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
         self.record(self.files())
+        # Files given to watch() before now compare with their state at that call, not with
+        # the state seen now (an edit in between would become the reference, never a change).
+        with _lock:
+            self.signatures.update(_pending_signatures)
+            _pending_signatures.clear()
 
     def record(self, paths: Iterable[str]) -> None:
         """Remember the current signature of ``paths`` not seen before."""
@@ -297,14 +314,19 @@ def exec_restart(changed: Sequence[str] = ()) -> None:
 def watch(filename: str | os.PathLike[str]) -> None:
     """Also restart when ``filename`` changes (a config file, a data file...).
 
-    May be called before or after the reloader starts; the file's current state is the
-    reference from which a change is seen.
+    May be called before or after the reloader starts; the file's state at this call is the
+    reference from which a change is seen (before the reloader starts too: a change made
+    between this call and the start is seen at the first check).
     """
     path = os.path.abspath(os.fspath(filename))
     with _lock:
         _extra_files.add(path)
-        if _reloader is not None:
+        if _reloader is not None and not _reloader.stopped.is_set():
             _reloader.record([path])
+        else:
+            sig = _signature(path)
+            if sig is not None:
+                _pending_signatures.setdefault(path, sig)
 
 
 def add_reload_hook(fn: Callable[[], None]) -> None:
@@ -339,7 +361,6 @@ def _start(owner: Application | None, check_time: float) -> None:
         reloader = _reloader
         if reloader is None or reloader.pid != os.getpid() or reloader.stopped.is_set():
             reloader = _reloader = _Reloader(check_time)
-            reloader.record(_extra_files)
             if not _at_fork_registered:
                 os.register_at_fork(after_in_child=_after_fork_in_child)
                 _at_fork_registered = True
@@ -382,8 +403,13 @@ def is_running() -> bool:
     )
 
 
-def _wait_for_change(failed: BaseException | None) -> None:
-    """Watch the files seen so far (and those of the traceback) until one changes."""
+def _watch_after_failure(failed: BaseException | None) -> None:
+    """Start watching the files seen so far (and those of the traceback).
+
+    Returns once their state is recorded: only then may the user be told that a change is
+    awaited, or an edit made right after the message could become the reference state and
+    never be seen as a change.
+    """
     if failed is not None:
         tb = failed.__traceback__
         for frame_summary in traceback.extract_tb(tb):
@@ -392,6 +418,18 @@ def _wait_for_change(failed: BaseException | None) -> None:
         if isinstance(filename, str):
             watch(filename)
     _start(None, CHECK_TIME)
+
+
+def _wait_for_change(failed: BaseException | None, announce: str | None = None) -> None:
+    """Watch the files seen so far (and those of the traceback) until one changes.
+
+    ``announce`` is printed on stderr once the files' state is recorded (see
+    :func:`_watch_after_failure`); a caller must not print its own "waiting" line before
+    calling, for the same reason.
+    """
+    _watch_after_failure(failed)
+    if announce is not None:
+        print(announce, file=sys.stderr, flush=True)
     threading.Event().wait()
 
 
@@ -418,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if as_module:
         sys.argv = [target, *rest]
     else:
-        watch(target)
+        watch(target)  # its state before the run is the reference: an edit during it counts
         sys.argv = [target, *rest]
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
     try:
@@ -436,5 +474,4 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BaseException as exc:
         failed = exc
         traceback.print_exc()
-    print("squall.web.autoreload: waiting for a change to restart", file=sys.stderr, flush=True)
-    _wait_for_change(failed)
+    _wait_for_change(failed, "squall.web.autoreload: waiting for a change to restart")
