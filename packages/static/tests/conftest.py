@@ -19,17 +19,19 @@ from squall.web import Application
 @contextmanager
 def serving(app: Application, use_uvloop: bool = False) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yield its base URL."""
+    # The loop first: a skip (no uvloop) must not leave an open socket behind, whose
+    # ResourceWarning would fail whichever test the garbage collector runs in.
+    if use_uvloop:
+        uvloop = pytest.importorskip("uvloop")
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     sock.setblocking(False)
     port = sock.getsockname()[1]
-    if use_uvloop:
-        uvloop = pytest.importorskip("uvloop")
-        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    else:
-        loop = asyncio.new_event_loop()
     started = threading.Event()
     box: dict[str, HTTPServer] = {}
     errors: list[BaseException] = []
