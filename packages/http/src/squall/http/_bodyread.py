@@ -75,7 +75,8 @@ def start_body(
             self._bad_input(exc)
             return
     self._reading_body = True
-    self._body_progress = self._loop.time()
+    self._body_progress = self._body_start = self._loop.time()
+    self._body_bytes = 0
     if ev.expect_continue and self._parser.buffered == 0:
         self._transport.write(_CONTINUE)  # type: ignore[union-attr]
     self._continue_pending = False
@@ -101,6 +102,7 @@ def on_data(self: HTTPProtocol, data: bytes) -> None:
             return
         if result is not None:
             self._flow_paused = True
+            self._flow_since = self._loop.time()
             fut = asyncio.ensure_future(result)
             fut.add_done_callback(self._flow_done)
         return
@@ -169,6 +171,7 @@ def flow_done(self: HTTPProtocol, fut: asyncio.Future[Any]) -> None:
     self._flow_paused = False
     if self._closed:
         return
+    self._flow_resumed()
     exc = fut.exception() if not fut.cancelled() else None
     if exc is not None:
         self._app_exception(exc, "error in data_received")

@@ -53,11 +53,23 @@ class HTTPLimits:
 
     header_timeout: float | None = 30.0
     """Seconds to receive a whole request head once it began; slowloris guard.
-    Apache `RequestReadTimeout` header=20-40."""
+    Apache `RequestReadTimeout` header=20-40. A lower `idle_connection_timeout` bounds the
+    head instead (Tornado bounds the head by it)."""
 
     body_timeout: float | None = 60.0
     """Seconds without progress while reading a body.
     Tornado has none by default, nginx `client_body_timeout` 60 s."""
+
+    body_min_rate: float | None = 500.0
+    """Bytes per second a body must average once `body_min_rate_grace` seconds have passed,
+    else 408: a body trickled a byte at a time cannot hold a connection for hours. Each
+    `body_min_rate` bytes received buy one more second; time the server itself paused
+    reading (a streaming handler's flow control) is not counted. None turns it off.
+    Apache mod_reqtimeout's default `body=20,MinRate=500`; 500 B/s is 4 kbit/s, a tenth of
+    a 2G (GPRS) uplink."""
+
+    body_min_rate_grace: float = 20.0
+    """Seconds of a body before `body_min_rate` applies (mod_reqtimeout `body=20`)."""
 
     max_pending_responses: int = 32
     """Pipelined requests parsed ahead of their answers; reading pauses past it (bounded memory).

@@ -15,8 +15,8 @@ resumes when the response is finished. So responses go out in order and a client
 Timeouts use one lazily re-armed timer per connection: state changes only record a
 timestamp, and the timer, when it fires, computes the deadline of the current state
 (idle → ``idle_connection_timeout``, partial head → ``header_timeout``, body →
-``body_timeout`` without progress) and either closes or re-arms. The hot path touches no
-timer at all.
+``body_timeout`` without progress or ``body_min_rate``) and either closes or re-arms.
+The hot path touches no timer at all.
 
 Bad input never escapes: ``RemoteProtocolError`` and ``HTTPInputError`` become a response
 with their ``status_hint`` and ``Connection: close`` (or a plain close when a response has
@@ -66,6 +66,7 @@ class ServerContext:
         "connections",
         "shutting_down",
         "scheme",
+        "head_timeout",
     )
 
     def __init__(
@@ -93,6 +94,7 @@ class ServerContext:
         self.connections: set[HTTPProtocol] = set()
         self.shutting_down = False
         self.scheme = scheme
+        self.head_timeout = _timeouts.head_timeout(limits)
 
 
 def _peer_ip(peer: Any) -> str:
@@ -109,8 +111,8 @@ class HTTPProtocol(asyncio.Protocol):
         "_current", "_request", "_delegate", "_collector", "_decomp", "_inflated",
         "_reading_body", "_stream", "_flow_paused", "_discarding", "_in_process", "_closed",
         "_read_paused", "_write_paused", "_drain_waiters", "_timer", "_timer_when",
-        "_idle_since", "_head_start", "_body_progress", "_eof", "_continue_pending",
-        "_task", "__weakref__",
+        "_idle_since", "_head_start", "_body_progress", "_body_start", "_body_bytes",
+        "_flow_since", "_eof", "_continue_pending", "_task", "__weakref__",
     )  # fmt: skip
 
     def __init__(self, ctx: ServerContext, loop: asyncio.AbstractEventLoop) -> None:
@@ -141,6 +143,9 @@ class HTTPProtocol(asyncio.Protocol):
         self._idle_since = 0.0
         self._head_start: float | None = None
         self._body_progress = 0.0
+        self._body_start = 0.0  # when the body began, moved on by the time reading was paused
+        self._body_bytes = 0  # bytes received since then (for body_min_rate)
+        self._flow_since = 0.0
         self._eof = False
         self._continue_pending = False
         self._task: asyncio.Future[Any] | None = None
@@ -155,6 +160,8 @@ class HTTPProtocol(asyncio.Protocol):
     _on_end = _bodyread.on_end
     _arm = _timeouts.arm
     _on_timer = _timeouts.on_timer
+    _body_deadline = _timeouts.body_deadline
+    _flow_resumed = _timeouts.flow_resumed
     eof_received = _closing.eof_received
     _abort_current = _closing.abort_current
     _notify_close = _closing.notify_close
@@ -196,6 +203,7 @@ class HTTPProtocol(asyncio.Protocol):
         parser.receive_data(data)
         if self._reading_body:
             self._body_progress = self._loop.time()
+            self._body_bytes += len(data)
         if (self._current is None or self._reading_body) and not self._flow_paused:
             try:
                 self._process()
@@ -296,7 +304,7 @@ class HTTPProtocol(asyncio.Protocol):
                     return
                 if self._head_start is None and not self._discarding:
                     self._head_start = self._loop.time()
-                    ht = self._ctx.limits.header_timeout
+                    ht = self._ctx.head_timeout
                     if ht is not None:
                         self._arm(self._head_start + ht)
             elif self._eof:
@@ -309,9 +317,9 @@ class HTTPProtocol(asyncio.Protocol):
                 self._abort_current()
                 self._close()
                 return
-            bt = self._ctx.limits.body_timeout
-            if bt is not None:
-                self._arm(self._body_progress + bt)
+            deadline = self._body_deadline()
+            if deadline is not None:
+                self._arm(deadline[0])
         elif parser.buffered > _PIPELINE_BUFFER and not self._read_paused:
             self._pause_reading()
 
