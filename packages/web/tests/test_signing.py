@@ -85,6 +85,15 @@ def test_every_single_byte_change_is_refused(version: int) -> None:
                 assert decode_signed_value("k", "n", tampered, clock=clock) is None, tampered
 
 
+@pytest.mark.parametrize("version", [1, 2])
+def test_every_prefix_and_any_trailing_bytes_are_refused(version: int) -> None:
+    signed = create_signed_value("k", "n", "payload", version=version, clock=clock)
+    for i in range(len(signed)):
+        assert decode_signed_value("k", "n", signed[:i], clock=clock) is None, signed[:i]
+    for trailer in (b"0", b"|", b"|extra", b" ", b"\r\n"):
+        assert decode_signed_value("k", "n", signed + trailer, clock=clock) is None, trailer
+
+
 def test_v1_timestamp_far_in_the_future_or_with_a_leading_zero_is_refused() -> None:
     # v1 signs name+value+timestamp without separators: digits can move between them.
     for stamp in (b"0" + b"%d" % NOW, b"%d" % days_later(40)):
