@@ -40,7 +40,7 @@ from squall.web._auth import AuthMixin
 from squall.web._base import DONE
 from squall.web._cookies import CookiesMixin
 from squall.web._error_handling import ErrorsMixin
-from squall.web._errors import HTTPError, MissingPluginError
+from squall.web._errors import HTTPError, MissingPluginError, install_hint
 from squall.web._output import OutputMixin
 from squall.web._xsrf import XSRFMixin
 
@@ -154,6 +154,10 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSR
         )
 
     head = get = post = delete = patch = put = options = _unimplemented_method
+    # CONNECT is answered by a handler that defines ``connect`` (it is not in
+    # SUPPORTED_METHODS, as in Tornado, so every other handler answers it 405). squall.http
+    # reads no body for it and closes the connection after the answer: no tunnel.
+    connect = _unimplemented_method
 
     def clear(self) -> None:
         """Reset headers (to the defaults, then ``set_default_headers``), buffer and status."""
@@ -206,7 +210,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSR
             package = _PLUGIN_PACKAGES.get(name)
             if package is not None:
                 raise MissingPluginError(
-                    f"{name}() needs the {package} package: pip install {package}"
+                    f"{name}() needs the {package} package: {install_hint(package)}"
                 )
             raise MissingPluginError(f"no loaded squall.web plugin provides {name!r}")
 
@@ -266,6 +270,8 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSR
         ]
         if "GET" in allowed and "HEAD" not in allowed and "HEAD" in cls.SUPPORTED_METHODS:
             allowed.insert(allowed.index("GET") + 1, "HEAD")
+        if "CONNECT" not in allowed and cls._method_name("CONNECT") is not None:
+            allowed.append("CONNECT")
         return allowed
 
     @classmethod
@@ -283,6 +289,8 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSR
                 and getattr(cls, "get", None) is not _unimplemented_method
             ):
                 table["HEAD"] = "get"
+            if getattr(cls, "connect", _unimplemented_method) is not _unimplemented_method:
+                table.setdefault("CONNECT", "connect")
             cls._squall_method_table = table  # type: ignore[attr-defined]
         return table.get(method)
 
