@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from squall.web import Application, RequestHandler
+from squall.web import Application, RequestHandler, stream_request_body
 from squall.web._signing import decode_xsrf_token
 from squall.web.testing import LiveServer
 
@@ -43,8 +43,23 @@ class Exempt(Form):
         """An API authenticated another way: no token needed."""
 
 
+@stream_request_body
+class Upload(RequestHandler):
+    def prepare(self) -> None:
+        calls.append("upload prepare")
+
+    def data_received(self, chunk: bytes) -> None:
+        calls.append("upload data")
+
+    def post(self) -> None:
+        self.write("uploaded")
+
+
 def make_app(**settings: Any) -> Application:
-    return Application([(r"/form", Form), (r"/token", Token), (r"/exempt", Exempt)], **settings)
+    return Application(
+        [(r"/form", Form), (r"/token", Token), (r"/exempt", Exempt), (r"/upload", Upload)],
+        **settings,
+    )
 
 
 @pytest.fixture
@@ -187,6 +202,20 @@ def test_xsrf_cookie_kwargs_and_name(start: Callable[..., httpx.Client]) -> None
 def test_a_handler_may_override_check_xsrf_cookie(start: Callable[..., httpx.Client]) -> None:
     client = start(xsrf_cookies=True)
     assert client.post("/exempt").text == "posted"
+
+
+def test_streamed_upload_is_checked_before_prepare_and_before_its_body(
+    start: Callable[..., httpx.Client],
+) -> None:
+    client = start(xsrf_cookies=True)
+    token = form_token(client)
+    calls.clear()
+    r = client.post("/upload", content=b"x" * 100_000)
+    assert (r.status_code, r.reason_phrase) == (403, "'_xsrf' argument missing from POST")
+    assert calls == []
+    r = client.post("/upload", content=b"x" * 100_000, headers={"X-XSRFToken": token})
+    assert r.text == "uploaded"
+    assert calls[0] == "upload prepare" and "upload data" in calls
 
 
 def test_post_to_an_unknown_path_is_still_404(start: Callable[..., httpx.Client]) -> None:
