@@ -7,8 +7,9 @@ their input, so their results are memoized (bounded) for the values clients repe
 
 Each check names the attack it stops: obs-fold, bare CR/LF, NUL and non-token names
 (request smuggling through lenient proxies); Content-Length that is not plain decimal or
-disagrees with itself, Transfer-Encoding that is not exactly ``chunked`` or comes with a
-Content-Length (CL.TE / TE.CL desync); a missing, repeated or malformed Host.
+is repeated, Transfer-Encoding that is not exactly ``chunked`` or comes with a
+Content-Length (CL.TE / TE.CL desync); a missing, repeated or malformed Host; chunk lines
+outside the chunk-ext grammar and trailers that would steer framing or routing.
 """
 
 from __future__ import annotations

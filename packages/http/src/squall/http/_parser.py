@@ -20,6 +20,7 @@ States (``_state``)::
     HEAD ──Request(Content-Length)──► BODY ──Data*──► END ──EndOfMessage──► HEAD
     HEAD ──Request(chunked)──► CHUNK_SIZE ─► CHUNK_DATA ─► CHUNK_CRLF ─► CHUNK_SIZE …
                                     └─size 0─► TRAILERS ──EndOfMessage──► HEAD
+    HEAD ──Request(CONNECT)──► TUNNEL (terminal: later bytes are never parsed)
     any ──RemoteProtocolError──► ERROR (terminal)
 
 The driver decides when to pull the next event, so pipelined requests simply wait in the
@@ -33,9 +34,12 @@ loop runs on the hot path. Slow arrivals (a byte at a time) stay linear: the buf
 
 Strictness (RFC 9112; each check names the attack it stops): obs-fold, bare CR/LF, NUL and
 non-token names are refused (request smuggling through lenient proxies); Content-Length must
-be plain decimal and agree with itself; Transfer-Encoding must be exactly ``chunked`` and
+be plain decimal and appear once; Transfer-Encoding must be exactly ``chunked`` and
 never combined with Content-Length (CL.TE / TE.CL desync); HTTP/1.1 needs exactly one valid
-Host; chunk sizes are bounded in digits and chunk lines in length (overflow, slowloris).
+Host; chunk lines follow the chunk-ext grammar exactly, and trailers never hold fields that
+steer framing or routing (smuggling through a proxy that reads them differently); chunk
+sizes are bounded in digits and chunk lines in length (overflow, slowloris). The HTTP/2
+preface and the PRI method are refused; CONNECT carries no body and ends the parse.
 """
 
 from __future__ import annotations
