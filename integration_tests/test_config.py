@@ -59,6 +59,49 @@ def test_toml_config_file_sets_options_and_a_dict(examples_copy, launcher, get_f
         assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello word"
 
 
+def test_config_option_takes_its_path_in_the_next_argument(
+    examples_copy, launcher, get_free_port, tmp_path
+):
+    # `--config PATH` as well as `--config=PATH`; relative to the current directory, which
+    # is not the example's directory here.
+    port = get_free_port()
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "app.toml").write_text(f'port = {port}\n[database]\nname = "x"\n')
+    with launcher.running_example(
+        examples_copy / "config_file.py",
+        ["--config", "conf/app.toml"],
+        port=port,
+        port_arg=False,
+        cwd=tmp_path,
+    ) as srv:
+        lines = srv.wait_stdout("}").splitlines()
+        assert lines[0] == str(port)
+        assert lines[2] == "{'name': 'x'}"
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello word"
+
+
+def test_bad_config_file_given_to_the_example_is_one_line_and_exit_2(examples_copy, launcher):
+    (examples_copy / "bad.toml").write_text('pppp = ["a"]\nport = "sdf"\n')
+    (examples_copy / "unknown.toml").write_text("port = 1\n\n[databse]\nname = 'x'\n")
+    cases = [
+        (["--config=bad.toml"], "bad.toml:2: option --port: invalid int value: 'sdf'"),
+        (["--config", "bad.toml"], "bad.toml:2: option --port: invalid int value: 'sdf'"),
+        (
+            ["--config=unknown.toml"],
+            "unknown.toml:3: unknown table [databse]: no option or group of that name"
+            " (did you mean [database]?)",
+        ),
+        (
+            ["--config", "nope.toml"],
+            "nope.toml: cannot read config file: No such file or directory",
+        ),
+    ]
+    for args, line in cases:
+        result = launcher.run(examples_copy / "config_file.py", args)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result)
+        assert result.stderr == f"error: {line}\n", args
+
+
 def test_shipped_config_files_hold_what_the_notes_show(launcher, tmp_path, examples_dir):
     script = tmp_path / "read_config.py"
     script.write_text(READ_CONFIG)

@@ -233,3 +233,113 @@ def test_an_unopenable_log_file_on_the_command_line_is_one_line_and_status_2(
         f"error: option --log_file_prefix: cannot open '{log}' for writing: "
         "No such file or directory\n"
     )
+
+
+# --------------------------------------------------------------------------------------
+# A bad config file ends the program like a bad command-line value: one line, status 2
+# --------------------------------------------------------------------------------------
+
+CONFIG_SCRIPT = """
+import squall.options
+
+squall.options.define('port', default=8000, type=int)
+squall.options.define('host', default='', group='db')
+squall.options.define('config', default='none.toml', type=str)
+
+if __name__ == "__main__":
+    squall.options.parse_command_line(final=False)
+    squall.options.parse_config_file(squall.options.options.config)
+    print(squall.options.options.port, squall.options.options.host)
+"""
+
+# Tornado's documented way: the file is read by the option's callback, during the parse.
+CALLBACK_SCRIPT = """
+import squall.options
+
+squall.options.define('port', default=8000, type=int)
+squall.options.define('host', default='', group='db')
+squall.options.define(
+    'config', type=str,
+    callback=lambda path: squall.options.parse_config_file(path, final=False),
+)
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    print(squall.options.options.port, squall.options.options.host)
+"""
+
+BAD_CONFIG_FILES = [
+    # (file name under conf/, its text, the one stderr line after "error: conf/NAME")
+    ("type.toml", "\nport = 'sdf'\n", ":2: option --port: invalid int value: 'sdf'"),
+    ("unknown.toml", "port = 1\nprot = 2\n", ":2: unknown option --prot (did you mean --port?)"),
+    (
+        "table.toml",
+        "port = 1\n\n[dbb]\nhost = 'x'\n",
+        ":3: unknown table [dbb]: no option or group of that name (did you mean [db]?)",
+    ),
+    ("group.toml", "[db]\nhots = 'x'\n", ":2: unknown option 'hots' in group [db]"),
+    ("syntax.toml", "port = 1\nport = \n", ":2: invalid TOML: Invalid value"),
+    ("missing.toml", None, ": cannot read config file: No such file or directory"),
+    ("type.py", "# a comment\nport = 'sdf'\n", ":2: option --port: invalid int value: 'sdf'"),
+    (
+        "unknown.py",
+        "import os\n_helper = 1\nprot = 2\n",
+        ":3: unknown option --prot (did you mean --port?); "
+        "a name that is not an option must start with _",
+    ),
+    ("syntax.py", "port = 1\nport = (\n", ":2: syntax error: '(' was never closed"),
+    ("raises.py", "port = 1\nraise ValueError('two\\nlines')\n", ":2: ValueError: two lines"),
+]
+
+
+def run_in(
+    tmp_path: Path, source: str, *args: str, files: dict[str, str | None]
+) -> subprocess.CompletedProcess[str]:
+    # The script lives elsewhere than the current directory: relative config paths must be
+    # relative to the latter.
+    (tmp_path / "bin").mkdir()
+    work = tmp_path / "work"
+    (work / "conf").mkdir(parents=True)
+    for name, text in files.items():
+        if text is not None:
+            (work / "conf" / name).write_text(text, encoding="utf-8")
+    script = tmp_path / "bin" / "app.py"
+    script.write_text(textwrap.dedent(source), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=work,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(("name", "text", "line"), BAD_CONFIG_FILES)
+def test_bad_config_file_is_one_stderr_line_and_exit_2(
+    tmp_path: Path, name: str, text: str | None, line: str
+) -> None:
+    proc = run_in(tmp_path, CONFIG_SCRIPT, f"--config=conf/{name}", files={name: text})
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"error: conf/{name}{line}\n"
+
+
+@pytest.mark.parametrize("form", ["--config=conf/{}", "--config conf/{}"])
+@pytest.mark.parametrize(("name", "text", "line"), BAD_CONFIG_FILES[::3])
+def test_bad_config_file_read_by_an_option_callback_is_one_line_and_exit_2(
+    tmp_path: Path, form: str, name: str, text: str | None, line: str
+) -> None:
+    proc = run_in(tmp_path, CALLBACK_SCRIPT, *form.format(name).split(), files={name: text})
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"error: conf/{name}{line}\n"
+
+
+@pytest.mark.parametrize("form", ["--config=conf/{}", "--config conf/{}"])
+def test_good_config_file_is_read_relative_to_the_current_directory(
+    tmp_path: Path, form: str
+) -> None:
+    name, text = "app.toml", "port = 9100\n[db]\nhost = 'h'\n"
+    proc = run_in(tmp_path, CONFIG_SCRIPT, *form.format(name).split(), files={name: text})
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == "9100 h\n"

@@ -45,15 +45,34 @@ def test_notes_python_config_file(parser: OptionParser, tmp_path: Path) -> None:
     assert parser.source_of("pppp") == "config file"
 
 
-def test_python_config_ignores_other_names_and_parses_strings(
+def test_python_config_skips_code_and_underscore_names_and_parses_strings(
     parser: OptionParser, tmp_path: Path
 ) -> None:
     parser.define("timeout", default=datetime.timedelta(seconds=1))
-    text = "import os\nhelper = 3\nport = '9100'\npppp = 'a,b'\ntimeout = '2m'\n"
+    text = (
+        "import os\nfrom os import path\n_helper = 3\ndef f(): pass\nclass C: pass\n"
+        "port = str(9100 + _helper - 3)\npppp = 'a,b'\ntimeout = '2m'\n"
+    )
     parser.parse_config_file(write(tmp_path, "conf.py", text))
     assert (parser.port, parser.pppp) == (9100, ["a", "b"])
     assert parser.timeout == datetime.timedelta(minutes=2)
-    assert "helper" not in parser
+    assert "_helper" not in parser and "f" not in parser
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("port = 1\nprot = 2\n", ":2: unknown option --prot (did you mean --port?); "),
+        ("\nsettings = {'a': 1}\n", ":2: unknown option --settings; "),
+    ],
+)
+def test_python_config_unknown_name_is_an_error_like_toml(
+    parser: OptionParser, tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, "config", text)
+    with pytest.raises(UnknownOptionError) as info:
+        parser.parse_config_file(path)
+    assert str(info.value) == f"{path}{message}a name that is not an option must start with _"
 
 
 def test_python_config_bad_value_names_file_and_assignment_line(
@@ -146,6 +165,16 @@ def test_toml_unknown_key_in_a_group(parser: OptionParser, tmp_path: Path) -> No
     path = write(tmp_path, "app.toml", "[db]\nhots = 'x'\n")
     with pytest.raises(UnknownOptionError, match=rf"^{path}:2: unknown option 'hots' in group"):
         parser.parse_config_file(path)
+
+
+def test_toml_unknown_table_is_an_error_naming_it(parser: OptionParser, tmp_path: Path) -> None:
+    parser.define("host", default="", group="db")
+    path = write(tmp_path, "app.toml", "port = 1\n\n[dbb]\nhost = 'x'\n")
+    with pytest.raises(UnknownOptionError) as info:
+        parser.parse_config_file(path)
+    assert str(info.value) == (
+        f"{path}:3: unknown table [dbb]: no option or group of that name (did you mean [db]?)"
+    )
 
 
 def test_toml_syntax_error_names_file_and_line(parser: OptionParser, tmp_path: Path) -> None:

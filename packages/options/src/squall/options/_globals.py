@@ -75,10 +75,17 @@ def parse_command_line(
     return options.parse_command_line(args, final, environment=environment)
 
 
-def parse_config_file(path: str | os.PathLike[str], final: bool = True) -> None:
+def parse_config_file(
+    path: str | os.PathLike[str], final: bool = True, *, exit_on_error: bool = True
+) -> None:
     """Read a Python or TOML config file into the global ``options``; see
-    :meth:`OptionParser.parse_config_file`."""
-    options.parse_config_file(path, final)
+    :meth:`OptionParser.parse_config_file`.
+
+    A bad file ends the program with one line, ``error: <file>:<line>: <problem>``, on
+    stderr and exit status 2, like a bad value on the real command line (this is the call
+    a script makes); pass ``exit_on_error=False`` to get the :class:`Error` instead.
+    """
+    options.parse_config_file(path, final, exit_on_error=exit_on_error)
 
 
 def parse_environment(

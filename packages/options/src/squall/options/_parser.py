@@ -337,27 +337,57 @@ class OptionParser(OverrideMixin):
         if final:
             self.run_parse_callbacks()
 
-    def parse_config_file(self, path: str | os.PathLike[str], final: bool = True) -> None:
+    def parse_config_file(
+        self, path: str | os.PathLike[str], final: bool = True, *, exit_on_error: bool = False
+    ) -> None:
         """Read options from a config file: Python (the notes' form) or TOML (``.toml``).
 
-        A Python file is executed; its top-level names that are defined options are taken
-        (strings are parsed, other values type-checked, lists for multiple options) and
-        other names are ignored. A TOML file maps keys to options, a ``[table]`` to the
-        options of that group or to a ``type=dict`` option; unknown keys are errors.
+        A relative ``path`` is relative to the current directory. A Python file is
+        executed; its top-level names that are defined options are taken (strings are
+        parsed, other values type-checked, lists for multiple options). Any other name is an
+        error, as in TOML, unless it is code (a module, class or function) or starts with
+        ``_`` (a helper). A TOML file maps keys to options, a ``[table]`` to the options of
+        that group or to a ``type=dict`` option; unknown keys and tables are errors.
+
+        Args:
+            path: the file.
+            final: run the parse callbacks afterwards.
+            exit_on_error: on a bad file, print ``error: <message>`` (one line) on stderr
+                and exit with status 2, as a bad command-line value does, instead of
+                raising. The module-level ``squall.options.parse_config_file`` (what a script
+                calls) does this by default.
 
         Raises:
-            Error: naming the file and the line (syntax error, exception, bad value).
+            Error: naming the file and the line (missing file, syntax error, exception,
+                bad value, unknown name), unless ``exit_on_error``.
         """
         path = os.fspath(path)
-        if _sources.is_toml(path):
-            self._apply_toml(_sources.read_toml_config(path))
-        else:
-            for entry in _sources.read_python_config(path):
-                option = self._options.get(normalize_name(entry.name))
-                if option is not None:
-                    self._apply_config(option, entry.value, path, entry.line)
+        try:
+            if _sources.is_toml(path):
+                self._apply_toml(_sources.read_toml_config(path))
+            else:
+                self._apply_python(_sources.read_python_config(path), path)
+        except Error as exc:
+            if not exit_on_error:
+                raise
+            _fail(str(exc))
         if final:
             self.run_parse_callbacks()
+
+    def _apply_python(self, entries: list[_sources.ConfigEntry], path: str) -> None:
+        for entry in entries:
+            option = self._options.get(normalize_name(entry.name))
+            if option is not None:
+                self._apply_config(option, entry.value, path, entry.line)
+            elif not _sources.is_helper(entry.name, entry.value):
+                # A typo ("prot = 9000") would otherwise leave the default in force unseen.
+                unknown = self._unknown(entry.name)
+                error = UnknownOptionError(
+                    f"{unknown}; a name that is not an option must start with _",
+                    name=unknown.name,
+                    suggestions=unknown.suggestions,
+                )
+                raise _located(error, _sources.where(path, entry.line))
 
     def _apply_config(self, option: Option, value: Any, path: str, line: int | None) -> None:
         place = _sources.where(path, line)
@@ -386,6 +416,17 @@ class OptionParser(OverrideMixin):
                         )
                         raise _located(error, _sources.where(doc.path, line))
                     self._apply_config(member, sub_value, doc.path, line)
+            elif isinstance(value, dict):
+                # A table is a group or a dict option: suggest either.
+                tables = groups | {o.name for o in self._options.values() if o.type is dict}
+                close = difflib.get_close_matches(key, sorted(tables), n=3)
+                hint = f" (did you mean {', '.join(f'[{c}]' for c in close)}?)" if close else ""
+                error = UnknownOptionError(
+                    f"unknown table [{key}]: no option or group of that name{hint}",
+                    name=key,
+                    suggestions=close,
+                )
+                raise _located(error, _sources.where(doc.path, doc.line_of(None, key)))
             else:
                 line = doc.line_of(None, key)
                 raise _located(self._unknown(key), _sources.where(doc.path, line))
@@ -415,6 +456,6 @@ class OptionParser(OverrideMixin):
 
 def _fail(message: str) -> NoReturn:
     """One line on stderr, exit status 2: how a command line error ends a script."""
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {_sources.one_line(message)}\n")
     sys.stderr.flush()
     sys.exit(2)

@@ -18,6 +18,7 @@ import re
 import sys
 import tomllib
 import traceback
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,12 @@ class ConfigEntry:
 def where(path: str, line: int | None) -> str:
     """``path:line`` (or just ``path``) for messages."""
     return f"{path}:{line}" if line else path
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks folded into spaces (an exception's message may hold
+    several lines; the errors of squall.options are printed as one)."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 # --------------------------------------------------------------------------------------
@@ -99,7 +106,7 @@ def read_python_config(path: str) -> list[ConfigEntry]:
         for frame, lineno in traceback.walk_tb(exc.__traceback__):
             if frame.f_code.co_filename == path:
                 line = lineno
-        message = f"{where(path, line)}: {type(exc).__name__}: {exc}"
+        message = one_line(f"{where(path, line)}: {type(exc).__name__}: {exc}")
         raise ConfigFileError(message) from exc
     lines = _assignment_lines(tree)
     return [
@@ -107,6 +114,12 @@ def read_python_config(path: str) -> list[ConfigEntry]:
         for name, value in namespace.items()
         if not name.startswith("__")
     ]
+
+
+def is_helper(name: str, value: Any) -> bool:
+    """Whether a top-level name of a Python config file is not meant as an option: a
+    name starting with ``_``, or code (an imported module, a class, a function)."""
+    return name.startswith("_") or isinstance(value, types.ModuleType | type) or callable(value)
 
 
 # --------------------------------------------------------------------------------------
