@@ -46,7 +46,8 @@ def log_in(client: httpx.Client, next_url: str | None = None, password: str = "w
 
 
 def test_the_example_prints_its_url(server):
-    assert f"serving on http://127.0.0.1:{server.port}/" in server.stdout()
+    # The port accepts as soon as listen() returns, a moment before the print: wait for it.
+    server.wait_stdout(f"serving on http://127.0.0.1:{server.port}/")
 
 
 def test_a_visitor_is_sent_to_the_login_page_with_next(client):
