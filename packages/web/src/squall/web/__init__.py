@@ -22,6 +22,7 @@ from squall.web import _autoreload as autoreload  # noqa: F401
 from squall.web._accesslog import log_request
 from squall.web._application import Application
 from squall.web._auth import authenticated
+from squall.web._dispatch import ErrorHandler
 from squall.web._errors import (
     ConfigurationError,
     Finish,
@@ -32,6 +33,7 @@ from squall.web._errors import (
 )
 from squall.web._handler import RequestHandler, stream_request_body
 from squall.web._plugins import DEFAULT_PLUGINS, RequestHooks
+from squall.web._redirects import RedirectHandler, addslash, removeslash
 from squall.web._routing import URLSpec, url
 from squall.web._settings import SettingsRegistry, Stash, StashKey
 from squall.web._signing import (
@@ -46,11 +48,13 @@ __all__ = [
     "DEFAULT_PLUGINS",
     "Application",
     "ConfigurationError",
+    "ErrorHandler",
     "Finish",
     "HTTPError",
     "MissingArgumentError",
     "MissingPluginError",
     "MissingSettingError",
+    "RedirectHandler",
     "RequestHandler",
     "RequestHooks",
     "SettingsRegistry",
@@ -58,12 +62,14 @@ __all__ = [
     "StashKey",
     "URLSpec",
     "__version__",
+    "addslash",
     "authenticated",
     "create_signed_value",
     "decode_signed_value",
     "get_signature_key_version",
     "hookimpl",
     "log_request",
+    "removeslash",
     "stream_request_body",
     "url",
 ]

@@ -34,7 +34,13 @@ _ERROR_PAGE_500 = (
 
 
 class ErrorHandler(RequestHandler):
-    """Answers every request with ``status_code`` (404 for requests no rule matches)."""
+    """Answers every request with the error ``status_code``, whatever the method.
+
+    Squall uses it for requests no rule matches (404); an application may route to it,
+    e.g. ``(r"/old-api/.*", ErrorHandler, {"status_code": 410})``. Neither the XSRF token
+    nor ``cross_origin_protection`` is checked: a POST to an error page changes nothing,
+    so it gets its error status rather than a 403.
+    """
 
     def initialize(self, status_code: int = 404) -> None:
         self.set_status(status_code)
@@ -44,6 +50,10 @@ class ErrorHandler(RequestHandler):
 
     def check_xsrf_cookie(self) -> None:
         """No token needed: a POST to an error page changes nothing (a 404 stays a 404)."""
+
+    def check_trusted_origin(self, origin: str) -> bool:
+        """Every origin is trusted here, for the same reason as ``check_xsrf_cookie``."""
+        return True
 
 
 class RequestDispatcher:
