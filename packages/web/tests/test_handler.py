@@ -220,8 +220,10 @@ def test_exception_in_initialize_is_a_500(
 def test_plugin_methods_name_the_package_to_install(
     squall_client: httpx.Client, what: str, package: str
 ) -> None:
+    folder = package.removeprefix("squall-")
     assert squall_client.get(f"/plugin/{what}").text == (
-        f"{what}() needs the {package} package: pip install {package}"
+        f"{what}() needs the {package} package: pip install {package} "
+        f"(from a clone of squall's repository: uv pip install ./packages/{folder})"
     )
 
 

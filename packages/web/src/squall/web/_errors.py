@@ -95,9 +95,25 @@ class ConfigurationError(ValueError):
 class MissingPluginError(ConfigurationError):
     """A setting or a method needs a plugin package that is not installed or not loaded.
 
-    The message names the package to install, for example
-    ``static_url() needs the squall-static package: pip install squall-static``.
+    The message names the package and says how to install it (:func:`install_hint`), e.g.
+    ``static_url() needs the squall-static package: pip install squall-static (from a
+    clone of squall's repository: uv pip install ./packages/static)``.
     """
+
+
+def install_hint(package: str) -> str:
+    """The commands that install ``package`` (``squall-static``): by name, or from a clone.
+
+    Both forms, because a user may have either: the name works once the package is on the
+    index pip uses; the folder form works in a clone of the repository (its root
+    pyproject.toml makes the sibling folders the source of the squall layers a package
+    needs, which plain pip cannot do).
+    """
+    folder = package.removeprefix("squall-")
+    return (
+        f"pip install {package} (from a clone of squall's repository: "
+        f"uv pip install ./packages/{folder})"
+    )
 
 
 class MissingSettingError(ConfigurationError):

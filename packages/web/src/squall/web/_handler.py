@@ -40,7 +40,7 @@ from squall.web._auth import AuthMixin
 from squall.web._base import DONE
 from squall.web._cookies import CookiesMixin
 from squall.web._error_handling import ErrorsMixin
-from squall.web._errors import HTTPError, MissingPluginError
+from squall.web._errors import HTTPError, MissingPluginError, install_hint
 from squall.web._output import OutputMixin
 from squall.web._xsrf import XSRFMixin
 
@@ -210,7 +210,7 @@ class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSR
             package = _PLUGIN_PACKAGES.get(name)
             if package is not None:
                 raise MissingPluginError(
-                    f"{name}() needs the {package} package: pip install {package}"
+                    f"{name}() needs the {package} package: {install_hint(package)}"
                 )
             raise MissingPluginError(f"no loaded squall.web plugin provides {name!r}")
 

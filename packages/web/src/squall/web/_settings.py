@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from squall.web._errors import ConfigurationError, MissingPluginError
+from squall.web._errors import ConfigurationError, MissingPluginError, install_hint
 from squall.web._tornado_settings import refusal
 
 T = TypeVar("T")
@@ -169,8 +169,8 @@ def refuse_undeclared(key: str) -> None:
     package = PLUGIN_OWNED_SETTINGS.get(key)
     if package is not None:
         raise MissingPluginError(
-            f"the setting {key!r} needs the {package} package: pip install {package} "
-            f"(or pass its plugin with Application(..., plugins=[...]))"
+            f"the setting {key!r} needs the {package} package: {install_hint(package)}; "
+            f"or pass its plugin with Application(..., plugins=[...])"
         )
     refused = refusal(key)
     if refused is not None:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from squall.web._errors import install_hint
+
 PROVIDED = "provided"
 PLANNED = "planned"
 UNSUPPORTED = "unsupported"
@@ -148,14 +150,14 @@ def refusal(name: str) -> tuple[str, bool] | None:
     if entry is None:
         return None
     provider, status, note = entry
-    if status == PROVIDED:
+    if status == PROVIDED and provider is not None:  # PROVIDED always names its package
         if provider == WEB:
             # web's own built-in plugin declares these in every Application; a bare
             # SettingsRegistry (tests, tools) keeps them like any other key.
             return None
         return (
-            f"the setting {name!r} needs the {provider} package: pip install {provider} "
-            "(or pass its plugin with Application(..., plugins=[...]))",
+            f"the setting {name!r} needs the {provider} package: {install_hint(provider)}; "
+            "or pass its plugin with Application(..., plugins=[...])",
             True,
         )
     if status == PLANNED:
