@@ -83,11 +83,17 @@ class JsonDate(squall.web.RequestHandler):
         self.write(json_d)
 
 
-if __name__ == "__main__":
-    squall.options.parse_command_line()
-    app = squall.web.Application(
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application(
         [(r"/show", Show), (r"/request", RequestInfo), (r"/jsondate", JsonDate)], debug=True
     )
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

@@ -52,12 +52,16 @@ class IndexHandler(RequestHandler):
         print("调用了on_finish()", flush=True)
 
 
+# Built at module level (no socket, no loop yet), so that `squall run` can serve it too.
+app = squall.web.Application([(r"/", IndexHandler)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    app = squall.web.Application([(r"/", IndexHandler)])
     app.listen(args.port)
+    print(f"serving on http://127.0.0.1:{args.port}/", flush=True)
     squall.loop.IOLoop.current().start()
 
 

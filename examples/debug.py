@@ -64,6 +64,26 @@ class BoomHandler(squall.web.RequestHandler):
         self.write(str(1 / 0))
 
 
+def make_app(**settings: object) -> squall.web.Application:
+    """The application; ``debug=True`` unless ``settings`` say otherwise.
+
+    A factory, so that ``squall run examples.debug:make_app --factory`` serves it too.
+    """
+    settings.setdefault("debug", True)
+    settings.setdefault("template_path", os.path.join(HERE, "templates"))
+    settings.setdefault("static_path", os.path.join(HERE, "statics"))
+    return squall.web.Application(
+        [
+            (r"/", IndexHandler),
+            (r"/pid", PidHandler),
+            (r"/page", PageHandler),
+            (r"/static_url", StaticUrlHandler),
+            (r"/boom", BoomHandler),
+        ],
+        **settings,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
@@ -80,18 +100,10 @@ def main() -> None:
     for name in ("autoreload", "compiled_template_cache", "static_hash_cache", "serve_traceback"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
-    app = squall.web.Application(
-        [
-            (r"/", IndexHandler),
-            (r"/pid", PidHandler),
-            (r"/page", PageHandler),
-            (r"/static_url", StaticUrlHandler),
-            (r"/boom", BoomHandler),
-        ],
-        **settings,
-    )
+    app = make_app(**settings)
     app.listen(args.port)
     print(f"pid {os.getpid()} serving {MESSAGE!r} with {settings}", flush=True)
+    print(f"serving on http://127.0.0.1:{args.port}/", flush=True)
     squall.loop.IOLoop.current().start()
 
 

@@ -45,9 +45,15 @@ class Show2(Show):
         self.send_error(444, error_title="aaa", error_content="bbbb")
 
 
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application([(r"/show", Show), (r"/show2", Show2)], debug=True)
+
+
 if __name__ == "__main__":
     squall.options.parse_command_line()
-    app = squall.web.Application([(r"/show", Show), (r"/show2", Show2)], debug=True)
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

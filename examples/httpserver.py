@@ -19,12 +19,15 @@ class IndexHandler(squall.web.RequestHandler):
         self.write("hello word")
 
 
+# Built at module level (no socket, no loop yet), so that `squall run` can serve it too.
+app = squall.web.Application([(r"/", IndexHandler)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
 
-    app = squall.web.Application([(r"/", IndexHandler)])
     http_server = squall.http.HTTPServer(app)
     http_server.listen(args.port)
     print(f"serving on http://127.0.0.1:{args.port}/", flush=True)

@@ -24,10 +24,16 @@ class IndexHandler(squall.web.RequestHandler):
         self.write("hello word")
 
 
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application([(r"/", IndexHandler)])
+
+
 if __name__ == "__main__":
     options.logging = None
     parse_command_line()
-    app = squall.web.Application([(r"/", IndexHandler)])
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(options.port)
+    print(f"serving on http://127.0.0.1:{options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

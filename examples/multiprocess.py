@@ -33,20 +33,24 @@ class PidHandler(squall.web.RequestHandler):
         self.write(str(os.getpid()))
 
 
+# Built at module level (no socket, no loop yet), so that `squall run` can serve it too.
+app = squall.web.Application([(r"/", IndexHandler), (r"/pid", PidHandler)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
 
-    app = squall.web.Application([(r"/", IndexHandler), (r"/pid", PidHandler)])
     http_server = squall.http.HTTPServer(app)
     # bind() only opens the socket; start() forks (before any IOLoop exists, as the notes
     # require: a loop touched before forking would be copied into every child).
     http_server.bind(args.port)
     print(f"parent {os.getpid()} forking num_processes={args.processes}", flush=True)
+    print(f"serving on http://127.0.0.1:{args.port}/", flush=True)
     http_server.start(args.processes)
-    print(f"process {os.getpid()} serving on port {args.port}", flush=True)
+    print(f"process {os.getpid()} started", flush=True)
     squall.loop.IOLoop.current().start()
 
 

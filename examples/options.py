@@ -26,11 +26,17 @@ class IndexHandler(squall.web.RequestHandler):
         self.write("hello word")
 
 
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application([(r"/", IndexHandler)])
+
+
 if __name__ == "__main__":
     squall.options.parse_command_line()
     print(squall.options.options.port, flush=True)
     print(squall.options.options.pppp, flush=True)
-    app = squall.web.Application([(r"/", IndexHandler)])
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

@@ -29,14 +29,18 @@ class Permanent(squall.web.RequestHandler):
         self.redirect("/", permanent=True)
 
 
+# Built at module level (no socket, no loop yet), so that `squall run` can serve it too.
+app = squall.web.Application(
+    [(r"/", IndexHandler), (r"/chongdingxiang", ChongDingXiang), (r"/permanent", Permanent)]
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=9000)
     args = parser.parse_args()
-    app = squall.web.Application(
-        [(r"/", IndexHandler), (r"/chongdingxiang", ChongDingXiang), (r"/permanent", Permanent)]
-    )
     app.listen(args.port)
+    print(f"serving on http://127.0.0.1:{args.port}/", flush=True)
     squall.loop.IOLoop.current().start()
 
 

@@ -31,12 +31,18 @@ class Check(squall.web.RequestHandler):
         print(op2, flush=True)
 
 
-if __name__ == "__main__":
-    squall.options.parse_command_line()
-    app = squall.web.Application(
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application(
         [(r"/show/(?P<name1>.+)/(?P<name2>[a-z]+)", Show), (r"/check/(.+)/([a-z]+)", Check)],
         debug=True,
     )
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

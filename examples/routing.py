@@ -40,10 +40,10 @@ class Change(RequestHandler):
         self.write("%s" % python_url)  # noqa: UP031 - as in the notes
 
 
-if __name__ == "__main__":
-    squall.options.parse_command_line()
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
     # name gives the rule a name, for reverse_url.
-    app = squall.web.Application(
+    return squall.web.Application(
         [
             (r"/", IndexHandler),
             (r"/show", Show, {"op": "这是一个字典"}),
@@ -51,7 +51,13 @@ if __name__ == "__main__":
         ],
         debug=True,
     )
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     # The notes listen on config.port; --port (default config.port) lets it be changed.
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

@@ -32,10 +32,10 @@ class Show(RequestHandler):
         print(1111, flush=True)
 
 
-if __name__ == "__main__":
-    squall.options.parse_command_line()
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
     current_static = os.path.dirname(os.path.abspath(__file__))
-    app = squall.web.Application(
+    return squall.web.Application(
         [
             # The notes define Show without a rule; here it gets one, before the catch-all.
             (r"/show", Show),
@@ -50,6 +50,12 @@ if __name__ == "__main__":
         debug=True,
         static_path=os.path.join(current_static, "statics"),
     )
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

@@ -46,9 +46,9 @@ class FragmentHandler(squall.web.RequestHandler):
         self.write(page)
 
 
-if __name__ == "__main__":
-    squall.options.parse_command_line()
-    app = squall.web.Application(
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application(
         [
             url(r"/", IndexHandler, name="index"),
             url(r"/submit", SubmitHandler, name="submit"),
@@ -57,6 +57,12 @@ if __name__ == "__main__":
         template_path=os.path.join(HERE, "templates"),
         static_path=os.path.join(HERE, "statics"),
     )
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

@@ -46,12 +46,18 @@ class JsonTwo(squall.web.RequestHandler):
         self.write(j)
 
 
-if __name__ == "__main__":
-    squall.options.parse_command_line()
-    app = squall.web.Application(
+def make_app() -> squall.web.Application:
+    """The application (a factory: built after the options were parsed)."""
+    return squall.web.Application(
         [(r"/", IndexHandler), (r"/jsonone", JsonOne), (r"/jsontwo", JsonTwo)], debug=True
     )
+
+
+if __name__ == "__main__":
+    squall.options.parse_command_line()
+    app = make_app()
     http_server = squall.http.HTTPServer(app)
     http_server.bind(squall.options.options.port)
     http_server.start()
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()
