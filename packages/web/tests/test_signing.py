@@ -212,3 +212,11 @@ def test_xsrf_malformed_or_unknown_version_tokens_are_none(token: str) -> None:
 def test_xsrf_unknown_output_version_is_an_error() -> None:
     with pytest.raises(ValueError, match="1 or 2"):
         encode_xsrf_token(RAW, NOW, version=3)
+
+
+@given(st.binary(min_size=1, max_size=64), st.binary(min_size=4, max_size=4), st.integers(0, 2**40))
+def test_xsrf_token_round_trip_for_any_raw_token_and_mask(
+    raw: bytes, mask: bytes, stamp: int
+) -> None:
+    assert decode_xsrf_token(encode_xsrf_token(raw, stamp, mask=mask)) == (2, raw, float(stamp))
+    assert decode_xsrf_token(encode_xsrf_token(raw, stamp, version=1)) == (1, raw, 0.0)
