@@ -70,6 +70,6 @@ class BindError(LoopError, OSError):
 class UvloopUnavailableError(LoopError, ImportError):
     """``use_uvloop=True`` was given but uvloop cannot be imported.
 
-    Install it with ``pip install 'squall-loop[uvloop]'``, or pass ``use_uvloop=None`` to use
-    it only when available.
+    Install it with ``pip install uvloop`` (what the ``[uvloop]`` extra of squall-loop
+    brings), or pass ``use_uvloop=None`` to use it only when available.
     """

@@ -6,7 +6,7 @@ Rules, in order:
    ``False`` forces plain asyncio.
 2. Otherwise the environment variable ``SQUALL_NO_UVLOOP`` set to anything but ``""``/``"0"``
    forces plain asyncio (the switch an operator can flip without touching code).
-3. Otherwise uvloop is used when it can be imported (``pip install 'squall-loop[uvloop]'``),
+3. Otherwise uvloop is used when it can be imported (``pip install uvloop``),
    plain asyncio when it cannot.
 
 The import of uvloop is attempted once and cached: a failing import is slow to repeat.
@@ -51,7 +51,8 @@ def uvloop_wanted(use_uvloop: bool | None = None) -> bool:
         return _import_uvloop() is not None
     if use_uvloop and _import_uvloop() is None:
         raise UvloopUnavailableError(
-            "use_uvloop=True but uvloop is not installed: pip install 'squall-loop[uvloop]'"
+            "use_uvloop=True but uvloop is not installed: pip install uvloop "
+            "(what squall-loop's extra [uvloop] brings)"
         )
     return use_uvloop
 
