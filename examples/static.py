@@ -10,7 +10,7 @@ http://127.0.0.1:9000/ (StaticFileHandler: the default file index.html of static
   the captured part names a file under ``path``; a directory (``/`` included) serves its
   ``index.html``.
 
-Needs squall-static (``pip install ./packages/static``).
+Needs squall-static (from this clone: ``uv pip install ./packages/static``).
 """
 
 from __future__ import annotations
