@@ -90,8 +90,9 @@ def test_every_provided_setting_is_declared_when_its_package_is_installed() -> N
             assert name in registry, f"{name} is not declared by {entry.provider}"
             assert registry[name].owner == entry.provider
         else:
+            given: dict[str, Any] = {name: None}
             with pytest.raises(MissingPluginError, match=f"pip install {entry.provider}"):
-                Application([], **{name: None})
+                Application([], **given)
 
 
 @pytest.mark.parametrize(
@@ -99,8 +100,9 @@ def test_every_provided_setting_is_declared_when_its_package_is_installed() -> N
 )
 def test_a_tornado_setting_squall_does_not_honour_is_refused_in_one_line(name: str) -> None:
     entry = ts.TORNADO_SETTINGS[name]
+    given: dict[str, Any] = {name: True}
     with pytest.raises(ConfigurationError) as info:
-        Application([], **{name: True})
+        Application([], **given)
     message = str(info.value)
     assert not isinstance(info.value, MissingPluginError)  # nothing to install fixes it
     assert "\n" not in message
