@@ -49,6 +49,7 @@ class HandlerBase:
         "_auto_finish",
         "_prepared",
         "_current_user",
+        "_json_body",  # set by get_json_body() only; unset (AttributeError) until then
         "__weakref__",
     )
 
@@ -68,6 +69,7 @@ class HandlerBase:
     _auto_finish: bool
     _prepared: asyncio.Task[None] | None
     _current_user: Any
+    _json_body: Any
 
     if TYPE_CHECKING:
         # Provided by the other parts of RequestHandler; declared here for the type checker.

@@ -21,7 +21,8 @@ already-complete ``DONE`` that ``finish()``/``flush()`` return does not count, s
 
 The parts: ``_arguments.ArgumentsMixin`` (argument getters), ``_headers.HeadersMixin``
 (status, headers), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag),
-``_error_handling.ErrorsMixin`` (send_error/write_error/exceptions), ``_cookies.CookiesMixin``
+``_json.JSONBodyMixin`` (get_json_body), ``_error_handling.ErrorsMixin``
+(send_error/write_error/exceptions), ``_cookies.CookiesMixin``
 (cookies, signed cookies), ``_xsrf.XSRFMixin`` (XSRF token, Origin check), ``_auth.AuthMixin``
 (``get_login_url``; the ``authenticated`` decorator lives there too).
 """
@@ -41,6 +42,7 @@ from squall.web._base import DONE
 from squall.web._cookies import CookiesMixin
 from squall.web._error_handling import ErrorsMixin
 from squall.web._errors import HTTPError, MissingPluginError, install_hint
+from squall.web._json import JSONBodyMixin
 from squall.web._output import OutputMixin
 from squall.web._xsrf import XSRFMixin
 
@@ -80,7 +82,9 @@ def _is_awaitable(value: object) -> bool:
     return value is not None and value is not DONE and inspect.isawaitable(value)
 
 
-class RequestHandler(ArgumentsMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSRFMixin, AuthMixin):
+class RequestHandler(
+    ArgumentsMixin, JSONBodyMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSRFMixin, AuthMixin
+):
     """Base class of request handlers: subclass it and define ``get``, ``post``, ...
 
     Attributes:
