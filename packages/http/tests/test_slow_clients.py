@@ -190,3 +190,55 @@ def test_a_thousand_idle_connections_neither_block_a_new_client_nor_stay_open(
     finally:
         for sock in idle:
             sock.close()
+
+
+@LOOPS
+def test_a_fast_upload_reads_a_bounded_amount_per_turn_of_the_loop(
+    serve: Any, use_uvloop: bool
+) -> None:
+    # uvloop reads a ready socket up to 32 times per event: without a bound one fast
+    # upload had the loop to itself for megabytes while new connections waited.
+    size = 64 * 1024 * 1024
+    received = [0]
+    per_turn: list[int] = []
+
+    class Delegate:
+        stream_body = True
+
+        def __init__(self, conn: Any) -> None:
+            self.conn = conn
+
+        def headers_received(self, request: HTTPServerRequest) -> None:
+            loop = asyncio.get_running_loop()
+            last = [0]
+
+            def tick() -> None:  # runs once per turn of the loop until the body is in
+                per_turn.append(received[0] - last[0])
+                last[0] = received[0]
+                if received[0] < size:
+                    loop.call_soon(tick)
+
+            loop.call_soon(tick)
+
+        def data_received(self, chunk: bytes) -> None:
+            received[0] += len(chunk)
+
+        def finish(self) -> None:
+            self.conn.respond(200, [], b"%d" % received[0])
+
+        def on_connection_close(self) -> None:
+            pass
+
+    class Factory:
+        def start_request(self, conn: Any) -> Delegate:
+            return Delegate(conn)
+
+    st = serve(Factory(), use_uvloop=use_uvloop)
+    block = b"u" * (1024 * 1024)
+    with st.connect(timeout=30) as sock:
+        sock.sendall(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+        for _ in range(size // len(block)):
+            sock.sendall(block)
+        response = st.read_response(sock, bytearray())
+    assert (response.status, response.body) == (200, b"%d" % size)
+    assert max(per_turn) <= 512 * 1024, sorted(per_turn)[-5:]

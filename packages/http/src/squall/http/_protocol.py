@@ -112,7 +112,8 @@ class HTTPProtocol(asyncio.Protocol):
         "_reading_body", "_stream", "_flow_paused", "_discarding", "_in_process", "_closed",
         "_read_paused", "_write_paused", "_drain_waiters", "_timer", "_timer_when",
         "_idle_since", "_head_start", "_body_progress", "_body_start", "_body_bytes",
-        "_flow_since", "_eof", "_continue_pending", "_task", "__weakref__",
+        "_flow_since", "_burst", "_burst_paused", "_eof", "_continue_pending", "_task",
+        "__weakref__",
     )  # fmt: skip
 
     def __init__(self, ctx: ServerContext, loop: asyncio.AbstractEventLoop) -> None:
@@ -146,6 +147,8 @@ class HTTPProtocol(asyncio.Protocol):
         self._body_start = 0.0  # when the body began, moved on by the time reading was paused
         self._body_bytes = 0  # bytes received since then (for body_min_rate)
         self._flow_since = 0.0
+        self._burst = 0  # body bytes read in this turn of the loop
+        self._burst_paused = False
         self._eof = False
         self._continue_pending = False
         self._task: asyncio.Future[Any] | None = None
@@ -157,6 +160,8 @@ class HTTPProtocol(asyncio.Protocol):
     _on_data = _bodyread.on_data
     _inflate = _bodyread.inflate
     _flow_done = _bodyread.flow_done
+    _read_burst = _bodyread.read_burst
+    _burst_over = _bodyread.burst_over
     _on_end = _bodyread.on_end
     _arm = _timeouts.arm
     _on_timer = _timeouts.on_timer
@@ -204,6 +209,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._reading_body:
             self._body_progress = self._loop.time()
             self._body_bytes += len(data)
+            self._read_burst(len(data))
         if (self._current is None or self._reading_body) and not self._flow_paused:
             try:
                 self._process()
