@@ -9,6 +9,7 @@ are stopped by signal and waited for; whatever is left is killed by its process-
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+TLS = Path(__file__).resolve().parent / "tls"  # a self-signed certificate for 127.0.0.1
 BIN = Path(sys.executable).parent
 SQUALL = str(BIN / "squall")
 SERVING = re.compile(r"^serving on (\S+)$", re.M)
@@ -318,21 +320,15 @@ def test_systemd_socket_activation_listen_fds(squall):
     assert_clean_exit(run, run.stop())
 
 
-def test_tls_with_certfile_and_keyfile(squall, tmp_path):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.private_key_pem.write_to_path(str(keyfile))
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
+def test_tls_with_certfile_and_keyfile(squall):
+    certfile, keyfile = TLS / "localhost.crt", TLS / "localhost.key"
     run = squall.start(
         ["run", "examples.hello:app", "--port", "0"]
         + ["--ssl-certfile", str(certfile), "--ssl-keyfile", str(keyfile)]
     )
     url = run.url()
     assert url.startswith("https://127.0.0.1:")
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
+    context = ssl.create_default_context(cafile=str(certfile))
     assert httpx.get(url, verify=context).text == "hello word"
     assert_clean_exit(run, run.stop())
 
@@ -380,7 +376,7 @@ def test_reload_serves_the_edited_source(squall, tmp_path):
     assert_clean_exit(run, run.stop())
 
 
-def test_no_uvloop_runs_plain_asyncio_and_uvloop_runs_uvloop(squall, app_dir):
+def test_no_uvloop_runs_plain_asyncio_and_uvloop_demands_uvloop(squall, app_dir):
     (app_dir / "loopapp.py").write_text(
         textwrap.dedent(
             """
@@ -398,14 +394,17 @@ def test_no_uvloop_runs_plain_asyncio_and_uvloop_runs_uvloop(squall, app_dir):
     plain = squall.start(["run", "loopapp:app", "--port", "0", "--no-uvloop"], cwd=app_dir)
     assert httpx.get(plain.url()).text.startswith("asyncio")
     assert_clean_exit(plain, plain.stop())
-    pytest.importorskip("uvloop")
+    if importlib.util.find_spec("uvloop") is None:
+        refused = squall.fails(["run", "loopapp:app", "--uvloop"], cwd=app_dir)
+        assert refused.returncode == 2
+        assert refused.stderr.startswith("error: --uvloop: uvloop is not installed")
+        return
     fast = squall.start(["run", "loopapp:app", "--port", "0", "--uvloop"], cwd=app_dir)
     assert httpx.get(fast.url()).text.startswith("uvloop")
     assert_clean_exit(fast, fast.stop())
 
 
 def test_config_file_sets_options_the_factory_reads(squall, app_dir):
-    pytest.importorskip("squall.options")
     (app_dir / "confapp.py").write_text(
         textwrap.dedent(
             """

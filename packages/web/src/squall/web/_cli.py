@@ -250,14 +250,14 @@ def apply_config(path: str) -> None:
     Raises:
         UsageError: squall-options is not installed, or the file is missing or wrong.
     """
+    if not os.path.isfile(path):
+        raise UsageError(f"--config {path!r}: no such file")
     try:
         options: Any = importlib.import_module(OPTIONS_PACKAGE)
     except ModuleNotFoundError as exc:
         if exc.name in (OPTIONS_PACKAGE, "squall"):
             raise UsageError(OPTIONS_MISSING) from None
         raise
-    if not os.path.isfile(path):
-        raise UsageError(f"--config {path!r}: no such file")
     try:
         # final=False: the parse callbacks would set up logging, which --log-level owns here.
         options.parse_config_file(path, final=False)

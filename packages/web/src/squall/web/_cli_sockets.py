@@ -114,7 +114,7 @@ def unix_socket(path: str) -> socket.socket:
     try:
         return bind_unix_socket(path, mode=0o666)
     except BindError as exc:
-        raise SocketSetupError(f"--uds: {exc}") from None
+        raise SocketSetupError(f"--uds: {exc.strerror or exc}") from None
 
 
 def socket_url(sock: socket.socket, scheme: str) -> str:
@@ -124,6 +124,11 @@ def socket_url(sock: socket.socket, scheme: str) -> str:
         path = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
         return f"unix:{path}"
     host, port = sock.getsockname()[:2]
+    return address_url(host, port, scheme)
+
+
+def address_url(host: str, port: int, scheme: str) -> str:
+    """``http://HOST:PORT/``, with an IPv6 address in brackets (RFC 3986's IP-literal)."""
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}:{port}/"
