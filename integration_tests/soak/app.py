@@ -11,17 +11,20 @@ access log (INFO) is below that level, so it costs a level check per request and
 Routes: ``/hello``, ``/json``, ``/upload`` (buffered body), ``/upload/stream``
 (``stream_request_body``), ``/slow`` (sleeps, optionally streams its answer in pieces),
 ``/static/...`` (squall.static over --static-dir) and ``/_soak/tasks``, a debug route that
-only this app has: how many asyncio tasks exist besides the main one and its own.
+only this app has: how many asyncio tasks exist besides the main one and its own, and
+how many objects the garbage collector tracks (by type: a leak shows there first).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
 import zlib
+from collections import Counter
 from typing import Any
 
 import squall.loop
@@ -105,7 +108,17 @@ class TasksHandler(squall.web.RequestHandler):
             for t in asyncio.all_tasks()
             if t is not _main_task and t is not asyncio.current_task()
         ]
-        self.write({"tasks": len(others), "sample": [repr(t)[:200] for t in others[:5]]})
+        # Collected first: cyclic garbage not yet collected is not a leak.
+        gc.collect()
+        types = Counter(type(o).__name__ for o in gc.get_objects())
+        self.write(
+            {
+                "tasks": len(others),
+                "sample": [repr(t)[:200] for t in others[:5]],
+                "objects": sum(types.values()),
+                "types": dict(types.most_common(12)),
+            }
+        )
 
 
 def make_app(static_dir: str) -> squall.web.Application:

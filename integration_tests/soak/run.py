@@ -95,6 +95,7 @@ class Phase:
     tasks_start: int = -1
     tasks_end: int = -1
     tasks_sample: list[str] = field(default_factory=list)
+    objects: list[dict[str, object]] = field(default_factory=list)  # /_soak/tasks at start, end
     backlog: int = 0
     backlog_expected: int = 0
     overflows: int = 0
@@ -199,7 +200,9 @@ async def sampler(phase: Phase, pid: int, t0: float, stop: asyncio.Event) -> Non
             await asyncio.wait_for(stop.wait(), 1.0)
 
 
-async def drive(phase: Phase, target: Target, wrk: Wrk | None, idle: int, pid: int) -> None:
+async def drive(
+    phase: Phase, target: Target, wrk: Wrk | None, idle: int, pid: int, skip: set[str]
+) -> None:
     """The load: workers of every kind, wrk bursts, the idle pool; until the deadline."""
     t0 = time.monotonic()
     deadline = t0 + phase.seconds
@@ -217,6 +220,7 @@ async def drive(phase: Phase, target: Target, wrk: Wrk | None, idle: int, pid: i
     jobs = [
         worker(target, kind, op, deadline, pause)
         for kind, (op, n, pause) in MIX.items()
+        if kind not in skip
         for _ in range(n)
     ]
     jobs.append(idle_part())
@@ -261,12 +265,13 @@ async def run_phase(
             raise RuntimeError(f"warm-up failed: {warm.stats.failures}")
         tasks = await get_json(port, "/_soak/tasks")
         phase.tasks_start = int(tasks["tasks"])  # type: ignore[call-overload]
+        phase.objects.append(tasks)
         phase.fd_start = await settle(lambda: fd_count(pid), None)
         phase.backlog = listen_backlog(port)
         phase.backlog_expected = min(APP_BACKLOG, kernel_max_backlog())
         overflows = listen_overflows()
 
-        await drive(phase, target, wrk, args.idle, pid)
+        await drive(phase, target, wrk, args.idle, pid, set(args.skip.split(",")))
 
         phase.overflows = listen_overflows() - overflows
 
@@ -277,6 +282,7 @@ async def run_phase(
 
         phase.tasks_end = await settle(read_tasks, phase.tasks_start)
         phase.fd_end = await settle(lambda: fd_count(pid), phase.fd_start)
+        phase.objects.append(await get_json(port, "/_soak/tasks"))
         phase.exit_status = server.terminate()
     finally:
         if wrk is not None:
@@ -295,7 +301,7 @@ def judge(phase: Phase) -> None:
             f"{phase.log.tracebacks} tracebacks",
         )
     )
-    ref_t = min(60.0, phase.seconds / 3)
+    ref_t = min(60.0, phase.seconds * 0.4)
     rss_ref = phase.window_rss(ref_t - 10, ref_t + 10)
     rss_end = phase.window_rss(phase.seconds - 20, phase.seconds + 1)
     growth = (rss_end - rss_ref) / rss_ref if rss_ref else float("inf")
@@ -352,6 +358,21 @@ def summary(phase: Phase) -> str:
             f"fds peak {max(fds)}; idle keep-alive connections held {phase.idle_opened}; "
             f"listen overflows (system-wide) {phase.overflows}"
         )
+    if phase.samples:
+        marks = [
+            f"{t:.0f}s:{rss / 1024:.1f}"
+            for t, rss, _ in phase.samples[:: max(1, len(phase.samples) // 10)]
+        ]
+        out.append(f"RSS MiB over time: {' '.join(marks)}")
+    if len(phase.objects) == 2:
+        start, end = phase.objects
+        before: dict[str, int] = start["types"]  # type: ignore[assignment]
+        after: dict[str, int] = end["types"]  # type: ignore[assignment]
+        grew = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+        out.append(
+            f"gc-tracked objects after warm-up {start['objects']}, after the load {end['objects']}"
+            f" (changed among the most common types: {grew or 'none'})"
+        )
     by_kind: dict[str, list[str]] = {}
     for (kind, outcome), n in sorted(phase.stats.counts.items()):
         by_kind.setdefault(kind, []).append(f"{outcome}:{n}")
@@ -407,6 +428,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--idle", type=int, default=1500, help="idle keep-alive connections held")
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--no-wrk", action="store_true", help="run without wrk (development only)")
+    p.add_argument("--skip", default="", help="client kinds left out (development only)")
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     return p.parse_args()
 
