@@ -44,6 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES_DIR = ROOT / "packages"
 
 # Paths a wheel must never ship: the packages' tests stay in the sdist only.
+# Files a package may ship outside its own squall/NAME/: two wheels holding the same path
+# would overwrite each other, so each such path has exactly one owner (`python -m squall`
+# is squall-web's command).
+OUTSIDE_OWN_DIR = {"web": {"squall/__main__.py"}}
 TEST_FILE = re.compile(r"(^|/)(tests?|testing_data)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
@@ -143,7 +147,7 @@ def check_wheel(name: str, wheel: Wheel) -> list[str]:
         top = path.split("/", 1)[0]
         if top.endswith(".dist-info"):
             continue
-        if not path.startswith(f"squall/{name}/"):
+        if not path.startswith(f"squall/{name}/") and path not in OUTSIDE_OWN_DIR.get(name, ()):
             problems.append(f"{where}: {path} is outside squall/{name}/")
         if TEST_FILE.search(path):
             problems.append(f"{where}: ships the test file {path}")
