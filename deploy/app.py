@@ -3,6 +3,7 @@
 One process per port, as the notes advise (多进程, note 4)::
 
     python deploy/app.py --port=8001 --address=127.0.0.1
+    squall run app:make_app --factory --port 8001 --xheaders    # the same, from deploy/
 
 - ``GET /`` answers JSON ``{"pid": ..., "remote_ip": ..., "protocol": ..., "version": ...}``:
   which process answered, and the client's address as squall sees it (``xheaders=True``

@@ -484,3 +484,19 @@ def test_busy_port_is_one_line_with_status_2(squall):
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot bind 127.0.0.1:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- the deploy guide's systemd unit ------------------------------------------------------
+
+
+def test_the_systemd_unit_command_serves_the_deploy_app(squall):
+    unit = (ROOT / "deploy" / "systemd" / "squall@.service").read_text()
+    (exec_start,) = re.findall(r"^ExecStart=(.*)$", unit, re.M)
+    argv = exec_start.replace("%i", "0").split()
+    assert argv[0] == "/srv/squall/venv/bin/squall"
+    run = squall.start(argv[1:], cwd=ROOT / "deploy")
+    url = run.url()
+    answer = httpx.get(url, headers={"X-Real-IP": "203.0.113.9"}).json()
+    assert answer["remote_ip"] == "203.0.113.9"  # --xheaders, as behind nginx
+    assert httpx.get(url + "healthz").status_code == 200
+    assert_clean_exit(run, run.stop())
