@@ -242,6 +242,11 @@ async def run_phase(
     blob: bytes,
     args: argparse.Namespace,
 ) -> None:
+    # SIGTERM (a CI timeout, nox stopped) cancels the phase like Ctrl-C does: the finally
+    # below then kills what was started.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     server = Server(phase.loop, static_dir, logs)
     wrk: Wrk | None = None
     try:
@@ -288,7 +293,7 @@ async def run_phase(
         if wrk is not None:
             wrk.end_all()
         server.stop()
-    phase.log = check_log(server.stderr())
+        phase.log = check_log(server.stderr())
 
 
 def judge(phase: Phase) -> None:
@@ -452,8 +457,14 @@ def main() -> int:
             phase = Phase(loop, durations[loop])
             phases.append(phase)
             print(f"soak: {loop} for {phase.seconds:.0f} s ...", flush=True)
-            asyncio.run(run_phase(phase, static_dir, work, contents, blob, args))
+            crash = ""
+            try:
+                asyncio.run(run_phase(phase, static_dir, work, contents, blob, args))
+            except Exception as exc:  # reported as a failed check, with the server's log
+                crash = f"{exc.__class__.__name__}: {exc}"[:2000]
             judge(phase)
+            if crash:
+                phase.checks.insert(0, ("run", False, crash))
             print(summary(phase), flush=True)
             ok = ok and all(passed for _, passed, _ in phase.checks)
     finally:
