@@ -162,7 +162,7 @@ def test_shipped_config_module_says_8800(examples_dir, launcher, tmp_path):
 
 
 def test_environment_variable_sets_an_option(examples_copy, launcher, get_free_port):
-    # Beyond the notes (DESIGN.md): the environment as a source, SQUALL_PORT=...
+    # Beyond Tornado: the environment as a source, SQUALL_PORT=...
     port = get_free_port()
     (examples_copy / "config").write_text("pppp = ['sdf', '123']\n")
     with launcher.running_example(

@@ -143,7 +143,7 @@ asyncio.run(main())
 
 
 def test_async_get_under_asyncio_run(launcher, tmp_path):
-    # DESIGN.md: `async def get(self)` works too, and so does the asyncio style.
+    # `async def get(self)` works too, and so does the asyncio style (asyncio.run(main())).
     script = tmp_path / "hello_asyncio.py"
     script.write_text(ASYNC_HELLO)
     with launcher.running_example(script) as srv:

@@ -1,6 +1,8 @@
-"""Every web-layer snippet of the notes (shared/seed), in squall form, over a real server.
+"""Every web-layer snippet of the Tornado tutorial notes squall was built to run, in squall
+form, over a real server.
 
-One test per snippet or behaviour the notes describe; section names are the notes' own.
+One test per snippet or Tornado behaviour the notes show (the notes are not part of this
+repository: each test's name and body say what it checks); section names follow the notes.
 """
 
 from __future__ import annotations
