@@ -230,6 +230,12 @@ def test_parse_qs_bytes_strict_parsing_refuses_fields_without_a_value(qs: str) -
         escape.parse_qs_bytes(qs, strict_parsing=True)
 
 
+@pytest.mark.parametrize("qs", ["a=1", "a=1&b=", b"a=%41&b=2"])
+def test_parse_qs_bytes_strict_parsing_accepts_well_formed_fields(qs: str | bytes) -> None:
+    ours = escape.parse_qs_bytes(qs, keep_blank_values=True, strict_parsing=True)
+    assert ours == tornado_escape.parse_qs_bytes(qs, keep_blank_values=True, strict_parsing=True)
+
+
 def test_parse_qs_bytes_max_num_fields_counts_like_tornado() -> None:
     assert escape.parse_qs_bytes("a=1&b=2", max_num_fields=2) == {"a": [b"1"], "b": [b"2"]}
     for qs in ("a=1&b=2&c=3", "a=1&&"):
@@ -265,6 +271,10 @@ LINKIFY_CASES = [
     # A long host: host + first path segment is 44 characters, just under the hard cut.
     "http://aaaaaaaaaaaaaaaaaaaaaaaa.com/abcdefghijklmnop",
     "http://aaaaaaaaaaaaaaaaaaaaaaaaaa.com/abcdefghijklmnop",
+    # Long, but clipping changes nothing / would not make it shorter: shown whole, no title.
+    "http://aaaaaaaaaaaaaaaaaaaa.com/abc",
+    "http://exampleX.com/abcdefghij",
+    "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
     # Three slashes after the scheme count in the part shorten=True keeps whole.
     "file:///home/user/documents/reports/2024/annual-report-final.pdf",
     "http:///example.com/documents/reports/2024/annual-report-final.pdf",
