@@ -70,6 +70,7 @@ def _rules(web: Any) -> list[Any]:
         (r"/x/(.*)", Slashed),
         (r"/", Slashless),
         (r"/.*/", Slashless),
+        (r"//[^/]*", Slashed),
     ]
 
 
@@ -141,6 +142,7 @@ CASES = [
     ("GET", "/go/%5Cevil.com", 400, None),
     ("GET", "/go/%09/evil.com", 400, None),
     ("GET", "/to/evil.com", 400, None),
+    ("GET", "/go//[bad", 400, None),  # a host no URL parser accepts
     ("GET", "/ex/%0d%0aSet-Cookie:%20x=1", 400, None),
     # ErrorHandler: its status for every method, never the XSRF 403.
     ("GET", "/gone/x", 410, None),
@@ -160,6 +162,7 @@ CASES = [
     ("HEAD", "/as", 301, "/as/"),
     ("GET", "/as/", 200, None),
     ("GET", "/x/%2Fevil.com", 301, "/x/%2Fevil.com/"),
+    ("GET", "//evil.com", 403, None),
 ]
 
 
