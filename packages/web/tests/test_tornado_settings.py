@@ -17,6 +17,7 @@ from squall.web import (
     MissingPluginError,
     RequestHandler,
     SettingsRegistry,
+    hookimpl,
 )
 from squall.web._plugins import call_with_owners, make_plugin_manager
 
@@ -131,6 +132,18 @@ def test_a_provided_setting_of_a_missing_plugin_names_the_package() -> None:
     # squall's own plugin settings (not Tornado's) are refused the same way.
     with pytest.raises(MissingPluginError, match="pip install squall-static"):
         Application([], autoload_plugins=False, static_follow_symlinks=True)
+
+
+def test_a_refused_setting_supplied_by_a_plugin_is_refused_too() -> None:
+    # squall-options supplies settings from config files and the command line: a
+    # "compress_response = True" line there must fail the same way.
+    class ConfigFile:
+        @hookimpl
+        def squall_web_setting_defaults(self, given: Any) -> dict[str, Any]:
+            return {"compress_response": True, "title": "kept"}
+
+    with pytest.raises(ConfigurationError, match="'compress_response' is not supported"):
+        Application([], plugins=[ConfigFile()], autoload_plugins=False)
 
 
 def test_a_bare_registry_keeps_web_owned_tornado_names() -> None:
