@@ -1,11 +1,26 @@
-"""Tables (Markdown, as in shared/bench-anchors.md) and target lines for run.py."""
+"""Tables (Markdown), target lines, raw numbers (JSON) and charts (PNG) for run.py.
+
+Charts: ``python benchmarks/report.py charts`` draws, for each table, req/s (median, min–max
+whiskers) and server CPU µs per request, every server of the table side by side (squall,
+its peers, the bare-Protocol limit, nginx). The numbers come from ``RESULTS.json`` (every
+round of every server, written by run.py beside RESULTS.md) or, for a RESULTS.md written
+before run.py kept its raw numbers, from RESULTS.md's own tables (``--markdown``: the same
+measured medians, parsed back). matplotlib is needed only here: the ``bench`` nox session
+installs it (benchmarks/requirements.txt); run.py draws the charts when it is installed.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import re
 import statistics
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 from harness import WrkResult
 
@@ -237,3 +252,224 @@ def p50_metric(t: Table, label: str) -> float:
 
 def mib_metric(t: Table, label: str) -> float:
     return t.mib_s(label)
+
+
+# --------------------------------------------------------------------------- raw numbers
+
+# What a WrkResult holds besides wrk's raw text (kept out of the JSON: it is large).
+_ROUND_FIELDS = (
+    "rps",
+    "requests",
+    "p50_ms",
+    "p99_ms",
+    "socket_errors",
+    "non2xx",
+    "srv_cpu_s",
+    "wrk_cpu_s",
+    "wall_s",
+    "others_cpu_s",
+)
+
+
+def tables_json(tables: Sequence[Table]) -> list[dict[str, Any]]:
+    """Every round of every server of every table, as plain data (RESULTS.json)."""
+    out = []
+    for t in tables:
+        rows = []
+        for r in t.rows:
+            rounds = [{k: v for k, v in asdict(x).items() if k in _ROUND_FIELDS} for x in r.results]
+            rows.append({"label": r.label, "failed": r.failed, "rounds": rounds})
+        out.append({"title": t.title, "command": t.command, "body_size": t.body_size, "rows": rows})
+    return out
+
+
+# --------------------------------------------------------------------------- charts
+
+
+@dataclass
+class Bar:
+    """One server of a chart: median req/s (with its min–max) and median CPU µs/req."""
+
+    label: str
+    rps: float
+    rps_lo: float
+    rps_hi: float
+    cpu_us: float
+
+
+@dataclass
+class Chart:
+    title: str
+    bars: list[Bar]
+    rounds: int
+
+
+def charts_from_json(data: dict[str, Any]) -> list[Chart]:
+    """Medians of the rounds in RESULTS.json."""
+    charts = []
+    for t in data["tables"]:
+        bars = []
+        counts = []
+        for r in t["rows"]:
+            rounds = r["rounds"]
+            if not rounds:
+                continue
+            rps = [x["rps"] for x in rounds]
+            cpu = [x["srv_cpu_s"] / x["requests"] * 1e6 for x in rounds if x["requests"]]
+            bars.append(
+                Bar(
+                    r["label"],
+                    statistics.median(rps),
+                    min(rps),
+                    max(rps),
+                    statistics.median(cpu) if cpu else math.nan,
+                )
+            )
+            counts.append(len(rounds))
+        if bars:
+            charts.append(Chart(t["title"], bars, max(counts)))
+    return charts
+
+
+def _number(cell: str) -> float:
+    cell = cell.replace(",", "").strip()
+    return float(cell) if re.fullmatch(r"[\d.]+", cell) else math.nan
+
+
+def charts_from_markdown(text: str) -> list[Chart]:
+    """The medians of RESULTS.md's wrk tables, parsed back (for runs without RESULTS.json)."""
+    charts = []
+    title = ""
+    head: list[str] = []
+    bars: list[Bar] = []
+    rounds = 0
+
+    def flush() -> None:
+        if title and bars:
+            charts.append(Chart(title, list(bars), rounds))
+        bars.clear()
+
+    for line in text.splitlines():
+        if line.startswith("### "):
+            flush()
+            title, head = line[4:].split("  (", 1)[0].strip(), []
+            rounds = 0
+            continue
+        if not line.startswith("| ") or not title:
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "server":
+            head = cells
+            continue
+        if "req/s median (min–max)" not in head or "server CPU µs/req" not in head:
+            continue
+        row = dict(zip(head, cells, strict=False))
+        m = re.fullmatch(r"([\d,]+) \(([\d,]+)–([\d,]+)\)", row["req/s median (min–max)"])
+        if not m:
+            continue  # "not measured"
+        rps, lo, hi = (_number(g) for g in m.groups())
+        bars.append(Bar(cells[0], rps, lo, hi, _number(row["server CPU µs/req"])))
+        rounds = max(rounds, int(_number(row.get("n", "0")) or 0))
+    flush()
+    return charts
+
+
+def _colour(label: str) -> str:
+    if label.startswith("squall"):
+        return "#1f6fb4"  # squall: blue
+    if label.startswith(("limit", "nginx")):
+        return "#8c8c8c"  # the limit and the C reference: grey
+    return "#e08a2c"  # Python peers: orange
+
+
+def chart_name(title: str) -> str:
+    """``hello c50`` → ``hello-c50``; ``static 4KiB c50`` → ``static-4kib-c50``."""
+    words = re.sub(r"\(.*?\)", "", title)
+    return "-".join(re.findall(r"[a-z0-9]+", words.lower()))
+
+
+def draw_charts(charts: Sequence[Chart], outdir: Path, source: str) -> list[Path]:
+    """One PNG per chart in ``outdir``: req/s beside server CPU µs/req. Returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for chart in charts:
+        bars = chart.bars
+        labels = [b.label for b in bars]
+        colours = [_colour(b.label) for b in bars]
+        ys = range(len(bars))
+        height = 1.6 + 0.38 * len(bars)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, height), sharey=True)
+        err = [
+            [max(b.rps - b.rps_lo, 0) for b in bars],
+            [max(b.rps_hi - b.rps, 0) for b in bars],
+        ]
+        left.barh(ys, [b.rps for b in bars], color=colours, xerr=err, capsize=2)
+        left.set_xlabel("requests per second\n(median; whiskers: min–max; more is better)")
+        for y, b in zip(ys, bars, strict=True):
+            left.text(b.rps_hi, y, f"  {b.rps:,.0f}", va="center", fontsize=8)
+        right.barh(ys, [b.cpu_us for b in bars], color=colours)
+        right.set_xlabel("server CPU µs per request\n(median; less is better)")
+        for y, b in zip(ys, bars, strict=True):
+            if not math.isnan(b.cpu_us):
+                right.text(b.cpu_us, y, f"  {b.cpu_us:.1f}", va="center", fontsize=8)
+        left.xaxis.set_major_locator(MaxNLocator(5))
+        left.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
+        left.set_yticks(list(ys), labels)
+        left.invert_yaxis()
+        for ax in (left, right):
+            ax.margins(x=0.18)
+            ax.grid(axis="x", alpha=0.3)
+            ax.spines[["top", "right"]].set_visible(False)
+        fig.suptitle(chart.title, fontweight="bold")
+        fig.text(
+            0.01,
+            0.005,
+            f"{source}; medians of {chart.rounds} interleaved round(s). Blue: squall; "
+            "orange: Python peers; grey: the bare asyncio.Protocol limit and nginx.",
+            fontsize=7,
+            color="#555555",
+        )
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        path = outdir / f"{chart_name(chart.title)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def charts_markdown(paths: Sequence[Path], relative_to: Path) -> list[str]:
+    """The RESULTS.md lines that show the charts."""
+    return [f"![{p.stem}]({p.relative_to(relative_to).as_posix()})" for p in paths]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python benchmarks/report.py charts [--json F | --markdown F] [--out DIR]``."""
+    here = Path(__file__).resolve().parent
+    p = argparse.ArgumentParser(prog="benchmarks/report.py")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("charts", help="draw the PNG charts of a run")
+    src = c.add_mutually_exclusive_group()
+    src.add_argument("--json", type=Path, help="RESULTS.json written by run.py")
+    src.add_argument("--markdown", type=Path, help="a RESULTS.md (its tables are parsed)")
+    c.add_argument("--out", type=Path, default=here / "charts", help="default benchmarks/charts")
+    args = p.parse_args(argv)
+    if args.markdown is not None:
+        charts = charts_from_markdown(args.markdown.read_text())
+        source = f"numbers parsed from the tables of {args.markdown.name}"
+    else:
+        path = args.json or here / "RESULTS.json"
+        charts = charts_from_json(json.loads(path.read_text()))
+        source = f"numbers from {path.name}"
+    for written in draw_charts(charts, args.out, source):
+        print(written)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,16 +1,21 @@
 """squall's side-by-side load tests against its peers; writes benchmarks/RESULTS.md.
 
-Method (shared/bench-anchors.md): every server pinned to CPU 1, wrk pinned to CPU 0
+Method (benchmarks/README.md, "Method"): every server pinned to CPU 1, wrk pinned to CPU 0
 (`wrk -t1 -cN --latency`), a warm-up per server and table, then rounds that run every
 server in turn with a 1 s gap, medians over the rounds. Server CPU µs/req from
 /proc/PID/stat; RSS with 1,000 idle keep-alive connections; start-up to first accepted
 connection. Run it with `nox -s bench -- [options]` (see benchmarks/README.md).
+
+Besides the Markdown it writes every round's raw numbers as JSON beside it (RESULTS.json)
+and, when matplotlib is installed (the bench session installs it), the charts of
+benchmarks/charts/ that RESULTS.md shows (report.py draws them from that JSON).
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import shlex
 import shutil
@@ -23,7 +28,7 @@ from pathlib import Path
 
 import scenarios
 from harness import BenchError, Harness, check_tools, raise_nofile_limit
-from report import Table, render_table
+from report import Table, charts_from_json, charts_markdown, draw_charts, render_table, tables_json
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = ["hello", "json", "routes", "accesslog", "static", "rss", "startup"]
@@ -176,6 +181,15 @@ def write_results(
 ) -> None:
     minutes = (time.time() - started) / 60
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    json_path = args.output.with_suffix(".json")
+    raw = {
+        "command": command_line(),
+        "date": when,
+        "partial": partial,
+        "environment": scenarios.environment(ctx),
+        "tables": tables_json(tables),
+    }
+    json_path.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + "\n")
     out = [
         "# squall benchmarks: results",
         "",
@@ -196,6 +210,19 @@ def write_results(
         "against numbers from another run or machine. The machine was shared while this ran: "
         "single rounds can be 2-3× slower than the median, so read medians and ratios.",
         "",
+    ]
+    charts = [] if partial else write_charts(args, json_path)
+    if charts:
+        out += [
+            "## Charts",
+            "",
+            f"Drawn by `benchmarks/report.py` from [{json_path.name}]({json_path.name}) (the "
+            "numbers of the tables below): req/s and server CPU per request, squall beside its "
+            "peers and the bare-Protocol limit.",
+            "",
+        ]
+        out += [line + "\n" for line in charts_markdown(charts, args.output.parent)]
+    out += [
         "## Targets (from issues 3, 4 and 6)",
         "",
     ]
@@ -208,6 +235,21 @@ def write_results(
         out.append(render_table(t))
     out += [s.render() for s in sections]
     args.output.write_text("\n".join(out).rstrip() + "\n")
+
+
+def write_charts(args: argparse.Namespace, json_path: Path) -> list[Path]:
+    """Draw the charts of ``json_path`` into charts/ beside the output, if matplotlib is here."""
+    try:
+        import matplotlib  # noqa: F401 - only asks whether it is installed
+    except ImportError:
+        print(
+            "benchmarks/run.py: matplotlib is not installed, so no charts "
+            "(pip install -r benchmarks/requirements.txt)",
+            file=sys.stderr,
+        )
+        return []
+    charts = charts_from_json(json.loads(json_path.read_text()))
+    return draw_charts(charts, args.output.parent / "charts", f"numbers from {json_path.name}")
 
 
 if __name__ == "__main__":
