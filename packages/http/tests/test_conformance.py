@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from squall.http import RemoteProtocolError
 from squall.http._parser import NEED_DATA, Data, EndOfMessage, Request, RequestParser
@@ -448,3 +450,93 @@ def test_connect_reads_no_body_and_stops_parsing(feed: Any) -> None:
         False,
         False,
     )
+
+
+# -- chunk lines against a reference reading of the ABNF ------------------------------------
+
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def chunk_ext_ok(ext: bytes) -> bool:
+    """``*( BWS ";" BWS ext-name [ BWS "=" BWS ext-value ] )`` read one byte at a time.
+
+    An independent reading of RFC 9112 §7.1.1 (no regex) to check ``CHUNK_LINE_RE`` by.
+    """
+    i, n = 0, len(ext)
+
+    def ows(i: int) -> int:
+        while i < n and ext[i] in b" \t":
+            i += 1
+        return i
+
+    def token(i: int) -> int:
+        j = i
+        while j < n and ext[j] in _TCHAR:
+            j += 1
+        return j
+
+    while i < n:
+        i = ows(i)
+        if i >= n or ext[i] != 0x3B:  # ";"
+            return False
+        j = token(ows(i + 1))
+        if j == ows(i + 1):
+            return False  # no ext-name
+        i = j
+        k = ows(i)
+        if k < n and ext[k] == 0x3D:  # "="
+            k = ows(k + 1)
+            if k < n and ext[k] == 0x22:  # quoted-string
+                k += 1
+                while k < n and ext[k] != 0x22:
+                    if ext[k] == 0x5C:  # quoted-pair
+                        if k + 1 >= n or not (ext[k + 1] in b"\t " or 0x21 <= ext[k + 1] != 0x7F):
+                            return False
+                        k += 2
+                    elif ext[k] in b"\t " or 0x21 <= ext[k] != 0x7F:
+                        k += 1
+                    else:
+                        return False
+                if k >= n:
+                    return False  # unbalanced quote
+                i = k + 1
+            else:
+                j = token(k)
+                if j == k:
+                    return False  # "=" without a value
+                i = j
+    return True
+
+
+# Whole extensions (so that many lines are valid) and single bytes that may break them.
+_EXT_PIECES = [b";k", b";k=Z9", b';k="a ;\\"b"', b" ; k = Z9", b'\t;k=""'] * 3 + [
+    b" ",
+    b"\t",
+    b";",
+    b"=",
+    b'"',
+    b"\\",
+    b"k",
+    b"\x7f",
+    b",",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.lists(st.sampled_from(_EXT_PIECES), max_size=8),
+)
+def test_chunk_line_is_accepted_exactly_when_the_abnf_says_so(
+    size: int, parts: list[bytes]
+) -> None:
+    ext = b"".join(parts)
+    wire = chunked(b"%x%b\r\n%b\r\n0\r\n\r\n" % (size, ext, b"x" * size))
+    try:
+        events = whole(wire)
+    except RemoteProtocolError as exc:
+        assert not chunk_ext_ok(ext), (ext, exc)
+        assert exc.status_hint == 400
+    else:
+        assert chunk_ext_ok(ext), ext
+        assert verdict(events).body == b"x" * size
