@@ -93,7 +93,19 @@ def integration(session: nox.Session) -> None:
     reqs = tests_dir / "requirements.txt"
     if reqs.exists():
         session.install("-r", str(reqs))
-    session.run("pytest", str(tests_dir), *session.posargs)
+    session.run("pytest", str(tests_dir), "--ignore", str(INDEX_TEST), *session.posargs)
+
+
+# Built wheels are the same on every Python (py3-none-any) and each package's tests already
+# run on each Python, so the index test runs once: it costs minutes (builds, fresh venvs).
+INDEX_TEST = ROOT / "integration_tests" / "test_install_from_index.py"
+
+
+@nox.session(python=ALL_PYTHONS[0])
+def index(session: nox.Session) -> None:
+    """Every package built, uploaded to a local PyPI-compatible index, installed by name."""
+    session.install("-r", str(ROOT / "integration_tests" / "requirements.txt"))
+    session.run("pytest", str(INDEX_TEST), *session.posargs)
 
 
 @nox.session(python=ALL_PYTHONS[0])
