@@ -25,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
+from squall.http import _upgrade
 from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
 from squall.http._grammar import HTTP10
 from squall.http._headers import HTTPHeaders
@@ -108,6 +109,10 @@ class HTTPConnection:
         self._remaining: int | None = None
         self._close_callback: Callable[[], None] | None = None
         self._close_notified = False
+
+    # ``101 Switching Protocols`` and the hand-over of the transport (its own module: no
+    # plain request pays for it).
+    upgrade = _upgrade.upgrade
 
     # -- state -----------------------------------------------------------------------------
 
