@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from squall.http import HTTPServerRequest
+from squall.http import HTTPLimits, HTTPServer, HTTPServerRequest
 
 LOOPS = pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
 POST = b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n"
@@ -242,3 +242,15 @@ def test_a_fast_upload_reads_a_bounded_amount_per_turn_of_the_loop(
         response = st.read_response(sock, bytearray())
     assert (response.status, response.body) == (200, b"%d" % size)
     assert max(per_turn) <= 512 * 1024, sorted(per_turn)[-5:]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("body_min_rate", 0), ("body_min_rate", -5), ("body_min_rate", "500"),
+     ("body_min_rate_grace", -1), ("body_min_rate_grace", None)],
+)  # fmt: skip
+def test_a_minimum_rate_squall_cannot_honour_is_refused_by_name(field: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=field):
+        HTTPServer(lambda request: None, **{field: value})
+    with pytest.raises(ValueError, match=field):
+        HTTPLimits(**{field: value})

@@ -78,3 +78,12 @@ class HTTPLimits:
 
     write_high_water: int = 256 * 1024
     """Transport buffer size above which `write()` waits (asyncio default is 64 KiB)."""
+
+    def __post_init__(self) -> None:
+        # A rate of 0 would divide by zero in the body timer; refuse it here, by name.
+        rate = self.body_min_rate
+        if rate is not None and not (isinstance(rate, int | float) and rate > 0):
+            raise ValueError(f"body_min_rate must be a positive number or None, not {rate!r}")
+        grace = self.body_min_rate_grace
+        if not (isinstance(grace, int | float) and grace >= 0):
+            raise ValueError(f"body_min_rate_grace must be a number >= 0, not {grace!r}")
