@@ -209,6 +209,19 @@ def test_ctrl_c_exits_0_without_a_traceback(squall):
     assert_clean_exit(run, run.stop(signal.SIGINT))
 
 
+@pytest.mark.parametrize("loop", ["--uvloop", "--no-uvloop"])
+def test_signals_sent_as_soon_as_serving_is_printed_stop_it_cleanly(squall, loop):
+    # The moment an orchestrator sees the line it may stop the process; Ctrl-C pressed twice.
+    if loop == "--uvloop" and importlib.util.find_spec("uvloop") is None:
+        loop = "--no-uvloop"  # the asyncio case then runs twice rather than not at all
+    for signals in ([signal.SIGTERM], [signal.SIGINT, signal.SIGINT]):
+        run = squall.start(["run", "examples.hello:app", "--port", "0", loop])
+        run.url()
+        for sig in signals:
+            run.proc.send_signal(sig)
+        assert_clean_exit(run, run.proc.wait(15))
+
+
 def test_sigterm_lets_a_request_in_flight_finish(squall, app_dir):
     run = squall.start(["run", "myapp:app", "--port", "0"], cwd=app_dir)
     url = run.url()

@@ -93,7 +93,7 @@ def serve(
 ) -> None:
     """Serve ``app`` on ``sockets`` in this process until SIGTERM/SIGINT (see the docstring).
 
-    ``ready_lines`` are printed (flushed) once the server accepts, just before the loop runs.
+    ``ready_lines`` are printed (flushed) once the loop runs and the signal handlers are in.
     """
     ioloop = IOLoop(use_uvloop=use_uvloop)
     try:
@@ -101,9 +101,18 @@ def serve(
         server.add_shutdown_callback(app.shutdown)
         server.add_sockets(sockets)
         ioloop.run_sync(app.startup)
-        server.install_signal_handlers(timeout=shutdown_timeout)
-        for line in ready_lines or ():
-            print(line, flush=True)
+
+        def ready() -> None:
+            # Installed from inside the running loop, not before start(): uvloop drops a
+            # signal that arrives while its loop is stopped (between run_sync and start), so
+            # a SIGTERM sent as soon as "serving on" appeared could be lost and the process
+            # would never stop. Until this runs, a signal has its default effect (SIGINT: a
+            # KeyboardInterrupt, which main() turns into a quiet exit).
+            server.install_signal_handlers(timeout=shutdown_timeout)
+            for line in ready_lines or ():
+                print(line, flush=True)
+
+        ioloop.add_callback(ready)
         ioloop.start()
     finally:
         ioloop.close(all_fds=False)
