@@ -389,6 +389,21 @@ def test_reload_serves_the_edited_source(squall, tmp_path):
     assert_clean_exit(run, run.stop())
 
 
+def test_reload_waits_for_the_fix_of_an_app_that_fails_at_import(squall, app_dir):
+    broken = app_dir / "myapp.py"
+    good = broken.read_text()
+    broken.write_text(good + "\nraise RuntimeError('half-edited')\n")
+    run = squall.start(["run", "myapp:app", "--port", "0", "--reload"], cwd=app_dir)
+    deadline = time.monotonic() + START_TIMEOUT
+    while "waiting for a change" not in run.stderr():
+        assert time.monotonic() < deadline and run.proc.poll() is None, run.stderr()
+        time.sleep(0.05)
+    assert "RuntimeError: half-edited" in run.stderr()  # the traceback, then the wait
+    broken.write_text(good)
+    assert httpx.get(run.url()).text == "hello from module"
+    assert run.stop() == 0, run.stderr()  # (the traceback above is the broken import's)
+
+
 def test_no_uvloop_runs_plain_asyncio_and_uvloop_demands_uvloop(squall, app_dir):
     (app_dir / "loopapp.py").write_text(
         textwrap.dedent(

@@ -341,8 +341,10 @@ def run(args: argparse.Namespace) -> None:
     try:
         app = _load_app(args)
     except (AppLoadError, UsageError) as exc:
-        module_name = args.target.partition(":")[0]
-        if not args.reload or module_name not in sys.modules:
+        # The module ran (and failed, or lacks the attribute): there are files to watch.
+        # A module that does not exist at all leaves nothing to wait for.
+        imported = isinstance(exc, AppImportError) or args.target.partition(":")[0] in sys.modules
+        if not args.reload or not imported:
             raise
         # Under --reload a broken app waits for the fix instead of exiting.
         _report(exc)
