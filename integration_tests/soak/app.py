@@ -21,8 +21,10 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
+import tracemalloc
 import zlib
 from collections import Counter
 from typing import Any
@@ -33,6 +35,7 @@ from squall.http import HTTPServer
 
 BACKLOG = 4096
 READ_PIECE = 256 * 1024
+TRACEMALLOC_ENV = "SQUALL_SOAK_TRACEMALLOC"
 
 _main_task: asyncio.Task[Any] | None = None
 
@@ -121,6 +124,25 @@ class TasksHandler(squall.web.RequestHandler):
         )
 
 
+class TraceMallocHandler(squall.web.RequestHandler):
+    """Development aid (SQUALL_SOAK_TRACEMALLOC=1): POST takes the baseline snapshot, GET
+    answers the 15 source lines whose live allocations grew most since it."""
+
+    baseline: tracemalloc.Snapshot | None = None
+
+    def post(self) -> None:
+        gc.collect()
+        TraceMallocHandler.baseline = tracemalloc.take_snapshot()
+        self.write({"ok": True})
+
+    def get(self) -> None:
+        gc.collect()
+        if TraceMallocHandler.baseline is None:
+            raise squall.web.HTTPError(409, reason="no baseline snapshot")
+        diff = tracemalloc.take_snapshot().compare_to(TraceMallocHandler.baseline, "lineno")
+        self.write({"top": [str(d) for d in diff[:15]]})
+
+
 def make_app(static_dir: str) -> squall.web.Application:
     return squall.web.Application(
         [
@@ -130,6 +152,7 @@ def make_app(static_dir: str) -> squall.web.Application:
             (r"/upload/stream", StreamUploadHandler),
             (r"/slow", SlowHandler),
             (r"/_soak/tasks", TasksHandler),
+            (r"/_soak/tracemalloc", TraceMallocHandler),
         ],
         static_path=static_dir,
     )
@@ -159,6 +182,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    if os.environ.get(TRACEMALLOC_ENV):
+        tracemalloc.start(4)
     use_uvloop = args.loop == "uvloop"
     with asyncio.Runner(loop_factory=lambda: squall.loop.new_event_loop(use_uvloop)) as runner:
         runner.run(serve(args.static_dir, args.loop))

@@ -176,6 +176,17 @@ async def get_json(port: int, path: str) -> dict[str, object]:
     return result
 
 
+async def post(port: int, path: str) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request("POST", path, (("Content-Length", "0"),), close=True))
+        resp = await asyncio.wait_for(read_response(reader), 30)
+    finally:
+        writer.close()
+    if resp.status != 200:
+        raise RuntimeError(f"POST {path} answered {resp.status}")
+
+
 async def settle(read: object, want: int | None, timeout: float = SETTLE_TIMEOUT) -> int:
     """Poll `read()` until it equals `want` (or, with None, holds still 3 times)."""
     deadline = time.monotonic() + timeout
@@ -271,6 +282,9 @@ async def run_phase(
         tasks = await get_json(port, "/_soak/tasks")
         phase.tasks_start = int(tasks["tasks"])  # type: ignore[call-overload]
         phase.objects.append(tasks)
+        tracing = bool(os.environ.get("SQUALL_SOAK_TRACEMALLOC"))
+        if tracing:
+            await post(port, "/_soak/tracemalloc")
         phase.fd_start = await settle(lambda: fd_count(pid), None)
         phase.backlog = listen_backlog(port)
         phase.backlog_expected = min(APP_BACKLOG, kernel_max_backlog())
@@ -288,6 +302,9 @@ async def run_phase(
         phase.tasks_end = await settle(read_tasks, phase.tasks_start)
         phase.fd_end = await settle(lambda: fd_count(pid), phase.fd_start)
         phase.objects.append(await get_json(port, "/_soak/tasks"))
+        if tracing:
+            top = (await get_json(port, "/_soak/tracemalloc"))["top"]
+            print("tracemalloc, grew most since warm-up:", *top, sep="\n  ")  # type: ignore[misc]
         phase.exit_status = server.terminate()
     finally:
         if wrk is not None:
