@@ -589,3 +589,55 @@ def test_install_makes_a_loop_current_and_clear_instance_forgets_it() -> None:
         first.close()
         second.close()
         IOLoop.clear_current()
+
+
+# -- failures of spawned callbacks as the loop stops ----------------------------------------
+
+
+async def _fail_at_once() -> None:
+    raise RuntimeError("spawned failure")
+
+
+def test_a_spawned_coroutine_failing_as_run_sync_returns_is_logged_before_it_returns(
+    io_loop: IOLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    def main() -> str:
+        io_loop.spawn_callback(_fail_at_once)
+        return "done"
+
+    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+        assert io_loop.run_sync(main) == "done"
+        errors = _loop_errors(caplog)
+    assert [str(r.exc_info[1]) for r in errors if r.exc_info] == ["spawned failure"]
+    assert errors[0].exc_info is not None and errors[0].exc_info[2] is not None
+
+
+def test_an_add_callback_coroutine_failing_as_async_run_sync_returns_is_logged(
+    io_loop: IOLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        await asyncio.sleep(0)
+        io_loop.add_callback(_fail_at_once)
+
+    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+        io_loop.run_sync(main)
+        messages = [str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info]
+    assert messages == ["spawned failure"]
+
+
+def test_a_task_failing_in_the_last_iteration_before_stop_is_logged_once(
+    io_loop: IOLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def fail_then_stop() -> None:
+        io_loop.stop()
+        raise RuntimeError("failed as the loop stopped")
+
+    io_loop.spawn_callback(fail_then_stop)
+    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+        io_loop.start()
+        messages = [str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info]
+        assert messages == ["failed as the loop stopped"]
+        # Running the loop again (the done callback is still queued) logs nothing twice.
+        io_loop.run_sync(lambda: None)
+        messages = [str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info]
+    assert messages == ["failed as the loop stopped"]

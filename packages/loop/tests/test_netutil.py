@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from squall.loop import BindError, bind_sockets, bind_unix_socket
+from squall.loop import BindError, bind_sockets, bind_unix_socket, bind_unused_port
 
 
 @pytest.fixture
@@ -133,3 +133,19 @@ def test_unix_socket_refuses_to_replace_a_regular_file(tmp_path: Path) -> None:
     with pytest.raises(BindError, match="not a socket"):
         bind_unix_socket(str(path))
     assert path.read_text() == "precious"
+
+
+def test_bind_unused_port_gives_a_listening_ipv4_socket_and_its_port() -> None:
+    sock, port = bind_unused_port()
+    try:
+        assert sock.family == socket.AF_INET
+        assert sock.getsockname() == ("127.0.0.1", port)
+        assert port > 0
+        client = socket.create_connection(("127.0.0.1", port), timeout=5)
+        client.close()
+        # a second call gets another port while the first socket is open
+        other, other_port = bind_unused_port()
+        other.close()
+        assert other_port != port
+    finally:
+        sock.close()

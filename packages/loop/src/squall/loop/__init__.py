@@ -21,7 +21,7 @@ from squall.loop._errors import (
     UvloopUnavailableError,
 )
 from squall.loop._ioloop import IOLoop
-from squall.loop._netutil import bind_sockets, bind_unix_socket
+from squall.loop._netutil import bind_sockets, bind_unix_socket, bind_unused_port
 from squall.loop._periodic import PeriodicCallback
 from squall.loop._policy import install_loop_policy, new_event_loop
 from squall.loop._process import forbid_fork, fork_processes, task_id
@@ -39,6 +39,7 @@ __all__ = [
     "__version__",
     "bind_sockets",
     "bind_unix_socket",
+    "bind_unused_port",
     "forbid_fork",
     "fork_processes",
     "install_loop_policy",

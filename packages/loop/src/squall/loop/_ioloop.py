@@ -12,7 +12,11 @@ Theory of operation:
 * Every callback the loop runs for the user (``add_callback``, timeouts, fd handlers,
   ``add_future``) goes through ``_run_callback``: an exception is logged on the
   ``squall.loop`` logger with its traceback and the loop goes on; a callback returning an
-  awaitable has it scheduled as a Task whose failure is logged the same way.
+  awaitable has it scheduled as a Task (held by the IOLoop until done) whose failure is
+  logged the same way. When the loop stops, a Task that failed in its last iteration is
+  logged before ``start()`` returns; ``run_sync`` first lets the callbacks already queued
+  run and the Tasks they start take their first step, so a failure as it finishes is
+  logged before it returns.
 * Creating or starting an IOLoop is recorded (``_state``) so that ``fork_processes`` can
   refuse to fork afterwards.
 """
@@ -28,6 +32,7 @@ import logging
 import numbers
 import os
 import select
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, overload
@@ -104,6 +109,8 @@ class IOLoop:
         # fd -> (the object given by the caller, its handler); events kept apart.
         self._handlers: dict[int, tuple[FileDescriptor, Callable[[Any, int], None]]] = {}
         self._events: dict[int, int] = {}
+        # Tasks of coroutine callbacks (add_callback, spawn_callback...) not finished yet.
+        self._spawned: set[asyncio.Future[Any]] = set()
         note_ioloop("created")
         if make_current:
             self.make_current()
@@ -219,6 +226,7 @@ class IOLoop:
         try:
             self._loop.run_forever()
         finally:
+            self._sweep_spawned()
             self._restore_current(previous)
 
     def _restore_current(self, previous: IOLoop | None) -> None:
@@ -346,6 +354,14 @@ class IOLoop:
         try:
             return self._loop.run_until_complete(run() if timeout is None else run_with_timeout())
         finally:
+            # Failures of callbacks spawned by ``func`` are logged before run_sync returns,
+            # even when they happen as it finishes (not after KeyboardInterrupt and such).
+            error = sys.exc_info()[1]
+            if (error is None or isinstance(error, Exception)) and not (
+                self._loop.is_running() or self._loop.is_closed()
+            ):
+                self._loop.run_until_complete(self._settle())
+            self._sweep_spawned()
             self._restore_current(previous)
 
     def time(self) -> float:
@@ -363,15 +379,33 @@ class IOLoop:
             return
         if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result, loop=self._loop)
-            task.add_done_callback(self._log_task_exception)
+            # Held here until done: asyncio keeps only weak references to tasks.
+            self._spawned.add(task)
+            task.add_done_callback(self._spawned_done)
 
-    @staticmethod
-    def _log_task_exception(task: asyncio.Future[Any]) -> None:
+    def _spawned_done(self, task: asyncio.Future[Any]) -> None:
+        """Log a spawned task's failure, once (by its done callback or by the sweep)."""
+        if task not in self._spawned:
+            return
+        self._spawned.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
         if exc is not None:
             logger.error("Exception in callback %r", task, exc_info=exc)
+
+    def _sweep_spawned(self) -> None:
+        # A task that failed in the loop's last iteration has its done callback queued for an
+        # iteration that will not come (the loop stopped): log it now.
+        for task in [t for t in self._spawned if t.done()]:
+            self._spawned_done(task)
+
+    async def _settle(self) -> None:
+        # Two turns of the loop: the first runs the callbacks add_callback/spawn_callback
+        # queued before the stop (each coroutine callback becomes a Task), the second runs
+        # each new Task's first step, so one that fails before its first real wait is done.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
 
     def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``callback(*args, **kwargs)`` on the next iteration of the loop.

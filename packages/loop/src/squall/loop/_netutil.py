@@ -206,3 +206,20 @@ def bind_unix_socket(
         sock.close()
         raise
     return sock
+
+
+def bind_unused_port(
+    reuse_port: bool = False, address: str = "127.0.0.1"
+) -> tuple[socket.socket, int]:
+    """Bind a listening socket to a free port the kernel picks, for tests.
+
+    Tornado's ``tornado.testing.bind_unused_port``: one IPv4 socket (so the port number is
+    the whole address), non-blocking and listening, as :func:`bind_sockets` makes them.
+
+    Returns:
+        ``(socket, port)``; the caller owns and closes the socket.
+
+    .. versionadded:: 0.2.0
+    """
+    sock = bind_sockets(0, address, family=socket.AF_INET, reuse_port=reuse_port)[0]
+    return sock, int(sock.getsockname()[1])
