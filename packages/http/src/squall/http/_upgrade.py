@@ -74,8 +74,6 @@ def upgrade(
         ValueError: ``status`` is not 1xx (other than 100), or a header is invalid.
         ResponseStateError: the response was started, or the request body is unread.
         StreamClosedError: the connection is closed.
-
-    .. versionadded:: 0.2
     """
     proto = self._proto
     transport = proto._transport

@@ -33,6 +33,7 @@ PLANNED = "planned"
 UNSUPPORTED = "unsupported"
 
 WEB = "squall-web"
+WEBSOCKET = "squall-websocket"
 
 
 # A NamedTuple, not a dataclass: cheap to create at import (see _settings.Setting).
@@ -96,10 +97,10 @@ TORNADO_SETTINGS: dict[str, TornadoSetting] = {
         WEB,
         "output transforms (an Application argument in Tornado) are not available yet",
     ),
-    "websocket_ping_interval": _planned("squall-websocket", "squall has no WebSocketHandler yet"),
-    "websocket_ping_timeout": _planned("squall-websocket", "squall has no WebSocketHandler yet"),
-    "websocket_max_message_size": _planned(
-        "squall-websocket", "squall has no WebSocketHandler yet"
+    "websocket_ping_interval": _provided(WEBSOCKET, "seconds between pings of each WebSocket"),
+    "websocket_ping_timeout": _provided(WEBSOCKET, "seconds to wait for a pong before closing"),
+    "websocket_max_message_size": _provided(
+        WEBSOCKET, "largest WebSocket message accepted (10 MiB)"
     ),
     # -- authentication and security -------------------------------------------------------
     "cookie_secret": _provided(WEB, "key of signed cookies (or {version: key})"),

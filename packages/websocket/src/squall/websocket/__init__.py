@@ -1,0 +1,37 @@
+"""squall.websocket: Tornado's ``WebSocketHandler`` and ``websocket_connect`` for squall.
+
+A squall.web plugin (it declares the ``websocket_*`` settings): installed, it is found
+through the ``squall.web`` entry-point group; otherwise pass
+``Application(..., plugins=[squall.websocket.plugin])``. The frame parser and writer are
+sans-I/O (``squall.websocket.frames``), the handshake goes through squall.http's
+``HTTPConnection.upgrade``.
+"""
+
+from __future__ import annotations
+
+from squall.websocket import _frames as frames
+from squall.websocket import _plugin as plugin
+from squall.websocket._client import WebSocketClientConnection, websocket_connect
+from squall.websocket._connection import WebSocketProtocol
+from squall.websocket._errors import (
+    HandshakeError,
+    ProtocolError,
+    WebSocketClosedError,
+    WebSocketError,
+)
+from squall.websocket._handler import WebSocketHandler
+from squall.websocket._version import __version__
+
+__all__ = [
+    "HandshakeError",
+    "ProtocolError",
+    "WebSocketClientConnection",
+    "WebSocketClosedError",
+    "WebSocketError",
+    "WebSocketHandler",
+    "WebSocketProtocol",
+    "__version__",
+    "frames",
+    "plugin",
+    "websocket_connect",
+]

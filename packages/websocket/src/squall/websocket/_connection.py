@@ -1,0 +1,453 @@
+"""WebSocketProtocol: the asyncio Protocol of one open WebSocket, server or client side.
+
+Theory of operation
+-------------------
+It is the owner a ``101`` hands the transport to (``HTTPConnection.upgrade`` on the server,
+the client's own connection in ``websocket_connect``): a thin driver from socket events
+to the sans-I/O ``FrameParser`` and back, with no Task per message.
+
+- Reading: ``data_received`` feeds the parser and pulls events while the application may
+  take them. Messages are delivered in order: when ``on_message`` returns an awaitable the
+  next message waits until it completes (as Tornado), and the transport stops reading
+  meanwhile, so a slow consumer bounds what a fast client makes us buffer. Nothing is
+  delivered before ``start()`` (the handler's ``open()`` has finished).
+- Writing: ``send_message`` writes one frame (compressed when permessage-deflate was
+  agreed) and returns an awaitable that completes once the transport's buffer is under its
+  low-water mark: awaiting it is back-pressure.
+- Control frames: a ping is answered with a pong at once; pongs are noted for the ping
+  timeout. A close frame is answered with a close frame echoing its code, then the
+  transport closes (RFC 6455 §5.5.1, §7.1.2).
+- A protocol violation (``ProtocolError``) closes with its code (1002, 1007, 1009) and one
+  warning on the ``squall.websocket`` logger naming the peer; never a traceback.
+- Timeouts are this protocol's own (HTTP's ended with the hand-over): the ping interval and
+  ping timeout when set, and ``close_timeout`` to drop a peer that never answers our close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from squall.websocket._deflate import Deflater, InflaterImpl
+from squall.websocket._errors import ProtocolError, WebSocketClosedError
+from squall.websocket._frames import (
+    BINARY,
+    CLOSE,
+    NEED_DATA,
+    PING,
+    PONG,
+    TEXT,
+    Close,
+    FrameParser,
+    Message,
+    Ping,
+    encode_close,
+    encode_frame,
+)
+
+__all__ = ["WebSocketProtocol"]
+
+log: Final = logging.getLogger("squall.websocket")
+app_log: Final = logging.getLogger("squall.application")
+
+WRITE_HIGH_WATER: Final = 256 * 1024  # as squall.http's responses
+WRITE_LOW_WATER: Final = 64 * 1024
+READ_BUFFER: Final = 64 * 1024  # unparsed bytes kept while the application is busy
+CLOSE_TIMEOUT: Final = 5.0  # Tornado's wait for the peer's close frame
+
+
+class _Done:
+    """An already complete awaitable: ``send_message`` when the buffer has room."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())
+
+
+_DONE: Final = _Done()
+
+
+class WebSocketProtocol(asyncio.Protocol):
+    """One WebSocket connection (module docstring).
+
+    Args:
+        is_client: True on the client side (frames sent masked, received unmasked).
+        on_message: called with each message (str or bytes); may return an awaitable.
+        on_close: called once when the connection is gone.
+        on_ping / on_pong: called with a ping's / pong's payload.
+        max_message_size: the largest message accepted (1009 beyond).
+        deflate: the agreed permessage-deflate (de)compressors, or None.
+        ping_interval / ping_timeout: seconds (None or 0: off).
+    """
+
+    def __init__(
+        self,
+        *,
+        is_client: bool,
+        on_message: Callable[[str | bytes], Awaitable[None] | None],
+        on_close: Callable[[], None],
+        on_ping: Callable[[bytes], None] | None = None,
+        on_pong: Callable[[bytes], None] | None = None,
+        max_message_size: int | None = 10 * 1024 * 1024,
+        deflate: tuple[Deflater, InflaterImpl] | None = None,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = None,
+    ) -> None:
+        self._is_client = is_client
+        self._on_message = on_message
+        self._on_close = on_close
+        self._on_ping = on_ping
+        self._on_pong = on_pong
+        self._deflater = deflate[0] if deflate else None
+        self._parser = FrameParser(
+            mask_required=not is_client,
+            max_message_size=max_message_size,
+            inflater=deflate[1] if deflate else None,
+        )
+        self._ping_interval = ping_interval or 0.0
+        self._ping_timeout = ping_timeout
+        self.transport: asyncio.Transport | None = None
+        self._peer = "unknown peer"
+        self._started = False
+        self._busy = False  # an awaitable on_message is running
+        self._in_process = False
+        self._read_paused = False
+        self._write_paused = False
+        self._waiters: list[asyncio.Future[None]] = []
+        self._close_sent = False
+        self._close_received = False
+        self._lost = False
+        self._close_notified = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._pong_received = True
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        self._lost_waiters: list[asyncio.Future[None]] = []
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+        tr: asyncio.Transport = transport  # type: ignore[assignment]
+        self.transport = tr
+        peer = tr.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self._peer = f"{peer[0]}:{peer[1]}"
+        tr.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
+
+    def data_received(self, data: bytes) -> None:  # noqa: D102
+        if self._lost:
+            return
+        self._parser.receive_data(data)
+        if self._started and not self._busy:
+            self._process()
+        elif self._parser.buffered > READ_BUFFER:
+            self._pause_reading()
+
+    def eof_received(self) -> bool | None:  # noqa: D102
+        return None  # the transport closes; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        self._lost = True
+        self._cancel_timers()
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_exception(WebSocketClosedError("the WebSocket closed"))
+                fut.exception()  # retrieved: a writer that stopped awaiting is not an error
+        for fut in self._lost_waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._lost_waiters = []
+        self._notify_close()
+
+    async def wait_closed(self) -> None:
+        """Return once the connection is gone (after the close handshake or an abort)."""
+        if self._lost or self.transport is None:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._lost_waiters.append(fut)
+        await fut
+
+    def pause_writing(self) -> None:  # noqa: D102
+        self._write_paused = True
+
+    def resume_writing(self) -> None:  # noqa: D102
+        self._write_paused = False
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def closing(self) -> bool:
+        """Whether either side began the close handshake or the connection is gone."""
+        return self._lost or self._close_sent or self._close_received
+
+    def start(self) -> None:
+        """Begin delivering messages (after the handler's ``open()``), and pinging."""
+        if self._started or self._lost:
+            return
+        self._started = True
+        if self._ping_interval > 0:
+            self._schedule_ping(self._ping_interval)
+        if self._parser.buffered:
+            self._process()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _process(self) -> None:
+        if self._in_process:
+            return
+        self._in_process = True
+        parser = self._parser
+        try:
+            while not self._busy and not self._lost:
+                try:
+                    ev = parser.next_event()
+                except ProtocolError as exc:
+                    self._fail(exc)
+                    return
+                if ev is NEED_DATA:
+                    break
+                cls = ev.__class__
+                if cls is Message:
+                    if self._close_sent:
+                        continue  # we are closing: data is no longer taken
+                    self._deliver(ev.data)  # type: ignore[union-attr]
+                elif cls is Ping:
+                    payload = ev.payload  # type: ignore[union-attr]
+                    if not self._close_sent:
+                        self._write(encode_frame(PONG, payload, mask=self._is_client))
+                    if self._on_ping is not None:
+                        self._call(self._on_ping, payload)
+                elif cls is Close:
+                    self._closed_by_peer(ev)  # type: ignore[arg-type]
+                    return
+                else:
+                    self._pong_received = True
+                    if self._on_pong is not None:
+                        self._call(self._on_pong, ev.payload)  # type: ignore[union-attr]
+        finally:
+            self._in_process = False
+        if self._read_paused and not self._busy and parser.buffered <= READ_BUFFER:
+            self._resume_reading()
+
+    def _deliver(self, data: str | bytes) -> None:
+        try:
+            result = self._on_message(data)
+        except Exception:
+            self._app_error()
+            return
+        if result is not None and inspect.isawaitable(result):
+            self._busy = True
+            self._pause_reading()
+            fut = asyncio.ensure_future(result)
+            fut.add_done_callback(self._message_done)
+
+    def _message_done(self, fut: asyncio.Future[Any]) -> None:
+        self._busy = False
+        if fut.cancelled():
+            self.close(1001)
+            return
+        exc = fut.exception()
+        if exc is not None:
+            self._app_error(exc)
+            return
+        if not self._lost:
+            self._resume_reading()
+            self._process()
+
+    def _call(self, fn: Callable[[bytes], Any], payload: bytes) -> None:
+        try:
+            fn(payload)
+        except Exception:
+            self._app_error()
+
+    def _app_error(self, exc: BaseException | None = None) -> None:
+        """The application raised: log it, close with 1011 (Internal Error)."""
+        app_log.error(
+            "%s: uncaught exception in a WebSocket callback", self._peer, exc_info=exc or True
+        )
+        self.close(1011)
+        self._abort_soon()
+
+    def _closed_by_peer(self, ev: Close) -> None:
+        self._close_received = True
+        if self.close_code is None:
+            self.close_code = ev.code
+            self.close_reason = ev.reason
+        if not self._close_sent:
+            # Echo the code (RFC 6455 §5.5.1), then the server closes TCP first (§7.1.1).
+            self._close_sent = True
+            payload = ev.code.to_bytes(2, "big") if ev.code is not None else b""
+            self._write(encode_frame(CLOSE, payload, mask=self._is_client))
+        if self.transport is not None:
+            self.transport.close()
+        self._cancel_timers()
+
+    def _fail(self, exc: ProtocolError) -> None:
+        """Fail the WebSocket connection (RFC 6455 §7.1.7): close frame with the code, then TCP."""
+        log.warning("%s: WebSocket protocol error (%d): %s", self._peer, exc.code, exc)
+        if not self._close_sent and self.transport is not None:
+            self._close_sent = True
+            reason = str(exc)[:120]
+            self._write(encode_frame(CLOSE, encode_close(exc.code, reason), mask=self._is_client))
+        if self.transport is not None:
+            self.transport.close()
+        self._cancel_timers()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        tr = self.transport
+        if tr is not None and not self._lost and not tr.is_closing():
+            tr.write(data)
+
+    def send_message(self, data: str | bytes, binary: bool) -> Awaitable[None]:
+        """Send one message; the awaitable completes when the write buffer has room.
+
+        Raises:
+            WebSocketClosedError: the connection is closed or closing.
+        """
+        tr = self.transport
+        if self.closing or tr is None or tr.is_closing():
+            raise WebSocketClosedError("the WebSocket is closed")
+        if isinstance(data, str):
+            payload = data.encode("utf-8")
+        else:
+            payload = bytes(data)
+        opcode = BINARY if binary else TEXT
+        deflater = self._deflater
+        if deflater is not None:
+            payload = deflater.compress(payload)
+            frame = encode_frame(opcode, payload, rsv1=True, mask=self._is_client)
+        else:
+            frame = encode_frame(opcode, payload, mask=self._is_client)
+        tr.write(frame)
+        if not self._write_paused:
+            return _DONE
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        return fut
+
+    def send_ping(self, data: bytes) -> None:
+        """Send a ping frame (at most 125 bytes).
+
+        Raises:
+            WebSocketClosedError: the connection is closed or closing.
+            ValueError: more than 125 bytes.
+        """
+        if self.closing:
+            raise WebSocketClosedError("the WebSocket is closed")
+        self._write(encode_frame(PING, data, mask=self._is_client))
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Begin (or complete) the close handshake; idempotent.
+
+        The transport closes when the peer's close frame arrives, or after
+        ``CLOSE_TIMEOUT`` seconds without it.
+        """
+        if self._lost:
+            return
+        if not self._close_sent:
+            self._close_sent = True
+            self._write(encode_frame(CLOSE, encode_close(code, reason), mask=self._is_client))
+        if self._close_received:
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self._cancel_timers()
+        self._started = True  # no message is delivered now, but the peer's close is read
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(CLOSE_TIMEOUT, self.abort)
+        if self._busy or self._read_paused:
+            # The peer's close frame must still be read.
+            self._busy = False
+            self._resume_reading()
+        if self._parser.buffered:
+            self._process()
+
+    def abort(self) -> None:
+        """Drop the connection now (no close handshake)."""
+        if self.transport is not None and not self._lost:
+            self.transport.abort()
+
+    def _abort_soon(self) -> None:
+        if self._timer is None and not self._lost:
+            self._timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
+
+    # -- pings and timers --------------------------------------------------------------------
+
+    def _schedule_ping(self, delay: float) -> None:
+        self._ping_timer = asyncio.get_running_loop().call_later(delay, self._send_periodic_ping)
+
+    def _send_periodic_ping(self) -> None:
+        self._ping_timer = None
+        if self.closing:
+            return
+        timeout = self._ping_timeout
+        if timeout is None:
+            timeout = self._ping_interval  # Tornado's default: one interval
+        if timeout > self._ping_interval:
+            timeout = self._ping_interval
+        self._pong_received = False
+        self._write(encode_frame(PING, b"", mask=self._is_client))
+        loop = asyncio.get_running_loop()
+        if timeout > 0:
+            self._ping_timer = loop.call_later(timeout, self._check_pong, timeout)
+        else:
+            self._schedule_ping(self._ping_interval)
+
+    def _check_pong(self, waited: float) -> None:
+        self._ping_timer = None
+        if self.closing:
+            return
+        if not self._pong_received:
+            log.info("%s: no pong within %gs; closing the WebSocket", self._peer, waited)
+            self.close(1000, "ping timed out")
+            return
+        self._schedule_ping(max(0.0, self._ping_interval - waited))
+
+    def _cancel_timers(self) -> None:
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
+        if self._timer is not None and self._lost:
+            self._timer.cancel()
+            self._timer = None
+
+    def _notify_close(self) -> None:
+        if self._close_notified:
+            return
+        self._close_notified = True
+        try:
+            self._on_close()
+        except Exception:
+            app_log.error("%s: uncaught exception in on_close", self._peer, exc_info=True)
+
+    # -- transport control -------------------------------------------------------------------
+
+    def _pause_reading(self) -> None:
+        if self.transport is not None and not self._read_paused and not self._lost:
+            self._read_paused = True
+            try:
+                self.transport.pause_reading()
+            except RuntimeError:  # pragma: no cover - closing transport
+                pass
+
+    def _resume_reading(self) -> None:
+        if self.transport is not None and self._read_paused and not self._lost:
+            self._read_paused = False
+            try:
+                self.transport.resume_reading()
+            except RuntimeError:  # pragma: no cover - closing transport
+                pass

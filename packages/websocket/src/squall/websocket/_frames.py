@@ -1,0 +1,481 @@
+"""The WebSocket frame parser and writer (RFC 6455 §5), sans-I/O: bytes in, events out.
+
+No sockets, no asyncio, no logging: the connection module drives it. Events are whole
+messages (as Tornado delivers them: ``on_message`` gets the assembled text or bytes), and
+the control frames as they come.
+
+Rules / theory of operation
+---------------------------
+Every rule of RFC 6455 a receiver checks, and the close code a violation earns (§7.4.1):
+
+- frames from a client are masked, frames from a server are not (§5.1): else 1002;
+- RSV2 and RSV3 are never set (no extension here defines them); RSV1 only on the first
+  frame of a data message, and only when permessage-deflate was negotiated (RFC 7692 §6):
+  else 1002;
+- opcodes 3-7 and 11-15 are reserved: 1002;
+- control frames (close, ping, pong) carry at most 125 bytes and have FIN set: else 1002;
+- a continuation frame needs a message in progress, and a new text/binary frame needs none
+  (control frames may come between the fragments): else 1002;
+- a 64-bit length has its most significant bit clear: else 1002;
+- text is UTF-8: validated incrementally as payload bytes arrive (across fragments, and
+  before a frame is complete, so an invalid byte fails at once, not after megabytes): 1007;
+- a close payload is empty or a code plus a UTF-8 reason; a 1-byte payload is 1002, a code
+  that may not be sent (below 1000, 1004-1006, 1015, 1016-2999, 5000 and up) is 1002,
+  a reason that is not UTF-8 is 1007;
+- a message larger than ``max_message_size`` is 1009, refused from the frame's declared
+  length before its payload is read or anything is allocated for it (and, when compressed,
+  as the inflated output grows past the limit).
+
+Payload bytes of data frames are consumed as they arrive (a large frame is never waited for
+whole in the input buffer); a control frame is waited for whole (125 bytes at most).
+After a violation the parser is dead: ``next_event`` raises the same error again.
+After a close frame it returns ``NEED_DATA`` for ever (RFC 6455 §5.5.1: nothing follows).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from typing import Final, Protocol
+
+from squall.websocket._errors import ProtocolError
+
+__all__ = [
+    "BINARY",
+    "CLOSE",
+    "CONTINUATION",
+    "NEED_DATA",
+    "PING",
+    "PONG",
+    "TEXT",
+    "Close",
+    "FrameParser",
+    "Message",
+    "Ping",
+    "Pong",
+    "close_code_is_valid",
+    "encode_close",
+    "encode_frame",
+    "mask_bytes",
+]
+
+CONTINUATION: Final = 0x0
+TEXT: Final = 0x1
+BINARY: Final = 0x2
+CLOSE: Final = 0x8
+PING: Final = 0x9
+PONG: Final = 0xA
+
+_FIN: Final = 0x80
+_RSV1: Final = 0x40
+_RSV23: Final = 0x30
+_MASK: Final = 0x80
+_KNOWN_OPCODES: Final = frozenset((CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG))
+
+_HEADER: Final = 0
+_PAYLOAD: Final = 1
+_CLOSED: Final = 2
+
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class Message:
+    """A whole data message: ``data`` is ``str`` for text, ``bytes`` for binary."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: str | bytes) -> None:
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Message({self.data!r})"
+
+
+class Ping:
+    """A ping frame and its payload (at most 125 bytes)."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+
+class Pong:
+    """A pong frame and its payload."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+
+class Close:
+    """A close frame: ``code`` (None when the payload was empty) and ``reason``."""
+
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+
+
+class _NeedData:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA: Final = _NeedData()
+"""Returned by ``next_event`` when more bytes are needed."""
+
+Event = Message | Ping | Pong | Close
+
+
+class Inflater(Protocol):
+    """What the parser needs of a permessage-deflate decompressor (see ``_deflate``)."""
+
+    def inflate(self, data: bytes, limit: int | None) -> bytes:
+        """Decompress a piece of a message; more than ``limit`` bytes of output is 1009."""
+
+    def finish(self, limit: int | None) -> bytes:
+        """End the message (RFC 7692 §7.2.2: the 00 00 ff ff tail) and return the rest."""
+
+
+def close_code_is_valid(code: int) -> bool:
+    """Whether ``code`` may travel in a close frame (RFC 6455 §7.4, IANA registry).
+
+    1000-1003, 1007-1014 (1012-1014 were registered after the RFC) and 3000-4999 may;
+    1004-1006 and 1015 are reserved for "no code"/"abnormal"/"TLS" and never sent.
+    """
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def mask_bytes(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
+    """XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 §5.3); its own inverse.
+
+    Done as one big-integer XOR: C speed for any length, no Python loop per byte.
+    """
+    n = len(data)
+    if not n:
+        return b""
+    key = (mask * ((n + 3) >> 2))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(n, "little")
+
+
+def encode_frame(
+    opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, mask: bool = False
+) -> bytes:
+    """One frame: header, then the payload (masked with a fresh random key when ``mask``).
+
+    Raises:
+        ValueError: a control frame longer than 125 bytes or not final.
+    """
+    n = len(payload)
+    if opcode & 0x8 and (n > 125 or not fin):
+        raise ValueError("a control frame carries at most 125 bytes and is never fragmented")
+    b0 = opcode | (_FIN if fin else 0) | (_RSV1 if rsv1 else 0)
+    mbit = _MASK if mask else 0
+    if n < 126:
+        head = bytes((b0, n | mbit))
+    elif n < 65536:
+        head = bytes((b0, 126 | mbit)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((b0, 127 | mbit)) + n.to_bytes(8, "big")
+    if mask:
+        key = os.urandom(4)
+        return head + key + mask_bytes(key, payload)
+    return head + payload
+
+
+def encode_close(code: int | None = None, reason: str | None = None) -> bytes:
+    """The payload of a close frame (empty, or the code and a UTF-8 reason ≤ 123 bytes).
+
+    Raises:
+        ValueError: an invalid code, or a reason too long for a control frame.
+    """
+    if code is None:
+        if reason:
+            code = 1000  # a reason needs a code in front of it (Tornado does the same)
+        else:
+            return b""
+    if not close_code_is_valid(code):
+        raise ValueError(f"invalid WebSocket close code {code}")
+    data = code.to_bytes(2, "big") + (reason or "").encode("utf-8")
+    if len(data) > 125:
+        raise ValueError("a close reason is at most 123 bytes of UTF-8")
+    return data
+
+
+class FrameParser:
+    """Bytes in, ``Message``/``Ping``/``Pong``/``Close`` events out (module docstring).
+
+    Args:
+        mask_required: True on a server (client frames are masked), False on a client
+            (server frames must not be).
+        max_message_size: the largest message accepted, in bytes (None: no limit).
+        inflater: the permessage-deflate decompressor when the extension was negotiated.
+    """
+
+    __slots__ = (
+        "_buf", "_pos", "_mask_required", "_max", "_inflater", "_state", "_opcode", "_fin",
+        "_key", "_key_pos", "_remaining", "_msg_opcode", "_msg_compressed", "_parts",
+        "_msg_len", "_wire_len", "_decoder", "_error",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        mask_required: bool = True,
+        max_message_size: int | None = None,
+        inflater: Inflater | None = None,
+    ) -> None:
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+        self._mask_required = mask_required
+        self._max = max_message_size
+        self._inflater = inflater
+        self._state = _HEADER
+        self._opcode = 0
+        self._fin = False
+        self._key: bytes | None = None
+        self._key_pos = 0
+        self._remaining = 0
+        self._msg_opcode: int | None = None  # TEXT or BINARY while a message is in progress
+        self._msg_compressed = False
+        self._parts: list[bytes] | list[str] = []
+        self._msg_len = 0  # bytes of the message's data so far (inflated when compressed)
+        self._wire_len = 0  # payload bytes of the message's frames so far
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._error: ProtocolError | None = None
+
+    def receive_data(self, data: bytes) -> None:
+        """Append bytes received from the peer."""
+        if self._state == _CLOSED:
+            return
+        buf = self._buf
+        pos = self._pos
+        if pos >= len(buf):
+            self._buf = data
+        elif type(buf) is bytearray:
+            del buf[:pos]
+            buf += data
+        else:
+            nb = bytearray(memoryview(buf)[pos:])
+            nb += data
+            self._buf = nb
+        self._pos = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not consumed yet."""
+        return len(self._buf) - self._pos
+
+    def next_event(self) -> Event | _NeedData:
+        """Return the next event, or ``NEED_DATA``.
+
+        Raises:
+            ProtocolError: the input breaks the protocol; its ``code`` is the close code.
+        """
+        if self._error is not None:
+            raise self._error
+        try:
+            while True:
+                state = self._state
+                if state == _HEADER:
+                    if not self._header():
+                        return NEED_DATA
+                elif state == _PAYLOAD:
+                    event = self._payload()
+                    if event is not None:
+                        return event
+                    if self._state == _PAYLOAD:
+                        return NEED_DATA
+                else:
+                    return NEED_DATA
+        except ProtocolError as exc:
+            self._error = exc
+            self._buf = b""
+            self._pos = 0
+            raise
+
+    # -- frame header ------------------------------------------------------------------------
+
+    def _header(self) -> bool:
+        """Parse a frame header if complete; False when more bytes are needed."""
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 2:
+            return False
+        b0 = buf[pos]
+        b1 = buf[pos + 1]
+        opcode = b0 & 0x0F
+        fin = bool(b0 & _FIN)
+        rsv1 = bool(b0 & _RSV1)
+        masked = bool(b1 & _MASK)
+        n = b1 & 0x7F
+        # Everything the first two bytes can break is checked before waiting for the rest.
+        if b0 & _RSV23:
+            raise ProtocolError(1002, "reserved bits RSV2/RSV3 set")
+        if opcode not in _KNOWN_OPCODES:
+            raise ProtocolError(1002, f"reserved opcode {opcode:#x}")
+        if masked != self._mask_required:
+            raise ProtocolError(
+                1002,
+                "unmasked frame from a client" if self._mask_required else "masked frame",
+            )
+        if opcode & 0x8:
+            if not fin:
+                raise ProtocolError(1002, "fragmented control frame")
+            if n > 125:
+                raise ProtocolError(1002, "control frame longer than 125 bytes")
+            if rsv1:
+                raise ProtocolError(1002, "RSV1 set on a control frame")
+        elif opcode == CONTINUATION:
+            if self._msg_opcode is None:
+                raise ProtocolError(1002, "continuation frame without a message in progress")
+            if rsv1:
+                raise ProtocolError(1002, "RSV1 set on a continuation frame")
+        else:
+            if self._msg_opcode is not None:
+                raise ProtocolError(1002, "new data frame before the last message ended")
+            if rsv1 and self._inflater is None:
+                raise ProtocolError(1002, "RSV1 set without permessage-deflate")
+        hlen = 2 + (2 if n == 126 else 8 if n == 127 else 0) + (4 if masked else 0)
+        if avail < hlen:
+            return False
+        if n == 126:
+            length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+        elif n == 127:
+            length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+            if length >> 63:
+                raise ProtocolError(1002, "64-bit frame length with its top bit set")
+        else:
+            length = n
+        if opcode < 8:
+            limit = self._max
+            if opcode != CONTINUATION:
+                self._msg_opcode = opcode
+                self._msg_compressed = rsv1
+                self._parts = []
+                self._msg_len = self._wire_len = 0
+                self._decoder = _utf8_decoder() if opcode == TEXT else None
+            if limit is not None and self._wire_len + length > limit:
+                # Refused from the declared length: nothing of it is read or allocated.
+                raise ProtocolError(1009, f"message larger than {limit} bytes")
+            self._wire_len += length
+        self._key = bytes(buf[pos + hlen - 4 : pos + hlen]) if masked else None
+        self._key_pos = 0
+        self._pos = pos + hlen
+        self._opcode = opcode
+        self._fin = fin
+        self._remaining = length
+        self._state = _PAYLOAD
+        return True
+
+    # -- payload -----------------------------------------------------------------------------
+
+    def _take(self, count: int) -> bytes:
+        """Consume ``count`` buffered payload bytes, unmasked."""
+        pos = self._pos
+        end = pos + count
+        raw = self._buf[pos:end]
+        self._pos = end
+        self._remaining -= count
+        key = self._key
+        if key is None:
+            return bytes(raw)
+        kp = self._key_pos
+        if kp:
+            key = key[kp:] + key[:kp]
+        self._key_pos = (kp + count) & 3
+        return mask_bytes(key, raw)
+
+    def _payload(self) -> Event | None:
+        avail = len(self._buf) - self._pos
+        remaining = self._remaining
+        opcode = self._opcode
+        if opcode & 0x8:
+            if avail < remaining:
+                return None
+            data = self._take(remaining)
+            self._state = _HEADER
+            return self._control(opcode, data)
+        if remaining:
+            if not avail:
+                return None
+            self._data(self._take(min(avail, remaining)))
+            if self._remaining:
+                return None
+        self._state = _HEADER
+        if self._fin:
+            return self._end_message()
+        return None
+
+    def _data(self, chunk: bytes) -> None:
+        """A piece of a data message's payload (unmasked)."""
+        if self._msg_compressed:
+            assert self._inflater is not None
+            chunk = self._inflater.inflate(chunk, self._room())
+        if not chunk:
+            return
+        self._msg_len += len(chunk)
+        if self._max is not None and self._msg_len > self._max:
+            raise ProtocolError(1009, f"message larger than {self._max} bytes")
+        decoder = self._decoder
+        if decoder is not None:
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError:
+                raise ProtocolError(1007, "text message is not valid UTF-8") from None
+            self._parts.append(text)  # type: ignore[arg-type]
+        else:
+            self._parts.append(chunk)  # type: ignore[arg-type]
+
+    def _room(self) -> int | None:
+        return None if self._max is None else self._max - self._msg_len
+
+    def _end_message(self) -> Message:
+        if self._msg_compressed:
+            assert self._inflater is not None
+            tail = self._inflater.finish(self._room())
+            if tail:
+                self._data(tail)
+        decoder = self._decoder
+        parts = self._parts
+        data: str | bytes
+        if decoder is not None:
+            try:
+                last = decoder.decode(b"", True)
+            except UnicodeDecodeError:
+                raise ProtocolError(1007, "text message ends inside a UTF-8 sequence") from None
+            data = "".join(parts) + last  # type: ignore[arg-type]
+        else:
+            data = parts[0] if len(parts) == 1 else b"".join(parts)  # type: ignore[arg-type]
+        self._msg_opcode = None
+        self._decoder = None
+        self._parts = []
+        return Message(data)
+
+    def _control(self, opcode: int, data: bytes) -> Event:
+        if opcode == PING:
+            return Ping(data)
+        if opcode == PONG:
+            return Pong(data)
+        # CLOSE: nothing after it is parsed (RFC 6455 §5.5.1).
+        self._state = _CLOSED
+        self._buf = b""
+        self._pos = 0
+        if not data:
+            return Close(None, "")
+        if len(data) == 1:
+            raise ProtocolError(1002, "close frame with a 1-byte payload")
+        code = int.from_bytes(data[:2], "big")
+        if not close_code_is_valid(code):
+            raise ProtocolError(1002, f"invalid close code {code}")
+        try:
+            reason = data[2:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(1007, "close reason is not valid UTF-8") from None
+        return Close(code, reason)
