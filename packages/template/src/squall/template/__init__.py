@@ -24,11 +24,20 @@ from squall.template._version import __version__
 if typing.TYPE_CHECKING:
     from squall.template._errors import TemplateNotFoundError
     from squall.template._render import get_environment
+    from squall.template._tt_lexer import ParseError
+    from squall.template._tt_template import BaseLoader, DictLoader, Loader, Template
+    from squall.template._tt_whitespace import filter_whitespace
 
 __all__ = [
     "DEFAULT_AUTOESCAPE",
+    "BaseLoader",
+    "DictLoader",
+    "Loader",
+    "ParseError",
+    "Template",
     "TemplateNotFoundError",
     "__version__",
+    "filter_whitespace",
     "get_environment",
     "plugin",
 ]
@@ -37,6 +46,13 @@ __all__ = [
 _LAZY = {
     "TemplateNotFoundError": "squall.template._errors",
     "get_environment": "squall.template._render",
+    # Tornado's template language (no Jinja2 import, but only loaded when used).
+    "BaseLoader": "squall.template._tt_template",
+    "DictLoader": "squall.template._tt_template",
+    "Loader": "squall.template._tt_template",
+    "Template": "squall.template._tt_template",
+    "ParseError": "squall.template._tt_lexer",
+    "filter_whitespace": "squall.template._tt_whitespace",
 }
 
 
