@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 
 import squall.loop
@@ -16,3 +18,17 @@ def test_all_lists_exactly_the_public_names() -> None:
     # submodules imported as attributes are not part of the facade
     public = {n for n in public if type(getattr(squall.loop, n)).__name__ != "module"}
     assert set(squall.loop.__all__) - {"__version__"} == public
+
+
+def test_the_tornado_style_modules_list_exactly_their_public_names() -> None:
+    for name in ("gen", "locks", "queues", "concurrent"):
+        module = importlib.import_module(f"squall.loop.{name}")
+        defined = {
+            n
+            for n, v in vars(module).items()
+            if not n.startswith("_")
+            and (inspect.isclass(v) or inspect.isfunction(v))
+            and getattr(v, "__module__", None) == module.__name__
+        }
+        assert defined <= set(module.__all__), (name, defined - set(module.__all__))
+        assert all(hasattr(module, n) for n in module.__all__), name
