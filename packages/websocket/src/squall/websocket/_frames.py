@@ -342,8 +342,8 @@ class FrameParser:
                 raise ProtocolError(1002, "new data frame before the last message ended")
             if rsv1 and self._inflater is None:
                 raise ProtocolError(1002, "RSV1 set without permessage-deflate")
-        hlen = 2 + (2 if n == 126 else 8 if n == 127 else 0) + (4 if masked else 0)
-        if avail < hlen:
+        ext = 2 if n == 126 else 8 if n == 127 else 0
+        if avail < 2 + ext:
             return False
         if n == 126:
             length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
@@ -353,17 +353,22 @@ class FrameParser:
                 raise ProtocolError(1002, "64-bit frame length with its top bit set")
         else:
             length = n
+        limit = self._max
+        if opcode < 8 and limit is not None:
+            so_far = self._wire_len if opcode == CONTINUATION else 0
+            if so_far + length > limit:
+                # Refused from the declared length: nothing of it is read or allocated.
+                raise ProtocolError(1009, f"message larger than {limit} bytes")
+        hlen = 2 + ext + (4 if masked else 0)
+        if avail < hlen:
+            return False
         if opcode < 8:
-            limit = self._max
             if opcode != CONTINUATION:
                 self._msg_opcode = opcode
                 self._msg_compressed = rsv1
                 self._parts = []
                 self._msg_len = self._wire_len = 0
                 self._decoder = _utf8_decoder() if opcode == TEXT else None
-            if limit is not None and self._wire_len + length > limit:
-                # Refused from the declared length: nothing of it is read or allocated.
-                raise ProtocolError(1009, f"message larger than {limit} bytes")
             self._wire_len += length
         self._key = bytes(buf[pos + hlen - 4 : pos + hlen]) if masked else None
         self._key_pos = 0
