@@ -68,6 +68,10 @@ def _install_packages(session: nox.Session, names: list[str], extras: str = "") 
     args: list[str] = []
     for n in names:
         args += ["-e", f"{PACKAGES_DIR / n}{extras if n == 'loop' else ''}"]
+    if session.venv_backend == "uv":
+        # The root pyproject's uv sources (non-editable sibling folders, for the README's
+        # install from a clone) would clash with these editable ones: the list is the source.
+        args.insert(0, "--no-sources")
     session.install(*args)
 
 

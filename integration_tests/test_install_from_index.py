@@ -385,12 +385,22 @@ def test_the_readme_command_installs_one_package_with_its_layers_from_a_clone(tm
     )
     command = _readme_command("Install from the repository")
     assert "./packages/static" in command
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    # A user's shell: no venv of the test run, and no UV_PYTHON / UV_PROJECT_ENVIRONMENT
+    # (nox sets them in its sessions; uv would install into the session's venv).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX") and not k.startswith("UV_")
+    }
     _run(["bash", "-ec", command], INSTALL_TIMEOUT, cwd=clone, env=env)
     installed = Installed(clone / ".venv" / "bin" / "python", {})
     assert installed.squall_dists() == {d: _version(d[7:]) for d in declared_layers("static")}
-    where = _run([str(installed.python), "-c", "import squall.static as m; print(m.__file__)"], 60)
-    assert Path(where.stdout.strip()).is_relative_to(clone / ".venv")
+    # Installed, not linked to the clone: every layer's files are in the venv.
+    for module in ("loop", "http", "web", "static"):
+        where = _run(
+            [str(installed.python), "-c", f"import squall.{module} as m; print(m.__file__)"], 60
+        )
+        assert Path(where.stdout.strip()).is_relative_to(clone / ".venv"), (module, where.stdout)
 
 
 def test_pip_alone_installs_by_name_from_the_built_dist_folder(index, tmp_path):
