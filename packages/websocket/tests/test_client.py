@@ -1,0 +1,154 @@
+"""websocket_connect over real sockets: against a Tornado server and against squall's own."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+import tornado.httpserver
+import tornado.web
+import tornado.websocket
+
+from squall.websocket import (
+    HandshakeError,
+    WebSocketClosedError,
+    WebSocketHandler,
+    websocket_connect,
+)
+
+
+class TornadoEcho(tornado.websocket.WebSocketHandler):
+    def get_compression_options(self) -> dict[str, Any] | None:
+        return {} if self.get_argument("deflate", None) else None
+
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+        return subprotocols[-1] if subprotocols else None
+
+    def on_message(self, message: str | bytes) -> None:
+        if message == "close please":
+            self.close(4002, "as asked")
+            return
+        self.write_message(message, binary=isinstance(message, bytes))
+
+
+async def tornado_server() -> tuple[tornado.httpserver.HTTPServer, str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    server = tornado.httpserver.HTTPServer(tornado.web.Application([("/ws", TornadoEcho)]))
+    server.add_sockets([sock])
+    return server, f"ws://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("deflate", [False, True], ids=["plain", "deflate"])
+def test_client_against_tornado(ws: Any, deflate: bool) -> None:
+    async def main() -> None:
+        server, url = await tornado_server()
+        try:
+            options = {} if deflate else None
+            query = "?deflate=1" if deflate else ""
+            c = await websocket_connect(
+                url + "/ws" + query, compression_options=options, subprotocols=["a", "b"]
+            )
+            assert c.selected_subprotocol == "b"
+            assert ("permessage-deflate" in str(c.headers)) is deflate
+            await c.write_message("héllo " * 100)
+            assert await c.read_message() == "héllo " * 100
+            await c.write_message(b"\x00" * 100_000, binary=True)
+            assert await c.read_message() == b"\x00" * 100_000
+            c.ping(b"p")
+            await c.write_message("close please")
+            assert await c.read_message() is None
+            assert (c.close_code, c.close_reason) == (4002, "as asked")
+            with pytest.raises(WebSocketClosedError):
+                c.write_message("late")
+        finally:
+            server.stop()
+            await server.close_all_connections()
+
+    ws.run(main())
+
+
+class Echo(WebSocketHandler):
+    def get_compression_options(self) -> dict[str, Any]:
+        return {"client_no_context_takeover": True}
+
+    def on_message(self, message: str | bytes) -> None:
+        if message == "bye":
+            self.close(1000, "bye")
+        else:
+            self.write_message(message, binary=isinstance(message, bytes))
+
+
+def test_client_against_squall_with_callback_and_compression(ws: Any) -> None:
+    got: list[Any] = []
+    closed = asyncio.Event
+
+    async def main() -> None:
+        done = closed()
+
+        def on_message(message: str | bytes | None) -> None:
+            got.append(message)
+            if message is None:
+                done.set()
+
+        async with ws.app([("/ws", Echo)]) as url:
+            c = await websocket_connect(
+                url + "/ws", compression_options={}, on_message_callback=on_message
+            )
+            assert "client_no_context_takeover" in c.headers["sec-websocket-extensions"][0]
+            for i in range(3):
+                await c.write_message(f"m{i}" * 500)
+            await c.write_message("bye")
+            await asyncio.wait_for(done.wait(), 5)
+            assert c.close_code == 1000
+
+    ws.run(main())
+    assert got == [f"m{i}" * 500 for i in range(3)] + [None]
+
+
+def test_client_max_message_size_closes_with_1009(ws: Any) -> None:
+    async def main() -> None:
+        async with ws.app([("/ws", Echo)]) as url:
+            c = await websocket_connect(url + "/ws", max_message_size=100)
+            await c.write_message("x" * 101)
+            assert await c.read_message() is None
+            assert c.protocol is not None and c.protocol.closing
+
+    ws.run(main())
+
+
+def test_refused_handshake_raises_with_the_status(ws: Any) -> None:
+    async def main() -> None:
+        async with ws.app([("/ws", Echo)]) as url:
+            with pytest.raises(HandshakeError) as info:
+                await websocket_connect(url + "/nowhere")
+            assert info.value.status == 404
+            with pytest.raises(ValueError):
+                await websocket_connect("ftp://127.0.0.1/")
+
+    ws.run(main())
+
+
+def test_client_reads_are_back_pressured(ws: Any) -> None:
+    class Flood(WebSocketHandler):
+        async def open(self) -> None:
+            for i in range(300):
+                await self.write_message(f"{i}")
+            self.close()
+
+    async def main() -> None:
+        async with ws.app([("/ws", Flood)]) as url:
+            c = await websocket_connect(url + "/ws")
+            await asyncio.sleep(0.2)
+            assert c.protocol is not None
+            assert len(c._queue) <= 64  # reading paused at the queue bound
+            got = []
+            while (m := await c.read_message()) is not None:
+                got.append(m)
+            assert got == [f"{i}" for i in range(300)]
+
+    ws.run(main())
