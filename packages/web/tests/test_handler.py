@@ -264,6 +264,7 @@ def test_current_user_is_computed_once_and_settable() -> None:
 class _FakeRequest:
     connection = object()
     path = "/"
+    headers: dict[str, str] = {}
 
 
 def test_get_template_namespace_has_the_handler_names_for_templates() -> None:
@@ -275,8 +276,18 @@ def test_get_template_namespace_has_the_handler_names_for_templates() -> None:
     request = _FakeRequest()
     handler = WithUser(app, request)  # type: ignore[arg-type]
     ns = handler.get_template_namespace()
-    assert set(ns) == {"handler", "request", "current_user", "reverse_url"}
+    assert set(ns) == {
+        "handler",
+        "request",
+        "current_user",
+        "locale",
+        "_",
+        "pgettext",
+        "reverse_url",
+    }
     assert ns["handler"] is handler
+    assert ns["locale"] is handler.locale
+    assert ns["_"]("Sunday") == "Sunday"
     assert ns["request"] is request
     assert ns["current_user"] == "bob"
     assert ns["reverse_url"]("item", 7) == "/item/7"

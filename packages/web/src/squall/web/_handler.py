@@ -24,7 +24,8 @@ The parts: ``_arguments.ArgumentsMixin`` (argument getters), ``_headers.HeadersM
 ``_json.JSONBodyMixin`` (get_json_body), ``_error_handling.ErrorsMixin``
 (send_error/write_error/exceptions), ``_cookies.CookiesMixin``
 (cookies, signed cookies), ``_xsrf.XSRFMixin`` (XSRF token, Origin check), ``_auth.AuthMixin``
-(``get_login_url``; the ``authenticated`` decorator lives there too).
+(``get_login_url``; the ``authenticated`` decorator lives there too), ``_i18n.LocaleMixin``
+(``locale``, ``get_user_locale``, ``get_browser_locale``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from squall.web._base import DONE
 from squall.web._cookies import CookiesMixin
 from squall.web._error_handling import ErrorsMixin
 from squall.web._errors import HTTPError, MissingPluginError, install_hint
+from squall.web._i18n import LocaleMixin
 from squall.web._json import JSONBodyMixin
 from squall.web._output import OutputMixin
 from squall.web._xsrf import XSRFMixin
@@ -83,7 +85,14 @@ def _is_awaitable(value: object) -> bool:
 
 
 class RequestHandler(
-    ArgumentsMixin, JSONBodyMixin, OutputMixin, ErrorsMixin, CookiesMixin, XSRFMixin, AuthMixin
+    ArgumentsMixin,
+    JSONBodyMixin,
+    OutputMixin,
+    ErrorsMixin,
+    CookiesMixin,
+    XSRFMixin,
+    AuthMixin,
+    LocaleMixin,
 ):
     """Base class of request handlers: subclass it and define ``get``, ``post``, ...
 
@@ -240,8 +249,9 @@ class RequestHandler(
     def get_template_namespace(self) -> dict[str, Any]:
         """The names every template rendered by this handler sees (override to add some).
 
-        ``handler``, ``request``, ``current_user``, ``reverse_url``, and ``static_url`` when
-        a plugin (squall-static) offers it. Extend it Tornado's way::
+        ``handler``, ``request``, ``current_user``, ``locale`` with its ``_`` (translate)
+        and ``pgettext``, ``reverse_url``, and ``static_url`` when a plugin (squall-static)
+        offers it. Extend it Tornado's way::
 
             def get_template_namespace(self):
                 namespace = super().get_template_namespace()
@@ -251,10 +261,14 @@ class RequestHandler(
         A template plugin (squall-template) starts every render from it; the keyword
         arguments of ``render()`` win over it.
         """
+        locale = self.locale
         namespace: dict[str, Any] = {
             "handler": self,
             "request": self.request,
             "current_user": self.current_user,
+            "locale": locale,
+            "_": locale.translate,
+            "pgettext": locale.pgettext,
             "reverse_url": self.reverse_url,
         }
         if "static_url" in self.application.handler_functions:
