@@ -36,6 +36,7 @@ def tree(tmp_path: Path) -> Path:
         shutil.copytree(src / "src", dst / "src", ignore=shutil.ignore_patterns("__pycache__"))
         for name in ("pyproject.toml", "CHANGELOG.md"):
             shutil.copy(src / name, dst / name)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     names = sorted(p.name for p in (tmp_path / "packages").iterdir())
     result = _releases(tmp_path, "record", *names)
     assert result.returncode == 0, result.stderr
@@ -109,3 +110,14 @@ def test_a_sibling_range_that_excludes_the_tree_version_fails(tree):
     result = _releases(tree, "check")
     assert result.returncode == 1
     assert "squall-options: needs squall-web<6,>=5.0 but the tree has squall-web" in result.stderr
+
+
+def test_a_package_without_a_uv_source_in_the_root_pyproject_fails(tree):
+    root = tree / "pyproject.toml"
+    text = root.read_text()
+    (line,) = re.findall(r"^squall-static = .*\n", text, re.M)
+    root.write_text(text.replace(line, ""))
+    result = _releases(tree, "check")
+    assert result.returncode == 1
+    (error,) = result.stderr.splitlines()
+    assert error.startswith("error: squall-static: no [tool.uv.sources] entry")

@@ -19,6 +19,8 @@ a shallow one or an unpacked sdist of the repository.
 - a sibling range (``squall-web>=0.1,<0.2`` in ``dependencies``) does not admit the
   sibling's version in the tree, or names a package the tree does not have: a release of
   one package must never need an unreleased sibling.
+- a package has no ``[tool.uv.sources]`` entry in the root ``pyproject.toml`` (what makes
+  ``uv pip install ./packages/NAME`` find its siblings in a clone).
 
 ``record`` writes the RELEASE file of each NAME for the version in its ``_version.py``.
 It refuses to record changed code under an already recorded version (that would hide the
@@ -103,7 +105,10 @@ class Package:
         return str(data["version"]), str(data["sha256"])
 
     def has_changelog_entry(self) -> bool:
-        text = (self.path / "CHANGELOG.md").read_text()
+        changelog = self.path / "CHANGELOG.md"
+        if not changelog.exists():
+            return False
+        text = changelog.read_text()
         return re.search(rf"^## \[?{re.escape(self.version)}\]?(\s|$)", text, re.M) is not None
 
 
@@ -170,13 +175,29 @@ def check_ranges(pkgs: list[Package]) -> list[str]:
     return problems
 
 
+def check_sources(root: Path, pkgs: list[Package]) -> list[str]:
+    """Problems where a package has no uv source in the root pyproject (README's clone install).
+
+    Without one, ``uv pip install ./packages/X`` would look for that package on an index
+    when another package needs it.
+    """
+    with open(root / "pyproject.toml", "rb") as f:
+        sources = tomllib.load(f).get("tool", {}).get("uv", {}).get("sources", {})
+    return [
+        f"{p.dist}: no [tool.uv.sources] entry in the root pyproject.toml: add "
+        f"`{p.dist} = {{ workspace = true, editable = false }}`"
+        for p in pkgs
+        if p.dist not in sources
+    ]
+
+
 def check(root: Path) -> list[str]:
     """Every problem of every package of the tree at `root`."""
     pkgs = packages(root)
     problems: list[str] = []
     for pkg in pkgs:
         problems += check_package(pkg)
-    return problems + check_ranges(pkgs)
+    return problems + check_ranges(pkgs) + check_sources(root, pkgs)
 
 
 def record(pkg: Package) -> str:
