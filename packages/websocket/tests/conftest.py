@@ -67,9 +67,13 @@ class WSTools:
     read_frame = staticmethod(read_frame)
 
     @staticmethod
-    def run(coro: Coroutine[Any, Any, Any], timeout: float = 20.0) -> Any:
-        """Run one test coroutine on a fresh loop, bounded in time."""
-        return asyncio.run(asyncio.wait_for(coro, timeout))
+    def run(coro: Coroutine[Any, Any, Any], timeout: float = 20.0, use_uvloop: bool = False) -> Any:
+        """Run one test coroutine on a fresh loop (asyncio's or uvloop's), bounded in time."""
+        factory = None
+        if use_uvloop:
+            factory = pytest.importorskip("uvloop").new_event_loop
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(asyncio.wait_for(coro, timeout))
 
 
 @pytest.fixture

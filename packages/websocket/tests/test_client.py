@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from typing import Any
 
 import pytest
@@ -11,10 +12,13 @@ import tornado.httpserver
 import tornado.web
 import tornado.websocket
 
+from squall.web import Application
+from squall.web.testing import serve
 from squall.websocket import (
     HandshakeError,
     WebSocketClosedError,
     WebSocketHandler,
+    plugin,
     websocket_connect,
 )
 
@@ -150,5 +154,28 @@ def test_client_reads_are_back_pressured(ws: Any) -> None:
             while (m := await c.read_message()) is not None:
                 got.append(m)
             assert got == [f"{i}" for i in range(300)]
+
+    ws.run(main())
+
+
+def test_wss_client_and_server_over_tls(ws: Any) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def main() -> None:
+        app = Application([("/ws", Echo)], plugins=[plugin], autoload_plugins=False)
+        async with serve(app, ssl_options=server_ctx) as url:
+            wss = url.replace("http://", "wss://") + "/ws"
+            c = await websocket_connect(wss, ssl=client_ctx, compression_options={})
+            await c.write_message("over tls " * 1000)
+            assert await c.read_message() == "over tls " * 1000
+            await c.write_message("bye")
+            assert await c.read_message() is None
+            assert c.close_code == 1000
 
     ws.run(main())

@@ -457,3 +457,24 @@ def test_max_message_size_property_follows_the_setting(ws: Any) -> None:
 
     ws.run(main())
     assert seen == [4096]
+
+
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_echo_and_close_under_both_loops(ws: Any, use_uvloop: bool) -> None:
+    log: list[Any] = []
+
+    async def main() -> None:
+        async with ws.app([("/ws", Echo), ("/rec", Recorder, {"log": log})]) as url:
+            early = frames.encode_frame(frames.TEXT, b"early", mask=True)
+            reader, writer, head = await ws.raw_connect(url, ws.upgrade_request() + early)
+            assert head.startswith(b"HTTP/1.1 101 ")
+            assert await ws.read_frame(reader) == (0x81, b"early")
+            writer.close()
+            async with websockets.connect(url + "/ws", compression="deflate") as c:
+                await c.send(b"y" * 300_000)
+                assert await c.recv() == b"y" * 300_000
+            async with websockets.connect(url + "/rec") as c:
+                await c.close(4003)
+            await wait_for(lambda: ("close", 4003, "") in log)
+
+    ws.run(main(), use_uvloop=use_uvloop)
