@@ -1,0 +1,314 @@
+"""``AsyncHTTPClient`` (one shared client per IOLoop) and the blocking ``HTTPClient``.
+
+As in Tornado, ``AsyncHTTPClient()`` gives the client of the current IOLoop, creating it
+the first time: every part of a program shares its connection pools and its
+``max_clients`` slots. ``force_instance=True`` makes a client of its own (close it).
+
+The shared client needs no ``close()``: its pools close when its loop shuts down. That
+rests on asyncio's async-generator hooks: a client's first fetch starts a small async
+generator (``_guard``), which the loop closes at shutdown (``asyncio.run``,
+``IOLoop.close``: both call ``shutdown_asyncgens``), and its ``finally`` closes the pools
+while the loop can still run them. ``close()`` closes them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import weakref
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, ClassVar
+
+from squall.httpclient._errors import UnsupportedOptionError
+from squall.httpclient._fetch import Fetcher
+from squall.httpclient._request import DEFAULTS, FIELDS, HTTPRequest
+from squall.httpclient._response import HTTPResponse
+from squall.loop import IOLoop
+
+__all__ = ["AsyncHTTPClient", "HTTPClient"]
+
+# The implementations Tornado users name in configure(): squall has one, on httpx.
+_TORNADO_IMPLS = frozenset(
+    {
+        "tornado.simple_httpclient.SimpleAsyncHTTPClient",
+        "tornado.curl_httpclient.CurlAsyncHTTPClient",
+    }
+)
+_OPTIONS = frozenset({"max_clients", "defaults"})
+# Closing tasks started by close() from inside the loop: kept until done.
+_closing: set[asyncio.Future[None]] = set()
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    for name in options:
+        if name not in _OPTIONS:
+            raise UnsupportedOptionError(
+                name,
+                "not an option of squall's AsyncHTTPClient (it takes max_clients and "
+                "defaults; hostname_mapping, resolver and the buffer limits of Tornado's "
+                "simple_httpclient are not provided)",
+            )
+    max_clients = options.get("max_clients", 10)
+    if not isinstance(max_clients, int) or isinstance(max_clients, bool) or max_clients < 1:
+        raise UnsupportedOptionError("max_clients", f"must be an int >= 1, got {max_clients!r}")
+    defaults = options.get("defaults")
+    if defaults is not None:
+        unknown = sorted(set(defaults) - set(FIELDS))
+        if unknown:
+            raise UnsupportedOptionError(
+                "defaults", f"{unknown[0]!r} is not a field of HTTPRequest"
+            )
+
+
+class AsyncHTTPClient:
+    """A non-blocking HTTP client on httpx (Tornado's ``AsyncHTTPClient``)::
+
+        async def f():
+            client = AsyncHTTPClient()
+            response = await client.fetch("http://127.0.0.1:8888/")
+            print(response.body)
+
+    ``AsyncHTTPClient()`` returns the shared client of the current IOLoop;
+    ``AsyncHTTPClient(force_instance=True, max_clients=..., defaults=...)`` a new one.
+
+    Args:
+        force_instance: make a new client instead of the loop's shared one.
+        max_clients: how many fetches run at once (default 10); the others wait, for at
+            most the smaller of their connect and request timeouts.
+        defaults: values for the ``HTTPRequest`` fields a request leaves at None.
+
+    Raises:
+        UnsupportedOptionError: an option squall's client does not take.
+    """
+
+    _impl: ClassVar[type[AsyncHTTPClient] | None] = None
+    _impl_options: ClassVar[dict[str, Any]] = {}
+    _caches: ClassVar[dict[type, weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient]]] = {}
+
+    io_loop: IOLoop
+    defaults: dict[str, Any]
+
+    def __new__(cls, force_instance: bool = False, **kwargs: Any) -> AsyncHTTPClient:
+        io_loop = IOLoop.current()
+        assert io_loop is not None
+        cache = None if force_instance else cls._caches.setdefault(cls, weakref.WeakKeyDictionary())
+        if cache is not None and io_loop in cache:
+            return cache[io_loop]
+        impl = (AsyncHTTPClient._impl or cls) if cls is AsyncHTTPClient else cls
+        options = {**AsyncHTTPClient._impl_options, **kwargs}
+        _check_options(options)
+        instance: AsyncHTTPClient = object.__new__(impl)
+        instance._setup(io_loop, cache, **options)
+        if cache is not None:
+            cache[io_loop] = instance
+        return instance
+
+    def __init__(self, force_instance: bool = False, **kwargs: Any) -> None:
+        """Everything is set up by ``__new__`` (which may return the shared client)."""
+
+    def _setup(
+        self,
+        io_loop: IOLoop,
+        cache: weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient] | None,
+        max_clients: int = 10,
+        defaults: dict[str, Any] | None = None,
+    ) -> None:
+        self.io_loop = io_loop
+        self.max_clients = max_clients
+        self.defaults = {**DEFAULTS, **(defaults or {})}
+        self._cache = cache
+        self._closed = False
+        self._fetcher = Fetcher(max_clients)
+        self._guard: AsyncGenerator[None, None] | None = None
+
+    # -- configuration ---------------------------------------------------------------
+
+    @classmethod
+    def configure(cls, impl: str | type[AsyncHTTPClient] | None, **kwargs: Any) -> None:
+        """Set the class and the options of the clients ``AsyncHTTPClient()`` makes next.
+
+        Args:
+            impl: None (squall's client), a subclass of ``AsyncHTTPClient`` or its dotted
+                name. Tornado's ``simple_httpclient`` / ``curl_httpclient`` classes are
+                refused by name: squall has one implementation, on httpx.
+            **kwargs: ``max_clients``, ``defaults``.
+
+        Raises:
+            UnsupportedOptionError: an implementation or an option squall cannot honour.
+        """
+        if isinstance(impl, str):
+            if impl in _TORNADO_IMPLS:
+                raise UnsupportedOptionError(
+                    "impl",
+                    f"{impl} is Tornado's; squall's AsyncHTTPClient runs on httpx "
+                    "(configure(None, ...) keeps it)",
+                )
+            module, _, name = impl.rpartition(".")
+            try:
+                impl = getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError, ValueError) as exc:
+                raise UnsupportedOptionError("impl", f"cannot import {impl!r}: {exc}") from exc
+        if impl is not None and not (isinstance(impl, type) and issubclass(impl, AsyncHTTPClient)):
+            raise UnsupportedOptionError("impl", f"{impl!r} is not a subclass of AsyncHTTPClient")
+        _check_options(kwargs)
+        AsyncHTTPClient._impl = impl
+        AsyncHTTPClient._impl_options = dict(kwargs)
+
+    # -- fetching --------------------------------------------------------------------
+
+    def fetch(
+        self, request: str | HTTPRequest, raise_error: bool = True, **kwargs: Any
+    ) -> asyncio.Future[HTTPResponse]:
+        """Fetch a URL or an ``HTTPRequest``; a future (await it) of its ``HTTPResponse``.
+
+        Args:
+            request: a URL (then ``kwargs`` are ``HTTPRequest`` fields) or an ``HTTPRequest``.
+            raise_error: True (default): a non-2xx answer raises ``HTTPClientError``.
+                False: it is returned (its ``error`` set). Either way a fetch that got no
+                answer raises: ``HTTPTimeoutError``, ``HTTPStreamClosedError``, the
+                ``OSError`` of a failed connection, ``ValueError`` for a bad request.
+
+        Raises:
+            RuntimeError: the client is closed.
+            ValueError: ``kwargs`` given with an ``HTTPRequest``.
+            UnsupportedOptionError: a field squall cannot honour.
+        """
+        if self._closed:
+            raise RuntimeError("fetch() called on closed AsyncHTTPClient")
+        if not isinstance(request, HTTPRequest):
+            request = HTTPRequest(url=request, **kwargs)
+        elif kwargs:
+            raise ValueError("kwargs can't be used if request is an HTTPRequest object")
+        return self.io_loop.asyncio_loop.create_task(self._fetch(request, raise_error))
+
+    async def _fetch(self, request: HTTPRequest, raise_error: bool) -> HTTPResponse:
+        if self._guard is None:
+            self._guard = self._guard_body()
+            await self._guard.__anext__()
+        response = await self._fetcher.fetch(request, self.defaults)
+        error = response.error
+        if error is not None and (raise_error or not response._error_is_response_code):
+            raise error
+        return response
+
+    # -- closing ---------------------------------------------------------------------
+
+    async def _guard_body(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            # The loop is shutting down (or close() was called): nothing will fetch again.
+            self._forget()
+            await self._fetcher.pools.aclose()
+
+    def _forget(self) -> None:
+        self._closed = True
+        # Only this client: a new shared one may already have taken its place.
+        if self._cache is not None and self._cache.get(self.io_loop) is self:
+            del self._cache[self.io_loop]
+
+    async def _aclose(self) -> None:
+        self._forget()
+        if self._guard is not None:
+            await self._guard.aclose()
+        await self._fetcher.pools.aclose()
+
+    def close(self) -> None:
+        """Close the client and its connections; it cannot fetch again.
+
+        Not needed for the shared client (its loop's shutdown closes it); needed for a
+        ``force_instance=True`` client and before closing a loop by hand.
+        """
+        if self._closed:
+            return
+        self._forget()
+        loop = self.io_loop.asyncio_loop
+        if loop.is_closed():
+            return
+        if not loop.is_running():
+            loop.run_until_complete(self._aclose())
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        future: asyncio.Future[None]
+        if running is loop:
+            future = loop.create_task(self._aclose())
+        else:
+            future = asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(self._aclose(), loop), loop=loop
+            )
+        _closing.add(future)
+        future.add_done_callback(_closing.discard)
+
+
+class HTTPClient:
+    """A blocking HTTP client (Tornado's ``HTTPClient``) for scripts and sync code::
+
+        client = HTTPClient()
+        try:
+            print(client.fetch("http://127.0.0.1:8888/").body)
+        except HTTPClientError as e:
+            print("Error:", e)       # a non-2xx answer: e.response
+        finally:
+            client.close()
+
+    It runs a private IOLoop (never made the thread's current one) for each call, so it
+    cannot be used while an event loop runs in the same thread: use ``AsyncHTTPClient``.
+
+    Args:
+        async_client_class: the ``AsyncHTTPClient`` class to use.
+        **kwargs: passed to it (``max_clients``, ``defaults``, ``force_instance``).
+    """
+
+    def __init__(
+        self, async_client_class: type[AsyncHTTPClient] | None = None, **kwargs: Any
+    ) -> None:
+        self._closed = True
+        self._io_loop = IOLoop(make_current=False)
+        cls = async_client_class or AsyncHTTPClient
+
+        async def make_client() -> AsyncHTTPClient:
+            return cls(**kwargs)
+
+        try:
+            self._async_client = self._run(make_client)
+        except BaseException:
+            self._io_loop.close()
+            raise
+        self._closed = False
+
+    def _run(self, func: Callable[[], Any]) -> Any:
+        previous = IOLoop.current(instance=False)
+        try:
+            return self._io_loop.run_sync(func)
+        finally:
+            # run_sync leaves its loop current in a thread that had none: not this one.
+            if previous is None and IOLoop.current(instance=False) is self._io_loop:
+                IOLoop.clear_current()
+
+    def fetch(self, request: str | HTTPRequest, **kwargs: Any) -> HTTPResponse:
+        """Fetch and wait: ``AsyncHTTPClient.fetch``'s arguments, errors and rules."""
+        if self._closed:
+            raise RuntimeError("fetch() called on closed HTTPClient")
+        response: HTTPResponse = self._run(
+            functools.partial(self._async_client.fetch, request, **kwargs)
+        )
+        return response
+
+    def close(self) -> None:
+        """Close the connections and the private loop (closing twice does nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._async_client.close()
+        self._io_loop.close()
+
+    def __del__(self) -> None:
+        # An HTTPClient dropped without close(): free its loop and sockets.
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass

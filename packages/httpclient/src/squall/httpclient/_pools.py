@@ -1,0 +1,152 @@
+"""The httpx connection pools of one ``AsyncHTTPClient``.
+
+httpx fixes TLS settings, the proxy and the local address per transport, while Tornado
+lets every request choose them. So a client keeps one pool per distinct choice: nearly
+every program uses one (the defaults) and pays for no other. Each pool is an
+``httpx.AsyncClient`` that keeps no cookies (Tornado's client never sends back what a
+server set) and reads no proxy from the environment (Tornado's does not either).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Hashable, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+
+import httpx
+
+from squall.httpclient._errors import UnsupportedOptionError
+from squall.httpclient._request import RequestSettings
+
+__all__ = ["Pools"]
+
+# Tornado's ssl_options dict (tornado.netutil.ssl_options_to_context), client side.
+_SSL_KEYS = frozenset({"ssl_version", "certfile", "keyfile", "cert_reqs", "ca_certs", "ciphers"})
+
+
+def _context_from_dict(options: Mapping[str, Any]) -> ssl.SSLContext:
+    unknown = sorted(set(options) - _SSL_KEYS)
+    if unknown:
+        raise UnsupportedOptionError(
+            "ssl_options", f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_SSL_KEYS))})"
+        )
+    ctx = ssl.SSLContext(options.get("ssl_version", ssl.PROTOCOL_TLS_CLIENT))
+    if "certfile" in options:
+        ctx.load_cert_chain(options["certfile"], options.get("keyfile"))
+    if "cert_reqs" in options:
+        if options["cert_reqs"] == ssl.CERT_NONE:
+            ctx.check_hostname = False
+        ctx.verify_mode = options["cert_reqs"]
+    if "ca_certs" in options:
+        ctx.load_verify_locations(options["ca_certs"])
+    elif ctx.verify_mode != ssl.CERT_NONE:
+        ctx.load_default_certs()
+    if "ciphers" in options:
+        ctx.set_ciphers(options["ciphers"])
+    return ctx
+
+
+def _context_from_fields(settings: RequestSettings) -> ssl.SSLContext:
+    # The system's trust store, as Tornado (not httpx's certifi bundle).
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=settings.ca_certs)
+    if not settings.validate_cert:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if settings.client_cert is not None:
+        ctx.load_cert_chain(settings.client_cert, settings.client_key)
+    return ctx
+
+
+def _tls_key(settings: RequestSettings) -> Hashable:
+    options = settings.ssl_options
+    if isinstance(options, ssl.SSLContext):
+        return ("context", id(options))
+    if options is not None:
+        return ("dict", tuple(sorted((k, repr(v)) for k, v in options.items())))
+    return (
+        "fields",
+        bool(settings.validate_cert),
+        settings.ca_certs,
+        settings.client_cert,
+        settings.client_key,
+    )
+
+
+def _tls_context(settings: RequestSettings) -> ssl.SSLContext:
+    options = settings.ssl_options
+    if isinstance(options, ssl.SSLContext):
+        return options
+    if options is not None:
+        return _context_from_dict(options)
+    return _context_from_fields(settings)
+
+
+def _proxy(settings: RequestSettings) -> httpx.Proxy | None:
+    if settings.proxy_host is None:
+        return None
+    auth = None
+    if settings.proxy_username is not None:
+        auth = (settings.proxy_username, settings.proxy_password or "")
+    return httpx.Proxy(f"http://{settings.proxy_host}:{settings.proxy_port}", auth=auth)
+
+
+def _local_address(settings: RequestSettings) -> str | None:
+    if settings.network_interface:
+        return str(settings.network_interface)
+    if settings.allow_ipv6 is False:
+        return "0.0.0.0"  # binding to an IPv4 address makes httpcore connect over IPv4
+    return None
+
+
+class Pools:
+    """The pools of one client, created on first use, all closed by :meth:`aclose`.
+
+    Args:
+        max_clients: the connections each pool may hold (the client's ``max_clients``).
+    """
+
+    def __init__(self, max_clients: int) -> None:
+        self._max_clients = max_clients
+        self._pools: dict[Hashable, tuple[httpx.AsyncClient, Any]] = {}
+
+    def get(self, settings: RequestSettings, https: bool) -> httpx.AsyncClient:
+        """The pool for this request's TLS settings, proxy and local address."""
+        proxy = _proxy(settings)
+        local = _local_address(settings)
+        tls = _tls_key(settings) if https else None
+        key = (
+            tls,
+            None if proxy is None else (str(proxy.url), proxy.raw_auth),
+            local,
+        )
+        entry = self._pools.get(key)
+        if entry is None:
+            limits = httpx.Limits(
+                max_connections=self._max_clients, max_keepalive_connections=self._max_clients
+            )
+            verify: ssl.SSLContext | bool = _tls_context(settings) if https else True
+            transport = httpx.AsyncHTTPTransport(
+                verify=verify, limits=limits, proxy=proxy, local_address=local, trust_env=False
+            )
+            client = httpx.AsyncClient(
+                transport=transport,
+                trust_env=False,
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            )
+            # The SSLContext given by the caller is kept alive with its pool, so that its
+            # id() in the key cannot be reused by another context.
+            entry = (client, settings.ssl_options)
+            self._pools[key] = entry
+        return entry[0]
+
+    def __len__(self) -> int:
+        return len(self._pools)
+
+    async def aclose(self) -> None:
+        """Close every pool (idempotent); a pool is forgotten once closed."""
+        for key in list(self._pools):
+            entry = self._pools.get(key)
+            if entry is not None:
+                await entry[0].aclose()
+                self._pools.pop(key, None)

@@ -1,0 +1,216 @@
+"""AsyncHTTPClient's shared instance, configure(), close(), and the blocking HTTPClient."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from squall.httpclient import (
+    AsyncHTTPClient,
+    HTTPClient,
+    HTTPClientError,
+    HTTPRequest,
+    UnsupportedOptionError,
+)
+from squall.loop import IOLoop
+
+if TYPE_CHECKING:
+    from conftest import Server
+
+
+@pytest.fixture(autouse=True)
+def unconfigured() -> Iterator[None]:
+    yield
+    AsyncHTTPClient.configure(None)
+
+
+class Recording(AsyncHTTPClient):
+    """A subclass configure() may name."""
+
+
+# -- one shared client per IOLoop ---------------------------------------------------------
+
+
+def test_async_http_client_is_shared_per_loop_unless_forced() -> None:
+    async def go() -> tuple[AsyncHTTPClient, AsyncHTTPClient, AsyncHTTPClient]:
+        forced = AsyncHTTPClient(force_instance=True)
+        forced.close()
+        return AsyncHTTPClient(), AsyncHTTPClient(), forced
+
+    first, again, forced = asyncio.run(go())
+    assert first is again
+    assert forced is not first
+    other_loop, _, _ = asyncio.run(go())
+    assert other_loop is not first
+
+
+def test_the_shared_client_closes_its_connections_when_the_loop_shuts_down(
+    server: Server,
+) -> None:
+    async def go() -> AsyncHTTPClient:
+        client = AsyncHTTPClient()
+        await client.fetch(server.url + "/echo")
+        assert server.connections() == 1  # kept alive in the pool
+        return client
+
+    client = asyncio.run(go())
+    assert server.wait_for_connections(0) == 0
+    with pytest.raises(RuntimeError, match="closed AsyncHTTPClient"):
+        client.fetch(server.url + "/echo")
+
+
+def test_the_shared_client_of_an_ioloop_closes_with_it(server: Server) -> None:
+    loop = IOLoop(make_current=False)
+    client = loop.run_sync(lambda: AsyncHTTPClient().fetch(server.url + "/echo"))
+    assert client.code == 200
+    assert server.connections() == 1
+    loop.close()
+    assert server.wait_for_connections(0) == 0
+
+
+def test_close_closes_the_pool_and_forgets_the_shared_client(server: Server) -> None:
+    async def go() -> None:
+        client = AsyncHTTPClient()
+        await client.fetch(server.url + "/echo")
+        client.close()
+        client.close()  # twice: nothing
+        with pytest.raises(RuntimeError, match="fetch\\(\\) called on closed AsyncHTTPClient"):
+            client.fetch(server.url + "/echo")
+        assert AsyncHTTPClient() is not client
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if server.connections() == 0:
+                break
+        assert server.connections() == 0
+
+    asyncio.run(go())
+
+
+def test_kwargs_with_an_http_request_are_refused() -> None:
+    async def go() -> None:
+        with pytest.raises(ValueError, match="kwargs can't be used"):
+            AsyncHTTPClient().fetch(HTTPRequest("http://127.0.0.1/"), method="POST")
+
+    asyncio.run(go())
+
+
+def test_fetch_returns_a_future_usable_with_gather(server: Server) -> None:
+    async def go() -> list[int]:
+        client = AsyncHTTPClient()
+        futures = [client.fetch(f"{server.url}/echo?n={i}") for i in range(5)]
+        assert all(isinstance(f, asyncio.Future) for f in futures)
+        return [r.code for r in await asyncio.gather(*futures)]
+
+    assert asyncio.run(go()) == [200] * 5
+
+
+# -- configure ------------------------------------------------------------------------------
+
+
+def test_configure_defaults_fill_fields_a_request_leaves_unset(server: Server) -> None:
+    AsyncHTTPClient.configure(None, defaults={"user_agent": "configured/1"})
+
+    async def go() -> list[str]:
+        client = AsyncHTTPClient()
+        await client.fetch(server.url + "/echo")
+        await client.fetch(server.url + "/echo", user_agent="mine/2")
+        return [r.headers["User-Agent"] for r in server.app.seen]
+
+    assert asyncio.run(go()) == ["configured/1", "mine/2"]
+
+
+def test_configure_max_clients_and_a_subclass() -> None:
+    AsyncHTTPClient.configure(Recording, max_clients=3)
+
+    async def go() -> AsyncHTTPClient:
+        return AsyncHTTPClient()
+
+    client = asyncio.run(go())
+    assert type(client) is Recording
+    assert client.max_clients == 3
+    AsyncHTTPClient.configure(f"{__name__}.Recording")
+
+
+def test_configure_refuses_tornado_implementations_by_name() -> None:
+    with pytest.raises(UnsupportedOptionError, match="impl: tornado.curl_httpclient"):
+        AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")
+    with pytest.raises(UnsupportedOptionError, match="impl: tornado.simple_httpclient"):
+        AsyncHTTPClient.configure("tornado.simple_httpclient.SimpleAsyncHTTPClient")
+    with pytest.raises(UnsupportedOptionError, match="not a subclass of AsyncHTTPClient"):
+        AsyncHTTPClient.configure(dict)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"hostname_mapping": {"a": "b"}}, "hostname_mapping"),
+        ({"max_body_size": 10}, "max_body_size"),
+        ({"max_clients": 0}, "max_clients"),
+        ({"defaults": {"colour": "red"}}, "defaults"),
+    ],
+)
+def test_options_squall_cannot_honour_are_refused(options: dict[str, Any], named: str) -> None:
+    with pytest.raises(UnsupportedOptionError, match=f"^{named}: ") as info:
+        AsyncHTTPClient.configure(None, **options)
+    assert info.value.option == named
+
+    async def go() -> None:
+        AsyncHTTPClient(force_instance=True, **options)
+
+    with pytest.raises(UnsupportedOptionError, match=f"^{named}: "):
+        asyncio.run(go())
+
+
+# -- the blocking HTTPClient -------------------------------------------------------------------
+
+
+def test_http_client_fetches_blocking(server: Server) -> None:
+    client = HTTPClient()
+    try:
+        response = client.fetch(server.url + "/echo", method="POST", body="b=2")
+        assert response.code == 200
+        assert response.request.method == "POST"
+        with pytest.raises(HTTPClientError) as info:
+            client.fetch(server.url + "/status/404")
+        assert info.value.code == 404
+        assert client.fetch(server.url + "/status/404", raise_error=False).code == 404
+    finally:
+        client.close()
+    assert server.wait_for_connections(0) == 0
+    with pytest.raises(RuntimeError, match="closed HTTPClient"):
+        client.fetch(server.url + "/echo")
+
+
+def test_http_client_does_not_become_the_current_loop(server: Server) -> None:
+    IOLoop.clear_current()
+    client = HTTPClient()
+    try:
+        client.fetch(server.url + "/echo")
+        assert IOLoop.current(instance=False) is None
+    finally:
+        client.close()
+
+
+def test_http_client_cannot_run_inside_a_running_loop(server: Server) -> None:
+    client = HTTPClient()
+
+    async def go() -> None:
+        with pytest.raises(RuntimeError):
+            client.fetch(server.url + "/echo")
+
+    try:
+        asyncio.run(go())
+    finally:
+        client.close()
+
+
+def test_http_client_passes_options_to_its_async_client(server: Server) -> None:
+    client = HTTPClient(defaults={"user_agent": "blocking/1"})
+    try:
+        client.fetch(server.url + "/echo")
+    finally:
+        client.close()
+    assert server.app.seen[-1].headers["User-Agent"] == "blocking/1"
