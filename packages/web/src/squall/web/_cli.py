@@ -348,8 +348,9 @@ def run(args: argparse.Namespace) -> None:
             raise
         # Under --reload a broken app waits for the fix instead of exiting.
         _report(exc)
-        print("squall: waiting for a change to restart", file=sys.stderr, flush=True)
-        _autoreload._wait_for_change(exc.__cause__)
+        # The files' state is recorded before the line is printed (an edit made right
+        # after it must count as a change).
+        _autoreload._wait_for_change(exc.__cause__, "squall: waiting for a change to restart")
         raise  # pragma: no cover - _wait_for_change ends in a restart or runs forever
     sockets = open_sockets(args)
     scheme = "https" if context is not None else "http"
