@@ -160,7 +160,15 @@ def test_get_template_namespace_extended_with_super_tornado_style(
     app = squall.web.Application([(r"/s", Base)], template_path=tmp_path)
     assert get(squall_live_server(app), "/s").text == "ann|cu|/s|base"
     # web's base namespace is what super() returned: no plugin-only names in it.
-    assert set(seen[0]) == {"handler", "request", "current_user", "reverse_url"}
+    assert set(seen[0]) == {
+        "handler",
+        "request",
+        "current_user",
+        "locale",
+        "_",
+        "pgettext",
+        "reverse_url",
+    }
 
 
 def test_get_template_namespace_of_a_handler_extends_the_namespace(

@@ -27,6 +27,7 @@ if typing.TYPE_CHECKING:
     from squall.template._tt_lexer import ParseError
     from squall.template._tt_template import BaseLoader, DictLoader, Loader, Template
     from squall.template._tt_whitespace import filter_whitespace
+    from squall.template._uimodules import TemplateModule, UIModule
 
 __all__ = [
     "DEFAULT_AUTOESCAPE",
@@ -35,7 +36,9 @@ __all__ = [
     "Loader",
     "ParseError",
     "Template",
+    "TemplateModule",
     "TemplateNotFoundError",
+    "UIModule",
     "__version__",
     "filter_whitespace",
     "get_environment",
@@ -53,6 +56,8 @@ _LAZY = {
     "Template": "squall.template._tt_template",
     "ParseError": "squall.template._tt_lexer",
     "filter_whitespace": "squall.template._tt_whitespace",
+    "UIModule": "squall.template._uimodules",
+    "TemplateModule": "squall.template._uimodules",
 }
 
 

@@ -21,13 +21,13 @@ Strategy:
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from squall.template._folders import FolderFinder
 from squall.template._settings import DEFAULT_AUTOESCAPE, Folders, folders_of
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class TemplateEngine:
         user_env: jinja2.Environment | None = settings.get("template_env")
         self.user_env = None if user_env is None else self._overlay(user_env)
         self._envs: dict[Folders, jinja2.Environment] = {}
-        self._class_folders: dict[type, Folders] = {}
+        self._finder = FolderFinder(self.folders)
 
     def _cache_options(self) -> dict[str, Any]:
         if self.cache:
@@ -92,29 +92,6 @@ class TemplateEngine:
         env.filters.update(self.filters)
         return env
 
-    def _override(self, handler: RequestHandler | None) -> Folders | None:
-        """Folders from ``handler.get_template_path()`` when a handler defines it (Tornado)."""
-        method = getattr(handler, "get_template_path", None)
-        return None if method is None else folders_of(method())
-
-    def _default_folders(self, handler: RequestHandler | None) -> Folders:
-        if self.folders is not None:
-            return self.folders
-        if handler is None:
-            return (os.getcwd(),)
-        cls = type(handler)
-        found = self._class_folders.get(cls)
-        if found is None:
-            # Tornado's default: templates beside the code of the handler (the current
-            # directory for a class without a file, defined in an interactive session).
-            try:
-                source = inspect.getsourcefile(cls) or inspect.getfile(cls)
-                found = (os.path.dirname(os.path.abspath(source)),)
-            except (TypeError, OSError):
-                found = (os.getcwd(),)
-            self._class_folders[cls] = found
-        return found
-
     def environment(self, handler: RequestHandler | None = None) -> jinja2.Environment:
         """The environment rendering ``handler``'s templates (created on first use).
 
@@ -122,11 +99,11 @@ class TemplateEngine:
         ``template_env`` / the ``template_path`` setting, then the folder of the module that
         defines the handler class (the current directory without a handler).
         """
-        folders = self._override(handler)
+        folders = self._finder.override(handler)
         if folders is None:
             if self.user_env is not None and self.user_env.loader is not None:
                 return self.user_env
-            folders = self._default_folders(handler)
+            folders = self._finder.default(handler)
         env = self._envs.get(folders)
         if env is None:
             if self.user_env is None:

@@ -10,13 +10,15 @@ are needed (``_plugin``).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from squall.web import StashKey
 
 if TYPE_CHECKING:
     from squall.template._environment import TemplateEngine
+    from squall.template._tt_engine import TornadoEngine
+    from squall.template._uimodules import UISettings
 
 Folders = tuple[str, ...]
 
@@ -36,6 +38,27 @@ def DEFAULT_AUTOESCAPE(template_name: str | None) -> bool:  # noqa: N802 - a pub
 
 ENGINE: StashKey[TemplateEngine] = StashKey()
 """Where the plugin keeps each Application's ``TemplateEngine`` (``app.stash[ENGINE]``)."""
+
+TORNADO_ENGINE: StashKey[TornadoEngine] = StashKey()
+"""Where the plugin keeps each Application's engine of Tornado-syntax templates."""
+
+UI: StashKey[UISettings | None] = StashKey()
+"""Where the plugin keeps each Application's UI modules and methods."""
+
+SYNTAX: StashKey[str | None] = StashKey()
+"""The template language of each Application (``syntax_of`` its settings)."""
+
+SYNTAXES = ("jinja2", "tornado")
+"""Values of the ``template_syntax`` setting."""
+
+
+def syntax_of(settings: Mapping[str, Any]) -> str:
+    """The template language of an Application: ``template_syntax`` when given, else
+    ``tornado`` when a ``template_loader`` is given, else ``jinja2``."""
+    syntax = settings.get("template_syntax")
+    if syntax is None:
+        return "tornado" if settings.get("template_loader") is not None else "jinja2"
+    return str(syntax)
 
 
 def folders_of(value: object) -> Folders | None:

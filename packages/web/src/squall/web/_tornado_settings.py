@@ -86,13 +86,8 @@ TORNADO_SETTINGS: dict[str, TornadoSetting] = {
     ),
     "log_function": _provided(WEB, "f(handler) called per finished request"),
     "serve_traceback": _provided(WEB, "500 pages show the traceback"),
-    "ui_modules": _planned(
-        "squall-template",
-        "use template_globals (callables every template sees) or Jinja2 macros",
-    ),
-    "ui_methods": _planned(
-        "squall-template", "use template_globals or template_filters (squall-template)"
-    ),
+    "ui_modules": _provided("squall-template", "UIModule classes templates call"),
+    "ui_methods": _provided("squall-template", "functions f(handler, ...) templates call"),
     "transforms": _planned(
         WEB,
         "output transforms (an Application argument in Tornado) are not available yet",
@@ -123,13 +118,11 @@ TORNADO_SETTINGS: dict[str, TornadoSetting] = {
     "autoescape": _provided("squall-template", "HTML-escape {{ values }}"),
     "compiled_template_cache": _provided(WEB, "keep compiled templates"),
     "template_path": _provided("squall-template", "folder of the templates"),
-    "template_loader": _planned(
-        "squall-template",
-        "pass template_env, your own jinja2.Environment with the loader you want",
+    "template_loader": _provided(
+        "squall-template", "a squall.template Loader of Tornado-syntax templates"
     ),
-    "template_whitespace": _planned(
-        "squall-template",
-        "pass template_env, a jinja2.Environment(trim_blocks=True, lstrip_blocks=True)",
+    "template_whitespace": _provided(
+        "squall-template", "whitespace mode of Tornado-syntax templates"
     ),
     # -- static files -------------------------------------------------------------------
     "static_hash_cache": _provided(WEB, "keep static_url() content hashes"),
