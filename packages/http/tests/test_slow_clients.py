@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import socket
 import time
 from typing import Any
@@ -173,6 +174,11 @@ def test_a_streaming_handler_that_pauses_reading_does_not_make_the_client_slow(
 def test_a_thousand_idle_connections_neither_block_a_new_client_nor_stay_open(
     serve: Any, use_uvloop: bool
 ) -> None:
+    # 1,000 client sockets and 1,000 server ends live in this one process.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < 4096:
+        wanted = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     st = serve(use_uvloop=use_uvloop, idle_connection_timeout=1.0)
     idle = [socket.create_connection(("127.0.0.1", st.port), timeout=10) for _ in range(1000)]
     try:
