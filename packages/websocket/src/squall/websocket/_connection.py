@@ -84,6 +84,14 @@ class WebSocketProtocol(asyncio.Protocol):
         ping_interval / ping_timeout: seconds (None or 0: off).
     """
 
+    __slots__ = (
+        "_is_client", "_on_message", "_on_close", "_on_ping", "_on_pong", "_deflater",
+        "_parser", "_ping_interval", "_ping_timeout", "transport", "_peer", "_started",
+        "_busy", "_in_process", "_read_paused", "_write_paused", "_waiters", "_close_sent",
+        "_close_received", "_lost", "_close_notified", "_timer", "_ping_timer",
+        "_pong_received", "close_code", "close_reason", "_lost_waiters", "__weakref__",
+    )  # fmt: skip
+
     def __init__(
         self,
         *,

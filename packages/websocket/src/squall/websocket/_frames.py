@@ -151,16 +151,30 @@ def close_code_is_valid(code: int) -> bool:
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
+_XOR_TABLES: list[bytes] = []  # _XOR_TABLES[k][b] == b ^ k, built on first use (64 KiB)
+_TRANSLATE_FROM: Final = 8192  # measured: below it one big-integer XOR is faster
+
+
 def mask_bytes(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
     """XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 §5.3); its own inverse.
 
-    Done as one big-integer XOR: C speed for any length, no Python loop per byte.
+    No Python loop per byte: a short payload is one big-integer XOR; a long one is four
+    ``bytes.translate`` calls over the strided slices that share a mask byte (both run in C;
+    the crossover was measured on CPython 3.11).
     """
     n = len(data)
     if not n:
         return b""
-    key = (mask * ((n + 3) >> 2))[:n]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(n, "little")
+    if n < _TRANSLATE_FROM:
+        key = (mask * ((n + 3) >> 2))[:n]
+        value = int.from_bytes(data, "little") ^ int.from_bytes(key, "little")
+        return value.to_bytes(n, "little")
+    if not _XOR_TABLES:
+        _XOR_TABLES.extend(bytes(b ^ k for b in range(256)) for k in range(256))
+    out = bytearray(data)
+    for i in range(4):
+        out[i::4] = out[i::4].translate(_XOR_TABLES[mask[i]])
+    return bytes(out)
 
 
 def encode_frame(
