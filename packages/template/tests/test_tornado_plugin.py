@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import tornado.template
+import tornado.web
 
 import squall.template
 import squall.web
@@ -35,6 +36,11 @@ def write(folder: Path, **files: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+class _TornadoBox(tornado.web.UIModule):  # type: ignore[misc]
+    def render(self) -> str:
+        return ""
 
 
 class Page(RequestHandler):
@@ -125,6 +131,9 @@ def test_a_handler_with_create_template_loader_uses_tornado_syntax(
         ({"template_syntax": "tornado", "autoescape": lambda n: True}, "Jinja2 only"),
         ({"template_loader": DictLoader({}), "template_whitespace": "all"}, "loader's own"),
         ({"template_loader": DictLoader({}), "autoescape": None}, "Loader(..., autoescape"),
+        ({"ui_modules": {"Box": len}}, "ui_modules: Box=<built-in function len> is not a UIModule"),
+        ({"ui_modules": [{"T": _TornadoBox}]}, "T subclasses tornado.web.UIModule"),
+        ({"ui_methods": {"f": 3}}, "ui_methods: f=3 is not a function"),
     ],
 )
 def test_settings_that_cannot_be_honoured_are_refused(

@@ -308,7 +308,10 @@ def squall_web_configure(app: Application) -> None:
     if app.settings.get("ui_modules") is not None or app.settings.get("ui_methods") is not None:
         from squall.template import _uimodules  # the UI machinery, only when used
 
-        _uimodules.ui_settings_of(app)
+        try:
+            _uimodules.ui_settings_of(app)
+        except TypeError as exc:
+            raise ConfigurationError(f"setting {exc}") from None
 
 
 @hookimpl

@@ -117,7 +117,11 @@ class Template:
         )
 
     def __del__(self) -> None:
-        linecache.cache.pop(getattr(self, "_filename", ""), None)
+        # The generated source leaves linecache with the template (at interpreter exit the
+        # module may already be gone).
+        cache = getattr(linecache, "cache", None)
+        if cache is not None:
+            cache.pop(getattr(self, "_filename", ""), None)
 
     def _origin(self, lineno: int) -> Origin:
         line_map = self._generated.line_map

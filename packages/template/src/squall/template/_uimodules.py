@@ -204,27 +204,61 @@ def is_ui_setting(value: object) -> bool:
     return True
 
 
+def _is_tornado_module(obj: object) -> bool:
+    return isinstance(obj, type) and any(
+        c.__name__ == "UIModule" and c.__module__ == "tornado.web" for c in obj.__mro__
+    )
+
+
 def load_ui_modules(value: object) -> dict[str, type[UIModule]]:
-    """The UIModule subclasses of a ``ui_modules`` setting (other entries are skipped, as
-    a module's imports are), after the built-in ones."""
+    """The UIModule subclasses of a ``ui_modules`` setting, after the built-in ones.
+
+    In a Python module, other names (its imports, helpers) are skipped, as Tornado does.
+
+    Raises:
+        TypeError: a Tornado ``UIModule`` (it must subclass ``squall.template.UIModule``), or
+            a dict entry that is not a UIModule class.
+    """
     modules = dict(BUILTIN_MODULES)
     if value is None:
         return modules
-    for name, obj in _entries(value):
-        if isinstance(obj, type) and issubclass(obj, UIModule):
-            modules[name] = obj
+    for group in value if isinstance(value, list | tuple) else [value]:
+        explicit = not isinstance(group, types.ModuleType)
+        for name, obj in _entries(group):
+            if _is_tornado_module(obj):
+                raise TypeError(
+                    f"ui_modules: {name} subclasses tornado.web.UIModule; make it subclass "
+                    "squall.template.UIModule"
+                )
+            if isinstance(obj, type) and issubclass(obj, UIModule):
+                modules[name] = obj
+            elif explicit:
+                raise TypeError(f"ui_modules: {name}={obj!r} is not a UIModule subclass")
     return modules
 
 
 def load_ui_methods(value: object) -> dict[str, Callable[..., Any]]:
-    """The functions of a ``ui_methods`` setting: callables whose name starts with a
-    lower-case letter (so a module's classes and private names are skipped)."""
+    """The functions of a ``ui_methods`` setting.
+
+    In a Python module, only callables whose name starts with a lower-case letter count (so
+    its classes and private names are skipped, as Tornado does).
+
+    Raises:
+        TypeError: a dict entry that is not callable.
+    """
     methods: dict[str, Callable[..., Any]] = {}
     if value is None:
         return methods
-    for name, obj in _entries(value):
-        if not name.startswith("_") and callable(obj) and name[0].lower() == name[0]:
-            methods[name] = obj
+    for group in value if isinstance(value, list | tuple) else [value]:
+        explicit = not isinstance(group, types.ModuleType)
+        for name, obj in _entries(group):
+            if not name.startswith("_") and callable(obj) and name[0].lower() == name[0]:
+                methods[name] = obj
+            elif explicit:
+                raise TypeError(
+                    f"ui_methods: {name}={obj!r} is not a function templates can call "
+                    "(callable, with a name starting with a lower-case letter)"
+                )
     return methods
 
 
