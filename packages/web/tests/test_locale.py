@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from squall.web import Application, RequestHandler
 from squall.web import locale as web_locale
@@ -210,3 +212,14 @@ def test_handler_locale_from_accept_language_q_values(
         headers = {} if header is None else {"Accept-Language": header}
         assert client.get("/", headers=headers).text == expected
         assert client.get("/user", headers={"Accept-Language": "fr"}).text == "es"
+
+
+@given(st.text(max_size=60))
+def test_any_accept_language_header_gives_a_supported_locale(header: str) -> None:
+    found = web_locale.from_accept_language(header)
+    assert found.code in web_locale.get_supported_locales()
+
+
+def test_accept_language_order_is_by_quality_then_position() -> None:
+    header = "da, en-gb;q=0.8, en;q=0.7, fr;q=0.8, xx;q=nan, yy;q=-1"
+    assert web_locale._codes_by_quality(header) == ["da", "en-gb", "fr", "en"]
