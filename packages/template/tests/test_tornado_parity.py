@@ -60,6 +60,18 @@ DOC_TEMPLATES = {
     "layout/page.html": (
         "{% extends 'base.html' %}{% block h %}{{ title }}{% end %}{% block p %}P{% end %}"
     ),
+    "nested/base.html": (
+        "{% block outer %}<o>{% block inner %}base inner{% end %}</o>{% end %}"
+        "{% set shared = 'base' %}{% block tail %}{{ shared }}{% end %}"
+    ),
+    "nested/child.html": (
+        "{% extends 'base.html' %}{% block inner %}{% set shared = 'child' %}child {{ shared }}"
+        "{% end %}{% block tail %}[{% include '../layout/part.html' %}]{% end %}"
+    ),
+    "nested/grandchild.html": (
+        "{% extends 'child.html' %}{% block outer %}{% apply upper %}{% block inner %}gc"
+        "{% end %}{% end %}{% end %}"
+    ),
     "values.txt": "{{ b }} {{ n }} {{ f }} {{ none }} {{ u }} {% raw b %}",
     "module.html": "{% module Box(title) %}|{{ _tt_modules.Box('x') }}",
     "apply_nested.html": (

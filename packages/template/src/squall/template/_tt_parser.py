@@ -11,7 +11,7 @@ Rules
   when its code is generated); ``{% whitespace mode %}`` applies to the text after it.
 - ``{% comment ... %}`` and ``{# ... #}`` produce nothing.
 
-The tree is plain data (frozen dataclasses); ``_tt_codegen`` turns it into Python.
+The tree is plain data (dataclasses); ``_tt_codegen`` turns it into Python.
 """
 
 from __future__ import annotations
@@ -73,8 +73,6 @@ class Block:
     name: str
     line: int
     body: list[Node]
-    owner: str
-    """Name of the template that wrote this body (its autoescape applies inside)."""
 
 
 @dataclass(slots=True)
@@ -179,7 +177,7 @@ class _Parser:
             inner_loop = word in _LOOPS or (in_loop and word != "apply")
             body = self.body(word, line, inner_loop)
             if word == "block":
-                nodes.append(Block(arg, line, body, self.name))
+                nodes.append(Block(arg, line, body))
             elif word == "apply":
                 nodes.append(Apply(arg, line, body))
             else:
