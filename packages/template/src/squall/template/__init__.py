@@ -1,15 +1,24 @@
-"""squall.template: Jinja2 behind ``RequestHandler.render()`` / ``render_string()``.
+"""squall.template: templates behind ``RequestHandler.render()`` / ``render_string()``.
+
+Two languages: Jinja2 (the default) and Tornado's template language
+(``template_syntax="tornado"``, a ``template_loader``, or a handler's
+``create_template_loader``), with Tornado's standalone API (``Template``, ``Loader``,
+``DictLoader``, ``BaseLoader``, ``ParseError``, ``filter_whitespace``); UI modules
+(``UIModule``, ``TemplateModule``; the ``ui_modules`` / ``ui_methods`` settings) for both.
 
 A squall.web plugin: installed, it is found through the ``squall.web`` entry-point group;
 otherwise pass its plugin module explicitly:
 ``Application(..., plugins=[squall.template.plugin], autoload_plugins=False)``.
 
 Settings: ``template_path``, ``autoescape``, ``template_env``, ``template_globals``,
-``template_filters``; web's ``compiled_template_cache`` (off under ``debug``) governs the cache.
+``template_filters``, ``template_syntax``, ``template_loader``, ``template_whitespace``,
+``ui_modules``, ``ui_methods``; web's ``compiled_template_cache`` (off under ``debug``)
+governs the cache.
 
-``TemplateNotFoundError`` and ``get_environment`` need Jinja2, which costs ≈ 80 ms to import:
-they are loaded on first access (PEP 562 ``__getattr__``), because this package is imported
-at every ``Application()`` through the plugin's entry point.
+Every public name except ``plugin`` and ``DEFAULT_AUTOESCAPE`` is loaded on first access
+(PEP 562 ``__getattr__``): ``TemplateNotFoundError`` and ``get_environment`` need Jinja2
+(≈ 80 ms to import), the Tornado-syntax compiler and UI modules cost ≈ 20 ms, and this
+package is imported at every ``Application()`` through the plugin's entry point.
 """
 
 from __future__ import annotations
