@@ -18,6 +18,7 @@ from squall.testing import (
     AsyncTestCase,
     gen_test,
     get_async_test_timeout,
+    setup_with_context_manager,
 )
 
 
@@ -321,3 +322,26 @@ def test_http_test_case_leaves_no_warning_or_open_socket(
     gc.collect()
     assert [str(w.message) for w in recwarn] == []
     logging.getLogger("squall.general").debug("done")
+
+
+def test_setup_with_context_manager_exits_at_cleanup() -> None:
+    events: list[str] = []
+
+    class Recorder:
+        def __enter__(self) -> str:
+            events.append("enter")
+            return "value"
+
+        def __exit__(self, *exc: object) -> None:
+            events.append("exit")
+
+    class Case(AsyncTestCase):
+        def setUp(self) -> None:
+            super().setUp()
+            events.append(setup_with_context_manager(self, Recorder()))
+
+        def test_one(self) -> None:
+            events.append("test")
+
+    assert_passed(run_case(Case))
+    assert events == ["enter", "value", "test", "exit"]

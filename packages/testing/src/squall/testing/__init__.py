@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from squall.loop import bind_unused_port
 from squall.testing._case import AsyncTestCase
-from squall.testing._expect_log import ExpectLog, MissingLogError
 from squall.testing._decorator import gen_test
+from squall.testing._expect_log import ExpectLog, MissingLogError
 from squall.testing._http_case import AsyncHTTPSTestCase, AsyncHTTPTestCase
 from squall.testing._main import main
+from squall.testing._setup import setup_with_context_manager
 from squall.testing._timeout import get_async_test_timeout
 from squall.testing._version import __version__
 
@@ -40,4 +41,5 @@ __all__ = [
     "gen_test",
     "get_async_test_timeout",
     "main",
+    "setup_with_context_manager",
 ]
