@@ -526,3 +526,26 @@ def test_standalone_api_is_exported() -> None:
     assert squall.template.Loader is Loader
     assert issubclass(ParseError, Exception)
     assert squall.template.TemplateModule.__name__ == "TemplateModule"
+
+
+def test_builtin_modules_in_jinja2_templates(tmp_path: Path, squall_live_server: Serve) -> None:
+    write(
+        tmp_path,
+        **{
+            "page.html": (
+                "<html><head></head><body>{{ modules.Template('card.html', title=v) }}"
+                "{{ modules.linkify('see http://a.example/?x=1&y=2') }}</body></html>"
+            ),
+            "card.html": (
+                "{{ set_resources(embedded_css='.card{}', javascript_files='/card.js') }}"
+                "<section>{{ title }}</section>"
+            ),
+        },
+    )
+    server = squall_live_server(app(template_path=tmp_path))
+    assert get(server).text == (
+        '<html><head><style type="text/css">\n.card{}\n</style>\n</head><body>'
+        "<section>&lt;v&gt;</section>"
+        'see <a href="http://a.example/?x=1&amp;y=2">http://a.example/?x=1&amp;y=2</a>'
+        '<script src="/card.js" type="text/javascript"></script>\n</body></html>'
+    )
