@@ -118,10 +118,13 @@ def test_a_tornado_setting_squall_does_not_honour_is_refused_in_one_line(name: s
 
 @pytest.mark.parametrize("value", [True, False, None, 0, {}])
 def test_refusal_does_not_depend_on_the_value(value: Any) -> None:
-    # compress_response=False is refused too: Tornado reads the key, so its presence means
+    # google_oauth=False is refused too: Tornado reads the key, so its presence means
     # the app was written for a setting squall would ignore.
-    with pytest.raises(ConfigurationError, match="compress_response"):
-        Application([], compress_response=value)
+    with pytest.raises(ConfigurationError, match="google_oauth"):
+        Application([], google_oauth=value)
+    # A provided setting of a missing plugin is refused whatever its value, too.
+    with pytest.raises(MissingPluginError, match="compress_response"):
+        Application([], autoload_plugins=False, compress_response=value)
 
 
 def test_a_provided_setting_of_a_missing_plugin_names_the_package() -> None:
@@ -136,13 +139,13 @@ def test_a_provided_setting_of_a_missing_plugin_names_the_package() -> None:
 
 def test_a_refused_setting_supplied_by_a_plugin_is_refused_too() -> None:
     # squall-options supplies settings from config files and the command line: a
-    # "compress_response = True" line there must fail the same way.
+    # "google_oauth = True" line there must fail the same way.
     class ConfigFile:
         @hookimpl
         def squall_web_setting_defaults(self, given: Any) -> dict[str, Any]:
-            return {"compress_response": True, "title": "kept"}
+            return {"google_oauth": True, "title": "kept"}
 
-    with pytest.raises(ConfigurationError, match="'compress_response' is not supported"):
+    with pytest.raises(ConfigurationError, match="'google_oauth' is not supported"):
         Application([], plugins=[ConfigFile()], autoload_plugins=False)
 
 

@@ -23,6 +23,7 @@ from squall.web._accesslog import log_request
 from squall.web._application import Application
 from squall.web._auth import authenticated
 from squall.web._dispatch import ErrorHandler
+from squall.web._encoding import negotiate_encoding
 from squall.web._errors import (
     ConfigurationError,
     Finish,
@@ -32,6 +33,7 @@ from squall.web._errors import (
     MissingSettingError,
 )
 from squall.web._handler import RequestHandler, stream_request_body
+from squall.web._hooktypes import OutputTransform
 from squall.web._plugins import DEFAULT_PLUGINS, RequestHooks
 from squall.web._redirects import RedirectHandler, addslash, removeslash
 from squall.web._routing import URLSpec, url
@@ -54,6 +56,7 @@ __all__ = [
     "MissingArgumentError",
     "MissingPluginError",
     "MissingSettingError",
+    "OutputTransform",
     "RedirectHandler",
     "RequestHandler",
     "RequestHooks",
@@ -69,6 +72,7 @@ __all__ = [
     "get_signature_key_version",
     "hookimpl",
     "log_request",
+    "negotiate_encoding",
     "removeslash",
     "stream_request_body",
     "url",

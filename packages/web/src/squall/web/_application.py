@@ -4,10 +4,12 @@ Construction (hooks run here, and only here — see ``hookspecs``)::
 
     plugin manager (defaults, entry points, plugins=[...]) → add_settings
     → setting_defaults → settings resolved
-    → configure → routes → handler_functions → default_headers → request_hooks → log_request
+    → configure → routes → handler_functions → default_headers → request_hooks → transforms
+    → log_request
 
 Everything the request path needs is then a plain attribute: the route tables, the dict of
-base headers each handler copies, tuples of before/after callables, the log function.
+base headers each handler copies, tuples of before/after/complete callables and of output
+transform factories, the log function.
 
 The request path: ``HTTPServer`` calls ``start_request(connection)`` per request and gets a
 ``RequestDispatcher``. Its ``headers_received`` routes (and, for ``@stream_request_body``
@@ -33,6 +35,7 @@ from squall.web._dispatch import ErrorHandler, RequestDispatcher
 from squall.web._errors import ConfigurationError
 from squall.web._handler import RequestHandler
 from squall.web._headers import convert_header_value, normalize_name
+from squall.web._hooktypes import TransformFactory
 from squall.web._plugins import (
     call_value_callable_awaitable,
     call_with_owners,
@@ -122,13 +125,28 @@ class Application:
 
         before: list[Callable[[RequestHandler], Any]] = []
         after: list[Callable[[RequestHandler], Any]] = []
+        complete: list[Callable[[RequestHandler, BaseException | None], Any]] = []
         for _owner, hooks in call_with_owners(hook.squall_web_request_hooks, app=self):
             if hooks.before is not None:
                 before.append(hooks.before)
             if hooks.after is not None:
                 after.append(hooks.after)
+            if hooks.complete is not None:
+                complete.append(hooks.complete)
         self._before_hooks = tuple(before)
         self._after_hooks = tuple(after)
+        self._complete_hooks = tuple(complete)
+
+        # Output transforms: plugins' (registration order), then the `transforms` setting
+        # (Tornado's Application argument). An empty tuple keeps the request path as is.
+        transforms: list[TransformFactory] = []
+        for owner, factories in call_with_owners(hook.squall_web_transforms, app=self):
+            for factory in factories:
+                if not callable(factory):
+                    raise ConfigurationError(f"transform {factory!r} from {owner} is not callable")
+                transforms.append(factory)
+        transforms.extend(self.settings.get("transforms") or ())
+        self._transforms: tuple[TransformFactory, ...] = tuple(transforms)
 
         log_function = self.settings.get("log_function")
         if log_function is None:
@@ -239,6 +257,16 @@ class Application:
         override it (handlers then call the override, which may call ``super()``).
         """
         self._log_function(handler)
+
+    def add_transform(self, transform_class: TransformFactory) -> None:
+        """Add an output transform after the others (Tornado's ``add_transform``).
+
+        ``transform_class`` is an ``OutputTransform`` subclass or any ``f(request)`` factory;
+        it applies to requests that start after this call.
+        """
+        if not callable(transform_class):
+            raise TypeError(f"add_transform() needs a callable, got {transform_class!r}")
+        self._transforms = (*self._transforms, transform_class)
 
     def reverse_url(self, name: str, *args: Any) -> str:
         """The path of the rule named ``name``, its groups filled with ``args`` (quoted).

@@ -50,6 +50,8 @@ class HandlerBase:
         "_prepared",
         "_current_user",
         "_json_body",  # set by get_json_body() only; unset (AttributeError) until then
+        "_transforms",  # set only when the application has output transforms
+        "_exception",  # set only when handler code raised; read only by complete-hooks
         "__weakref__",
     )
 
@@ -70,6 +72,8 @@ class HandlerBase:
     _prepared: asyncio.Task[None] | None
     _current_user: Any
     _json_body: Any
+    _transforms: list[Any]
+    _exception: BaseException
 
     if TYPE_CHECKING:
         # Provided by the other parts of RequestHandler; declared here for the type checker.

@@ -83,6 +83,14 @@ def squall_web_add_settings(registry: SettingsRegistry) -> None:
         doc="f(handler) called once per finished request instead of the access log",
     )
     add(
+        "transforms",
+        default=None,
+        type=(list, tuple),
+        owner=OWNER,
+        validate=lambda v: v is None or all(callable(t) for t in v),
+        doc="output transforms: OutputTransform classes or f(request) factories, in order",
+    )
+    add(
         "default_handler_class",
         default=None,
         owner=OWNER,

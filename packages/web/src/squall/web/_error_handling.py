@@ -135,6 +135,7 @@ class ErrorsMixin(HandlerBase):
                 except Exception:
                     gen_log.debug("finish() after the client left failed", exc_info=True)
             return
+        self._exception = e  # for RequestHooks.complete (Finish and a gone client are not)
         exc_info: tuple[Any, Any, Any] = sys.exc_info()
         if exc_info[1] is not e:
             exc_info = (type(e), e, e.__traceback__)

@@ -7,7 +7,7 @@ Lifecycle (the notes' 接口调用顺序, exactly)::
     before-hooks of plugins (RequestHooks.before)
     prepare()                                       may be async; may finish the request
     get()/post()/...                                may be async
-    finish() → access log → after-hooks → on_finish()
+    finish() → access log → after-hooks → complete-hooks (with the exception) → on_finish()
 
     on an error (HTTPError, any exception, send_error):
     clear() → set_default_headers() → write_error(status, **kwargs) → finish() → on_finish()
@@ -454,6 +454,13 @@ class RequestHandler(
                 hook(self)
             except Exception:
                 app_log.error("Error in a plugin's after-request hook", exc_info=True)
+        if app._complete_hooks:
+            exception = getattr(self, "_exception", None)
+            for complete in app._complete_hooks:
+                try:
+                    complete(self, exception)
+                except Exception:
+                    app_log.error("Error in a plugin's complete-request hook", exc_info=True)
         try:
             self.on_finish()
         except Exception:

@@ -6,6 +6,12 @@ and hands status, headers and body to ``connection.respond`` — one call, one
 ``Content-Length``, so http sends chunks), then ``connection.write`` per flush, and
 ``connection.finish`` at the end.
 
+Output transforms (``squall_web_transforms``, the ``transforms`` setting): when the
+application has any, the status, headers and first chunk go through them where the headers
+go out, and every later chunk on its way to the connection; ``finish()`` always passes a
+last chunk (possibly empty, ``finishing=True``) so a compressor can end its stream. Without
+transforms the only cost is one attribute test per ``flush``/``finish``.
+
 Automatic ETag (as Tornado): a 200 answer to GET/HEAD that set no ``Etag`` itself gets the
 SHA-1 of its body; when the request's ``If-None-Match`` matches it, the answer becomes a 304
 with no body.
@@ -19,7 +25,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from squall.http import HTTPConnection, StreamClosedError
+from squall.http import HTTPConnection, HTTPHeaders, StreamClosedError
 from squall.web._base import DONE, HandlerBase
 from squall.web._headers import HeadersMixin, convert_header_value, wire_reason
 
@@ -102,15 +108,23 @@ class OutputMixin(HeadersMixin, HandlerBase):
         self._write_buffer = []
         if not self._headers_written:
             self._headers_written = True
+            status = self._status_code
+            reason = wire_reason(self._reason) if self._custom_reason else None
+            if self.application._transforms:
+                status, items, chunk = self._transform_first(status, chunk, False)
+                if status != self._status_code:
+                    reason = None
+            else:
+                items = self._header_items()
             try:
-                conn.write_headers(
-                    self._status_code,
-                    self._header_items(),
-                    wire_reason(self._reason) if self._custom_reason else None,
-                )
+                conn.write_headers(status, items, reason)
             except ValueError:
                 self._headers_written = False  # nothing went out: an error page is possible
                 raise
+        elif self.application._transforms:
+            # getattr: add_transform() may have run after this response's headers went out
+            for transform in getattr(self, "_transforms", ()):
+                chunk = transform.transform_chunk(chunk, False)
         if chunk:
             result: Awaitable[None] = conn.write(chunk)
             return result
@@ -151,15 +165,18 @@ class OutputMixin(HeadersMixin, HandlerBase):
             else:
                 buf = self._write_buffer
                 body = buf[0] if len(buf) == 1 else b"".join(buf)
+            reason = wire_reason(self._reason) if self._custom_reason else None
+            if self.application._transforms:
+                status_in = status
+                status, items, body = self._transform_first(status, body, True)
+                if status != status_in:
+                    reason = None
+            else:
+                items = self._header_items()
             self._headers_written = True
             self._finished = True
             try:
-                conn.respond(
-                    status,
-                    self._header_items(),
-                    body,
-                    wire_reason(self._reason) if self._custom_reason else None,
-                )
+                conn.respond(status, items, body, reason)
             except StreamClosedError:
                 _client_gone(self)
             except ValueError:
@@ -170,7 +187,14 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 raise
         else:
             try:
-                if self._write_buffer:
+                if self.application._transforms:
+                    last = b"".join(self._write_buffer)
+                    self._write_buffer = []
+                    for transform in getattr(self, "_transforms", ()):
+                        last = transform.transform_chunk(last, True)
+                    if last:
+                        conn.write(last)
+                elif self._write_buffer:
                     conn.write(b"".join(self._write_buffer))
                     self._write_buffer = []
                 self._finished = True
@@ -181,6 +205,26 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 _client_gone(self)
         self._after_finish()
         return DONE
+
+    def _transform_first(
+        self, status: int, chunk: bytes, finishing: bool
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Build this request's transforms and pass the status, headers and first chunk on.
+
+        Only called when the application has transforms. Built here (not at the start of
+        the request) so an error page after a refused header gets fresh ones.
+        """
+        request = self.request
+        transforms = [factory(request) for factory in self.application._transforms]
+        self._transforms = transforms
+        headers = HTTPHeaders()
+        for name, value in self._header_items():
+            headers.add(name, value)
+        for transform in transforms:
+            status, headers, chunk = transform.transform_first_chunk(
+                status, headers, chunk, finishing
+            )
+        return status, list(headers.get_all()), chunk
 
     def redirect(self, url: str, permanent: bool = False, status: int | None = None) -> None:
         """Send a redirect to ``url`` (302, or 301 when ``permanent``, or ``status``) and finish.

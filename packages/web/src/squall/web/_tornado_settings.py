@@ -34,6 +34,7 @@ UNSUPPORTED = "unsupported"
 
 WEB = "squall-web"
 WEBSOCKET = "squall-websocket"
+COMPRESS = "squall-compress"
 
 
 # A NamedTuple, not a dataclass: cheap to create at import (see _settings.Setting).
@@ -76,22 +77,13 @@ TORNADO_SETTINGS: dict[str, TornadoSetting] = {
     "debug": _provided(WEB, "development mode (autoreload, no caches, tracebacks)"),
     "default_handler_class": _provided(WEB, "handler for requests no rule matches"),
     "default_handler_args": _provided(WEB, "initialize() kwargs of that handler"),
-    "compress_response": _planned(
-        "squall-compress",
-        "compress responses in a reverse proxy (nginx `gzip on`) meanwhile",
-    ),
-    "gzip": _planned(
-        "squall-compress",
-        "it is Tornado's old name of compress_response; compress in a reverse proxy meanwhile",
-    ),
+    "compress_response": _provided(COMPRESS, "gzip (and Brotli, Zstandard) responses"),
+    "gzip": _provided(COMPRESS, "Tornado's old name of compress_response"),
     "log_function": _provided(WEB, "f(handler) called per finished request"),
     "serve_traceback": _provided(WEB, "500 pages show the traceback"),
     "ui_modules": _provided("squall-template", "UIModule classes templates call"),
     "ui_methods": _provided("squall-template", "functions f(handler, ...) templates call"),
-    "transforms": _planned(
-        WEB,
-        "output transforms (an Application argument in Tornado) are not available yet",
-    ),
+    "transforms": _provided(WEB, "OutputTransform classes applied to every response"),
     "websocket_ping_interval": _provided(WEBSOCKET, "seconds between pings of each WebSocket"),
     "websocket_ping_timeout": _provided(WEBSOCKET, "seconds to wait for a pong before closing"),
     "websocket_max_message_size": _provided(

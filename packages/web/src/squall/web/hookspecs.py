@@ -16,7 +16,8 @@ Order of calls inside ``Application(...)``::
     squall_web_routes(app)                 # extra rules, placed before the app's own
     squall_web_handler_functions(app)      # functions reachable from every handler
     squall_web_default_headers(app)        # headers on every response
-    squall_web_request_hooks(app)          # per-request callables (before / after)
+    squall_web_request_hooks(app)          # per-request callables (before / after / complete)
+    squall_web_transforms(app)             # output transform factories (compression, ...)
     squall_web_log_request(app)            # the access-log function (first result wins)
 
 Plugins are registered in this order: web's ``DEFAULT_PLUGINS``, installed plugins (entry
@@ -46,6 +47,7 @@ import pluggy
 if TYPE_CHECKING:
     from squall.web._application import Application
     from squall.web._handler import RequestHandler
+    from squall.web._hooktypes import TransformFactory
     from squall.web._plugins import RequestHooks
     from squall.web._settings import SettingsRegistry
 
@@ -193,6 +195,36 @@ def squall_web_request_hooks(app: Application) -> RequestHooks | None:
         awaited, and it may finish the request (``handler.finish()`` / raise ``HTTPError``),
         in which case neither ``prepare`` nor the method runs. ``after(handler)`` runs once
         the response is finished, just before ``on_finish``; its return value is ignored.
+        ``complete(handler, exception)`` runs after every ``after``, for every request
+        (also one no ``before`` saw, a 405), with the exception the handler's code raised
+        (``HTTPError`` included) or None, and ``handler.get_status()`` the status sent:
+        before + complete is how a tracing or metrics plugin wraps the handler call
+        without monkeypatching (open a span in ``before``, close it in ``complete``).
+    """
+
+
+@hookspec
+def squall_web_transforms(app: Application) -> Sequence[TransformFactory] | None:
+    """Output transforms this plugin puts on every response (Tornado's ``OutputTransform``).
+
+    Called once per Application. Each factory is called once per request with the
+    ``HTTPServerRequest`` and returns an object with ``transform_first_chunk(status_code,
+    headers, chunk, finishing) -> (status_code, headers, chunk)`` and
+    ``transform_chunk(chunk, finishing) -> chunk`` (subclass
+    ``squall.web.OutputTransform``; the class itself is a factory). The handler passes
+    the status, the headers (an ``HTTPHeaders``) and the first chunk through every
+    transform when the headers go out — ``finish()`` of a buffered response
+    (``finishing=True``, the whole body) or the first ``flush()`` — then every later
+    chunk, the last one from ``finish()`` with ``finishing=True`` (possibly empty).
+    ``Content-Length`` of a buffered response is computed from the transformed body.
+
+    Order: the factories of plugins, in registration order, then the ``transforms``
+    setting, then ``Application.add_transform`` (Tornado's order: its gzip transform comes
+    before the application's). Each transform gets what the previous returned. An
+    application with no transform pays nothing per request.
+
+    Returns:
+        A sequence of factories, or None.
     """
 
 
