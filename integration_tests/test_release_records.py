@@ -36,8 +36,11 @@ def tree(tmp_path: Path) -> Path:
         shutil.copytree(src / "src", dst / "src", ignore=shutil.ignore_patterns("__pycache__"))
         for name in ("pyproject.toml", "CHANGELOG.md"):
             shutil.copy(src / name, dst / name)
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     names = sorted(p.name for p in (tmp_path / "packages").iterdir())
+    # The root pyproject's uv sources, one per package (the tool's check of the real tree is
+    # the `releases` session's job; these tests check the tool).
+    sources = "".join(f"squall-{n} = {{ workspace = true, editable = false }}\n" for n in names)
+    (tmp_path / "pyproject.toml").write_text(f"[tool.uv.sources]\n{sources}")
     result = _releases(tmp_path, "record", *names)
     assert result.returncode == 0, result.stderr
     return tmp_path
