@@ -7,8 +7,10 @@ next to the originals), so both read ``Accept-Encoding`` the same way (RFC 9110 
 - ``*`` gives its q to every coding the header does not name (``identity`` included);
 - ``identity`` (no encoding) is acceptable unless refused (``identity;q=0`` or ``*;q=0``
   without an ``identity`` entry);
-- the highest q wins; between equal q the server's order (``available``) decides, and a
-  coding wins a tie with ``identity`` (compressing is why the server offers it);
+- the highest q wins; between equal q the server's order (``available``) decides;
+  ``identity`` wins only when the header gives it (by name or through ``*``) a higher q
+  than every acceptable coding: ``gzip;q=0.1`` still means gzip (a client listing a coding
+  at all can decode it), ``gzip;q=0.5, identity`` means identity;
 - no header at all means "no preference": identity (RFC 9110 allows any coding, but old
   clients that cannot decode send none, as do tools like ``curl`` without
   ``--compressed``); ``x-gzip`` is ``gzip``.
@@ -83,8 +85,8 @@ def negotiate_encoding(accept_encoding: str | None, available: Sequence[str]) ->
         if q is not None and q > best_q:
             best, best_q = coding, q
     if best is not None:
-        identity_q = prefs.get("identity", 1.0 if star is None else star)
-        if identity_q > best_q:
+        identity_q = prefs.get("identity", star)
+        if identity_q is not None and identity_q > best_q:
             best = None
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
