@@ -511,7 +511,9 @@ def test_installed_distribution_plugin_adds_a_route_and_a_header(tmp_path: Path)
     python = venv / "bin" / "python"
     subprocess.run(
         [
-            uv, "pip", "install", "-q", "-p", str(python),
+            # --no-sources: the root pyproject's workspace sources would ask for the
+            # siblings as non-editable installs, conflicting with the -e paths below.
+            uv, "pip", "install", "-q", "--no-sources", "-p", str(python),
             "-e", str(PACKAGES / "loop"), "-e", str(PACKAGES / "http"), "-e", str(PACKAGES / "web"),
             str(HERE / "plugin_dist"),
         ],
