@@ -91,6 +91,11 @@ class FileEntry:
             when no lexical path was given.
         responses: header lists prepared by handlers, keyed as they like (per entry, so they
             die with it).
+        encoding: the ``Content-Encoding`` of a precompressed sibling's entry
+            (``app.js.br`` → ``"br"``); None for the file itself.
+        siblings: the codings of this file's precompressed siblings that exist and are not
+            older than it, in the handler's preference order (checked with the file's own
+            freshness: on misses only); empty when it has none.
     """
 
     path: str
@@ -106,6 +111,8 @@ class FileEntry:
     key: _FreshKey = (0, 0, 0, 0, 0)
     stat_path: str = ""
     responses: dict[Any, list[tuple[str, str]]] = field(default_factory=dict)
+    encoding: str | None = None
+    siblings: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:

@@ -20,6 +20,15 @@ Large files are opened *before* any header is sent (so a file that vanished is a
 where the transport allows, chunked writes otherwise, always awaiting flow control) or, when
 the connection has no ``sendfile``, in chunks with ``await self.flush()`` between them.
 
+Precompressed siblings: ``app.js.br``, ``app.js.zst``, ``app.js.gz`` next to ``app.js``
+are found on misses (with the file's own freshness: a regular file, not a symlink, not
+older than the file) and kept in its entry; a hit on a file with siblings negotiates
+``Accept-Encoding`` (``squall.web.negotiate_encoding``, as squall-compress does) and answers
+with the chosen sibling's own cache entry: its bytes, its ETag, its length and ranges, the
+file's Content-Type, ``Content-Encoding``. Every representation of such a file carries
+``Vary: Accept-Encoding``. A file without siblings (and a request to it, whatever its
+``Accept-Encoding``) costs nothing more. ``PRECOMPRESSED`` sets the codings and their order.
+
 Overriding: ``get_cache_time``, ``get_content_type`` and ``set_extra_headers`` (per request),
 ``get_absolute_path`` and ``validate_absolute_path`` (on misses), and the classmethods
 ``make_static_url`` / ``get_version`` (URL building) keep Tornado's names and meanings. When a
@@ -48,7 +57,7 @@ from squall.static._paths import (
 )
 from squall.static._ranges import UNSATISFIABLE, ByteRange, if_range_allows, parse_range
 from squall.static._urls import HASHES, NO_HASHES, static_version, unversioned_url
-from squall.web import HTTPError, RequestHandler, StashKey
+from squall.web import HTTPError, RequestHandler, StashKey, negotiate_encoding
 
 __all__ = ["StaticFileHandler"]
 
@@ -57,12 +66,20 @@ gen_log = logging.getLogger("squall.general")
 CHUNK_SIZE: Final = 256 * 1024
 """Bytes per write when a file is streamed without ``sendfile``."""
 
-_StoreKey = tuple[str, str | None, bool | None, bool, bool, float]
+_StoreKey = tuple[str, str | None, bool | None, bool, bool, float, tuple[str, ...]]
 _STORES: StashKey[dict[_StoreKey, tuple[str, bool, FileStore]]] = StashKey()
 """Per application: (root, default_filename, follow_symlinks argument, the two settings,
-CACHE_TTL) → (root, follow_symlinks in effect, store)."""
+CACHE_TTL, PRECOMPRESSED) → (root, follow_symlinks in effect, store)."""
+
+SIBLING_SUFFIXES: Final = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
+"""The file name suffix of each precompressed sibling (``app.js.br``, ``.zst``, ``.gz``)."""
 
 _PER_REQUEST_METHODS: Final = ("get_cache_time", "get_content_type", "set_extra_headers")
+
+
+def _sibling_key(path: str, coding: str) -> str:
+    """The store key of ``path``'s sibling in ``coding`` (a NUL cannot be in a URL path)."""
+    return f"{path}\x00{coding}"
 
 
 class StaticFileHandler(RequestHandler):
@@ -87,6 +104,10 @@ class StaticFileHandler(RequestHandler):
 
     CACHE_TTL: ClassVar[float] = 1.0
     """Seconds a cached file entry is trusted before the disk is looked at again."""
+
+    PRECOMPRESSED: ClassVar[tuple[str, ...]] = ("br", "zstd", "gzip")
+    """Codings of precompressed siblings served (``app.js.br``, ``.zst``, ``.gz``), most
+    preferred first when the client accepts several equally; ``()`` turns them off."""
 
     root: str
     path: str
@@ -117,6 +138,7 @@ class StaticFileHandler(RequestHandler):
             bool(settings.get("static_follow_symlinks", False)),
             bool(settings.get("static_hash_cache", True)),
             self.CACHE_TTL,
+            self.PRECOMPRESSED,
         )
         try:
             stores = self.application.stash[_STORES]
@@ -144,6 +166,13 @@ class StaticFileHandler(RequestHandler):
         entry = self._store.fresh(path)
         if entry is None or entry.body is None:
             return self._get_slow(path, include_body)
+        if entry.siblings:  # precompressed siblings: only these files negotiate
+            coding = negotiate_encoding(self.request.headers.get("Accept-Encoding"), entry.siblings)
+            if coding is not None:
+                encoded = self._store.fresh(_sibling_key(path, coding))
+                if encoded is None or encoded.body is None:
+                    return self._get_slow(path, include_body)
+                entry = encoded
         self._answer(path, entry, include_body)
         return None
 
@@ -158,19 +187,26 @@ class StaticFileHandler(RequestHandler):
                 entry = await self._lookup(path)
             if entry is None:
                 return  # redirected
+            key = path
+            if entry.siblings:
+                encoded = await self._encoded(path, entry)
+                if encoded is not None:
+                    key, entry = encoded
             if entry.body is not None:
                 self._answer(path, entry, include_body)
                 return
             try:
                 f = open_regular(entry.path)
             except FileNotFoundError as exc:
-                self._store.forget(path)
+                self._store.forget(key)
+                if key != path:
+                    continue  # a sibling vanished: answer with the file itself
                 raise HTTPError(404) from exc
             except PermissionError as exc:
-                self._store.forget(path)
+                self._store.forget(key)
                 raise HTTPError(403) from exc
             except OSError as exc:
-                self._store.forget(path)
+                self._store.forget(key)
                 raise HTTPError(404) from exc
             try:
                 st = os.fstat(f.fileno())
@@ -180,7 +216,7 @@ class StaticFileHandler(RequestHandler):
                     entry.stat.st_ino,
                 ):
                     # Replaced or edited since the entry was made: describe the new file.
-                    self._store.forget(path)
+                    self._store.forget(key)
                     continue
                 await self._answer_from_file(path, entry, f, include_body)
             finally:
@@ -220,17 +256,79 @@ class StaticFileHandler(RequestHandler):
         stat_path = self._stat_path(lexical, resolved)
         entry = store.revalidate(path, resolved, stat_path)
         if entry is not None:
+            self._scan_siblings(entry)
             return entry
         try:
             if store.wants_in_memory(resolved):
-                return store.build_small(path, resolved, stat_path)
-            return await store.build_large(path, resolved, stat_path)
+                entry = store.build_small(path, resolved, stat_path)
+            else:
+                entry = await store.build_large(path, resolved, stat_path)
+            self._scan_siblings(entry)
+            return entry
         except FileNotFoundError as exc:
             raise HTTPError(404) from exc
         except PermissionError as exc:
             raise HTTPError(403) from exc
         except OSError as exc:  # vanished, replaced by a directory, I/O error...
             raise HTTPError(404) from exc
+
+    # ---------------------------------------------------------------- precompressed siblings
+
+    def _scan_siblings(self, entry: FileEntry) -> None:
+        """Note which precompressed siblings of ``entry``'s file exist (on misses only).
+
+        A sibling counts when it is a regular file (not a symlink: it is not resolved like
+        the URL's path was) and not older than the file, so a stale ``.br`` left behind by
+        an edit of ``app.js`` is never served. Requests then negotiate only for files that
+        have siblings; the others cost nothing more.
+        """
+        found: list[str] = []
+        mtime = entry.stat.st_mtime_ns
+        for coding in self.PRECOMPRESSED:
+            suffix = SIBLING_SUFFIXES.get(coding)
+            if suffix is None:
+                continue
+            try:
+                st = os.lstat(entry.path + suffix)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_mtime_ns >= mtime:
+                found.append(coding)
+        siblings = tuple(found)
+        if siblings != entry.siblings:
+            entry.siblings = siblings
+            entry.responses.clear()  # the header lists gain or lose Vary
+
+    async def _encoded(self, path: str, entry: FileEntry) -> tuple[str, FileEntry] | None:
+        """The store key and entry of the sibling this request accepts, or None (identity)."""
+        coding = negotiate_encoding(self.request.headers.get("Accept-Encoding"), entry.siblings)
+        if coding is None:
+            return None
+        key = _sibling_key(path, coding)
+        store = self._store
+        encoded = store.fresh(key)
+        if encoded is not None:
+            return key, encoded
+        sibling = entry.path + SIBLING_SUFFIXES[coding]
+        try:
+            st = os.lstat(sibling)
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_mtime_ns < entry.stat.st_mtime_ns:
+            store.forget(key)
+            return None  # gone or stale since the scan: the file itself answers
+        resolved = ResolvedPath(sibling, st, False)
+        try:
+            if store.wants_in_memory(resolved):
+                encoded = store.build_small(key, resolved)
+            else:
+                encoded = await store.build_large(key, resolved)
+        except OSError:
+            return None
+        # The representation of the file, encoded: the file's type, its own ETag and length.
+        encoded.content_type = entry.content_type
+        encoded.encoding = coding
+        return key, encoded
 
     @staticmethod
     def _stat_path(lexical: str, resolved: ResolvedPath) -> str:
@@ -351,13 +449,19 @@ class StaticFileHandler(RequestHandler):
         # it from the body's length, and a header list without one takes http's memoized
         # fast path (one given would send the head through the general, slower, builder).
         # HEAD and streamed answers append it themselves.
-        return [
+        headers = [
             ("Content-Type", content_type),
             ("ETag", entry.etag),
             ("Last-Modified", entry.last_modified),
             ("Accept-Ranges", "bytes"),
             ("Cache-Control", cache),
         ]
+        if entry.encoding is not None:
+            headers.append(("Content-Encoding", entry.encoding))
+        if entry.encoding is not None or entry.siblings:
+            # Every representation of a file with siblings says the answer depends on it.
+            headers.append(("Vary", "Accept-Encoding"))
+        return headers
 
     def _not_modified(self, entry: FileEntry, inm: str | None, ims: str | None) -> bool:
         # RFC 9110 §13.2.2: If-None-Match decides alone when present.
