@@ -3,13 +3,16 @@
 Run: python examples/websocket_chat.py [--port=8888]   then open http://127.0.0.1:8888/
  or: squall run examples.websocket_chat:app --port 8888   (from the repository's root)
 
-Each message a tab sends is broadcast to every open tab as JSON ``{"text": ...}``;
-``write_message`` to a tab that is gone is skipped. Needs squall-websocket installed.
+Each tab picks a name; each message it sends (JSON ``{"name": ..., "text": ...}``; plain
+text counts as from "anonymous") is broadcast to every open tab as JSON ``{"name": ...,
+"text": ...}``; ``write_message`` to a tab that is gone is skipped. Needs squall-websocket
+installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +37,29 @@ class ChatHandler(WebSocketHandler):
         self.room.add(self)
 
     def on_message(self, message: str | bytes) -> None:
-        text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        name, text = parse_message(message)
         for member in list(self.room):
             try:
-                member.write_message({"text": text[:1000]})
+                member.write_message({"name": name, "text": text})
             except WebSocketClosedError:
                 self.room.discard(member)
 
     def on_close(self) -> None:
         self.room.discard(self)
+
+
+def parse_message(message: str | bytes) -> tuple[str, str]:
+    """The (name, text) a tab sent: JSON with both as strings, else anonymous plain text."""
+    raw = message if isinstance(message, str) else message.decode("utf-8", "replace")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("text"), str):
+        name = data.get("name")
+        name = name.strip()[:40] if isinstance(name, str) else ""
+        return name or "anonymous", data["text"][:1000]
+    return "anonymous", raw[:1000]
 
 
 def make_app(**settings: Any) -> squall.web.Application:
