@@ -1,0 +1,269 @@
+"""``to_asgi(app)``: a squall.web Application (any http delegate factory) as an ASGI 3 app.
+
+Theory of operation
+-------------------
+The Application is driven exactly as squall.http drives it (docs/interfaces.md): one
+``start_request(connection)`` per request, ``headers_received(request)``, the body (whole,
+or piece by piece through ``data_received`` when the handler streams it), ``finish()``, and
+``on_connection_close()`` if the client leaves first. The connection is an
+``ASGIConnection``: its calls queue ASGI messages, which the ASGI call drains in order.
+
+- ``lifespan``: ``lifespan.startup`` runs ``app.startup()`` (the plugins' startup hooks),
+  ``lifespan.shutdown`` runs ``app.shutdown()``. A server without lifespan (``httpx``'s
+  ``ASGITransport``) gets the startup hooks before its first request instead.
+- ``http``: the request is built from the scope: ``remote_ip`` from ``client``,
+  ``protocol`` from ``scheme``, ``uri`` from ``raw_path`` (as the client sent it; it holds
+  ``root_path``, so the application's rules see the whole path) and ``query_string``.
+  The whole response is handed over without a waiting task when the handler answers at
+  once; otherwise a task watches ``receive()`` for ``http.disconnect``.
+- ``websocket``: not provided yet. The handshake is refused with ``websocket.close``
+  (code 1011 means the server refused; servers answer the handshake with 403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+from urllib.parse import quote
+
+from squall.asgi._connection import ASGIConnection
+from squall.asgi._types import Receive, Scope, Send
+from squall.http import HTTPHeaders, HTTPInputError, HTTPServerRequest, parse_body_arguments
+
+__all__ = ["SquallASGIApp", "to_asgi"]
+
+log: Final = logging.getLogger("squall.general")
+
+_DEFAULT_MAX_BODY: Final = 100 * 1024 * 1024  # squall.http's default max_body_size
+_WEBSOCKET_REFUSED: Final = 1011
+
+
+class UnsupportedScopeError(RuntimeError):
+    """The ASGI server called the application with a scope type it does not serve."""
+
+
+def _request_from_scope(scope: Scope, conn: ASGIConnection) -> HTTPServerRequest:
+    headers = HTTPHeaders()
+    for name, value in scope["headers"]:
+        headers.add(name.decode("latin-1"), value.decode("latin-1"))
+    if "Host" not in headers:
+        server = scope.get("server")
+        if server and server[1] is not None:
+            headers["Host"] = f"{server[0]}:{server[1]}"
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/%:@!$&'()*+,;=~-._")
+    query = scope.get("query_string") or b""
+    uri = f"{path}?{query.decode('latin-1')}" if query else path
+    client = scope.get("client")
+    return HTTPServerRequest(
+        method=scope["method"],
+        uri=uri,
+        version="HTTP/" + scope.get("http_version", "1.1"),
+        headers=headers,
+        connection=conn,  # type: ignore[arg-type]
+        remote_ip=client[0] if client else None,
+        protocol=scope.get("scheme", "http"),
+    )
+
+
+class SquallASGIApp:
+    """An ASGI 3 application serving a squall.http delegate factory (``to_asgi``'s result).
+
+    Attributes:
+        app: the wrapped application (a ``squall.web.Application``).
+        max_body_size: the largest whole body read when the handler does not lower it.
+    """
+
+    def __init__(self, app: Any, *, max_body_size: int = _DEFAULT_MAX_BODY) -> None:
+        if not hasattr(app, "start_request"):
+            raise TypeError(
+                f"to_asgi() needs a squall.web.Application (an object with start_request), "
+                f"not {type(app).__name__}"
+            )
+        self.app = app
+        self.max_body_size = max_body_size
+        self._started = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 entry point."""
+        kind = scope["type"]
+        if kind == "http":
+            if not self._started:
+                await self._startup()
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            # Not provided yet: refuse the handshake cleanly (the server answers 403).
+            await send({"type": "websocket.close", "code": _WEBSOCKET_REFUSED})
+        else:
+            raise UnsupportedScopeError(f"squall.asgi does not serve the {kind!r} scope")
+
+    async def _startup(self) -> None:
+        self._started = True
+        startup = getattr(self.app, "startup", None)
+        if startup is not None:
+            await startup()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._startup()
+                except Exception as exc:
+                    log.error("squall.asgi: startup failed", exc_info=True)
+                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                shutdown = getattr(self.app, "shutdown", None)
+                try:
+                    if shutdown is not None:
+                        await shutdown()
+                except Exception as exc:
+                    log.error("squall.asgi: shutdown failed", exc_info=True)
+                    await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        conn = ASGIConnection(scope["method"] == "HEAD")
+        request = _request_from_scope(scope, conn)
+        delegate = self.app.start_request(conn)
+        delegate.headers_received(request)
+        if not conn.finished:
+            if getattr(delegate, "stream_body", False):
+                if not await self._stream_body(delegate, conn, receive):
+                    return
+            elif not await self._whole_body(delegate, request, conn, receive):
+                return
+            if not conn.finished:
+                # web keeps its own reference to a handler it runs as a task
+                delegate.finish()
+        await self._drain(conn, delegate, receive, send)
+
+    async def _stream_body(self, delegate: Any, conn: ASGIConnection, receive: Receive) -> bool:
+        """Feed ``data_received``; False when the client left."""
+        limit = getattr(delegate, "max_body_size", None) or self.max_body_size
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self._client_left(conn, delegate)
+                return False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit and not conn.headers_written:
+                conn.respond(413, [("Content-Type", "text/plain")], b"request body too large")
+                return True
+            if chunk and not conn.finished:
+                pending = delegate.data_received(chunk)
+                if pending is not None:
+                    await pending  # flow control: the next message waits for the handler
+            if not message.get("more_body", False):
+                return True
+
+    async def _whole_body(
+        self, delegate: Any, request: HTTPServerRequest, conn: ASGIConnection, receive: Receive
+    ) -> bool:
+        """Read the body, parse its form arguments; False when the client left."""
+        limit = getattr(delegate, "max_body_size", None) or self.max_body_size
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self._client_left(conn, delegate)
+                return False
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    conn.respond(413, [("Content-Type", "text/plain")], b"request body too large")
+                    return True
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        if chunks:
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            request.body = body
+            try:
+                parse_body_arguments(
+                    request.headers.get("Content-Type", ""),
+                    body,
+                    request.body_arguments,
+                    request.files,
+                    request.headers,
+                )
+            except HTTPInputError as exc:
+                status = getattr(exc, "status_hint", 400) or 400
+                conn.respond(status, [("Content-Type", "text/plain")], str(exc).encode())
+        return True
+
+    @staticmethod
+    def _client_left(conn: ASGIConnection, delegate: Any) -> None:
+        if conn._gone:
+            return
+        conn._disconnected()
+        if not conn.finished:
+            try:
+                delegate.on_connection_close()
+            except Exception:
+                log.error("Uncaught exception in on_connection_close", exc_info=True)
+
+    async def _drain(
+        self, conn: ASGIConnection, delegate: Any, receive: Receive, send: Send
+    ) -> None:
+        """Send the queued messages in order until the response is finished."""
+        watcher: asyncio.Task[None] | None = None
+        try:
+            while True:
+                out = conn._out
+                if out:
+                    conn._out = []
+                    for message, future in out:
+                        try:
+                            await send(message)
+                        except (OSError, RuntimeError):
+                            # the server refuses to send: the client is gone
+                            self._client_left(conn, delegate)
+                            return
+                        if future is not None and not future.done():
+                            future.set_result(None)
+                    continue
+                if conn._state == 2:  # finished (or dropped) and all sent
+                    return
+                if watcher is None:
+                    watcher = asyncio.ensure_future(_wait_disconnect(receive))
+                wake = conn._wake = asyncio.get_running_loop().create_future()
+                await asyncio.wait((wake, watcher), return_when=asyncio.FIRST_COMPLETED)
+                conn._wake = None
+                if watcher.done() and not conn._out:
+                    self._client_left(conn, delegate)
+                    return
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def to_asgi(app: Any, *, max_body_size: int = _DEFAULT_MAX_BODY) -> SquallASGIApp:
+    """Return an ASGI 3 application serving ``app`` (a ``squall.web.Application``).
+
+    Run it under any ASGI server (``uvicorn module:asgi_app``, Hypercorn, Granian) or test
+    it in process with ``httpx.ASGITransport(app=to_asgi(app))``. ``max_body_size`` bounds
+    a whole request body (a handler's own ``max_body_size`` wins), as squall.http's does.
+
+    Raises:
+        TypeError: ``app`` is not an http delegate factory (no ``start_request``).
+    """
+    return SquallASGIApp(app, max_body_size=max_body_size)

@@ -1,0 +1,287 @@
+"""ASGIConnection: squall.http's ``HTTPConnection`` contract, spoken as ASGI messages.
+
+squall.web answers through ``request.connection`` (docs/interfaces.md): ``respond`` for a
+whole response, or ``write_headers`` → ``write``* → ``finish``. Those calls are synchronous
+and ASGI's ``send`` is a coroutine, so each call only queues its messages; the ASGI call
+that owns the request (``_app.SquallASGIApp``) drains the queue in order. ``write`` returns
+a future resolved once its message was sent: awaiting it (web's ``flush()``) is how a
+handler follows the server's flow control, as on squall.http.
+
+ASGI carries no reason phrase and owns the framing: a custom reason is dropped, and the
+hop-by-hop headers (``Connection``, ``Transfer-Encoding``, ``Keep-Alive``) are left to the
+server, which frames the body for HTTP/1.1 or HTTP/2 itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, BinaryIO, Final
+
+from squall.asgi._types import Message
+from squall.http import HTTPHeaders, InvalidHeaderError, ResponseStateError, StreamClosedError
+
+__all__ = ["ASGIConnection", "UpgradeNotSupportedError", "encode_headers"]
+
+_FRESH: Final = 0
+_STREAMING: Final = 1
+_DONE: Final = 2
+
+_HOP_BY_HOP: Final = frozenset({b"connection", b"transfer-encoding", b"keep-alive"})
+_CHUNK: Final = 256 * 1024
+
+
+class UpgradeNotSupportedError(RuntimeError):
+    """``upgrade()`` on a request that came through ASGI (WebSocket has its own ASGI scope)."""
+
+
+def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    """ASGI's header list: lower-cased latin-1 names, hop-by-hop headers left out.
+
+    Raises:
+        InvalidHeaderError: a name or value holds CR, LF or NUL (no response splitting).
+    """
+    if isinstance(headers, HTTPHeaders):
+        pairs: Iterable[tuple[str, str]] = headers.get_all()
+    elif isinstance(headers, Mapping):
+        pairs = headers.items()
+    else:
+        pairs = headers
+    out = []
+    for name, value in pairs:
+        text = f"{name}{value}"
+        if "\r" in text or "\n" in text or "\x00" in text:
+            raise InvalidHeaderError(f"header {name!r} holds CR, LF or NUL")
+        key = name.lower().encode("latin-1")
+        if key not in _HOP_BY_HOP:
+            out.append((key, str(value).encode("latin-1")))
+    return out
+
+
+def _no_body(status: int) -> bool:
+    return status < 200 or status == 204 or status == 304
+
+
+class _ASGITransport:
+    """What ``connection.transport`` offers under ASGI: aborting the response, no socket."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: ASGIConnection) -> None:
+        self._conn = conn
+
+    def abort(self) -> None:
+        """Drop the response: the ASGI call ends without completing it (the server closes)."""
+        self._conn._abort()
+
+    close = abort
+
+    def is_closing(self) -> bool:
+        """Whether the client left or the response was dropped."""
+        return self._conn.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Nothing of the socket is visible through ASGI: always ``default``."""
+        return default
+
+
+class ASGIConnection:
+    """The answering side of one ASGI HTTP request (see the module docstring)."""
+
+    __slots__ = ("_head", "_state", "_out", "_wake", "_gone", "_close_callback",
+                 "_nobody", "__weakref__")  # fmt: skip
+
+    def __init__(self, head: bool) -> None:
+        self._head = head
+        self._state = _FRESH
+        self._out: list[tuple[Message, asyncio.Future[None] | None]] = []
+        self._wake: asyncio.Future[None] | None = None
+        self._gone = False
+        self._close_callback: Callable[[], None] | None = None
+        self._nobody = False
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client left (``http.disconnect``) or the response was dropped."""
+        return self._gone
+
+    @property
+    def finished(self) -> bool:
+        """Whether the response is complete."""
+        return self._state == _DONE
+
+    @property
+    def headers_written(self) -> bool:
+        """Whether the status and headers were handed to the server."""
+        return self._state != _FRESH
+
+    @property
+    def transport(self) -> _ASGITransport:
+        """A transport-like object: ``abort()`` drops the response; no socket behind it."""
+        return _ASGITransport(self)
+
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback()`` once if the client leaves before the response is finished."""
+        if callback is not None and self._gone:
+            asyncio.get_running_loop().call_soon(callback)
+            return
+        self._close_callback = callback
+
+    def set_keep_alive(self, keep_alive: bool) -> None:
+        """Keep-alive is the ASGI server's business: accepted and left to it."""
+
+    def send_continue(self) -> None:
+        """``100 Continue`` is the ASGI server's business (it sends it when the body is read)."""
+
+    def upgrade(self, headers: Any, owner: Any, **kwargs: Any) -> Any:
+        """Refused: under ASGI a protocol switch (WebSocket) arrives as its own scope.
+
+        Raises:
+            UpgradeNotSupportedError: always.
+        """
+        raise UpgradeNotSupportedError(
+            "upgrade() is not available under ASGI: the server hands WebSocket "
+            "handshakes to the application as a 'websocket' scope"
+        )
+
+    # -- answering -------------------------------------------------------------------------
+
+    def _push(self, message: Message, future: asyncio.Future[None] | None = None) -> None:
+        self._out.append((message, future))
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def _check_open(self) -> None:
+        if self._gone:
+            self._state = _DONE
+            raise StreamClosedError("connection closed")
+
+    def respond(
+        self,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+        body: bytes = b"",
+        reason: str | None = None,
+    ) -> None:
+        """Send a whole response (start and body messages) and finish.
+
+        ``Content-Length`` is added unless given (or for 1xx/204/304). ``reason`` is
+        dropped: ASGI has no reason phrase.
+
+        Raises:
+            ResponseStateError: the response was already started.
+            InvalidHeaderError: a header holds CR, LF or NUL.
+            StreamClosedError: the client left.
+        """
+        self._check_open()
+        if self._state:
+            raise ResponseStateError("respond() after the response was started")
+        encoded = encode_headers(headers)
+        nobody = _no_body(status)
+        if nobody:
+            body = b""
+        elif not any(k == b"content-length" for k, _ in encoded):
+            encoded.append((b"content-length", b"%d" % len(body)))
+        if self._head:
+            body = b""
+        self._state = _DONE
+        self._push({"type": "http.response.start", "status": status, "headers": encoded})
+        self._push({"type": "http.response.body", "body": body, "more_body": False})
+
+    def write_headers(
+        self, status: int, headers: Iterable[tuple[str, str]], reason: str | None = None
+    ) -> None:
+        """Start a streamed response (the server frames the body: chunked, or HTTP/2 DATA).
+
+        Raises:
+            ResponseStateError: the response was already started.
+            InvalidHeaderError: a header holds CR, LF or NUL.
+            StreamClosedError: the client left.
+        """
+        self._check_open()
+        if self._state:
+            raise ResponseStateError("write_headers() after the response was started")
+        encoded = encode_headers(headers)
+        self._state = _STREAMING
+        self._nobody = self._head or _no_body(status)
+        self._push({"type": "http.response.start", "status": status, "headers": encoded})
+
+    def write(self, chunk: bytes) -> asyncio.Future[None]:
+        """Send a piece of a streamed body; the future resolves once the server took it.
+
+        Raises:
+            ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+            StreamClosedError: the client left.
+        """
+        if self._gone:
+            raise StreamClosedError("connection closed")
+        if self._state != _STREAMING:
+            raise ResponseStateError("write() needs write_headers() first and no finish()")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if chunk and not self._nobody:
+            self._push({"type": "http.response.body", "body": chunk, "more_body": True}, future)
+        else:
+            future.set_result(None)
+        return future
+
+    async def sendfile(self, file: BinaryIO, offset: int = 0, count: int | None = None) -> None:
+        """Send ``count`` bytes of ``file`` from ``offset`` in chunks (ASGI has no zero-copy).
+
+        Raises:
+            ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+            StreamClosedError: the client left, or the file ended early.
+        """
+        if count is None:
+            file.seek(0, 2)
+            count = file.tell() - offset
+        file.seek(offset)
+        sent = 0
+        while sent < count:
+            data = file.read(min(count - sent, _CHUNK))
+            if not data:
+                self._abort()
+                raise StreamClosedError(f"the file ended after {sent} of {count} bytes")
+            await self.write(data)
+            sent += len(data)
+
+    def finish(self) -> None:
+        """End a streamed response.
+
+        Raises:
+            ResponseStateError: ``write_headers`` was not called, or ``finish`` was.
+            StreamClosedError: the client left.
+        """
+        self._check_open()
+        if self._state != _STREAMING:
+            raise ResponseStateError("finish() needs write_headers() first, once")
+        self._state = _DONE
+        self._push({"type": "http.response.body", "body": b"", "more_body": False})
+
+    # -- called by the ASGI side -----------------------------------------------------------
+
+    def _abort(self) -> None:
+        """Drop the response: nothing more is sent and the ASGI call returns."""
+        self._gone = True
+        self._state = _DONE
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def _disconnected(self) -> None:
+        """The client left: later writes raise, the close callback runs once."""
+        self._gone = True
+        for _message, future in self._out:
+            if future is not None and not future.done():
+                future.set_result(None)  # the writer's next write() raises instead
+        self._out = []
+        callback = self._close_callback
+        self._close_callback = None
+        if callback is not None:
+            callback()
+
+    def __repr__(self) -> str:
+        state = ("fresh", "streaming", "finished")[self._state]
+        return f"<ASGIConnection {state} closed={self.closed}>"

@@ -1,0 +1,367 @@
+"""to_asgi: a squall.web Application driven through ASGI, in process (httpx.ASGITransport)
+and by hand-fed ASGI messages where the transport cannot show a behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.asgi import UpgradeNotSupportedError, to_asgi
+from squall.http import StreamClosedError
+from squall.web import Application, RequestHandler, hookimpl, stream_request_body
+
+
+class Hello(RequestHandler):
+    def get(self) -> None:
+        self.set_header("X-Custom", "yes")
+        self.write("hello word")
+
+
+class Echo(RequestHandler):
+    def post(self) -> None:
+        self.write(
+            {
+                "body": self.request.body.decode(),
+                "name": self.get_argument("name", ""),
+                "ip": self.request.remote_ip,
+                "protocol": self.request.protocol,
+                "uri": self.request.uri,
+                "q": self.get_query_argument("q", ""),
+            }
+        )
+
+
+class Stream(RequestHandler):
+    async def get(self) -> None:
+        for i in range(3):
+            self.write(f"part{i};")
+            await self.flush()
+
+
+@stream_request_body
+class Upload(RequestHandler):
+    def prepare(self) -> None:
+        self.chunks: list[bytes] = []
+
+    async def data_received(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+    def put(self) -> None:
+        self.write({"count": len(self.chunks), "size": sum(map(len, self.chunks))})
+
+
+class Gone(RequestHandler):
+    closed: asyncio.Event
+
+    async def get(self) -> None:
+        self.write("start")
+        await self.flush()
+        await Gone.closed.wait()
+
+    def on_connection_close(self) -> None:
+        Gone.closed.set()
+
+
+def make_app(**settings: Any) -> Application:
+    return Application(
+        [
+            (r"/", Hello),
+            (r"/echo", Echo),
+            (r"/stream", Stream),
+            (r"/upload", Upload),
+            (r"/gone", Gone),
+        ],
+        **settings,
+    )
+
+
+def run(coro: Callable[[], Awaitable[Any]]) -> Any:
+    return asyncio.run(coro())  # type: ignore[arg-type]
+
+
+def client(app: Application, **kw: Any) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=to_asgi(app), client=("10.9.8.7", 1234))
+    return httpx.AsyncClient(transport=transport, base_url="https://testserver", **kw)
+
+
+def test_get_answers_with_status_headers_and_body() -> None:
+    async def go() -> httpx.Response:
+        async with client(make_app()) as c:
+            return await c.get("/")
+
+    r = run(go)
+    assert r.status_code == 200
+    assert r.text == "hello word"
+    assert r.headers["x-custom"] == "yes"
+    assert r.headers["content-length"] == "10"
+
+
+def test_request_built_from_scope_client_scheme_path_and_form_body() -> None:
+    async def go() -> httpx.Response:
+        async with client(make_app()) as c:
+            return await c.post("/echo?q=%C3%A9t%C3%A9", data={"name": "squall"})
+
+    data = run(go).json()
+    assert data["name"] == "squall"
+    assert data["body"] == "name=squall"
+    assert data["ip"] == "10.9.8.7"
+    assert data["protocol"] == "https"
+    assert data["uri"] == "/echo?q=%C3%A9t%C3%A9"
+    assert data["q"] == "été"
+
+
+def test_unknown_path_is_404_and_wrong_method_405() -> None:
+    async def go() -> tuple[int, int]:
+        async with client(make_app()) as c:
+            return (await c.get("/nowhere")).status_code, (await c.delete("/")).status_code
+
+    assert run(go) == (404, 405)
+
+
+def test_flush_streams_the_body_in_pieces() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        inbox = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if inbox:
+                return inbox.pop(0)
+            await asyncio.Event().wait()  # no disconnect: the server would block too
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = _scope("GET", "/stream")
+        await to_asgi(make_app())(scope, receive, send)
+
+    run(go)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert [m["body"] for m in bodies if m["body"]] == [b"part0;", b"part1;", b"part2;"]
+    assert all(m["more_body"] for m in bodies[:-1]) and not bodies[-1]["more_body"]
+
+
+def test_stream_request_body_gets_each_http_request_message() -> None:
+    messages = [
+        {"type": "http.request", "body": b"aaa", "more_body": True},
+        {"type": "http.request", "body": b"bb", "more_body": True},
+        {"type": "http.request", "body": b"c", "more_body": False},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await to_asgi(make_app())(_scope("PUT", "/upload"), receive, send)
+
+    run(go)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert json.loads(body) == {"count": 3, "size": 6}
+
+
+def test_http_disconnect_fires_on_connection_close_and_later_writes_raise() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        Gone.closed = asyncio.Event()
+        body_sent = asyncio.Event()
+        queue = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if queue:
+                return queue.pop(0)
+            await body_sent.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message.get("body"):
+                body_sent.set()
+
+        await asyncio.wait_for(to_asgi(make_app())(_scope("GET", "/gone"), receive, send), 5)
+        await asyncio.wait_for(Gone.closed.wait(), 5)
+
+    run(go)
+    assert Gone.closed.is_set()
+    assert [m.get("body") for m in sent[1:]] == [b"start"]
+
+
+def test_lifespan_runs_startup_and_shutdown_hooks() -> None:
+    calls: list[str] = []
+
+    class Hooks:
+        @hookimpl
+        def squall_web_startup(self, app: Application) -> Any:
+            calls.append("startup")
+
+        @hookimpl
+        def squall_web_shutdown(self, app: Application) -> Any:
+            calls.append("shutdown")
+
+    app = make_app(plugins=[Hooks()], autoload_plugins=False)
+    sent: list[str] = []
+
+    async def go() -> None:
+        inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+        async def receive() -> dict[str, Any]:
+            return inbox.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message["type"])
+
+        await to_asgi(app)({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+
+    run(go)
+    assert calls == ["startup", "shutdown"]
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_startup_failure_is_reported_as_lifespan_startup_failed() -> None:
+    class Broken:
+        @hookimpl
+        def squall_web_startup(self, app: Application) -> Any:
+            raise OSError("database unreachable")
+
+    app = make_app(plugins=[Broken()], autoload_plugins=False)
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "lifespan.startup"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await to_asgi(app)({"type": "lifespan"}, receive, send)
+
+    run(go)
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "database unreachable" in sent[0]["message"]
+
+
+def test_without_lifespan_startup_hooks_run_before_the_first_request() -> None:
+    calls: list[str] = []
+
+    class Hooks:
+        @hookimpl
+        def squall_web_startup(self, app: Application) -> Any:
+            calls.append("startup")
+
+    app = make_app(plugins=[Hooks()], autoload_plugins=False)
+
+    async def go() -> None:
+        async with client(app) as c:
+            await c.get("/")
+            await c.get("/")
+
+    run(go)
+    assert calls == ["startup"]
+
+
+def test_websocket_scope_is_refused_with_a_close() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await to_asgi(make_app())({"type": "websocket", "path": "/", "headers": []}, receive, send)
+
+    run(go)
+    assert sent == [{"type": "websocket.close", "code": 1011}]
+
+
+def test_upgrade_is_refused_under_asgi() -> None:
+    seen: list[BaseException] = []
+
+    class Up(RequestHandler):
+        def get(self) -> None:
+            try:
+                self.request.connection.upgrade([], object())  # type: ignore[union-attr]
+            except UpgradeNotSupportedError as exc:
+                seen.append(exc)
+            self.write("no")
+
+    async def go() -> httpx.Response:
+        async with client(Application([(r"/", Up)])) as c:
+            return await c.get("/")
+
+    assert run(go).text == "no"
+    assert "websocket" in str(seen[0])
+
+
+def test_header_with_newline_is_refused_with_a_500_not_sent() -> None:
+    class Split(RequestHandler):
+        def get(self) -> None:
+            self.set_header("X-A", "ok")
+            self.request.connection.respond(200, [("X-B", "a\r\nSet-Cookie: x=1")], b"")  # type: ignore[union-attr]
+
+    async def go() -> httpx.Response:
+        async with client(Application([(r"/", Split)])) as c:
+            return await c.get("/")
+
+    r = run(go)
+    assert r.status_code == 500
+    assert "set-cookie" not in r.headers
+
+
+def test_a_whole_body_over_max_body_size_is_413() -> None:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=to_asgi(make_app(), max_body_size=10))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.post("/echo", content=b"x" * 11)
+
+    assert run(go).status_code == 413
+
+
+def test_to_asgi_refuses_what_is_not_an_application() -> None:
+    with pytest.raises(TypeError, match="start_request"):
+        to_asgi(lambda request: None)
+
+
+def test_write_after_disconnect_raises_stream_closed() -> None:
+    from squall.asgi import ASGIConnection
+
+    async def go() -> None:
+        conn = ASGIConnection(head=False)
+        conn.write_headers(200, [])
+        conn._disconnected()
+        with pytest.raises(StreamClosedError):
+            conn.write(b"x")
+
+    run(go)
+
+
+def _scope(method: str, path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"example.com")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
