@@ -1,6 +1,7 @@
 """The one entry point for squall's checks: tests, lint, types, imports, integration, bench.
 
-`nox` with no arguments runs what a contributor must pass (every session but `bench`).
+`nox` with no arguments runs what a contributor must pass (every session but `bench` and
+the other `default=False` ones: `autobahn`, `build`, `release-record`).
 The matrix is generated from package metadata: each `packages/*/pyproject.toml` names its
 Pythons in its classifiers and its sibling dependencies in `[project] dependencies`, so a
 new package or a new Python needs no edit here.
@@ -182,3 +183,62 @@ def bench(session: nox.Session) -> None:
     _install_packages(session, PACKAGES, extras="[uvloop]")
     session.install("-r", str(ROOT / "benchmarks" / "requirements.txt"))
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+
+
+AUTOBAHN = ROOT / "packages" / "websocket" / "autobahn"
+
+
+def _python27() -> str | None:
+    """Python 2.7 for Autobahn|Testsuite: on PATH, else pyenv's newest 2.7.x."""
+    import glob
+    import shutil
+    import subprocess
+
+    found = shutil.which("python2.7")
+    if found and subprocess.run([found, "--version"], capture_output=True).returncode == 0:
+        return found
+    try:
+        pyenv_root = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    candidates = sorted(glob.glob(f"{pyenv_root}/versions/2.7.*/bin/python2.7"))
+    return candidates[-1] if candidates else None
+
+
+@nox.session(python=ALL_PYTHONS[0], default=False)
+def autobahn(session: nox.Session) -> None:
+    """Autobahn|Testsuite's fuzzing client against squall's echo server (10-20 minutes).
+
+    wstest runs on Python 2.7 only: a virtualenv of its own (.nox/autobahn-py27, made once
+    by virtualenv<20.22, the last that makes 2.7 environments, with pip 20.3) holds it and its
+    pinned dependencies. `nox -s autobahn -- --server tornado` runs Tornado's echo server
+    through the same cases; other arguments go to packages/websocket/autobahn/run.py.
+    """
+    py27 = _python27()
+    if py27 is None:
+        session.error("Python 2.7 is needed for wstest (pyenv install 2.7.18)")
+    _install_packages(session, _siblings("websocket"))
+    session.install("virtualenv<20.22", "tornado==6.6.1")
+    env27 = Path(session.virtualenv.location).parent / "autobahn-py27"
+    wstest = env27 / "bin" / "wstest"
+    if not wstest.exists():
+        session.run("virtualenv", "--python", py27, str(env27))
+        session.run(
+            str(env27 / "bin" / "pip"),
+            "install",
+            "--disable-pip-version-check",
+            "-r",
+            str(AUTOBAHN / "requirements-py27.txt"),
+            external=True,
+        )
+    session.run(
+        "python",
+        str(AUTOBAHN / "run.py"),
+        "--wstest",
+        str(wstest),
+        "--workdir",
+        str(Path(session.virtualenv.location).parent / "autobahn-reports"),
+        *session.posargs,
+    )
