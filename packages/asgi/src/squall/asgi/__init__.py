@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from squall.asgi._app import SquallASGIApp, UnsupportedScopeError, to_asgi
 from squall.asgi._connection import ASGIConnection, UpgradeNotSupportedError
+from squall.asgi._server import ASGIBridge, ASGIServer, ClientDisconnectedError, LifespanError
 from squall.asgi._version import __version__
 
 __all__ = [
+    "ASGIBridge",
     "ASGIConnection",
+    "ASGIServer",
+    "ClientDisconnectedError",
+    "LifespanError",
     "SquallASGIApp",
     "UnsupportedScopeError",
     "UpgradeNotSupportedError",

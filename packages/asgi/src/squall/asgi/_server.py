@@ -1,0 +1,365 @@
+"""ASGIServer: squall.http serving an ASGI 3 application (Starlette, FastAPI, ...).
+
+Theory of operation
+-------------------
+``ASGIBridge`` is an http delegate factory (docs/interfaces.md): squall.http calls
+``start_request(connection)`` per request, and the delegate it returns starts the ASGI
+call as soon as the head is parsed (``headers_received``), with a scope built from the
+request. The body always streams (``stream_body = True``): each piece of the decoded body
+waits in the delegate until the application's ``receive()`` takes it; past
+``_BUFFERED`` bytes not yet taken, ``data_received`` hands http an awaitable, so squall.http
+stops reading the socket until the application catches up (back-pressure upstream).
+
+``send()`` maps the response messages onto the connection: a start followed by a single
+last body message is one ``connection.respond`` (one socket write, squall.http's fast
+path); anything else is ``write_headers`` + ``write``* + ``finish``, and every ``write``
+is awaited, so a streaming application waits while the client is slow (back-pressure
+downstream). When the client leaves, ``receive()`` answers ``http.disconnect`` and
+``send()`` raises ``ClientDisconnectedError`` (an ``OSError``, as ASGI asks).
+
+Lifespan: the ``lifespan`` scope starts on ``startup()`` (``squall run`` calls it before
+serving) or, failing that, before the first request of the process (so ``start(n)``'s
+forked children each run their own); ``shutdown`` ends it after the requests in flight.
+An application that does not speak lifespan (it raises on that scope) is served without.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import Any, Final
+from urllib.parse import unquote
+
+from squall.asgi._types import ASGIApp, Message
+from squall.http import HTTPServer, HTTPServerRequest, StreamClosedError
+
+__all__ = ["ASGIBridge", "ASGIServer", "ClientDisconnectedError", "LifespanError"]
+
+app_log: Final = logging.getLogger("squall.application")
+
+_BUFFERED: Final = 64 * 1024
+_ASGI: Final = {"version": "3.0", "spec_version": "2.4"}
+_ERROR_500: Final = b"Internal Server Error"
+
+
+class ClientDisconnectedError(OSError):
+    """``send()`` after the client left (ASGI asks for an ``OSError`` subclass)."""
+
+
+class LifespanError(RuntimeError):
+    """The application answered ``lifespan.startup.failed`` (its message is this error's)."""
+
+
+class _Lifespan:
+    """The one ``lifespan`` call of an application, driven by ``startup``/``shutdown``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._replies: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.supported = True
+
+    async def _run(self) -> None:
+        scope = {"type": "lifespan", "asgi": _ASGI, "state": self.state}
+        try:
+            await self.app(scope, self._inbox.get, self._replies.put)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            # The spec: an app that raises on lifespan does not support it: serve without.
+            self.supported = False
+            app_log.debug("ASGI application does not support lifespan: %r", exc)
+            await self._replies.put({"type": "lifespan.unsupported"})
+
+    async def _step(self, message: str) -> None:
+        if not self.supported:
+            return
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+        await self._inbox.put({"type": message})
+        reply = await self._replies.get()
+        if reply["type"].endswith(".failed"):
+            raise LifespanError(f"{message} failed: {reply.get('message', '')}")
+
+    async def startup(self) -> None:
+        await self._step("lifespan.startup")
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            await self._step("lifespan.shutdown")
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+class ASGIBridge:
+    """An http delegate factory serving an ASGI app; also ``startup()``/``shutdown()``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        if not callable(app):
+            raise TypeError(f"an ASGI application is a callable, not {type(app).__name__}")
+        self.app = app
+        self._lifespan: _Lifespan | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start_request(self, connection: Any) -> _ASGIRequest:
+        """Called by squall.http once per request."""
+        return _ASGIRequest(self, connection)
+
+    def _ensure_ready(self) -> asyncio.Future[None]:
+        ready = self._ready
+        if ready is None:
+            ready = self._ready = asyncio.ensure_future(self._start_lifespan())
+        return ready
+
+    async def _start_lifespan(self) -> None:
+        self._lifespan = _Lifespan(self.app)
+        await self._lifespan.startup()
+
+    async def startup(self) -> None:
+        """Run the application's ``lifespan.startup`` (once).
+
+        Raises:
+            LifespanError: the application answered ``lifespan.startup.failed``.
+        """
+        await self._ensure_ready()
+
+    async def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Wait for ASGI calls still running (cancelled after ``timeout``), then lifespan."""
+        if self._tasks:
+            _done, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        if self._lifespan is not None and self._ready is not None and self._ready.done():
+            lifespan, self._lifespan = self._lifespan, None
+            await lifespan.shutdown()
+
+
+def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None) -> Message:
+    path = request.path
+    transport = connection.transport
+    peer = transport.get_extra_info("peername")
+    sock = transport.get_extra_info("sockname")
+    scope: Message = {
+        "type": "http",
+        "asgi": _ASGI,
+        "http_version": request.version[5:],
+        "method": request.method,
+        "scheme": request.protocol,
+        "path": unquote(path) if "%" in path else path,
+        "raw_path": path.encode("latin-1"),
+        "query_string": request.query.encode("latin-1"),
+        "root_path": "",
+        "headers": [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in request.headers.get_all()
+        ],
+        "client": (request.remote_ip, peer[1]) if isinstance(peer, tuple) else None,
+        "server": tuple(sock[:2]) if isinstance(sock, tuple) else None,
+    }
+    if state is not None:
+        scope["state"] = dict(state)  # each request gets a shallow copy (ASGI's lifespan state)
+    return scope
+
+
+class _ASGIRequest:
+    """The http ``RequestDelegate`` of one request: runs the ASGI call (module docstring)."""
+
+    stream_body = True
+    max_body_size: int | None = None
+
+    def __init__(self, bridge: ASGIBridge, connection: Any) -> None:
+        self.bridge = bridge
+        self.connection = connection
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._body_done = False
+        self._body_sent = False
+        self._gone = False
+        self._complete = False
+        self._waiter: asyncio.Future[None] | None = None  # receive() waiting for news
+        self._drained: asyncio.Future[None] | None = None  # http waiting for receive()
+        self._status = 0
+        self._headers: list[tuple[str, str]] = []
+        self._streaming = False
+
+    # -- http's side -----------------------------------------------------------------------
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        bridge = self.bridge
+        ready = bridge._ready
+        if ready is None:
+            ready = bridge._ensure_ready()
+        task = asyncio.ensure_future(self._run(request, ready))
+        bridge._tasks.add(task)
+        task.add_done_callback(bridge._tasks.discard)
+
+    def data_received(self, chunk: bytes) -> asyncio.Future[None] | None:
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        self._wake()
+        if self._buffered > _BUFFERED and not self._complete:
+            drained = self._drained = asyncio.get_running_loop().create_future()
+            return drained
+        return None
+
+    def finish(self) -> None:
+        self._body_done = True
+        self._wake()
+
+    def on_connection_close(self) -> None:
+        self._gone = True
+        self._wake()
+        self._release()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _release(self) -> None:
+        drained = self._drained
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    # -- the ASGI call ---------------------------------------------------------------------
+
+    async def _run(self, request: HTTPServerRequest, ready: asyncio.Future[None]) -> None:
+        if not ready.done():
+            try:
+                await asyncio.shield(ready)
+            except Exception:
+                app_log.error("ASGI lifespan startup failed", exc_info=True)
+                self._fail()
+                return
+        lifespan = self.bridge._lifespan
+        state = lifespan.state if lifespan is not None and lifespan.supported else None
+        scope = _scope(request, self.connection, state)
+        try:
+            await self.bridge.app(scope, self.receive, self.send)
+        except Exception:
+            if not self._gone:
+                app_log.error("Exception in ASGI application %s", request.uri, exc_info=True)
+            self._fail()
+            return
+        if not self._complete:
+            if not self._gone and not self._streaming:
+                app_log.error("ASGI application returned without a response: %s", request.uri)
+            self._fail()
+
+    def _fail(self) -> None:
+        """Answer 500 if nothing was sent yet, else cut the connection (the body is short)."""
+        self._complete = True
+        self._release()
+        conn = self.connection
+        if self._gone or conn.closed:
+            return
+        if not self._streaming:
+            try:
+                conn.respond(500, [("Content-Type", "text/plain")], _ERROR_500)
+            except StreamClosedError:
+                pass
+            return
+        conn.transport.abort()
+
+    async def receive(self) -> Message:
+        """ASGI ``receive``: the body's pieces, then ``http.disconnect`` once done or gone."""
+        while True:
+            if self._gone:
+                return {"type": "http.disconnect"}
+            chunks = self._chunks
+            if chunks:
+                body = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                self._buffered = 0
+                self._release()
+                more = not self._body_done
+                self._body_sent = not more
+                return {"type": "http.request", "body": body, "more_body": more}
+            if self._body_done and not self._body_sent:
+                self._body_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            if self._complete:
+                return {"type": "http.disconnect"}
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            await waiter
+            self._waiter = None
+
+    async def send(self, message: Message) -> None:
+        """ASGI ``send``: response messages onto the squall.http connection."""
+        kind = message["type"]
+        if self._gone or self._complete:
+            if self._gone:
+                raise ClientDisconnectedError("the client disconnected")
+            raise RuntimeError(f"ASGI message {kind!r} after the response was complete")
+        if kind == "http.response.body":
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            conn = self.connection
+            try:
+                if not self._streaming:
+                    if not self._status:
+                        raise RuntimeError("http.response.body before http.response.start")
+                    if not more:
+                        self._complete = True
+                        conn.respond(self._status, self._headers, body)
+                        self._after_complete()
+                        return
+                    self._streaming = True
+                    conn.write_headers(self._status, self._headers)
+                if body:
+                    await conn.write(body)
+                if not more:
+                    self._complete = True
+                    conn.finish()
+                    self._after_complete()
+            except StreamClosedError:
+                self._gone = True
+                raise ClientDisconnectedError("the client disconnected") from None
+        elif kind == "http.response.start":
+            if self._status:
+                raise RuntimeError("http.response.start sent twice")
+            self._status = message["status"]
+            self._headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in message.get("headers", ())
+            ]
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} on an http scope")
+
+    def _after_complete(self) -> None:
+        # A receive() still waiting (a listener for disconnects) learns the call is over.
+        self._release()
+        self._wake()
+
+
+class ASGIServer(HTTPServer):
+    """An ``HTTPServer`` serving an ASGI 3 application (``listen``, ``bind`` + ``start``).
+
+    ``server_options`` are ``HTTPServer``'s (``ssl_options``, ``xheaders``, limits...).
+    ``await server.startup()`` runs the application's lifespan startup now (else it runs
+    before the first request); ``shutdown()`` runs its lifespan shutdown after the
+    requests in flight.
+    """
+
+    def __init__(self, app: ASGIApp, **server_options: Any) -> None:
+        self.bridge = ASGIBridge(app)
+        super().__init__(self.bridge, **server_options)
+        self.add_shutdown_callback(self.bridge.shutdown)
+
+    @property
+    def asgi_app(self) -> ASGIApp:
+        """The ASGI application served."""
+        return self.bridge.app
+
+    async def startup(self) -> None:
+        """Run the application's ``lifespan.startup`` now (once).
+
+        Raises:
+            LifespanError: the application answered ``lifespan.startup.failed``.
+        """
+        await self.bridge.startup()
