@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from typing import Any
 
 import pytest
@@ -478,3 +479,26 @@ def test_echo_and_close_under_both_loops(ws: Any, use_uvloop: bool) -> None:
             await wait_for(lambda: ("close", 4003, "") in log)
 
     ws.run(main(), use_uvloop=use_uvloop)
+
+
+def test_set_nodelay_sets_the_socket_option_before_and_after_the_handshake(ws: Any) -> None:
+    seen: list[int] = []
+
+    class Quick(Echo):
+        def prepare(self) -> None:
+            self.set_nodelay(False)  # before the handshake: applied once open
+
+        def open(self) -> None:
+            transport = self.ws_connection.transport  # type: ignore[union-attr]
+            sock = transport.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            self.set_nodelay(True)
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    async def main() -> None:
+        async with ws.app([("/ws", Quick)]) as url, websockets.connect(url + "/ws") as c:
+            await c.send("x")
+            assert await c.recv() == "x"
+
+    ws.run(main())
+    assert seen[0] == 0 and seen[1] != 0
