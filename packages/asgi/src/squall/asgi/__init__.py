@@ -13,18 +13,24 @@ from __future__ import annotations
 
 from squall.asgi._app import SquallASGIApp, UnsupportedScopeError, to_asgi
 from squall.asgi._connection import ASGIConnection, UpgradeNotSupportedError
+from squall.asgi._mount import ASGIHandler, mount
 from squall.asgi._server import ASGIBridge, ASGIServer, ClientDisconnectedError, LifespanError
 from squall.asgi._version import __version__
+from squall.asgi._wsgi import WSGIContainer, WSGIError
 
 __all__ = [
     "ASGIBridge",
     "ASGIConnection",
+    "ASGIHandler",
     "ASGIServer",
     "ClientDisconnectedError",
     "LifespanError",
     "SquallASGIApp",
     "UnsupportedScopeError",
     "UpgradeNotSupportedError",
+    "WSGIContainer",
+    "WSGIError",
     "__version__",
+    "mount",
     "to_asgi",
 ]

@@ -26,11 +26,11 @@ An application that does not speak lifespan (it raises on that scope) is served 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from typing import Any, Final
 from urllib.parse import unquote
 
+from squall.asgi._body import BodyChannel
 from squall.asgi._types import ASGIApp, Message
 from squall.http import HTTPServer, HTTPServerRequest, StreamClosedError
 
@@ -38,7 +38,6 @@ __all__ = ["ASGIBridge", "ASGIServer", "ClientDisconnectedError", "LifespanError
 
 app_log: Final = logging.getLogger("squall.application")
 
-_BUFFERED: Final = 64 * 1024
 _ASGI: Final = {"version": "3.0", "spec_version": "2.4"}
 _ERROR_500: Final = b"Internal Server Error"
 
@@ -166,23 +165,18 @@ def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | 
     return scope
 
 
-class _ASGIRequest:
+class _ASGIRequest(BodyChannel):
     """The http ``RequestDelegate`` of one request: runs the ASGI call (module docstring)."""
+
+    __slots__ = ("bridge", "connection", "_status", "_headers", "_streaming")
 
     stream_body = True
     max_body_size: int | None = None
 
     def __init__(self, bridge: ASGIBridge, connection: Any) -> None:
+        BodyChannel.__init__(self)
         self.bridge = bridge
         self.connection = connection
-        self._chunks: collections.deque[bytes] = collections.deque()
-        self._buffered = 0
-        self._body_done = False
-        self._body_sent = False
-        self._gone = False
-        self._complete = False
-        self._waiter: asyncio.Future[None] | None = None  # receive() waiting for news
-        self._drained: asyncio.Future[None] | None = None  # http waiting for receive()
         self._status = 0
         self._headers: list[tuple[str, str]] = []
         self._streaming = False
@@ -198,33 +192,9 @@ class _ASGIRequest:
         bridge._tasks.add(task)
         task.add_done_callback(bridge._tasks.discard)
 
-    def data_received(self, chunk: bytes) -> asyncio.Future[None] | None:
-        self._chunks.append(chunk)
-        self._buffered += len(chunk)
-        self._wake()
-        if self._buffered > _BUFFERED and not self._complete:
-            drained = self._drained = asyncio.get_running_loop().create_future()
-            return drained
-        return None
-
-    def finish(self) -> None:
-        self._body_done = True
-        self._wake()
-
-    def on_connection_close(self) -> None:
-        self._gone = True
-        self._wake()
-        self._release()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _release(self) -> None:
-        drained = self._drained
-        if drained is not None and not drained.done():
-            drained.set_result(None)
+    data_received = BodyChannel.feed
+    finish = BodyChannel.end
+    on_connection_close = BodyChannel.client_left
 
     # -- the ASGI call ---------------------------------------------------------------------
 
@@ -253,8 +223,7 @@ class _ASGIRequest:
 
     def _fail(self) -> None:
         """Answer 500 if nothing was sent yet, else cut the connection (the body is short)."""
-        self._complete = True
-        self._release()
+        self.complete()
         conn = self.connection
         if self._gone or conn.closed:
             return
@@ -265,29 +234,6 @@ class _ASGIRequest:
                 pass
             return
         conn.transport.abort()
-
-    async def receive(self) -> Message:
-        """ASGI ``receive``: the body's pieces, then ``http.disconnect`` once done or gone."""
-        while True:
-            if self._gone:
-                return {"type": "http.disconnect"}
-            chunks = self._chunks
-            if chunks:
-                body = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
-                chunks.clear()
-                self._buffered = 0
-                self._release()
-                more = not self._body_done
-                self._body_sent = not more
-                return {"type": "http.request", "body": body, "more_body": more}
-            if self._body_done and not self._body_sent:
-                self._body_sent = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            if self._complete:
-                return {"type": "http.disconnect"}
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            await waiter
-            self._waiter = None
 
     async def send(self, message: Message) -> None:
         """ASGI ``send``: response messages onto the squall.http connection."""
@@ -332,9 +278,7 @@ class _ASGIRequest:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an http scope")
 
     def _after_complete(self) -> None:
-        # A receive() still waiting (a listener for disconnects) learns the call is over.
-        self._release()
-        self._wake()
+        self.complete()
 
 
 class ASGIServer(HTTPServer):
