@@ -370,8 +370,18 @@ class Harness:
 
     # -- wrk
 
-    def wrk(self, server: Running, path: str, conns: int, duration: float) -> WrkResult:
-        """One wrk run pinned to CPU 0; server CPU from /proc over the same window."""
+    def wrk(
+        self,
+        server: Running,
+        path: str,
+        conns: int,
+        duration: float,
+        headers: Sequence[str] = (),
+    ) -> WrkResult:
+        """One wrk run pinned to CPU 0; server CPU from /proc over the same window.
+
+        ``headers`` are extra request headers (``"Accept-Encoding: gzip"``).
+        """
         url = f"http://127.0.0.1:{server.port}{path}"
         argv = [
             self.tools["taskset"],
@@ -382,6 +392,7 @@ class Harness:
             f"-c{conns}",
             f"-d{duration:g}s",
             "--latency",
+            *[arg for header in headers for arg in ("-H", header)],
             url,
         ]
         pids = process_tree(server.proc.pid) if server.spec.nginx else [server.proc.pid]
