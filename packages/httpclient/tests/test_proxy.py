@@ -26,6 +26,7 @@ class TinyProxy:
         self.credentials = credentials
         self.seen: list[tuple[str, str | None]] = []
         self.server: asyncio.Server | None = None
+        self.clients: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -34,9 +35,14 @@ class TinyProxy:
     async def close(self) -> None:
         assert self.server is not None
         self.server.close()
+        # A tunnel stays open while the client's pool keeps it; since Python 3.12
+        # wait_closed() waits for every connection, so they are closed here.
+        for client in self.clients:
+            client.close()
         await self.server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.clients.add(writer)
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             request_line, *lines = head.split("\r\n")[:-2]

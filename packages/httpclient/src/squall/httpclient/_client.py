@@ -281,6 +281,15 @@ class HTTPClient:
         self._closed = False
 
     def _run(self, func: Callable[[], Any]) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise RuntimeError(
+                "HTTPClient cannot run while an event loop is running in this thread: "
+                "use AsyncHTTPClient there"
+            )
         previous = IOLoop.current(instance=False)
         try:
             return self._io_loop.run_sync(func)
