@@ -158,7 +158,8 @@ else:
     _ZSTD_EXTRA = "zstd"
     _zstandard: Any
     try:
-        import zstandard as _zstandard
+        # through importlib, like brotli: a type-check without the extra still passes
+        _zstandard = importlib.import_module("zstandard")
     except ImportError:  # the "zstd" extra is not installed
         _zstandard = None
 
