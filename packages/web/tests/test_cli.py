@@ -377,6 +377,21 @@ def test_config_without_squall_options_names_the_package(monkeypatch, tmp_path):
         cli.apply_config(str(config))
 
 
+def test_interface_asgi_without_squall_asgi_names_the_package(monkeypatch):
+    monkeypatch.setitem(sys.modules, "squall.asgi._cli", None)  # as if not installed
+    with pytest.raises(cli.UsageError, match="^--interface asgi needs squall-asgi, which is not"):
+        cli._foreign_app(object(), "asgi", "m:app")
+
+
+def test_interface_defaults_to_squall_and_refuses_unknown_names(capsys):
+    parser = cli.build_parser()
+    assert parser.parse_args(["run", "m:app"]).interface == "squall"
+    assert parser.parse_args(["run", "m:app", "--interface", "wsgi"]).interface == "wsgi"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "m:app", "--interface", "rsgi"])
+    assert "invalid choice: 'rsgi'" in capsys.readouterr().err
+
+
 def test_config_file_that_does_not_exist_is_refused(tmp_path):
     with pytest.raises(cli.UsageError, match=r"^--config '.*nope.toml': no such file$"):
         cli.apply_config(str(tmp_path / "nope.toml"))

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from squall.asgi._app import SquallASGIApp, UnsupportedScopeError, to_asgi
+from squall.asgi._cli import CLIAppError, cli_app
 from squall.asgi._connection import ASGIConnection, UpgradeNotSupportedError
 from squall.asgi._mount import ASGIHandler, mount
 from squall.asgi._server import ASGIBridge, ASGIServer, ClientDisconnectedError, LifespanError
@@ -19,6 +20,7 @@ from squall.asgi._version import __version__
 from squall.asgi._wsgi import WSGIContainer, WSGIError
 
 __all__ = [
+    "CLIAppError",
     "ASGIBridge",
     "ASGIConnection",
     "ASGIHandler",
@@ -31,6 +33,7 @@ __all__ = [
     "WSGIContainer",
     "WSGIError",
     "__version__",
+    "cli_app",
     "mount",
     "to_asgi",
 ]

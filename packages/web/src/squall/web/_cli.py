@@ -16,7 +16,9 @@ its traceback, then one ``error:`` line, and exit status 1.
 
 Layering: this module belongs to squall.web and imports only web and the layers below.
 ``--config`` needs squall-options, which web must not import: it is looked up by name when
-the option is used, and its absence is reported in one line naming the package.
+the option is used, and its absence is reported in one line naming the package. The same
+goes for ``--interface asgi|wsgi`` (an ASGI or WSGI application served by squall.http):
+squall-asgi is imported by name only then.
 
 How the run proceeds (load, bind, fork, serve) is in :func:`run`; the pieces are in
 ``_cli_app`` (finding the Application), ``_cli_sockets`` (listening sockets) and
@@ -71,6 +73,12 @@ OPTIONS_MISSING = (
     "--config needs squall-options, which is not installed "
     "(pip install ./packages/options from a squall checkout, or squall-options from an index)"
 )
+ASGI_PACKAGE = "squall.asgi._cli"
+ASGI_MISSING = (
+    "--interface {} needs squall-asgi, which is not installed "
+    "(pip install ./packages/asgi from a squall checkout, or squall-asgi from an index)"
+)
+INTERFACES = ("squall", "asgi", "wsgi")
 
 
 class UsageError(Exception):
@@ -153,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = run_parser.add_argument
     add("target", metavar="module:app", help="where the Application is: examples.hello:app")
     add("--factory", action="store_true", help="module:app is a function returning the Application")
+    add(
+        "--interface",
+        choices=INTERFACES,
+        default="squall",
+        help="what module:app is: a squall.web Application (default), an ASGI or a WSGI "
+        "application (asgi and wsgi need squall-asgi)",
+    )
     where = run_parser.add_argument_group("where to listen (one of)")
     where.add_argument(
         "--port", type=_port, help=f"TCP port (default {DEFAULT_PORT}; 0: any free one)"
@@ -320,7 +335,32 @@ def _load_app(args: argparse.Namespace) -> Application:
         apply_config(args.config)
         if args.reload:
             _autoreload.watch(args.config)
-    return resolve_app(module, attr, factory=args.factory)
+    interface = getattr(args, "interface", "squall")
+    if interface == "squall":
+        app: Application = resolve_app(module, attr, factory=args.factory)
+        return app
+    obj = resolve_app(module, attr, factory=args.factory, any_object=True)
+    # not an Application, but what serve() needs of one (startup, shutdown, requests)
+    served: Application = _foreign_app(obj, interface, args.target)
+    return served
+
+
+def _foreign_app(obj: object, interface: str, target: str) -> Any:
+    """``obj`` (an ASGI or WSGI app) in the shape ``serve()`` drives, made by squall-asgi.
+
+    Raises:
+        UsageError: squall-asgi is not installed, or ``obj`` is not such an application.
+    """
+    try:
+        adapter: Any = importlib.import_module(ASGI_PACKAGE)
+    except ModuleNotFoundError as exc:
+        if exc.name in (ASGI_PACKAGE, "squall.asgi", "squall"):
+            raise UsageError(ASGI_MISSING.format(interface)) from None
+        raise
+    try:
+        return adapter.cli_app(obj, interface, target)
+    except adapter.CLIAppError as exc:
+        raise UsageError(f"--interface {interface}: {exc}") from None
 
 
 def _report(exc: BaseException) -> None:

@@ -23,6 +23,7 @@ import importlib
 import os
 import sys
 from types import ModuleType
+from typing import Any
 
 from squall.web._application import Application
 
@@ -91,8 +92,13 @@ def _describe(obj: object) -> str:
     return f"a {type(obj).__name__}"
 
 
-def resolve_app(module: ModuleType, attr: str, *, factory: bool = False) -> Application:
+def resolve_app(
+    module: ModuleType, attr: str, *, factory: bool = False, any_object: bool = False
+) -> Any:
     """The Application named by ``attr`` in ``module`` (called first when ``factory``).
+
+    ``any_object``: return whatever the name gives, unchecked (``--interface asgi|wsgi``:
+    squall-asgi checks it).
 
     Raises:
         AppLoadError: no such attribute, or not an Application (nor a factory of one).
@@ -117,12 +123,12 @@ def resolve_app(module: ModuleType, attr: str, *, factory: bool = False) -> Appl
             obj = obj()
         except Exception as exc:
             raise AppImportError(f"calling the factory {target} failed: {exc!r}") from exc
-        if not isinstance(obj, Application):
+        if not isinstance(obj, Application) and not any_object:
             raise AppLoadError(
                 f"the factory {target} returned {_describe(obj)}, not a squall.web.Application"
             )
         return obj
-    if isinstance(obj, Application):
+    if isinstance(obj, Application) or any_object:
         return obj
     hint = " (pass --factory to call it)" if callable(obj) else ""
     raise AppLoadError(f"{target} is {_describe(obj)}, not a squall.web.Application{hint}")
