@@ -22,6 +22,7 @@ from squall.httpclient._errors import (
     HTTPTimeoutError,
     UnsupportedOptionError,
 )
+from squall.httpclient._main import main
 from squall.httpclient._request import HTTPRequest
 from squall.httpclient._response import HTTPResponse
 from squall.httpclient._version import __version__
@@ -37,4 +38,5 @@ __all__ = [
     "HTTPTimeoutError",
     "UnsupportedOptionError",
     "__version__",
+    "main",
 ]
