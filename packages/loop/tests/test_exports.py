@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import subprocess
+import sys
 
 import squall.loop
 
@@ -32,3 +34,16 @@ def test_the_tornado_style_modules_list_exactly_their_public_names() -> None:
         }
         assert defined <= set(module.__all__), (name, defined - set(module.__all__))
         assert all(hasattr(module, n) for n in module.__all__), name
+
+
+def test_the_toolbox_modules_are_loaded_only_on_demand() -> None:
+    # squall.http imports squall.loop on every server start: it must not pay for them.
+    code = (
+        "import sys, squall.loop; "
+        "print(sorted(m for m in sys.modules if m.split('.')[-1] in "
+        "('gen', 'locks', 'queues', 'concurrent') and m.startswith('squall.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -173,6 +173,20 @@ def test_one_read_at_a_time(io_loop: IOLoop) -> None:
     run(io_loop, main)
 
 
+def test_a_read_given_up_by_its_awaiter_makes_room_for_the_next(io_loop: IOLoop) -> None:
+    async def main() -> None:
+        server, theirs, ours = await connected_pair()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ours.read_until(b"\n"), 0.01)
+        assert not ours.reading()
+        await theirs.write(b"after\n")
+        assert await ours.read_until(b"\n") == b"after\n"
+        ours.close()
+        server.stop()
+
+    run(io_loop, main)
+
+
 def test_buffered_data_is_still_readable_after_the_peer_closed(io_loop: IOLoop) -> None:
     async def main() -> None:
         server, theirs, ours = await connected_pair()

@@ -182,12 +182,12 @@ class BaseIOStream:
 
     def reading(self) -> bool:
         """True while a read is pending."""
-        return self._read is not None
+        return self._read is not None and not self._read.future.done()
 
     def _start_read(
         self, kind: int, arg: Any, max_bytes: int | None, partial: bool
     ) -> asyncio.Future[Any]:
-        if self._read is not None:
+        if self._read is not None and not self._read.future.done():
             raise RuntimeError("Already reading: one read at a time on a stream")
         future: asyncio.Future[Any] = self._loop.create_future()
         self._read = _Read(kind, arg, max_bytes, partial, future)
