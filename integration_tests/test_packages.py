@@ -1,7 +1,8 @@
 """Packages one by one: each squall distribution installed alone (with what it declares)
 into a fresh virtual environment, and a third-party plugin found through entry points.
 
-Checked: squall-loop alone works and brings nothing else; loop + http serve a plain
+Checked: squall-loop alone works and brings nothing else; squall-tcp on squall-loop alone
+serves the TCP echo demo, without squall.http; loop + http serve a plain
 callable; loop + http + web serve hello world, and a plugin's feature (``static_path``,
 ``template_path``, ``render``, ``static_url``) fails naming the package to install; then
 squall-static, squall-options and squall-template, each added alone, work; and an installed
@@ -90,7 +91,7 @@ class Venvs:
 @pytest.fixture(scope="module")
 def venvs(tmp_path_factory) -> Venvs:
     venvs = Venvs(tmp_path_factory.mktemp("venvs"))
-    for name in ("loop", "http", "web", "options", "static", "template"):
+    for name in ("loop", "http", "web", "options", "static", "template", "tcp"):
         venvs.build(name, ROOT / "packages" / name)
     venvs.build("plugin", PLUGIN)
     return venvs
@@ -267,6 +268,37 @@ squall.loop.IOLoop.current().start()
     assert lines[0] == "dists ['squall-http', 'squall-loop', 'squall-static', 'squall-web']"
     assert lines[1] == "static_path accepted"
     assert "squall-template" in lines[2]
+
+
+def test_tcp_with_loop_alone_serves_the_echo_demo(venvs, launcher, tmp_path):
+    python = venvs.create("tcp", ["loop", "tcp"])
+    script = _script(
+        tmp_path,
+        "use_tcp.py",
+        LIST_SQUALL
+        + """
+for name in ("squall.tcp", "squall.loop.gen", "squall.http"):
+    try:
+        __import__(name)
+        print("imported", name)
+    except ModuleNotFoundError:
+        print("missing", name)
+""",
+    )
+    result = launcher.run(script, [], python=str(python))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "dists ['squall-loop', 'squall-tcp']",
+        "imported squall.tcp",
+        "imported squall.loop.gen",
+        "missing squall.http",
+    ]
+    with launcher.running_example("tcp_echo.py", python=str(python)) as srv:
+        done = launcher.run(
+            "tcp_echo.py", ["client", f"--port={srv.port}", "--message=alone"], python=str(python)
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "response from server: alone"
 
 
 def test_web_plus_options_alone(venvs, launcher):
