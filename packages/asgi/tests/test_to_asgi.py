@@ -365,3 +365,30 @@ def _scope(method: str, path: str) -> dict[str, Any]:
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 80),
     }
+
+
+def test_http2_body_without_content_length_is_read() -> None:
+    sent: list[dict[str, Any]] = []
+    inbox = [{"type": "http.request", "body": b"name=h2", "more_body": False}]
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            if inbox:
+                return inbox.pop(0)
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = _scope("POST", "/echo")
+        scope["http_version"] = "2"
+        scope["headers"] = [
+            (b"host", b"example.com"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+        ]
+        await to_asgi(make_app())(scope, receive, send)
+
+    run(go)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert json.loads(body)["name"] == "h2"

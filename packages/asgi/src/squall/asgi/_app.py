@@ -67,6 +67,20 @@ def _request_from_scope(scope: Scope, conn: ASGIConnection) -> HTTPServerRequest
     )
 
 
+def _has_body(request: HTTPServerRequest) -> bool:
+    """Whether the request may have a body (a bodiless HTTP/1 GET needs no ``receive()``).
+
+    HTTP/1.x announces a body with Content-Length or Transfer-Encoding; HTTP/2 and 3 frame
+    it without either, so their body is always read.
+    """
+    headers = request.headers
+    return (
+        "Content-Length" in headers
+        or "Transfer-Encoding" in headers
+        or not request.version.startswith("HTTP/1")
+    )
+
+
 class SquallASGIApp:
     """An ASGI 3 application serving a squall.http delegate factory (``to_asgi``'s result).
 
@@ -138,7 +152,9 @@ class SquallASGIApp:
             if getattr(delegate, "stream_body", False):
                 if not await self._stream_body(delegate, conn, receive):
                     return
-            elif not await self._whole_body(delegate, request, conn, receive):
+            elif _has_body(request) and not await self._whole_body(
+                delegate, request, conn, receive
+            ):
                 return
             if not conn.finished:
                 # web keeps its own reference to a handler it runs as a task

@@ -35,12 +35,36 @@ class UpgradeNotSupportedError(RuntimeError):
     """``upgrade()`` on a request that came through ASGI (WebSocket has its own ASGI scope)."""
 
 
+# Header list → its ASGI form. Responses of one application repeat the same few header
+# lists; a hit skips the checks and the encoding. Bounded, cleared wholesale when full.
+_ENCODED: dict[Any, list[tuple[bytes, bytes]]] = {}
+_ENCODED_MAX: Final = 256
+
+
 def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     """ASGI's header list: lower-cased latin-1 names, hop-by-hop headers left out.
 
     Raises:
         InvalidHeaderError: a name or value holds CR, LF or NUL (no response splitting).
     """
+    if type(headers) is list:
+        try:
+            key: Any = tuple(headers)
+            hit = _ENCODED.get(key)
+        except TypeError:  # unhashable items: no memo
+            key = hit = None
+        if hit is not None:
+            return list(hit)  # a copy: respond() may append Content-Length
+        encoded = _encode(headers)
+        if key is not None:
+            if len(_ENCODED) >= _ENCODED_MAX:
+                _ENCODED.clear()
+            _ENCODED[key] = encoded
+        return list(encoded)
+    return _encode(headers)
+
+
+def _encode(headers: Any) -> list[tuple[bytes, bytes]]:
     if isinstance(headers, HTTPHeaders):
         pairs: Iterable[tuple[str, str]] = headers.get_all()
     elif isinstance(headers, Mapping):

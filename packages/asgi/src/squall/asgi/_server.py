@@ -92,6 +92,40 @@ class _Lifespan:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+# ASGI header lists → (as str pairs, the same without Content-Length, its value or -1).
+# Applications repeat the same few header lists; a hit skips decoding. Bounded.
+_DECODED: dict[Any, tuple[list[tuple[str, str]], list[tuple[str, str]], int]] = {}
+_DECODED_MAX: Final = 256
+
+
+def _decode_headers(
+    raw: Any,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], int]:
+    try:
+        key: Any = tuple(raw)
+        hit = _DECODED.get(key)
+    except TypeError:  # [name, value] lists: unhashable, no memo
+        key = hit = None
+    if hit is not None:
+        return hit
+    pairs = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in raw]
+    length = -1
+    without = []
+    for name, value in pairs:
+        if name.lower() == "content-length" and value.isdigit() and length < 0:
+            length = int(value)
+        else:
+            without.append((name, value))
+    if length < 0:
+        without = pairs
+    decoded = (pairs, without, length)
+    if key is not None:
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[key] = decoded
+    return decoded
+
+
 class ASGIBridge:
     """An http delegate factory serving an ASGI app; also ``startup()``/``shutdown()``."""
 
@@ -168,7 +202,8 @@ def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | 
 class _ASGIRequest(BodyChannel):
     """The http ``RequestDelegate`` of one request: runs the ASGI call (module docstring)."""
 
-    __slots__ = ("bridge", "connection", "_status", "_headers", "_streaming")
+    __slots__ = ("bridge", "connection", "_status", "_headers", "_streaming", "_head",
+                 "_headers_no_length", "_length")  # fmt: skip
 
     stream_body = True
     max_body_size: int | None = None
@@ -179,11 +214,15 @@ class _ASGIRequest(BodyChannel):
         self.connection = connection
         self._status = 0
         self._headers: list[tuple[str, str]] = []
+        self._headers_no_length: list[tuple[str, str]] = []
+        self._length = -1
         self._streaming = False
+        self._head = False
 
     # -- http's side -----------------------------------------------------------------------
 
     def headers_received(self, request: HTTPServerRequest) -> None:
+        self._head = request.method == "HEAD"
         bridge = self.bridge
         ready = bridge._ready
         if ready is None:
@@ -252,7 +291,12 @@ class _ASGIRequest(BodyChannel):
                         raise RuntimeError("http.response.body before http.response.start")
                     if not more:
                         self._complete = True
-                        conn.respond(self._status, self._headers, body)
+                        headers = self._headers
+                        if self._length == len(body) and not self._head:
+                            # squall.http adds this very Content-Length itself, and a header
+                            # list without one takes its memoized fast path
+                            headers = self._headers_no_length
+                        conn.respond(self._status, headers, body)
                         self._after_complete()
                         return
                     self._streaming = True
@@ -270,10 +314,9 @@ class _ASGIRequest(BodyChannel):
             if self._status:
                 raise RuntimeError("http.response.start sent twice")
             self._status = message["status"]
-            self._headers = [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in message.get("headers", ())
-            ]
+            self._headers, self._headers_no_length, self._length = _decode_headers(
+                message.get("headers", ())
+            )
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an http scope")
 
