@@ -83,8 +83,13 @@ def test_the_stream_arrives_compressed_flush_by_flush(server):
             parts.append(bytes(feed(raw)))
     text = b"".join(parts).decode()
     assert text.endswith("<p id='three'>last part</p></body></html>")
-    # the first network read already decodes to the first flush, whole
-    assert parts[0].decode().endswith("<p id='one'>first part</p>")
+    # whatever a read brought (one flush, or several if the client was slow), it decodes
+    # whole: the text so far always ends at the end of a flushed part
+    decoded = ""
+    for part in parts:
+        decoded += part.decode()
+        if part:
+            assert decoded.endswith(("</p>", "</html>")), decoded
 
 
 def test_chromium_reads_the_compressed_page(server, tmp_path):
