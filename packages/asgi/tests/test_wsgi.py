@@ -101,3 +101,27 @@ def test_process_pool_is_refused() -> None:
         pytest.raises(TypeError, match="thread pool"),
     ):
         WSGIContainer(make_flask(), executor=pool)
+
+
+def test_fallback_handler_serves_flask_beside_squall_handlers(serve: Any) -> None:
+    from squall.asgi import FallbackHandler
+    from squall.web import Application, RequestHandler
+
+    finished: list[str] = []
+
+    class Native(RequestHandler):
+        def get(self) -> None:
+            self.write("native squall")
+
+    class Fallback(FallbackHandler):
+        def on_finish(self) -> None:
+            finished.append(self.request.path)
+
+    container = WSGIContainer(make_flask())
+    app = Application([(r"/native", Native), (r"/hello/.*", Fallback, {"fallback": container})])
+    with serve(lambda: HTTPServer(app)) as url, httpx.Client() as c:
+        assert c.get(f"{url}/native").text == "native squall"
+        r = c.get(f"{url}/hello/flask?q=2")
+        assert r.json()["name"] == "flask" and r.json()["q"] == "2"
+        assert c.get(f"{url}/other").status_code == 404
+    assert finished == ["/hello/flask"]

@@ -6,7 +6,8 @@
   application (Starlette, FastAPI...) with squall.http.
 - ``ASGIHandler`` / ``mount(prefix, asgi_app)``: an ASGI application under a path prefix
   of a squall.web Application.
-- ``WSGIContainer(wsgi_app)``: a WSGI application (Flask...) run on a thread pool.
+- ``WSGIContainer(wsgi_app)``: a WSGI application (Flask...) run on a thread pool, served
+  alone (``HTTPServer(container)``) or beside squall handlers with ``FallbackHandler``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from squall.asgi._app import SquallASGIApp, UnsupportedScopeError, to_asgi
 from squall.asgi._cli import CLIAppError, cli_app
 from squall.asgi._connection import ASGIConnection, UpgradeNotSupportedError
+from squall.asgi._fallback import FallbackHandler
 from squall.asgi._mount import ASGIHandler, mount
 from squall.asgi._server import ASGIBridge, ASGIServer, ClientDisconnectedError, LifespanError
 from squall.asgi._version import __version__
@@ -26,6 +28,7 @@ __all__ = [
     "ASGIHandler",
     "ASGIServer",
     "ClientDisconnectedError",
+    "FallbackHandler",
     "LifespanError",
     "SquallASGIApp",
     "UnsupportedScopeError",

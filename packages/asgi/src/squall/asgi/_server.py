@@ -135,6 +135,7 @@ class ASGIBridge:
         self.app = app
         self._lifespan: _Lifespan | None = None
         self._ready: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start_request(self, connection: Any) -> _ASGIRequest:
@@ -144,7 +145,8 @@ class ASGIBridge:
     def _ensure_ready(self) -> asyncio.Future[None]:
         ready = self._ready
         if ready is None:
-            ready = self._ready = asyncio.ensure_future(self._start_lifespan())
+            self._loop = asyncio.get_running_loop()
+            ready = self._ready = self._loop.create_task(self._start_lifespan())
         return ready
 
     async def _start_lifespan(self) -> None:
@@ -227,7 +229,7 @@ class _ASGIRequest(BodyChannel):
         ready = bridge._ready
         if ready is None:
             ready = bridge._ensure_ready()
-        task = asyncio.ensure_future(self._run(request, ready))
+        task = bridge._loop.create_task(self._run(request, ready))  # type: ignore[union-attr]
         bridge._tasks.add(task)
         task.add_done_callback(bridge._tasks.discard)
 

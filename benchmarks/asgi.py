@@ -1,0 +1,193 @@
+"""ASGI benchmarks: squall.asgi on both sides of the ASGI seam.
+
+Run (from the repository's root, with the `bench` session's packages and squall-asgi,
+granian installed):
+
+    python benchmarks/asgi.py [--rounds 1] [--duration 3] [--output FILE]
+
+Tables (wrk -t1 -c50 on CPU 0, servers on CPU 1, as run.py; server CPU per request from
+/proc over the wrk window, summed over the server's process tree: Granian runs a worker
+process):
+
+- raw ASGI hello: a bare ASGI callable on squall.http (``squall.asgi.ASGIServer``, uvloop)
+  vs uvicorn (httptools, uvloop) vs Granian (ASGI interface, one worker, uvloop);
+- Starlette hello: the same three servers serving a one-route Starlette app;
+- squall.web under uvicorn (``squall.asgi.to_asgi``) vs Starlette under uvicorn.
+
+Goals (issue 19): ASGIServer ≥ 1.5× uvicorn and ≥ Granian on raw ASGI; squall.web under
+uvicorn within 10% of Starlette under uvicorn. Results go to the "ASGI" section of
+RESULTS.md (replaced in place; other sections are left alone). Nothing here is asserted
+by a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+from harness import (
+    Harness,
+    Running,
+    ServerSpec,
+    check_tools,
+    cpu_model,
+    process_tree,
+    raise_nofile_limit,
+    tree_cpu_seconds,
+)
+
+HERE = Path(__file__).resolve().parent
+SECTION = "## ASGI"
+CONNS = 50
+
+TABLES = [
+    (
+        "raw ASGI hello",
+        [
+            ServerSpec("squall-raw", "squall.asgi.ASGIServer (uvloop)", "asgi_squall.py",
+                       ["--app", "raw"]),
+            ServerSpec("uvicorn-raw", "uvicorn (httptools, uvloop)", "asgi_uvicorn.py",
+                       ["--app", "raw"]),
+            ServerSpec("granian-raw", "granian ASGI (uvloop)", "asgi_granian.py",
+                       ["--app", "raw"]),
+        ],
+    ),
+    (
+        "Starlette hello",
+        [
+            ServerSpec("squall-starlette", "Starlette on squall.asgi.ASGIServer (uvloop)",
+                       "asgi_squall.py", ["--app", "starlette"]),
+            ServerSpec("uvicorn-starlette", "Starlette on uvicorn (httptools, uvloop)",
+                       "asgi_uvicorn.py", ["--app", "starlette"]),
+            ServerSpec("granian-starlette", "Starlette on granian ASGI (uvloop)",
+                       "asgi_granian.py", ["--app", "starlette"]),
+        ],
+    ),
+    (
+        "squall.web vs Starlette, both under uvicorn",
+        [
+            ServerSpec("uvicorn-squallweb", "squall.web (to_asgi) on uvicorn",
+                       "asgi_uvicorn.py", ["--app", "squallweb"]),
+            ServerSpec("uvicorn-starlette", "Starlette on uvicorn (httptools, uvloop)",
+                       "asgi_uvicorn.py", ["--app", "starlette"]),
+        ],
+    ),
+]  # fmt: skip
+
+
+def measure(h: Harness, server: Running, duration: float) -> tuple[float, float, float]:
+    """req/s, server CPU µs per request (whole process tree), p99 ms."""
+    pids = process_tree(server.proc.pid)
+    before = tree_cpu_seconds(pids)
+    result = h.wrk(server, "/", CONNS, duration)
+    cpu = tree_cpu_seconds(pids) - before
+    if result.non2xx or result.socket_errors:
+        raise RuntimeError(f"{server.label}: {result.non2xx} non-2xx, errors")
+    return result.rps, cpu / result.requests * 1e6, result.p99_ms
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    raise_nofile_limit()
+    tools = check_tools(need_nginx=False)
+    out: list[str] = []
+    medians: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="squall-asgi-bench-") as work:
+        h = Harness(Path(work), tools)
+        try:
+            for title, specs in TABLES:
+                h.say(f"table: {title}")
+                servers = h.start_all(specs, [("/", b"hello word")])
+                up = [s for s in servers if s.alive() and not s.failed]
+                rows: dict[str, list[tuple[float, float, float]]] = {s.spec.id: [] for s in up}
+                for s in up:
+                    h.wrk(s, "/", CONNS, args.warmup)
+                for _ in range(args.rounds):
+                    for s in up:
+                        time.sleep(1.0)
+                        rows[s.spec.id].append(measure(h, s, args.duration))
+                for s in servers:
+                    h.stop(s.proc)
+                out += [
+                    f"### {title}, c{CONNS}  (wrk -t1 -c{CONNS} -d{args.duration:g}s)",
+                    "",
+                    "| server | req/s | server CPU µs/req | p99 ms |",
+                    "|---|---:|---:|---:|",
+                ]
+                for s in specs:
+                    if s.id not in rows or not rows[s.id]:
+                        out.append(f"| {s.label} | failed | | |")
+                        continue
+                    rps = statistics.median(r[0] for r in rows[s.id])
+                    cpu = statistics.median(r[1] for r in rows[s.id])
+                    p99 = statistics.median(r[2] for r in rows[s.id])
+                    medians[s.id] = rps
+                    medians[s.id + ":cpu"] = cpu
+                    out.append(f"| {s.label} | {rps:,.0f} | {cpu:,.1f} | {p99:.2f} |")
+                out.append("")
+        finally:
+            h.close()
+
+    def ratio(a: str, b: str) -> float:
+        return medians.get(a, float("nan")) / medians.get(b, float("nan"))
+
+    goals = [
+        ("ASGIServer vs uvicorn, raw ASGI (goal ≥ 1.5×)", ratio("squall-raw", "uvicorn-raw"), 1.5),
+        ("ASGIServer vs Granian, raw ASGI (goal ≥ 1.0×)", ratio("squall-raw", "granian-raw"), 1.0),
+        ("squall.web vs Starlette under uvicorn (goal ≥ 0.9×)",
+         ratio("uvicorn-squallweb", "uvicorn-starlette"), 0.9),
+    ]  # fmt: skip
+    extra = [
+        ("Starlette on ASGIServer vs on uvicorn", ratio("squall-starlette", "uvicorn-starlette")),
+        ("Starlette on ASGIServer vs on Granian", ratio("squall-starlette", "granian-starlette")),
+    ]
+    versions = ", ".join(
+        f"{d} {metadata.version(d)}"
+        for d in ("squall-asgi", "uvicorn", "granian", "starlette", "httptools", "uvloop")
+    )
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    argv = " ".join(sys.argv[1:])
+    head = [
+        SECTION,
+        "",
+        f"`python benchmarks/asgi.py {argv}`".replace(" `", "`"),
+        f"on {now}; Python {platform.python_version()}; {versions}; CPU {cpu_model()}.",
+        f"Servers on CPU 1, wrk on CPU 0; {args.rounds} round(s), medians; server CPU summed",
+        "over the server's process tree. Ratios of requests per second:",
+        "",
+        *[
+            f"- {what}: **{r:.2f}×** — {'MET' if r >= goal else 'NOT MET'}"
+            for what, r, goal in goals
+        ],
+        *[f"- {what}: {r:.2f}×" for what, r in extra],
+        "",
+    ]
+    section = "\n".join(head + out).rstrip() + "\n"
+    print(section)
+    text = args.output.read_text() if args.output.exists() else ""
+    if SECTION + "\n" in text:
+        before, rest = text.split(SECTION + "\n", 1)
+        nxt = rest.find("\n## ")
+        after = rest[nxt + 1 :] if nxt >= 0 else ""
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip() + "\n\n" + section
+    args.output.write_text(text)
+    print(f"written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
