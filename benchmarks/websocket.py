@@ -208,8 +208,8 @@ def main() -> int:
                 out.append("")
                 targets.append(
                     ratio_line(f"echo {label}: round trips/s", medians, True)
-                    + "; "
-                    + ratio_line("by CPU µs/round trip", cpu_medians, False).split(": ", 1)[1]
+                    + "; server CPU per round trip: "
+                    + ratio_line("", cpu_medians, False).split(": ", 1)[1]
                 )
         if "broadcast" in only:
             h.say(f"broadcast to {BROADCAST_CONNS}")
