@@ -502,3 +502,23 @@ def test_set_nodelay_sets_the_socket_option_before_and_after_the_handshake(ws: A
 
     ws.run(main())
     assert seen[0] == 0 and seen[1] != 0
+
+
+def test_bytes_sent_as_text_must_be_utf8(ws: Any) -> None:
+    errors: list[str] = []
+
+    class Texty(WebSocketHandler):
+        def on_message(self, message: str | bytes) -> None:
+            try:
+                self.write_message(b"\xff not utf-8")
+            except UnicodeDecodeError:
+                errors.append("refused")
+            self.write_message(b"ok")
+
+    async def main() -> None:
+        async with ws.app([("/ws", Texty)]) as url, websockets.connect(url + "/ws") as c:
+            await c.send("x")
+            assert await c.recv() == "ok"  # a text frame
+
+    ws.run(main())
+    assert errors == ["refused"]

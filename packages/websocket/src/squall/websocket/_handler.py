@@ -268,8 +268,9 @@ class WebSocketHandler(RequestHandler):
     def write_message(
         self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> Awaitable[None]:
-        """Send a message: str as text, bytes as binary (or text when ``binary`` is False
-        and the bytes are UTF-8), a dict as JSON text.
+        """Send a message: str as text, a dict as JSON text, bytes as binary when
+        ``binary`` is true (bytes with ``binary`` false are sent as text: they must be
+        UTF-8, else ``UnicodeDecodeError``, rather than an invalid frame as in Tornado).
 
         Returns:
             An awaitable that completes once the data is in the kernel's hands or the write
@@ -283,6 +284,8 @@ class WebSocketHandler(RequestHandler):
             raise WebSocketClosedError("the WebSocket is closed")
         if isinstance(message, dict):
             message = json_encode(message)
+        elif not binary and not isinstance(message, str):
+            message = bytes(message).decode("utf-8")
         return protocol.send_message(message, binary)
 
     def ping(self, data: str | bytes = b"") -> None:
