@@ -273,22 +273,6 @@ def test_without_lifespan_startup_hooks_run_before_the_first_request() -> None:
     assert calls == ["startup"]
 
 
-def test_websocket_scope_is_refused_with_a_close() -> None:
-    sent: list[dict[str, Any]] = []
-
-    async def go() -> None:
-        async def receive() -> dict[str, Any]:
-            return {"type": "websocket.connect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await to_asgi(make_app())({"type": "websocket", "path": "/", "headers": []}, receive, send)
-
-    run(go)
-    assert sent == [{"type": "websocket.close", "code": 1011}]
-
-
 def test_upgrade_is_refused_under_asgi() -> None:
     seen: list[BaseException] = []
 

@@ -16,8 +16,8 @@ or piece by piece through ``data_received`` when the handler streams it), ``fini
   ``root_path``, so the application's rules see the whole path) and ``query_string``.
   The whole response is handed over without a waiting task when the handler answers at
   once; otherwise a task watches ``receive()`` for ``http.disconnect``.
-- ``websocket``: not provided yet. The handshake is refused with ``websocket.close``
-  (code 1011 means the server refused; servers answer the handshake with 403).
+- ``websocket``: squall.websocket's handlers, through a translating transport
+  (``_websocket``: ASGI messages in, frames out and back).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from squall.asgi._connection import ASGIConnection
 from squall.asgi._types import Receive, Scope, Send
+from squall.asgi._websocket import serve_websocket
 from squall.http import HTTPHeaders, HTTPInputError, HTTPServerRequest, parse_body_arguments
 
 __all__ = ["SquallASGIApp", "to_asgi"]
@@ -36,7 +37,6 @@ __all__ = ["SquallASGIApp", "to_asgi"]
 log: Final = logging.getLogger("squall.general")
 
 _DEFAULT_MAX_BODY: Final = 100 * 1024 * 1024  # squall.http's default max_body_size
-_WEBSOCKET_REFUSED: Final = 1011
 
 
 class UnsupportedScopeError(RuntimeError):
@@ -109,8 +109,9 @@ class SquallASGIApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            # Not provided yet: refuse the handshake cleanly (the server answers 403).
-            await send({"type": "websocket.close", "code": _WEBSOCKET_REFUSED})
+            if not self._started:
+                await self._startup()
+            await serve_websocket(self.app, scope, receive, send)
         else:
             raise UnsupportedScopeError(f"squall.asgi does not serve the {kind!r} scope")
 
