@@ -228,3 +228,20 @@ def test_bad_security_settings_are_refused_naming_them(
 ) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(named)):
         Application([], **settings)
+
+
+def test_every_own_setting_of_an_installed_plugin_names_its_package_when_missing() -> None:
+    # A squall plugin's own setting (not Tornado's) given while that plugin is not loaded
+    # must be refused naming the package: template_syntax="tornado" without squall-template
+    # would otherwise be kept as an app's own value and do nothing.
+    registry = _declared_by_installed_packages()
+    own = {
+        name: registry[name].owner
+        for name in registry
+        if name not in ts.TORNADO_SETTINGS and registry[name].owner != "squall-web"
+    }
+    assert {"template_syntax", "compress_levels", "static_follow_symlinks"} <= set(own)
+    for name, owner in sorted(own.items()):
+        given: dict[str, Any] = {name: None}
+        with pytest.raises(MissingPluginError, match=f"pip install {owner}"):
+            Application([], autoload_plugins=False, **given)

@@ -36,6 +36,7 @@ PLUGIN_OWNED_SETTINGS: dict[str, str] = {
     "template_env": "squall-template",
     "template_globals": "squall-template",
     "template_filters": "squall-template",
+    "template_syntax": "squall-template",
     "compress_encodings": "squall-compress",
     "compress_levels": "squall-compress",
     "compress_min_length": "squall-compress",
