@@ -438,7 +438,9 @@ def _garbage(t: Target) -> bytes:
     variant = t.rng.randrange(7)
     if variant == 0:
         noise = bytes(b for b in t.rng.randbytes(t.rng.randint(1, 200)) if b not in (10, 13))
-        return noise + b"\r\n\r\n"
+        # Never empty: a bare CRLF CRLF is empty lines before a request, which a server
+        # skips (RFC 9112 section 2.2) while it waits for the request: no answer is due.
+        return (noise or b"\x00") + b"\r\n\r\n"
     return [
         b"",
         b"GET /hello HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\n\r\n",
@@ -456,7 +458,10 @@ async def garbage(t: Target) -> None:
     reader, writer = await connect(t)
     try:
         writer.write(data)
-        resp = await read_response(reader)
+        try:
+            resp = await asyncio.wait_for(read_response(reader), OP_TIMEOUT - 5)
+        except TimeoutError:
+            raise BadAnswer(f"{data[:60]!r}: no answer within {OP_TIMEOUT - 5:.0f} s") from None
         if resp.status not in GARBAGE_STATUSES:
             raise BadAnswer(f"{data[:60]!r} answered {resp.status}")
         if not await at_eof(reader):
