@@ -238,6 +238,19 @@ def test_the_etag_is_weak_and_still_answers_if_none_match(url: str) -> None:
     assert wire(again) == b""
 
 
+def test_a_not_modified_answer_carries_the_etag_its_200_carried(url: str) -> None:
+    # RFC 9110 15.4.5: a 304 sends the ETag a 200 would have sent, so a cache that stored
+    # the compressed page (weak tag) and one that stored it as is (strong tag) each get
+    # back the tag they hold.
+    compressed = raw_get(url + "/page", "gzip").headers["Etag"]
+    plain = raw_get(url + "/page", None).headers["Etag"]
+    assert compressed == "W/" + plain
+    for accept, held in (("gzip", compressed), (None, plain)):
+        again = raw_get(url + "/page", accept, **{"If-None-Match": held})
+        assert again.status_code == 304
+        assert again.headers["Etag"] == held
+
+
 # -- streamed responses --------------------------------------------------------------------
 
 

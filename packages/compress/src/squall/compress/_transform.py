@@ -17,7 +17,9 @@ Decisions, in the order they are taken on the first chunk:
    body may not pass through the transforms: squall-static sends large files with
    ``sendfile``).
 5. An ``ETag`` becomes weak (``W/"..."``): the encoded bytes are not the bytes the tag was
-   computed from, and a weak tag still matches ``If-None-Match`` (compared weakly).
+   computed from, and a weak tag still matches ``If-None-Match`` (compared weakly). A 304
+   answers with the weak form when the client's ``If-None-Match`` holds it (RFC 9110
+   15.4.5: the tag its 200 carried).
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class CompressTransform:
     ) -> tuple[int, HTTPHeaders, bytes]:
         """Decide whether (and how) this response is compressed; encode its first chunk."""
         add_vary(headers)
+        if status_code == 304:
+            self._not_modified_etag(headers)
+            return status_code, headers, chunk
         if (
             status_code in _NO_BODY
             or status_code < 200
@@ -124,6 +129,21 @@ class CompressTransform:
         headers["Content-Encoding"] = coding
         weaken_etag(headers)
         return status_code, headers, chunk
+
+    def _not_modified_etag(self, headers: HTTPHeaders) -> None:
+        """Give a 304 the ETag its 200 carried: weak when the client holds the weak form.
+
+        A 304 has no body, so whether its 200 would have been compressed cannot be decided
+        here; the client's ``If-None-Match`` tells which representation it holds (only
+        this transform makes squall's tags weak).
+        """
+        etag = headers.get("Etag")
+        if etag is None or etag.startswith("W/"):
+            return
+        weak = "W/" + etag
+        held = self._request.headers.get("If-None-Match", "")
+        if any(tag.strip() == weak for tag in held.split(",")):
+            headers["Etag"] = weak
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
         """Encode a later chunk; sync-flush it, or end the stream when ``finishing``."""
