@@ -10,7 +10,8 @@ Tables (wrk -t1 -c50 on CPU 0, servers on CPU 1, as run.py; server CPU per reque
 process):
 
 - raw ASGI hello: a bare ASGI callable on squall.http (``squall.asgi.ASGIServer``, uvloop)
-  vs uvicorn (httptools, uvloop) vs Granian (ASGI interface, one worker, uvloop);
+  vs uvicorn (httptools, uvloop) vs Granian (ASGI interface, one worker, uvloop), with
+  squall.http's own plain callable as the reference (what ASGI costs on top);
 - Starlette hello: the same three servers serving a one-route Starlette app;
 - squall.web under uvicorn (``squall.asgi.to_asgi``) vs Starlette under uvicorn.
 
@@ -57,6 +58,8 @@ TABLES = [
                        ["--app", "raw"]),
             ServerSpec("granian-raw", "granian ASGI (uvloop)", "asgi_granian.py",
                        ["--app", "raw"]),
+            ServerSpec("squall-http", "reference: squall.http, plain callable (uvloop)",
+                       "squall_http.py", ["--loop", "uvloop"]),
         ],
     ),
     (
@@ -99,7 +102,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--tables", default="1,2,3", help="which tables, by number (default 1,2,3: all)"
+    )
     args = parser.parse_args()
+    wanted = {int(n) for n in args.tables.split(",")}
     raise_nofile_limit()
     tools = check_tools(need_nginx=False)
     out: list[str] = []
@@ -107,7 +114,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="squall-asgi-bench-") as work:
         h = Harness(Path(work), tools)
         try:
-            for title, specs in TABLES:
+            for number, (title, specs) in enumerate(TABLES, 1):
+                if number not in wanted:
+                    continue
                 h.say(f"table: {title}")
                 servers = h.start_all(specs, [("/", b"hello word")])
                 up = [s for s in servers if s.alive() and not s.failed]

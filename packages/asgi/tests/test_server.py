@@ -182,3 +182,24 @@ def _read_until(s: socket.socket, marker: bytes) -> bytes:
             break
         data += piece
     return data
+
+
+def test_app_returning_without_a_response_is_500(serve: Any) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+
+    with serve(lambda: ASGIServer(app)) as url:
+        assert httpx.get(url).status_code == 500
+
+
+def test_exception_after_the_start_cuts_the_streamed_response(serve: Any) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        raise ValueError("broke mid-stream")
+
+    with serve(lambda: ASGIServer(app)) as url, pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(url)

@@ -136,6 +136,8 @@ class ASGIBridge:
         self._lifespan: _Lifespan | None = None
         self._ready: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._live = False  # lifespan started: requests go straight to the application
+        self._state: dict[str, Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start_request(self, connection: Any) -> _ASGIRequest:
@@ -150,8 +152,10 @@ class ASGIBridge:
         return ready
 
     async def _start_lifespan(self) -> None:
-        self._lifespan = _Lifespan(self.app)
-        await self._lifespan.startup()
+        lifespan = self._lifespan = _Lifespan(self.app)
+        await lifespan.startup()
+        self._state = lifespan.state if lifespan.supported else None
+        self._live = True
 
     async def startup(self) -> None:
         """Run the application's ``lifespan.startup`` (once).
@@ -205,7 +209,7 @@ class _ASGIRequest(BodyChannel):
     """The http ``RequestDelegate`` of one request: runs the ASGI call (module docstring)."""
 
     __slots__ = ("bridge", "connection", "_status", "_headers", "_streaming", "_head",
-                 "_headers_no_length", "_length")  # fmt: skip
+                 "_headers_no_length", "_length", "_uri")  # fmt: skip
 
     stream_body = True
     max_body_size: int | None = None
@@ -226,18 +230,47 @@ class _ASGIRequest(BodyChannel):
     def headers_received(self, request: HTTPServerRequest) -> None:
         self._head = request.method == "HEAD"
         bridge = self.bridge
-        ready = bridge._ready
-        if ready is None:
-            ready = bridge._ensure_ready()
-        task = bridge._loop.create_task(self._run(request, ready))  # type: ignore[union-attr]
+        if bridge._live:
+            # The common case: one task straight on the application's coroutine.
+            self._uri = request.uri
+            state = bridge._state
+            scope = _scope(request, self.connection, state)
+            call = bridge.app(scope, self.receive, self.send)
+            task: asyncio.Task[None] = bridge._loop.create_task(call)  # type: ignore[union-attr,arg-type]
+            task.add_done_callback(self._done)
+        else:
+            ready = bridge._ready
+            if ready is None:
+                ready = bridge._ensure_ready()
+            task = bridge._loop.create_task(self._run(request, ready))  # type: ignore[union-attr]
+            task.add_done_callback(bridge._tasks.discard)
         bridge._tasks.add(task)
-        task.add_done_callback(bridge._tasks.discard)
 
     data_received = BodyChannel.feed
     finish = BodyChannel.end
     on_connection_close = BodyChannel.client_left
 
     # -- the ASGI call ---------------------------------------------------------------------
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        """The application's call ended (the fast path of ``headers_received``)."""
+        self.bridge._tasks.discard(task)
+        if task.cancelled():
+            self._fail()
+            return
+        exc = task.exception()
+        if exc is not None:
+            if not self._gone:
+                app_log.error(
+                    "Exception in ASGI application %s",
+                    self._uri,
+                    exc_info=(type(exc), exc, exc.__traceback__),
+                )
+            self._fail()
+        elif not self._complete:
+            if not self._gone and not self._streaming:
+                app_log.error("ASGI application returned without a response: %s", self._uri)
+            self._fail()
 
     async def _run(self, request: HTTPServerRequest, ready: asyncio.Future[None]) -> None:
         if not ready.done():
