@@ -415,10 +415,14 @@ def test_wait_iterator_yields_results_in_the_order_they_finish(io_loop: IOLoop) 
 
 def test_wait_iterator_async_for_with_keywords(io_loop: IOLoop) -> None:
     async def main() -> list[tuple[str, int]]:
-        waiter = gen.WaitIterator(one=double(1), two=gen.sleep(0.01))
+        # "two" is resolved only once "one" was handed out: the order is fixed, not timed.
+        two: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = gen.WaitIterator(one=double(1), two=two)
         seen = []
         async for result in waiter:
             seen.append((waiter.current_index, result))
+            if not two.done():
+                two.set_result(None)
         return seen
 
     assert io_loop.run_sync(main) == [("one", 2), ("two", None)]

@@ -149,8 +149,8 @@ def test_read_into_fills_the_buffer_or_returns_partially(io_loop: IOLoop) -> Non
         assert await reading == 6
         assert buf == b"abcdef"
         small = bytearray(10)
-        assert await ours.read_into(small, partial=True) == 2
-        assert small[:2] == b"gh"
+        count = await ours.read_into(small, partial=True)
+        assert 1 <= count <= 2 and small[:count] == b"gh"[:count]
         server.stop()
         ours.close()
 
