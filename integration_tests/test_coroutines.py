@@ -18,8 +18,6 @@ import time
 import httpx
 import pytest
 
-pytest.importorskip("squall.httpclient")
-
 
 @pytest.fixture(scope="module")
 def server(launcher):
