@@ -319,3 +319,21 @@ def test_all_lists_exactly_the_public_names() -> None:
     public = {n for n in vars(squall.tcp) if not n.startswith("_")} - {"annotations"}
     public = {n for n in public if type(getattr(squall.tcp, n)).__name__ != "module"}
     assert set(squall.tcp.__all__) - {"__version__"} == public
+
+
+def test_echo_over_a_unix_socket(io_loop: IOLoop, tmp_path: Any) -> None:
+    path = str(tmp_path / "echo.sock")
+
+    async def main() -> bytes:
+        server = EchoServer()
+        server.add_socket(squall.tcp.bind_unix_socket(path))
+        stream = IOStream(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+        await stream.connect(path)
+        stream.set_nodelay(True)  # not TCP: ignored
+        await stream.write(b"over unix\n")
+        answer = await stream.read_until(b"\n")
+        stream.close()
+        server.stop()
+        return answer
+
+    assert io_loop.run_sync(main, timeout=30) == b"over unix\n"
