@@ -214,6 +214,31 @@ def injection_through_a_signed_cookie_is_inert(env: Env) -> httpx.Response:
     return client.post("/signed-echo", data={"_xsrf": token})
 
 
+# Python's int() refuses more than 4,300 digits (a ValueError): numbers a client puts in a
+# signed cookie or an XSRF token must read as invalid, not escape as a 500.
+_HUGE = "9" * 5000
+
+
+def oversized_numbers_in_a_signed_cookie(env: Env) -> httpx.Response:
+    return whoami(env, f"2|{_HUGE}:0|")
+
+
+def oversized_version_of_a_signed_cookie(env: Env) -> httpx.Response:
+    return whoami(env, f"{_HUGE}|x")
+
+
+def oversized_timestamp_in_an_xsrf_token(env: Env) -> httpx.Response:
+    client, _ = session(env)
+    return client.post("/transfer", data={"_xsrf": f"2|00000000|00|{_HUGE}"})
+
+
+def oversized_timestamp_in_the_xsrf_cookie(env: Env) -> httpx.Response:
+    # The page still gets a form: a fresh token replaces the unreadable cookie.
+    with env.new_client() as client:
+        cookie = f"_xsrf=2|00000000|00|{_HUGE}"
+        return client.get("/login", params={"user": "bob"}, headers={"Cookie": cookie})
+
+
 class Row(NamedTuple):
     attack: Callable[[Env], httpx.Response]
     status: int
@@ -244,6 +269,15 @@ TABLE = [
         "OK",
         repr(b"x\r\nSet-Cookie: admin=1; Domain=evil.example"),
     ),
+    Row(oversized_numbers_in_a_signed_cookie, 200, "OK", "anonymous"),
+    Row(oversized_version_of_a_signed_cookie, 200, "OK", "anonymous"),
+    Row(
+        oversized_timestamp_in_an_xsrf_token,
+        403,
+        "'_xsrf' argument has invalid format in POST",
+        None,
+    ),
+    Row(oversized_timestamp_in_the_xsrf_cookie, 200, "OK", None),
 ]
 
 

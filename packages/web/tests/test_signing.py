@@ -220,3 +220,27 @@ def test_xsrf_token_round_trip_for_any_raw_token_and_mask(
 ) -> None:
     assert decode_xsrf_token(encode_xsrf_token(raw, stamp, mask=mask)) == (2, raw, float(stamp))
     assert decode_xsrf_token(encode_xsrf_token(raw, stamp, version=1)) == (1, raw, 0.0)
+
+
+# A client controls these numbers: Python refuses int() of more than 4,300 digits with a
+# ValueError, which must read as "not a valid value", never escape as a 500.
+HUGE = b"9" * 5000
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        HUGE + b"|x",  # the version field
+        b"2|" + HUGE + b":0|",  # a field's length
+        b"2|5000:" + HUGE + b"|10:1700000000|1:n|4:dg==|sig",  # the key version
+    ],
+    ids=["version", "field length", "key version"],
+)
+def test_numbers_too_long_for_int_read_as_invalid(value: bytes) -> None:
+    assert decode_signed_value("k", "n", value, clock=clock) is None
+    assert decode_signed_value({0: "k"}, "n", value, clock=clock) is None
+    assert get_signature_key_version(value) is None
+
+
+def test_an_xsrf_timestamp_too_long_for_int_reads_as_invalid() -> None:
+    assert decode_xsrf_token(b"2|00000000|00|" + HUGE) is None

@@ -57,6 +57,9 @@ MAX_SUPPORTED_SIGNED_VALUE_VERSION = 2
 _DAY = 86400
 # A leading decimal version with no leading zero, then a pipe.
 _VERSION_PREFIX = re.compile(rb"([1-9][0-9]*)\|")
+# Longest number read from a client's value (a length, key version or timestamp): int()
+# raises ValueError past 4,300 digits, and no real field needs more than this.
+_MAX_DIGITS = 20
 
 
 def _utf8(value: str | bytes) -> bytes:
@@ -143,10 +146,10 @@ def _version_of(value: bytes) -> int:
     m = _VERSION_PREFIX.match(value)
     if m is None:
         return 1
-    version = int(m.group(1))
+    digits = m.group(1)
     # A v1 value is base64 first, whose length is a multiple of 4: a number of four or more
     # digits before a pipe can be v1 data, never one of the (few) real versions.
-    return version if version <= 999 else 1
+    return int(digits) if len(digits) <= 3 else 1
 
 
 def _v2_fields(value: bytes) -> tuple[int, bytes, bytes, bytes, bytes] | None:
@@ -155,7 +158,7 @@ def _v2_fields(value: bytes) -> tuple[int, bytes, bytes, bytes, bytes] | None:
     fields: list[bytes] = []
     for _ in range(4):
         length, colon, rest = rest.partition(b":")
-        if not colon or not length.isdigit():
+        if not colon or not length.isdigit() or len(length) > _MAX_DIGITS:
             return None
         n = int(length)
         if rest[n : n + 1] != b"|":
@@ -163,7 +166,7 @@ def _v2_fields(value: bytes) -> tuple[int, bytes, bytes, bytes, bytes] | None:
         fields.append(rest[:n])
         rest = rest[n + 1 :]
     key_version, timestamp, name, payload = fields
-    if not key_version.isdigit():
+    if not key_version.isdigit() or len(key_version) > _MAX_DIGITS:
         return None
     return int(key_version), timestamp, name, payload, rest
 
@@ -335,7 +338,7 @@ def decode_xsrf_token(value: str | bytes) -> tuple[int, bytes, float] | None:
     if m.group(1) != b"2":
         return None
     parts = data.split(b"|")
-    if len(parts) != 4 or not parts[3].isdigit():
+    if len(parts) != 4 or not parts[3].isdigit() or len(parts[3]) > _MAX_DIGITS:
         return None
     try:
         mask = binascii.unhexlify(parts[1])
