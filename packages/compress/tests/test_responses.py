@@ -78,6 +78,7 @@ class Error(RequestHandler):
 
 
 GATE = threading.Event()
+GATE2 = threading.Event()
 
 
 class Stream(RequestHandler):
@@ -88,7 +89,9 @@ class Stream(RequestHandler):
         ok = await asyncio.get_running_loop().run_in_executor(None, GATE.wait, 10)
         self.write("second part " + ("gate" if ok else "timeout"))
         await self.flush()
-        self.finish(" end")
+        # and the second flush too (every flush() sync-flushes, not only the first)
+        ok = await asyncio.get_running_loop().run_in_executor(None, GATE2.wait, 10)
+        self.finish(" end" if ok else " timeout")
 
 
 class StreamWithLength(RequestHandler):
@@ -254,34 +257,49 @@ def test_a_not_modified_answer_carries_the_etag_its_200_carried(url: str) -> Non
 # -- streamed responses --------------------------------------------------------------------
 
 
+def incremental_decoder(encoding: str) -> Any:
+    """A function decoding the next piece of a stream, as a client does on arrival."""
+    if encoding == "gzip":
+        return zlib.decompressobj(31).decompress
+    if encoding == "br":
+        return brotli.Decompressor().process
+    return zstandard.ZstdDecompressor().decompressobj().decompress
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
 def test_a_streamed_response_is_compressed_from_its_first_flush_and_each_flush_arrives(
-    url: str,
+    url: str, encoding: str
 ) -> None:
     GATE.clear()
-    decoder = zlib.decompressobj(31)
+    GATE2.clear()
+    decode_more = incremental_decoder(encoding)
     seen = b""
     with httpx.Client(timeout=10) as client:
-        request = client.build_request("GET", url + "/stream", headers={"Accept-Encoding": "gzip"})
+        headers = {"Accept-Encoding": encoding}
+        request = client.build_request("GET", url + "/stream", headers=headers)
         response = client.send(request, stream=True)
         try:
-            assert response.headers["Content-Encoding"] == "gzip"
+            assert response.headers["Content-Encoding"] == encoding
             assert "Content-Length" not in response.headers
             assert response.headers["Vary"] == "Accept-Encoding"
             for raw in response.iter_raw():
-                seen += decoder.decompress(raw)
+                seen += bytes(decode_more(raw))
+                # only a decodable flush opens its gate: the server waits for each
                 if seen == b"first part ":
-                    GATE.set()  # only a decodable first flush opens the gate
+                    GATE.set()
+                if seen == b"first part second part gate":
+                    GATE2.set()
         finally:
             response.close()
             GATE.set()
-    seen += decoder.flush()
+            GATE2.set()
     assert seen == b"first part second part gate end"
-    assert decoder.eof  # the stream was properly ended by finish()
 
 
 @pytest.mark.parametrize("encoding", ["br", "zstd"])
 def test_a_streamed_response_in_br_and_zstd_decodes(url: str, encoding: str) -> None:
     GATE.set()
+    GATE2.set()
     r = httpx.get(url + "/stream", headers={"Accept-Encoding": encoding}, timeout=10)
     assert r.headers["Content-Encoding"] == encoding
     assert r.text == "first part second part gate end"
