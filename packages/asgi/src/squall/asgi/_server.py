@@ -26,7 +26,11 @@ An application that does not speak lifespan (it raises on that scope) is served 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
+import weakref
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, Final
 from urllib.parse import unquote
 
@@ -40,6 +44,34 @@ app_log: Final = logging.getLogger("squall.application")
 
 _ASGI: Final = {"version": "3.0", "spec_version": "2.4"}
 _ERROR_500: Final = b"Internal Server Error"
+
+
+if sys.version_info >= (3, 12):
+
+    def _start_task(loop: Any, call: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """The request's task, run eagerly: an application that answers without waiting
+        completes inside ``headers_received`` (no extra trip through the loop)."""
+        return asyncio.Task(call, loop=loop, eager_start=True)
+
+else:
+
+    def _start_task(loop: Any, call: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """The request's task (Python 3.11 has no eager tasks: it starts on the next turn)."""
+        task: asyncio.Task[None] = loop.create_task(call)
+        return task
+
+
+class _Sent:
+    """The awaitable ``send()`` returns when the message went out at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once: awaiting it does not suspend
+
+
+_SENT: Final = _Sent()
 
 
 class ClientDisconnectedError(OSError):
@@ -178,11 +210,32 @@ class ASGIBridge:
             await lifespan.shutdown()
 
 
-def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None) -> Message:
-    path = request.path
-    transport = connection.transport
+# Transport → (peer port, the server's address): asked once per connection, not per request
+# (each get_extra_info costs a system call under uvloop).
+_ADDRESSES: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def _addresses(transport: Any) -> tuple[Any, Any]:
+    try:
+        hit = _ADDRESSES.get(transport)
+    except TypeError:  # not weakly referenceable
+        hit = None
+    if hit is not None:
+        return hit
     peer = transport.get_extra_info("peername")
     sock = transport.get_extra_info("sockname")
+    found = (
+        peer[1] if isinstance(peer, tuple) else None,
+        tuple(sock[:2]) if isinstance(sock, tuple) else None,
+    )
+    with contextlib.suppress(TypeError):
+        _ADDRESSES[transport] = found
+    return found
+
+
+def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None) -> Message:
+    path = request.path
+    port, server = _addresses(connection.transport)
     scope: Message = {
         "type": "http",
         "asgi": _ASGI,
@@ -197,8 +250,8 @@ def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | 
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in request.headers.get_all()
         ],
-        "client": (request.remote_ip, peer[1]) if isinstance(peer, tuple) else None,
-        "server": tuple(sock[:2]) if isinstance(sock, tuple) else None,
+        "client": (request.remote_ip, port) if port is not None else None,
+        "server": server,
     }
     if state is not None:
         scope["state"] = dict(state)  # each request gets a shallow copy (ASGI's lifespan state)
@@ -236,7 +289,7 @@ class _ASGIRequest(BodyChannel):
             state = bridge._state
             scope = _scope(request, self.connection, state)
             call = bridge.app(scope, self.receive, self.send)
-            task: asyncio.Task[None] = bridge._loop.create_task(call)  # type: ignore[union-attr,arg-type]
+            task = _start_task(bridge._loop, call)  # type: ignore[arg-type]
             task.add_done_callback(self._done)
         else:
             ready = bridge._ready
@@ -309,8 +362,12 @@ class _ASGIRequest(BodyChannel):
             return
         conn.transport.abort()
 
-    async def send(self, message: Message) -> None:
-        """ASGI ``send``: response messages onto the squall.http connection."""
+    def send(self, message: Message) -> Awaitable[None]:
+        """ASGI ``send``: response messages onto the squall.http connection.
+
+        A plain function returning an awaitable (ASGI asks only for that): the start and a
+        whole body complete at once, without a coroutine; only streamed pieces wait.
+        """
         kind = message["type"]
         if self._gone or self._complete:
             if self._gone:
@@ -333,15 +390,19 @@ class _ASGIRequest(BodyChannel):
                             headers = self._headers_no_length
                         conn.respond(self._status, headers, body)
                         self._after_complete()
-                        return
+                        return _SENT
                     self._streaming = True
                     conn.write_headers(self._status, self._headers)
-                if body:
-                    await conn.write(body)
                 if not more:
+                    if body:
+                        conn.write(body)
                     self._complete = True
                     conn.finish()
                     self._after_complete()
+                    return _SENT
+                if body:
+                    return self._wait(conn.write(body))
+                return _SENT
             except StreamClosedError:
                 self._gone = True
                 raise ClientDisconnectedError("the client disconnected") from None
@@ -352,8 +413,16 @@ class _ASGIRequest(BodyChannel):
             self._headers, self._headers_no_length, self._length = _decode_headers(
                 message.get("headers", ())
             )
-        else:
-            raise RuntimeError(f"unexpected ASGI message {kind!r} on an http scope")
+            return _SENT
+        raise RuntimeError(f"unexpected ASGI message {kind!r} on an http scope")
+
+    async def _wait(self, written: Awaitable[None]) -> None:
+        """Back-pressure: wait until the connection's buffer drained below its mark."""
+        try:
+            await written
+        except StreamClosedError:
+            self._gone = True
+            raise ClientDisconnectedError("the client disconnected") from None
 
     def _after_complete(self) -> None:
         self.complete()
