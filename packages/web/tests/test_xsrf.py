@@ -243,6 +243,9 @@ def test_post_to_an_unknown_path_is_still_404(start: Callable[..., httpx.Client]
         ({"Origin": "https://evil.example"}, 403, "Cross-origin POST refused"),
         ({"Origin": "null"}, 403, "Cross-origin POST refused"),
         ({"Origin": "https://partner.example"}, 200, "OK"),
+        # Origins urlsplit cannot parse (a ValueError): refused, never a 500.
+        ({"Origin": "http://[::1"}, 403, "Cross-origin POST refused"),
+        ({"Origin": "http://[not-an-ip]"}, 403, "Cross-origin POST refused"),
     ],
 )
 def test_cross_origin_protection(

@@ -178,7 +178,11 @@ class XSRFMixin(HandlerBase):
             host = headers.get("Host", "").lower()
             # Host and port must match (not the scheme: that would need correct
             # X-Scheme handling behind every proxy, and this is the fallback path).
-            if urlsplit(origin).netloc.lower() == host or self.check_trusted_origin(origin):
+            try:
+                netloc = urlsplit(origin).netloc.lower()
+            except ValueError:  # "http://[::1": the client's text, so a 403, never a 500
+                netloc = None
+            if netloc == host or self.check_trusted_origin(origin):
                 return None
             return f"Cross-origin {method} refused", f"Origin {origin!r} does not match Host"
         if site in ("same-origin", "none"):
