@@ -11,11 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+import tornado.httpserver as tornado_httpserver  # a test dependency only
+import tornado.web as tornado_web
 
 from squall.web import Application, RequestHandler
-
-tornado_web = pytest.importorskip("tornado.web")  # a test dependency only
-tornado_httpserver = pytest.importorskip("tornado.httpserver")
 
 PAGE = "".join(f"<li>entry {i}: some text that repeats</li>\n" for i in range(80))
 
