@@ -376,3 +376,30 @@ def test_http2_body_without_content_length_is_read() -> None:
     run(go)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert json.loads(body)["name"] == "h2"
+
+
+def test_requests_arriving_during_startup_wait_for_it() -> None:
+    order: list[str] = []
+
+    class SlowStart:
+        @hookimpl
+        def squall_web_startup(self, app: Application) -> Any:
+            async def opened() -> None:
+                await asyncio.sleep(0.05)
+                order.append("started")
+
+            return opened()
+
+    class Seen(RequestHandler):
+        def get(self) -> None:
+            order.append("request")
+            self.write("ok")
+
+    app = Application([(r"/", Seen)], plugins=[SlowStart()], autoload_plugins=False)
+
+    async def go() -> None:
+        async with client(app) as c:
+            await asyncio.gather(c.get("/"), c.get("/"))
+
+    run(go)
+    assert order == ["started", "request", "request"]

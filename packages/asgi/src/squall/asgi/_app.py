@@ -98,6 +98,7 @@ class SquallASGIApp:
         self.app = app
         self.max_body_size = max_body_size
         self._started = False
+        self._starting: asyncio.Future[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 entry point."""
@@ -116,7 +117,13 @@ class SquallASGIApp:
             raise UnsupportedScopeError(f"squall.asgi does not serve the {kind!r} scope")
 
     async def _startup(self) -> None:
+        # One run for every caller: requests that arrive while it runs wait for it.
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._run_startup())
+        await asyncio.shield(self._starting)
         self._started = True
+
+    async def _run_startup(self) -> None:
         startup = getattr(self.app, "startup", None)
         if startup is not None:
             await startup()
