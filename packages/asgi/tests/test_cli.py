@@ -140,3 +140,58 @@ def test_cli_app_refuses_what_it_cannot_serve() -> None:
         cli_app(42, "asgi", "m:x")
     with pytest.raises(CLIAppError, match="squall.web Application"):
         cli_app(Application([]), "wsgi", "m:app")
+
+
+FORKING_SERVER = """
+import os, sys
+from squall.asgi import ASGIServer
+from squall.loop import IOLoop
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                scope["state"]["started_in"] = os.getpid()
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    body = f"{os.getpid()} {scope['state']['started_in']}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+server = ASGIServer(app)
+server.bind(int(sys.argv[1]), "127.0.0.1")
+server.start(2)
+IOLoop.current().start()
+"""
+
+
+@pytest.mark.slow
+def test_bind_and_start_forks_children_that_each_run_lifespan(tmp_path: Path) -> None:
+    (tmp_path / "forking.py").write_text(textwrap.dedent(FORKING_SERVER))
+    port = _free_port()
+    env = dict(os.environ)
+    env.pop("PYTHONWARNINGS", None)
+    proc = subprocess.Popen(
+        [sys.executable, str(tmp_path / "forking.py"), str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        seen: dict[str, str] = {}
+        deadline = time.monotonic() + 30
+        while len(seen) < 2 and time.monotonic() < deadline:
+            try:
+                with httpx.Client() as c:  # a new connection each time: any child may take it
+                    pid, started_in = c.get(f"http://127.0.0.1:{port}/", timeout=2).text.split()
+                seen[pid] = started_in
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert len(seen) == 2, f"one child answered every request: {seen}"
+        assert all(pid == started for pid, started in seen.items())  # lifespan ran in each
+        assert str(proc.pid) not in seen
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
