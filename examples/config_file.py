@@ -49,4 +49,5 @@ if __name__ == "__main__":
     app = squall.web.Application([(r"/", IndexHandler)])
     http_server = squall.http.HTTPServer(app)
     http_server.listen(squall.options.options.port)
+    print(f"serving on http://127.0.0.1:{squall.options.options.port}/", flush=True)
     squall.loop.IOLoop.current().start()

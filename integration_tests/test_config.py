@@ -29,9 +29,11 @@ def test_python_config_file_sets_port_and_pppp(examples_copy, launcher, get_free
     with launcher.running_example(
         examples_copy / "config_file.py", [], port=port, port_arg=False
     ) as srv:
-        lines = srv.wait_stdout("}").splitlines()
+        lines = srv.wait_stdout("/\n").splitlines()
         assert lines[0] == str(port)
         assert lines[1] == "['sdf', '123']"
+        # after the notes' three lines, the URL line every example prints
+        assert lines[3] == f"serving on http://127.0.0.1:{port}/"
         assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello word"
 
 
