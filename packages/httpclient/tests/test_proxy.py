@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import urllib.parse
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,6 +15,13 @@ from squall.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, Uns
 
 if TYPE_CHECKING:
     from conftest import Server
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage() -> Iterator[None]:
+    """A socket the proxy or the client left open warns now, in the test that left it."""
+    yield
+    gc.collect()
 
 
 class TinyProxy:
@@ -43,6 +52,7 @@ class TinyProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.clients.add(writer)
+        upstream: list[asyncio.StreamWriter] = []
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             request_line, *lines = head.split("\r\n")[:-2]
@@ -58,12 +68,13 @@ class TinyProxy:
                 return
             method, target, version = request_line.split(" ")
             if method == "CONNECT":
-                await self._tunnel(target, reader, writer)
+                await self._tunnel(target, reader, writer, upstream)
                 return
             url = urllib.parse.urlsplit(target)
             body = await reader.readexactly(int(fields.get("Content-Length", "0")))
             fields["Connection"] = "close"
             up_reader, up_writer = await asyncio.open_connection(url.hostname, url.port)
+            upstream.append(up_writer)
             path = url.path + (f"?{url.query}" if url.query else "")
             out = f"{method} {path} {version}\r\n" + "".join(
                 f"{k}: {v}\r\n" for k, v in fields.items()
@@ -71,16 +82,22 @@ class TinyProxy:
             up_writer.write(out.encode("latin-1") + b"\r\n" + body)
             while data := await up_reader.read(65536):
                 writer.write(data)
-            up_writer.close()
-            await up_writer.wait_closed()
         finally:
-            writer.close()
+            # Whatever ended the exchange (EOF, the test closing the proxy, cancellation),
+            # both sockets are closed: none is left to the garbage collector.
+            for w in (*upstream, writer):
+                w.close()
 
     async def _tunnel(
-        self, target: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        target: str,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        upstream: list[asyncio.StreamWriter],
     ) -> None:
         host, port = target.rsplit(":", 1)
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        upstream.append(up_writer)
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
