@@ -131,9 +131,22 @@ class BodyCollector:
             try:
                 boundary = boundary_from_params(params)
             except HTTPInputError as exc:
-                self._error = exc  # raised by the first feed() or by finish()
+                # Raised by the first feed() or by finish(); kept without the traceback
+                # (its frames hold this collector: a cycle).
+                self._error = exc.with_traceback(None)
             else:
                 self._form = MultipartFormReader(boundary, limits, self._arguments, self._files)
+
+    def _take_error(self) -> HTTPInputError:
+        """The error found in ``__init__``, dropped as it is raised (close() follows).
+
+        Neither an attribute nor a local of the raising frame may keep it: its traceback
+        holds that frame, and the cycle would leave the connection to the cyclic collector.
+        """
+        error = self._error
+        assert error is not None
+        self._error = None
+        return error
 
     @property
     def size(self) -> int:
@@ -151,7 +164,7 @@ class BodyCollector:
             raise RuntimeError("BodyCollector.feed() after finish() or close()")
         try:
             if self._error is not None:
-                raise self._error
+                raise self._take_error()
             self._size += len(chunk)
             if self._size > self.max_body_size:
                 raise HTTPInputError(f"request body over max_body_size={self.max_body_size}", 413)
@@ -173,7 +186,7 @@ class BodyCollector:
             raise RuntimeError("BodyCollector.finish() called twice or after close()")
         try:
             if self._error is not None:
-                raise self._error
+                raise self._take_error()
             if self._form is not None:
                 self._form.finish()
             body = raw.getvalue()

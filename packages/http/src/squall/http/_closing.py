@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from squall.http._connection import HTTPConnection
     from squall.http._protocol import HTTPProtocol
 
-__all__ = ["abort_current", "eof_received", "notify_close"]
+__all__ = ["abort_current", "eof_received", "notify_close", "unlink_transport"]
 
 log: Final = logging.getLogger("squall.http")
 
@@ -44,6 +44,26 @@ def eof_received(self: HTTPProtocol) -> bool | None:
         log.warning("%s: client disconnected mid-request", self._peer)
         self._abort_current()
     return None
+
+
+def _no_read() -> None:
+    """Stands in for a closed transport's read callback (never called: its reader is gone)."""
+
+
+def unlink_transport(transport: Any) -> None:
+    """Break the reference cycle asyncio's selector transport keeps with itself.
+
+    ``_SelectorSocketTransport`` stores a bound method of itself (``_read_ready_cb``) and
+    never drops it (CPython 3.11 to 3.13), so every closed connection (transport, socket,
+    the loop's weak reference to it) waited for the cyclic garbage collector, which let
+    memory grow between full collections under load. Once ``connection_lost`` runs the
+    transport's reader is removed, so the callback is never called again and a function
+    holding no reference replaces it. Other transports (uvloop's, asyncio's TLS wrapper)
+    have no such attribute and are left alone (under asyncio TLS the socket transport
+    beneath the wrapper keeps its cycle: it is asyncio's, out of our reach).
+    """
+    if getattr(transport, "_read_ready_cb", None) is not None:
+        transport._read_ready_cb = _no_read
 
 
 def abort_current(self: HTTPProtocol) -> None:

@@ -44,6 +44,7 @@ preface and the PRI method are refused; CONNECT carries no body and ends the par
 
 from __future__ import annotations
 
+import copy
 from typing import Final
 
 from squall.http._errors import RemoteProtocolError
@@ -214,10 +215,12 @@ class RequestParser:
                 return NEED_DATA
         except RemoteProtocolError as exc:
             self._state = _ERROR
-            self._error = exc
+            # Kept as a copy without the traceback (whose frames hold this parser and its
+            # protocol): the cycle would leave the dead connection to the cyclic collector.
+            self._error = copy.copy(exc)
             raise
         assert self._error is not None
-        raise self._error
+        raise copy.copy(self._error)
 
     def _next_head(self) -> Request | NeedData:
         buf = self._buf

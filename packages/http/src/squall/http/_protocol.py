@@ -256,6 +256,7 @@ class HTTPProtocol(asyncio.Protocol):
                 log.warning("%s: client disconnected mid-request", self._peer)
         self._abort_current()
         self._release_waiters()
+        _closing.unlink_transport(self._transport)
 
     def pause_writing(self) -> None:  # noqa: D102
         self._write_paused = True
@@ -504,7 +505,9 @@ class HTTPProtocol(asyncio.Protocol):
     def _bad_input(self, exc: RemoteProtocolError | HTTPInputError) -> None:
         """Answer a protocol or input error with its status and close, logging once."""
         status = exc.status_hint
-        log.warning("%s: bad request (%d): %s", self._peer, status, exc)
+        # str(exc), not exc: a handler that keeps records (caplog, a MemoryHandler) would
+        # keep the exception, whose traceback holds this whole connection.
+        log.warning("%s: bad request (%d): %s", self._peer, status, str(exc))
         conn = self._current
         if conn is None or not conn.headers_written:
             reason = responses.get(status, "Bad Request")
