@@ -189,6 +189,11 @@ def test_factory_is_called_and_must_return_an_application(modules):
     with pytest.raises(AppImportError, match="calling the factory .* failed") as info:
         resolve_app(module, "make_boom", factory=True)
     assert isinstance(info.value.__cause__, RuntimeError)
+    # an Application given with --factory is a usage error (one line), not a crash of its
+    # __call__ reported as the app's own failure
+    with pytest.raises(AppLoadError, match=rf"--factory: {name}:app is already a squall") as err:
+        resolve_app(module, "app", factory=True)
+    assert not isinstance(err.value, AppImportError)
 
 
 def test_wrong_attributes_name_what_is_wrong(modules):

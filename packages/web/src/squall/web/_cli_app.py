@@ -119,6 +119,10 @@ def resolve_app(
     if factory:
         if not callable(obj):
             raise AppLoadError(f"--factory: {target} is {_describe(obj)}, not callable")
+        if isinstance(obj, Application):
+            raise AppLoadError(
+                f"--factory: {target} is already a squall.web.Application (drop --factory)"
+            )
         try:
             obj = obj()
         except Exception as exc:
