@@ -123,16 +123,18 @@ class App:
 class Server:
     """A served :class:`App`: ``url``, ``app``, and ``open_gate()`` for ``/gate``."""
 
-    def __init__(self, ssl_options: ssl.SSLContext | None = None) -> None:
+    def __init__(self, ssl_options: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self.app = App()
         self.loop = asyncio.new_event_loop()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(128)
         self.port = self.sock.getsockname()[1]
         scheme = "https" if ssl_options is not None else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        netloc = f"[{host}]" if family == socket.AF_INET6 else host
+        self.url = f"{scheme}://{netloc}:{self.port}"
         self._ssl = ssl_options
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._started = threading.Event()
@@ -200,12 +202,12 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture
-def make_server() -> Iterator[Callable[[ssl.SSLContext | None], Server]]:
-    """``make_server(ssl_options=None) -> Server``, started; every one is stopped after."""
+def make_server() -> Iterator[Callable[..., Server]]:
+    """``make_server(ssl_options=None, host="127.0.0.1") -> Server``, started; all stopped after."""
     made: list[Server] = []
 
-    def make(ssl_options: ssl.SSLContext | None = None) -> Server:
-        srv = Server(ssl_options).start()
+    def make(ssl_options: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> Server:
+        srv = Server(ssl_options, host).start()
         made.append(srv)
         return srv
 

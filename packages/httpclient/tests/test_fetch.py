@@ -448,7 +448,10 @@ def test_network_interface_is_the_source_address(server: Server) -> None:
     assert doc["remote_ip"] == "127.0.0.2"
 
 
-def test_allow_ipv6_false_connects_over_ipv4(server: Server) -> None:
-    url = server.url.replace("127.0.0.1", "localhost") + "/echo"
-    doc = echo(fetch(url, allow_ipv6=False))
-    assert doc["remote_ip"] == "127.0.0.1"
+def test_allow_ipv6_false_connects_over_ipv4_only(make_server: Callable[..., Server]) -> None:
+    v6 = make_server(host="::1")
+    assert echo(fetch(v6.url + "/echo"))["remote_ip"] == "::1"
+    with pytest.raises(OSError):
+        fetch(v6.url + "/echo", allow_ipv6=False)
+    v4 = make_server()
+    assert echo(fetch(v4.url + "/echo", allow_ipv6=False))["remote_ip"] == "127.0.0.1"
