@@ -514,9 +514,16 @@ def test_a_page_without_the_head_its_modules_need_is_a_clear_error(
     tmp_path: Path, squall_live_server: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR, logger="squall.application")
+
+    class RootBox(Plain):
+        # An absolute path: no static_url (squall-static is not installed in this
+        # package's own test environment).
+        def css_files(self) -> list[str]:
+            return ["/box.css"]
+
     write(tmp_path, **{"page.html": "<body>{% module Box('x') %}</body>"})
     server = squall_live_server(
-        app(template_path=tmp_path, template_syntax="tornado", ui_modules={"Box": Box})
+        app(template_path=tmp_path, template_syntax="tornado", ui_modules={"Box": RootBox})
     )
     assert get(server).status_code == 500
     wait_until(lambda: "but the page has no </head>" in caplog.text)

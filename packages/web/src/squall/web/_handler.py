@@ -251,7 +251,7 @@ class RequestHandler(
 
         ``handler``, ``request``, ``current_user``, ``locale`` with its ``_`` (translate)
         and ``pgettext``, ``reverse_url``, and ``static_url`` when a plugin (squall-static)
-        offers it. Extend it Tornado's way::
+        offers it or the handler defines its own. Extend it Tornado's way::
 
             def get_template_namespace(self):
                 namespace = super().get_template_namespace()
@@ -271,7 +271,12 @@ class RequestHandler(
             "pgettext": locale.pgettext,
             "reverse_url": self.reverse_url,
         }
-        if "static_url" in self.application.handler_functions:
+        # A handler that defines its own static_url (Tornado apps do, for a CDN) offers
+        # it to templates even without squall-static.
+        if (
+            "static_url" in self.application.handler_functions
+            or type(self).static_url is not RequestHandler.static_url
+        ):
             namespace["static_url"] = self.static_url
         return namespace
 
@@ -456,6 +461,8 @@ class RequestHandler(
                 app_log.error("Error in a plugin's after-request hook", exc_info=True)
         if app._complete_hooks:
             exception = getattr(self, "_exception", None)
+            if exception is not None:
+                del self._exception  # read once: its traceback holds this handler (a cycle)
             for complete in app._complete_hooks:
                 try:
                     complete(self, exception)
