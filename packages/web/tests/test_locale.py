@@ -223,3 +223,10 @@ def test_any_accept_language_header_gives_a_supported_locale(header: str) -> Non
 def test_accept_language_order_is_by_quality_then_position() -> None:
     header = "da, en-gb;q=0.8, en;q=0.7, fr;q=0.8, xx;q=nan, yy;q=-1"
     assert web_locale._codes_by_quality(header) == ["da", "en-gb", "fr", "en"]
+
+
+def test_the_q_value_is_read_from_the_first_parameter_as_tornado_reads_it() -> None:
+    # A language range with an extension after its q ("es;q=0.2;x=1") keeps q=0.2
+    # (Tornado reads the first parameter alone); a q that is not first is not read.
+    header = "es;q=0.2;x=1, fr;q=0.5, de;x=1;q=0.1"
+    assert web_locale._codes_by_quality(header) == ["de", "fr", "es"]

@@ -418,7 +418,7 @@ def _codes_by_quality(header: str) -> list[str]:
     for index, item in enumerate(header.split(",")):
         code, _, params = item.strip().partition(";")
         quality = 1.0
-        params = params.strip()
+        params = params.partition(";")[0].strip()  # as Tornado: q only as the first parameter
         if params.startswith("q="):
             try:
                 quality = float(params[2:])
