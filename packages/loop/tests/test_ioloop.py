@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime
+import gc
 import logging
 import os
 import signal
@@ -641,3 +642,19 @@ def test_a_task_failing_in_the_last_iteration_before_stop_is_logged_once(
         io_loop.run_sync(lambda: None)
         messages = [str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info]
     assert messages == ["failed as the loop stopped"]
+
+
+def test_run_sync_inside_a_running_loop_is_refused_without_a_stray_coroutine() -> None:
+    # filterwarnings=error turns a "coroutine ... was never awaited" into a failure of
+    # whichever test collects it: the refusal must come before any coroutine exists.
+    other = IOLoop(make_current=False)
+
+    async def inside() -> None:
+        with pytest.raises(RuntimeError, match="inside a running event loop"):
+            other.run_sync(lambda: None)
+
+    try:
+        asyncio.run(inside())
+        gc.collect()
+    finally:
+        other.close()

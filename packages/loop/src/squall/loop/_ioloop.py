@@ -333,8 +333,20 @@ class IOLoop:
 
         Raises:
             TimeoutError: ``timeout`` expired.
-            RuntimeError: the loop is already running.
+            RuntimeError: the loop is already running, or another event loop is running in
+                this thread (checked before any coroutine is made, so none is left
+                never awaited).
         """
+        if self._loop.is_running():
+            raise RuntimeError("run_sync(): this IOLoop is already running")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise RuntimeError(
+                "run_sync() cannot run inside a running event loop: await the function instead"
+            )
 
         async def run() -> Any:
             result = func()
