@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import statistics
 import sys
@@ -142,26 +143,32 @@ def main() -> int:
                     rps = statistics.median(r[0] for r in rows[s.id])
                     cpu = statistics.median(r[1] for r in rows[s.id])
                     p99 = statistics.median(r[2] for r in rows[s.id])
-                    medians[s.id] = rps
-                    medians[s.id + ":cpu"] = cpu
+                    medians[f"{number}:{s.id}"] = rps
                     out.append(f"| {s.label} | {rps:,.0f} | {cpu:,.1f} | {p99:.2f} |")
                 out.append("")
         finally:
             h.close()
 
     def ratio(a: str, b: str) -> float:
+        # "table:server id": the same server may appear in two tables (measured twice)
         return medians.get(a, float("nan")) / medians.get(b, float("nan"))
 
     goals = [
-        ("ASGIServer vs uvicorn, raw ASGI (goal ≥ 1.5×)", ratio("squall-raw", "uvicorn-raw"), 1.5),
-        ("ASGIServer vs Granian, raw ASGI (goal ≥ 1.0×)", ratio("squall-raw", "granian-raw"), 1.0),
+        ("ASGIServer vs uvicorn, raw ASGI (goal ≥ 1.5×)",
+         ratio("1:squall-raw", "1:uvicorn-raw"), 1.5),
+        ("ASGIServer vs Granian, raw ASGI (goal ≥ 1.0×)",
+         ratio("1:squall-raw", "1:granian-raw"), 1.0),
         ("squall.web vs Starlette under uvicorn (goal ≥ 0.9×)",
-         ratio("uvicorn-squallweb", "uvicorn-starlette"), 0.9),
+         ratio("3:uvicorn-squallweb", "3:uvicorn-starlette"), 0.9),
     ]  # fmt: skip
     extra = [
-        ("Starlette on ASGIServer vs on uvicorn", ratio("squall-starlette", "uvicorn-starlette")),
-        ("Starlette on ASGIServer vs on Granian", ratio("squall-starlette", "granian-starlette")),
-    ]
+        ("Starlette on ASGIServer vs on uvicorn",
+         ratio("2:squall-starlette", "2:uvicorn-starlette")),
+        ("Starlette on ASGIServer vs on Granian",
+         ratio("2:squall-starlette", "2:granian-starlette")),
+        ("ASGIServer vs squall.http's plain callable (what ASGI costs)",
+         ratio("1:squall-raw", "1:squall-http")),
+    ]  # fmt: skip
     versions = ", ".join(
         f"{d} {metadata.version(d)}"
         for d in ("squall-asgi", "uvicorn", "granian", "starlette", "httptools", "uvloop")
@@ -174,7 +181,9 @@ def main() -> int:
         f"`python benchmarks/asgi.py {argv}`".replace(" `", "`"),
         f"on {now}; Python {platform.python_version()}; {versions}; CPU {cpu_model()}.",
         f"Servers on CPU 1, wrk on CPU 0; {args.rounds} round(s), medians; server CPU summed",
-        "over the server's process tree. Ratios of requests per second:",
+        "over the server's process tree. A shared machine: the load average was "
+        f"{os.getloadavg()[0]:.1f} at the end",
+        "(other work on both CPUs), so single runs move by ±15%. Ratios of requests per second:",
         "",
         *[
             f"- {what}: **{r:.2f}×** — {'MET' if r >= goal else 'NOT MET'}"
