@@ -131,6 +131,14 @@ CASES = [
     Case("field-line", "bare CR in value", get(H, b"X-A: a\rb"), 400),
     # h11: accepts
     Case("field-line", "bare LF as line end", get(H, b"X-A: a\nX-B: c"), 400),
+    # No CRLF ever comes, so a parser waiting for one would hold the connection until its
+    # header timeout (a 408 after 30 s) instead of answering the bad line at once.
+    # h11: accepts
+    Case("request-line", "bare LF ends every line", b"GET / HTTP/1.1\nHost: t\n\n", 400),
+    # h11: accepts
+    Case("field-line", "bare LF ends the head", b"GET / HTTP/1.1\r\nHost: t\n\n", 400),
+    # h11: accepts
+    Case("field-line", "bare LF before the last CRLF", b"GET / HTTP/1.1\r\nHost: t\n\r\n", 400),
     # h11: accepts
     Case("field-line", "DEL in value", get(H, b"X-A: a\x7fb"), 400),
     # h11: accepts

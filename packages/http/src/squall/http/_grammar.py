@@ -69,6 +69,9 @@ CHUNK_LINE_RE: Final = re.compile(
     + _QUOTED
     + rb"))?)*"
 )
+# An LF that no CR precedes (RFC 9112 §2.2 lets a server refuse it; squall does, always).
+BARE_LF_RE: Final = re.compile(rb"(?<!\r)\n")
+
 # Fields that steer framing or routing cannot be trailers (RFC 9110 §6.5.1): a trailer
 # section holding one of them is refused, as llhttp does, so no component downstream that
 # merges trailers into the head can be made to re-frame the message.

@@ -50,6 +50,7 @@ from typing import Final
 from squall.http._errors import RemoteProtocolError
 from squall.http._events import END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, NeedData, Request
 from squall.http._grammar import (
+    BARE_LF_RE,
     BLOCK_MEMO,
     CHUNK_LINE_RE,
     FORBIDDEN_TRAILERS,
@@ -304,6 +305,7 @@ class RequestParser:
         n = len(buf) - pos
         if n == 0:
             return NEED_DATA
+        resume = self._scan  # where this head's earlier searches stopped
         self._scan = max(pos, len(buf) - 3)
         lim = self._limits
         if buf[pos] not in TOKEN_CHARS and not (n == 1 and buf[pos] == 13):
@@ -312,6 +314,10 @@ class RequestParser:
         if self._line_len < 0:
             nl = buf.find(b"\r\n", pos, pos + lim.max_request_line_size + 2)
             if nl < 0:
+                if buf.find(b"\n", pos, pos + lim.max_request_line_size + 2) >= 0:
+                    # No CRLF before it, so this LF is bare: the CRLF the head needs may
+                    # never come, and waiting would hold the connection until a timeout.
+                    raise RemoteProtocolError("bare LF ends the request line")
                 if n > lim.max_request_line_size:
                     raise RemoteProtocolError("request line too long", 414)
                 return NEED_DATA
@@ -327,6 +333,10 @@ class RequestParser:
                     raise pri_error(line)
                 if m.group(3) not in (HTTP10, HTTP11):
                     raise RemoteProtocolError(f"unsupported HTTP version {m.group(3)!r}", 505)
+        # A bare LF in the header lines so far: refused now, not after a timeout (the head's
+        # CRLF CRLF may never come). Searched from where the last search stopped (linear).
+        if BARE_LF_RE.search(buf, max(resume, pos + self._line_len + 2)) is not None:
+            raise RemoteProtocolError("bare LF in the header lines")
         # The header block so far (after the request line and its CRLF); its final CRLF
         # may be half there, hence the 2 bytes of slack.
         if n - self._line_len - 2 > lim.max_header_size + 2:
