@@ -274,6 +274,19 @@ def test_cross_origin_handshake_is_403_unless_check_origin_allows(ws: Any) -> No
     ws.run(main())
 
 
+def test_an_origin_that_is_not_a_url_is_403_not_500(ws: Any) -> None:
+    # urlparse raises ValueError on it: the client's text must not become a server error.
+    async def main() -> None:
+        async with ws.app([("/ws", Echo)]) as url:
+            for origin in ("http://[::1", "http://[not-an-ip]"):
+                with pytest.raises(InvalidStatus) as info:
+                    async with websockets.connect(url + "/ws", origin=origin):
+                        pass
+                assert info.value.response.status_code == 403, origin
+
+    ws.run(main())
+
+
 async def _raw_answer(ws: Any, url: str, request: bytes) -> tuple[bytes, bytes]:
     reader, writer, head = await ws.raw_connect(url, request)
     body = b""

@@ -102,7 +102,11 @@ class WebSocketHandler(RequestHandler):
         request's ``Host``). Override to allow others; a refusal is a 403.
         """
         host = self.request.headers.get("Host")
-        return urlparse(origin).netloc.lower() == (host or "").lower()
+        try:
+            netloc = urlparse(origin).netloc
+        except ValueError:  # "http://[::1": the client's text, so a refusal, never a 500
+            return False
+        return netloc.lower() == (host or "").lower()
 
     def get_compression_options(self) -> dict[str, Any] | None:
         """None (the default): no compression. A dict (even empty): permessage-deflate.
