@@ -135,7 +135,10 @@ class ErrorsMixin(HandlerBase):
                 except Exception:
                     gen_log.debug("finish() after the client left failed", exc_info=True)
             return
-        self._exception = e  # for RequestHooks.complete (Finish and a gone client are not)
+        if not self._finished and self.application._complete_hooks:
+            # For RequestHooks.complete (Finish and a gone client are not), which run at
+            # finish; only then, and dropped there: e's traceback holds this handler.
+            self._exception = e
         exc_info: tuple[Any, Any, Any] = sys.exc_info()
         if exc_info[1] is not e:
             exc_info = (type(e), e, e.__traceback__)
