@@ -328,6 +328,9 @@ CASES = [
     ),
     # h11: accepts
     Case("trailers", "Content-Length", chunked(b"0\r\nContent-Length: 5\r\n\r\n"), 400),
+    # refused at once, not after the body timeout: no CRLF CRLF may ever come
+    # h11: accepts
+    Case("trailers", "bare LF line ends", chunked(b"0\r\nX-A: b\n\n"), 400),
     Case("trailers", "empty Content-Length", chunked(b"0\r\nContent-Length:\r\n\r\n"), 400),
     Case("trailers", "Transfer-Encoding", chunked(b"0\r\nTransfer-Encoding: c\r\n\r\n"), 400),
     # h11: accepts

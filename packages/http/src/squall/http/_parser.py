@@ -413,6 +413,9 @@ class RequestParser:
             return END_OF_MESSAGE
         end = buf.find(b"\r\n\r\n", max(pos, self._scan))
         if end < 0:
+            # As in the head: a bare LF means the CRLF CRLF may never come; refuse it now.
+            if BARE_LF_RE.search(buf, max(pos, self._scan)) is not None:
+                raise RemoteProtocolError("bare LF in the trailer lines")
             self._scan = max(pos, len(buf) - 3)
             avail = len(buf) - pos
             if avail > self._limits.max_header_size:
