@@ -20,6 +20,7 @@ from squall.web import (
     hookimpl,
 )
 from squall.web._plugins import call_with_owners, make_plugin_manager
+from squall.web._settings import PLUGIN_OWNED_SETTINGS
 
 tornado = pytest.importorskip("tornado")  # a test dependency of squall-web
 
@@ -234,14 +235,14 @@ def test_every_own_setting_of_an_installed_plugin_names_its_package_when_missing
     # A squall plugin's own setting (not Tornado's) given while that plugin is not loaded
     # must be refused naming the package: template_syntax="tornado" without squall-template
     # would otherwise be kept as an app's own value and do nothing.
+    with pytest.raises(MissingPluginError, match="pip install squall-template"):
+        Application([], autoload_plugins=False, template_syntax="tornado")
     registry = _declared_by_installed_packages()
-    own = {
-        name: registry[name].owner
-        for name in registry
-        if name not in ts.TORNADO_SETTINGS and registry[name].owner != "squall-web"
-    }
-    assert {"template_syntax", "compress_levels", "static_follow_symlinks"} <= set(own)
-    for name, owner in sorted(own.items()):
+    for name in registry:
+        owner = registry[name].owner
+        if name not in ts.TORNADO_SETTINGS and owner != "squall-web":
+            assert PLUGIN_OWNED_SETTINGS.get(name) == owner, name
+    for name, owner in sorted(PLUGIN_OWNED_SETTINGS.items()):
         given: dict[str, Any] = {name: None}
         with pytest.raises(MissingPluginError, match=f"pip install {owner}"):
             Application([], autoload_plugins=False, **given)
