@@ -52,6 +52,15 @@ def _trickle(sock: socket.socket, piece: bytes, every: float, bound: float) -> b
     raise AssertionError(f"the server still held the connection after {bound} s")
 
 
+def _wait_for_body_reading(sock: socket.socket) -> None:
+    """Give the server time to read the head (nothing to observe: the body is awaited)."""
+    sock.settimeout(0.3)
+    try:
+        assert sock.recv(1) == b"", "the server answered before the body came"
+    except TimeoutError:
+        pass
+
+
 @LOOPS
 def test_trickled_head_is_cut_by_header_timeout(serve: Any, use_uvloop: bool) -> None:
     st = serve(use_uvloop=use_uvloop, header_timeout=0.5)
@@ -92,6 +101,24 @@ def test_trickled_body_is_cut_by_the_minimum_rate(
     with caplog.at_level(logging.WARNING, logger="squall.http"), st.connect() as sock:
         sock.sendall(POST)
         answer = _trickle(sock, b"x", every=0.1, bound=15)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert any("slower than 100 bytes/s" in r.getMessage() for r in caplog.records)
+
+
+@LOOPS
+def test_a_fast_start_does_not_buy_a_trickle_for_hours(
+    serve: Any, use_uvloop: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 50,000 bytes at once is 500 s of credit at 100 bytes/s; then one byte every 0.2 s,
+    # always inside body_timeout (1 s). The credit banked is capped at the grace (0.5 s),
+    # so the trickle is cut by the rate in seconds, not after 500 s.
+    st = serve(use_uvloop=use_uvloop, body_timeout=1.0, body_min_rate=100, body_min_rate_grace=0.5)
+    with caplog.at_level(logging.WARNING, logger="squall.http"), st.connect() as sock:
+        sock.sendall(POST)
+        # After the head is read: bytes that arrive with the head are not counted.
+        _wait_for_body_reading(sock)
+        sock.sendall(b"z" * 50_000)
+        answer = _trickle(sock, b"x", every=0.2, bound=15)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert any("slower than 100 bytes/s" in r.getMessage() for r in caplog.records)
 

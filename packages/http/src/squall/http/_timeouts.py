@@ -8,7 +8,10 @@ the current state and either closes the connection or re-arms itself:
   that is lower (slowloris: progress does not extend it) → 408, one warning, close;
 - body: ``body_timeout`` without progress, or slower than ``body_min_rate`` on average once
   ``body_min_rate_grace`` has passed (each ``body_min_rate`` bytes buy one more second, as
-  mod_reqtimeout's MinRate) → 408, one warning, close;
+  mod_reqtimeout's MinRate) → 408, one warning, close. The credit a fast start buys is
+  capped at ``body_min_rate_grace`` seconds ahead (the average is over a sliding window):
+  otherwise 100 MiB sent at once would let the client trickle a byte per ``body_timeout``
+  for days;
 - the application holds the request, a streaming handler paused reading (flow control),
   or the client does not read its responses: no limit here. The time a handler paused
   reading is given back to the body's clocks when it resumes.
@@ -91,6 +94,12 @@ def on_timer(self: HTTPProtocol) -> None:
             return
         deadline = start + timeout
     elif self._reading_body and not self._flow_paused:
+        rate = lim.body_min_rate
+        if rate is not None:
+            # Bank at most body_min_rate_grace seconds of credit (see the module docstring).
+            excess = self._body_start + self._body_bytes / rate - now
+            if excess > 0:
+                self._body_start -= excess
         found = self._body_deadline()
         if found is None:
             return
