@@ -50,11 +50,17 @@ def _no_read() -> None:
     """Stands in for a closed transport's read callback (never called: its reader is gone)."""
 
 
+def _no_write() -> None:
+    """Stands in for a closed transport's write callback (never called: its writer is gone)."""
+
+
 def unlink_transport(transport: Any) -> None:
     """Break the reference cycle asyncio's selector transport keeps with itself.
 
-    ``_SelectorSocketTransport`` stores a bound method of itself (``_read_ready_cb``) and
-    never drops it (CPython 3.11 to 3.13), so every closed connection (transport, socket,
+    ``_SelectorSocketTransport`` stores a bound method of itself (``_read_ready_cb``; from
+    CPython 3.12 also ``_write_ready``) and drops them only in ``close()``, not when the
+    connection is aborted or fails (3.11 never drops the first), so every such closed
+    connection (transport, socket,
     the loop's weak reference to it) waited for the cyclic garbage collector, which let
     memory grow between full collections under load. Once ``connection_lost`` runs the
     transport's reader is removed, so the callback is never called again and a function
@@ -62,8 +68,11 @@ def unlink_transport(transport: Any) -> None:
     have no such attribute and are left alone (under asyncio TLS the socket transport
     beneath the wrapper keeps its cycle: it is asyncio's, out of our reach).
     """
-    if getattr(transport, "_read_ready_cb", None) is not None:
+    attrs = getattr(transport, "__dict__", {})
+    if attrs.get("_read_ready_cb") is not None:
         transport._read_ready_cb = _no_read
+    if attrs.get("_write_ready") is not None:
+        transport._write_ready = _no_write
 
 
 def abort_current(self: HTTPProtocol) -> None:
