@@ -37,7 +37,7 @@ import platform
 import socket
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from squall.http import __version__ as http_version
@@ -93,34 +93,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a number from 0 to 65535")
-    return value
+def _whole_number(low: int, high: int | None, message: str) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number ``>= low`` (and ``<= high`` unless None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(message.format(text=text))
+        return value
+
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a number >= 0")
-    return value
-
-
-def _fd(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"invalid file descriptor {text!r}")
-    return value
+_port = _whole_number(0, 65535, "invalid port {text!r}: a number from 0 to 65535")
+_count = _whole_number(0, None, "invalid count {text!r}: a number >= 0")
+_fd = _whole_number(0, None, "invalid file descriptor {text!r}")
 
 
 def _seconds(text: str) -> float:
