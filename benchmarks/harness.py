@@ -377,10 +377,12 @@ class Harness:
         conns: int,
         duration: float,
         headers: Sequence[str] = (),
+        pipeline: int = 1,
     ) -> WrkResult:
         """One wrk run pinned to CPU 0; server CPU from /proc over the same window.
 
-        ``headers`` are extra request headers (``"Accept-Encoding: gzip"``).
+        ``headers`` are extra request headers (``"Accept-Encoding: gzip"``); ``pipeline`` > 1
+        sends that many requests per write (``pipeline.lua``), each response still counted.
         """
         url = f"http://127.0.0.1:{server.port}{path}"
         argv = [
@@ -393,9 +395,12 @@ class Harness:
             f"-d{duration:g}s",
             "--latency",
             *[arg for header in headers for arg in ("-H", header)],
+            *(["-s", str(HERE / "pipeline.lua")] if pipeline > 1 else []),
             url,
+            *(["--", str(pipeline)] if pipeline > 1 else []),
         ]
-        pids = process_tree(server.proc.pid) if server.spec.nginx else [server.proc.pid]
+        # The whole tree: nginx answers from a worker, Granian from a worker process.
+        pids = process_tree(server.proc.pid)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_before = tree_cpu_seconds(pids)
         busy_before = cpu_busy_seconds(SERVER_CPU)

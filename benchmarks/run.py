@@ -31,7 +31,7 @@ from harness import BenchError, Harness, check_tools, raise_nofile_limit
 from report import Table, charts_from_json, charts_markdown, draw_charts, render_table, tables_json
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ["hello", "json", "routes", "accesslog", "static", "rss", "startup"]
+SCENARIOS = ["hello", "json", "pipelined", "routes", "accesslog", "static", "rss", "startup"]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -49,6 +49,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--only",
         default=",".join(SCENARIOS),
         help="comma-separated scenarios: " + ",".join(SCENARIOS) + " (default: all)",
+    )
+    p.add_argument(
+        "--hello-conns",
+        default="50,1,500",
+        help="connection counts of the hello tables (default 50,1,500; issue 20's targets "
+        "read c50)",
     )
     p.add_argument(
         "--servers",
@@ -86,6 +92,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         if s not in SCENARIOS:
             p.error(f"unknown scenario {s!r}: choose from {', '.join(SCENARIOS)}")
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    try:
+        args.hello_conns = [int(c) for c in args.hello_conns.split(",") if c.strip()]
+    except ValueError:
+        p.error(f"--hello-conns wants numbers, not {args.hello_conns!r}")
     if args.output is None:
         args.output = (
             Path(tempfile.gettempdir()) / "squall-bench-quick.md"
@@ -223,7 +233,7 @@ def write_results(
         ]
         out += [line + "\n" for line in charts_markdown(charts, args.output.parent)]
     out += [
-        "## Targets (from issues 3, 4 and 6)",
+        "## Targets (from issues 3, 4, 6 and 20)",
         "",
     ]
     for t in tables:
@@ -234,7 +244,29 @@ def write_results(
     for t in tables:
         out.append(render_table(t))
     out += [s.render() for s in sections]
+    out += kept_sections(args.output)
     args.output.write_text("\n".join(out).rstrip() + "\n")
+
+
+# The sections run.py writes itself; any other "## " section of the file (websocket.py's,
+# asgi.py's) is carried over unchanged.
+OWN_SECTIONS = ("## Charts", "## Targets")
+
+
+def kept_sections(path: Path) -> list[str]:
+    """The other scripts' sections of the existing file, to append after run.py's own."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return []
+    kept: list[str] = []
+    keep = False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            keep = not line.startswith(OWN_SECTIONS)
+        if keep:
+            kept.append(line)
+    return ["", *kept] if kept else []
 
 
 def write_charts(args: argparse.Namespace, json_path: Path) -> list[Path]:

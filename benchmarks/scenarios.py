@@ -36,6 +36,7 @@ from report import (
     MIB,
     Row,
     Table,
+    cpu_metric,
     mib_metric,
     p50_metric,
     target_ratio,
@@ -45,6 +46,7 @@ from report import (
 HELLO = b"hello word"
 JSON = b'"Hello, World!"'
 ROUTES = 1000
+PIPELINE = 16  # requests per write in the pipelined table
 
 
 @dataclass
@@ -87,15 +89,34 @@ HELLO_SPECS = [
     py("aiohttp-lowlevel", "aiohttp low-level", "aiohttp_lowlevel.py"),
     py("uvicorn-raw", "uvicorn raw ASGI", "uvicorn_raw.py"),
     py("uvicorn-starlette", "uvicorn+starlette", "starlette_app.py"),
+    py("granian-rsgi", "granian RSGI raw", "granian_raw.py", "--interface", "rsgi"),
+    py("granian-asgi", "granian ASGI raw", "granian_raw.py", "--interface", "asgi"),
+    py("socketify", "socketify raw", "socketify_raw.py"),
     py("limit-asyncio", "limit asyncio", "limit.py", "--loop", "asyncio"),
     py("limit-uvloop", "limit uvloop", "limit.py", "--loop", "uvloop"),
     NGINX,
 ]
 _BY_ID = {s.id: s for s in HELLO_SPECS}
 JSON_SPECS = [
+    *(
+        _BY_ID[i]
+        for i in (
+            "squall-http", "squall-http-uvloop", "squall-web", "squall-web-uvloop", "tornado",
+            "aiohttp", "uvicorn-raw", "uvicorn-starlette", "granian-rsgi", "granian-asgi",
+            "socketify",
+        )
+    ),
+    # The limit's fixed answer, with the JSON body (same labels: the ÷limit column).
+    py("limit-asyncio-json", "limit asyncio", "limit.py", "--loop", "asyncio", "--json"),
+    py("limit-uvloop-json", "limit uvloop", "limit.py", "--loop", "uvloop", "--json"),
+]  # fmt: skip
+PIPELINED_SPECS = [
     _BY_ID[i]
-    for i in ("squall-web", "squall-web-uvloop", "tornado", "aiohttp", "uvicorn-starlette")
-]
+    for i in (
+        "squall-http", "squall-http-uvloop", "squall-web", "squall-web-uvloop", "uvicorn-raw",
+        "granian-rsgi", "granian-asgi", "socketify", "limit-asyncio", "limit-uvloop",
+    )
+]  # fmt: skip
 ROUTES_SPECS = [
     py(f"squall-web-routes{ROUTES}", f"squall.web {ROUTES} routes", "squall_web.py",
        "--routes", str(ROUTES)),
@@ -148,6 +169,7 @@ def specs_for(scenario: str) -> list[ServerSpec]:
     return {
         "hello": HELLO_SPECS,
         "json": JSON_SPECS,
+        "pipelined": PIPELINED_SPECS,
         "routes": ROUTES_SPECS,
         "accesslog": ACCESSLOG_SPECS,
         "static": STATIC_SPECS,
@@ -175,6 +197,7 @@ class LoadTable:
     path: str
     conns: int
     body_size: int | None = None
+    pipeline: int = 1  # requests per write (wrk's pipeline.lua) when > 1
 
 
 def run_load(
@@ -193,6 +216,8 @@ def run_load(
     try:
         for lt in tables:
             cmd = f"wrk -t1 -c{lt.conns} -d{a.duration:g}s --latency http://127.0.0.1:PORT{lt.path}"
+            if lt.pipeline > 1:
+                cmd = cmd.replace(" http:", " -s pipeline.lua http:") + f" -- {lt.pipeline}"
             rows = {s.label: Row(s.label, failed=s.failed) for s in servers}
             table = Table(
                 lt.title, cmd, list(rows.values()), body_size=lt.body_size, conns=lt.conns
@@ -229,7 +254,7 @@ def _one(
         h.say(f"  {s.label}: {s.failed}")
         return
     try:
-        res = h.wrk(s, lt.path, lt.conns, seconds)
+        res = h.wrk(s, lt.path, lt.conns, seconds, pipeline=lt.pipeline)
     except BenchError as e:
         s.failed = str(e).splitlines()[0]
         h.say(f"  {s.label}: {e}")
@@ -245,7 +270,7 @@ def _one(
 
 
 def hello(ctx: Context) -> tuple[list[Table], list[Section]]:
-    lts = [LoadTable(f"hello c{c}", "/", c) for c in (50, 1, 500)]
+    lts = [LoadTable(f"hello c{c}", "/", c) for c in ctx.args.hello_conns]
     tables, _ = run_load(ctx, selected(ctx, "hello"), lts, [("/", HELLO)])
     for t in tables:
         c = t.title.split("c")[-1]
@@ -258,6 +283,8 @@ def hello(ctx: Context) -> tuple[list[Table], list[Section]]:
                 t, ["squall.web", "squall.web+uvloop"], ["aiohttp", "uvicorn+starlette"], 1.2,
                 f"issue 4, req/s at c{c}: squall.web ≥ 1.2× max(aiohttp, uvicorn+starlette)",
             )  # fmt: skip
+            if c == "50":
+                t.targets += issue20_targets(t, "hello")
         else:
             t.targets += target_ratio(
                 t, ["squall.http"], ["limit asyncio"], 1.3,
@@ -286,7 +313,48 @@ def json_(ctx: Context) -> tuple[list[Table], list[Section]]:
             t, ["squall.web", "squall.web+uvloop"], ["aiohttp", "uvicorn+starlette"], 1.2,
             "issue 4, JSON req/s at c50: squall.web ≥ 1.2× max(aiohttp, uvicorn+starlette)",
         )  # fmt: skip
+        t.targets += issue20_targets(t, "json")
     return tables, []
+
+
+def pipelined(ctx: Context) -> tuple[list[Table], list[Section]]:
+    lt = LoadTable(f"hello pipelined ×{PIPELINE} c50", "/", 50, pipeline=PIPELINE)
+    tables, _ = run_load(ctx, selected(ctx, "pipelined"), [lt], [("/", HELLO)])
+    for t in tables:
+        t.targets += issue20_targets(t, "pipelined")
+    return tables, []
+
+
+def issue20_targets(t: Table, kind: str) -> list[str]:
+    """Issue 20's goals: server CPU per request against the fastest raw servers."""
+    web, http = ["squall.web", "squall.web+uvloop"], ["squall.http", "squall.http+uvloop"]
+    granian, socketify = ["granian RSGI raw"], ["socketify raw"]
+    out: list[str] = []
+    if kind in ("hello", "json"):
+        what = "hello" if kind == "hello" else "JSON"
+        out += target_ratio(
+            t, web, granian, 1.0,
+            f"issue 20, {what} server CPU µs/req: squall.web ≤ Granian raw RSGI",
+            metric=cpu_metric, at_most=True,
+        )  # fmt: skip
+    if kind == "hello":
+        out += target_ratio(
+            t, http, socketify, 1.0,
+            "issue 20, hello server CPU µs/req: squall.http ≤ socketify",
+            metric=cpu_metric, at_most=True,
+        )  # fmt: skip
+    if kind == "pipelined":
+        out += target_ratio(
+            t, http, socketify, 1.5,
+            f"issue 20, pipelined ×{PIPELINE} server CPU µs/req: squall.http ≤ 1.5× socketify",
+            metric=cpu_metric, at_most=True,
+        )  # fmt: skip
+        out += target_ratio(
+            t, web, granian, 1.0,
+            f"issue 20, pipelined ×{PIPELINE} server CPU µs/req: squall.web ≤ Granian raw RSGI",
+            metric=cpu_metric, at_most=True,
+        )  # fmt: skip
+    return out
 
 
 def routes(ctx: Context) -> tuple[list[Table], list[Section]]:
@@ -572,6 +640,7 @@ def _time_to_accept(h: Harness, spec: ServerSpec) -> float:
 RUNNERS: dict[str, Callable[[Context], tuple[list[Table], list[Section]]]] = {
     "hello": hello,
     "json": json_,
+    "pipelined": pipelined,
     "routes": routes,
     "accesslog": accesslog,
     "static": static,
@@ -584,7 +653,8 @@ def estimate(ctx: Context) -> float:
     """Seconds a run with these settings should take (for the banner)."""
     a = ctx.args
     per_table = a.warmup + a.rounds * (a.duration + a.gap + 0.3)
-    tables = {"hello": 3, "json": 1, "routes": 1, "accesslog": 1, "static": 2}
+    tables = {"hello": len(a.hello_conns), "json": 1, "pipelined": 1, "routes": 1}
+    tables |= {"accesslog": 1, "static": 2}
     total = 0.0
     for name in a.only:
         n = len(selected(ctx, name))
@@ -616,7 +686,17 @@ def environment(ctx: Context) -> list[str]:
     dirty = tool(["git", "-C", str(root), "status", "--porcelain", "--", "packages"])
     peers = ", ".join(
         f"{d} {ver(d)}"
-        for d in ("tornado", "aiohttp", "uvicorn", "httptools", "uvloop", "starlette")
+        for d in (
+            "tornado",
+            "aiohttp",
+            "uvicorn",
+            "httptools",
+            "uvloop",
+            "starlette",
+            "granian",
+            "socketify",
+            "orjson",
+        )  # fmt: skip
     )
     squall = ", ".join(
         f"{d} {ver(d)}" for d in ("squall-loop", "squall-http", "squall-web", "squall-static")

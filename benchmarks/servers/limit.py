@@ -2,6 +2,7 @@
 
 Every ``\\r\\n\\r\\n`` seen gets a fixed response (an 80-byte head plus "hello word"): no
 parsing, no routing, no Date header. Nothing a real server does can be faster on this loop.
+With ``--json`` the fixed body is ``{"message":"Hello, World!"}`` (the JSON table's limit).
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ BODY = b"hello word"
 HEAD = b"HTTP/1.1 200 OK\r\nServer: limit\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n"
 assert len(HEAD) == 80
 RESPONSE = HEAD + BODY
+JSON_BODY = b'{"message":"Hello, World!"}'
+JSON_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nServer: limit\r\nContent-Type: application/json\r\n"
+    b"Content-Length: %d\r\n\r\n" % len(JSON_BODY) + JSON_BODY
+)
 
 
 class Limit(asyncio.Protocol):
     """Counts request heads in the byte stream and answers each with RESPONSE."""
+
+    response = RESPONSE
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -32,7 +40,7 @@ class Limit(asyncio.Protocol):
         n = buf.count(b"\r\n\r\n")
         if n:
             assert self.transport is not None
-            self.transport.write(RESPONSE * n)
+            self.transport.write(self.response * n)
             buf = buf[buf.rfind(b"\r\n\r\n") + 4 :]
         self.buf = buf
 
@@ -48,7 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--json", action="store_true", help="answer with the JSON body")
     args = parser.parse_args()
+    if args.json:
+        Limit.response = JSON_RESPONSE
     if args.loop == "uvloop":
         import uvloop
 

@@ -1,18 +1,28 @@
-"""squall.http alone: HTTPServer with a plain callable answering "hello word" on every path."""
+"""squall.http alone: HTTPServer with a plain callable.
+
+It answers ``{"message": "Hello, World!"}`` (the stdlib's ``json.dumps`` at each request) on
+``/json`` and "hello word" on every other path.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 from typing import Any
 
 HEADERS = [("Content-Type", "text/plain")]
+JSON_HEADERS = [("Content-Type", "application/json")]
 
 
 def hello(request: Any) -> None:
     """The plain-callable contract of docs/interfaces.md: answer through the connection."""
-    request.connection.respond(200, HEADERS, b"hello word")
+    if request.path == "/json":
+        body = json.dumps({"message": "Hello, World!"}).encode()
+        request.connection.respond(200, JSON_HEADERS, body)
+    else:
+        request.connection.respond(200, HEADERS, b"hello word")
 
 
 def main() -> None:
