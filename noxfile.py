@@ -86,6 +86,14 @@ def tests(session: nox.Session, package: str) -> None:
     _install_packages(session, _siblings(package))
     session.install(*_group(package, "test"))
     session.run("pytest", str(PACKAGES_DIR / package / "tests"), *session.posargs)
+    if package == "websocket":
+        # Again on the pure-Python masking its optional C accelerator falls back to.
+        session.run(
+            "pytest",
+            str(PACKAGES_DIR / package / "tests"),
+            *session.posargs,
+            env={"SQUALL_WEBSOCKET_PURE": "1"},
+        )
 
 
 @nox.session(python=ALL_PYTHONS)

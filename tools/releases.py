@@ -49,6 +49,11 @@ RECORD_HEADER = """\
 """
 
 
+# Files a build leaves under src/ that are not code: bytecode, and a C extension that an
+# editable install compiles in place (squall-websocket's optional accelerator).
+_BUILD_OUTPUT = (".pyc", ".pyo", ".so", ".pyd")
+
+
 @dataclass(frozen=True)
 class Package:
     """One package directory of the monorepo, as the checks see it."""
@@ -86,7 +91,11 @@ class Package:
         files = sorted(
             p
             for p in src.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+            if p.is_file()
+            and "__pycache__" not in p.parts
+            and p.suffix not in _BUILD_OUTPUT
+            # setuptools' metadata folder (a build writes src/NAME.egg-info, never committed)
+            and not any(part.endswith(".egg-info") for part in p.parts)
         )
         for file in files:
             digest.update(file.relative_to(src).as_posix().encode() + b"\0")

@@ -4,7 +4,8 @@ A squall.web plugin (it declares the ``websocket_*`` settings): installed, it is
 through the ``squall.web`` entry-point group; otherwise pass
 ``Application(..., plugins=[squall.websocket.plugin])``. The frame parser and writer are
 sans-I/O (``squall.websocket.frames``), the handshake goes through squall.http's
-``HTTPConnection.upgrade``.
+``HTTPConnection.upgrade``. Masking runs in an optional C accelerator when it was built
+(``speedups_enabled()``; ``SQUALL_WEBSOCKET_PURE=1`` turns it off).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from squall.websocket._errors import (
     WebSocketClosedError,
     WebSocketError,
 )
+from squall.websocket._frames import speedups_enabled
 from squall.websocket._handler import WebSocketHandler
 from squall.websocket._version import __version__
 
@@ -33,5 +35,6 @@ __all__ = [
     "__version__",
     "frames",
     "plugin",
+    "speedups_enabled",
     "websocket_connect",
 ]

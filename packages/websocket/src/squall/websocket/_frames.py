@@ -56,7 +56,11 @@ __all__ = [
     "close_code_is_valid",
     "encode_close",
     "encode_frame",
+    "encode_frame_parts",
+    "PURE_ENV",
     "mask_bytes",
+    "mask_bytes_pure",
+    "speedups_enabled",
 ]
 
 CONTINUATION: Final = 0x0
@@ -155,12 +159,13 @@ _XOR_TABLES: list[bytes] = []  # _XOR_TABLES[k][b] == b ^ k, built on first use 
 _TRANSLATE_FROM: Final = 8192  # measured: below it one big-integer XOR is faster
 
 
-def mask_bytes(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
+def mask_bytes_pure(mask: bytes | bytearray, data: bytes | bytearray | memoryview) -> bytes:
     """XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 §5.3); its own inverse.
 
-    No Python loop per byte: a short payload is one big-integer XOR; a long one is four
-    ``bytes.translate`` calls over the strided slices that share a mask byte (both run in C;
-    the crossover was measured on CPython 3.11).
+    The pure-Python implementation, used when the C accelerator is missing or turned off
+    (``SQUALL_WEBSOCKET_PURE``). No Python loop per byte: a short payload is one
+    big-integer XOR; a long one is four ``bytes.translate`` calls over the strided slices
+    that share a mask byte (both run in C; the crossover was measured on CPython 3.11).
     """
     n = len(data)
     if not n:
@@ -177,10 +182,42 @@ def mask_bytes(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
     return bytes(out)
 
 
-def encode_frame(
+PURE_ENV: Final = "SQUALL_WEBSOCKET_PURE"
+"""Set it (to anything but ``0``) before the import to use the pure-Python masking."""
+
+if os.environ.get(PURE_ENV, "") in ("", "0"):
+    try:
+        from squall.websocket import _speedups
+    except ImportError:  # built without a C compiler: the pure code does the same work
+        _speedups = None  # type: ignore[assignment]
+else:
+    _speedups = None  # type: ignore[assignment]
+
+mask_bytes: Final = mask_bytes_pure if _speedups is None else _speedups.mask_bytes
+"""XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 §5.3): ``mask_bytes(mask, data)``.
+
+The C accelerator when it is in use (``speedups_enabled()``), else ``mask_bytes_pure``; both
+take any bytes-like ``data`` (bytes, bytearray, memoryview) and return the same ``bytes``.
+"""
+
+
+def speedups_enabled() -> bool:
+    """Whether masking runs in the C accelerator ``squall.websocket._speedups``.
+
+    False when the package was installed without a C compiler, or ``SQUALL_WEBSOCKET_PURE``
+    was set when squall.websocket was imported.
+    """
+    return mask_bytes is not mask_bytes_pure
+
+
+def encode_frame_parts(
     opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, mask: bool = False
-) -> bytes:
-    """One frame: header, then the payload (masked with a fresh random key when ``mask``).
+) -> tuple[bytes, bytes]:
+    """One frame as (header, payload): the payload masked with a fresh random key (which
+    ends the header) when ``mask``, else ``payload`` itself, not copied.
+
+    A big payload can go out with ``transport.writelines`` without being joined to its
+    header first; ``encode_frame`` joins them.
 
     Raises:
         ValueError: a control frame longer than 125 bytes or not final.
@@ -189,17 +226,41 @@ def encode_frame(
     if opcode & 0x8 and (n > 125 or not fin):
         raise ValueError("a control frame carries at most 125 bytes and is never fragmented")
     b0 = opcode | (_FIN if fin else 0) | (_RSV1 if rsv1 else 0)
-    mbit = _MASK if mask else 0
+    if not mask:
+        if n < 126:
+            if b0 == 0x81:
+                return _TEXT_HEADS[n], payload
+            if b0 == 0x82:
+                return _BINARY_HEADS[n], payload
+            return bytes((b0, n)), payload
+        if n < 65536:
+            return bytes((b0, 126)) + n.to_bytes(2, "big"), payload
+        return bytes((b0, 127)) + n.to_bytes(8, "big"), payload
     if n < 126:
-        head = bytes((b0, n | mbit))
+        head = bytes((b0, n | _MASK))
     elif n < 65536:
-        head = bytes((b0, 126 | mbit)) + n.to_bytes(2, "big")
+        head = bytes((b0, 126 | _MASK)) + n.to_bytes(2, "big")
     else:
-        head = bytes((b0, 127 | mbit)) + n.to_bytes(8, "big")
-    if mask:
-        key = os.urandom(4)
-        return head + key + mask_bytes(key, payload)
-    return head + payload
+        head = bytes((b0, 127 | _MASK)) + n.to_bytes(8, "big")
+    key = os.urandom(4)
+    return head + key, mask_bytes(key, payload)
+
+
+# The headers of the commonest frames, made once: final unmasked text/binary under 126 bytes.
+_TEXT_HEADS: Final = tuple(bytes((_FIN | TEXT, n)) for n in range(126))
+_BINARY_HEADS: Final = tuple(bytes((_FIN | BINARY, n)) for n in range(126))
+
+
+def encode_frame(
+    opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, mask: bool = False
+) -> bytes:
+    """One frame: header, then the payload (masked with a fresh random key when ``mask``).
+
+    Raises:
+        ValueError: a control frame longer than 125 bytes or not final.
+    """
+    head, body = encode_frame_parts(opcode, payload, fin=fin, rsv1=rsv1, mask=mask)
+    return head + body
 
 
 def encode_close(code: int | None = None, reason: str | None = None) -> bytes:
@@ -294,6 +355,12 @@ class FrameParser:
         if self._error is not None:
             raise self._error
         try:
+            if self._state == _HEADER:
+                if len(self._buf) - self._pos < 2:
+                    return NEED_DATA
+                message = self._whole_frame()
+                if message is not None:
+                    return message
             while True:
                 state = self._state
                 if state == _HEADER:
@@ -312,6 +379,69 @@ class FrameParser:
             self._buf = b""
             self._pos = 0
             raise
+
+    # -- the fast path -----------------------------------------------------------------------
+
+    def _whole_frame(self) -> Message | None:
+        """A whole message in one buffered frame, taken at once; None: use the general path.
+
+        Most messages are one frame that arrives whole: final, no RSV bit (so not
+        compressed), text or binary, no message in progress, masked as this side requires,
+        within ``max_message_size``. Such a frame is sliced, unmasked and decoded in one go
+        (text with a plain strict ``decode``: same verdict as the incremental decoder on a
+        whole message). Anything else, including every violation, is left to the general
+        path, which checks each rule and raises.
+        """
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos  # at least 2 (next_event checked)
+        if self._msg_opcode is not None:
+            return None
+        b0 = buf[pos]
+        if b0 != 0x81 and b0 != 0x82:  # FIN + TEXT or FIN + BINARY, RSV clear
+            return None
+        b1 = buf[pos + 1]
+        if bool(b1 & _MASK) != self._mask_required:
+            return None
+        n = b1 & 0x7F
+        start = pos + 2
+        if n == 126:
+            if avail < 4:
+                return None
+            n = int.from_bytes(buf[start : start + 2], "big")
+            start += 2
+        elif n == 127:
+            if avail < 10:
+                return None
+            n = int.from_bytes(buf[start : start + 8], "big")
+            if n >> 63:
+                return None
+            start += 8
+        limit = self._max
+        if limit is not None and n > limit:
+            return None
+        key = None
+        if b1 & _MASK:
+            key = buf[start : start + 4]
+            start += 4
+        end = start + n
+        if end > len(buf):
+            return None
+        # A big payload is read through a view (no copy before the unmasking one).
+        raw = buf[start:end] if n < 4096 else memoryview(buf)[start:end]
+        payload = bytes(raw) if key is None else mask_bytes(key, raw)
+        del raw  # a live view would pin a bytearray buffer (receive_data resizes it)
+        if end == len(buf):
+            self._buf = b""
+            self._pos = 0
+        else:
+            self._pos = end
+        if b0 == 0x82:
+            return Message(payload)
+        try:
+            return Message(payload.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ProtocolError(1007, "text message is not valid UTF-8") from None
 
     # -- frame header ------------------------------------------------------------------------
 
