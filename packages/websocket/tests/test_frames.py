@@ -105,6 +105,17 @@ VALID = [
     ("empty text", raw(0x81, b""), [("message", "")]),
     ("126-byte length", raw(0x82, b"a" * 300), [("message", b"a" * 300)]),
     ("64-bit length", raw(0x82, b"b" * 70000), [("message", b"b" * 70000)]),
+    # The lengths where the header's form changes (7-bit, 16-bit, 64-bit).
+    ("125 bytes", raw(0x82, b"c" * 125), [("message", b"c" * 125)]),
+    ("126 bytes", raw(0x82, b"d" * 126), [("message", b"d" * 126)]),
+    ("65535 bytes", raw(0x82, b"e" * 65535), [("message", b"e" * 65535)]),
+    ("65536 bytes of text", raw(0x81, b"f" * 65536), [("message", "f" * 65536)]),
+    ("multibyte text", raw(0x81, "κόσμε €".encode()), [("message", "κόσμε €")]),
+    (
+        "frames back to back",
+        raw(0x81, b"one") + raw(0x82, b"two" * 2000) + raw(0x89, b"") + raw(0x81, b"3"),
+        [("message", "one"), ("message", b"two" * 2000), ("ping", b""), ("message", "3")],
+    ),
     (
         "fragmented text with a ping between",
         raw(0x01, b"Hel") + raw(0x89, b"p") + raw(0x80, b"lo"),
@@ -214,6 +225,29 @@ def test_huge_declared_length_is_refused_from_the_header_alone() -> None:
     with pytest.raises(ProtocolError) as info:
         p.next_event()
     assert info.value.code == 1009
+
+
+def test_a_whole_frame_over_the_limit_is_1009() -> None:
+    for feed in FEEDS:
+        with pytest.raises(ProtocolError) as info:
+            feed(raw(0x82, b"a" * 1001), max_message_size=1000)
+        assert info.value.code == 1009
+    assert describe(whole(raw(0x82, b"a" * 1000), max_message_size=1000)) == [
+        ("message", b"a" * 1000)
+    ]
+
+
+def test_a_big_frame_read_whole_leaves_the_buffer_free_to_grow() -> None:
+    # The payload is read through a view of the buffer, which is a bytearray once a frame
+    # came in pieces; a view still alive would make the next receive_data fail.
+    first, second = raw(0x82, b"x" * 5000), raw(0x81, b"after")
+    p = FrameParser()
+    p.receive_data(first[:3])
+    assert p.next_event() is NEED_DATA
+    p.receive_data(first[3:] + second[:4])
+    assert describe([p.next_event()]) == [("message", b"x" * 5000)]
+    p.receive_data(second[4:])
+    assert describe(events_of(p)) == [("message", "after")]
 
 
 def test_fragments_adding_up_past_the_limit_are_1009() -> None:
@@ -351,6 +385,25 @@ def test_writer_to_parser_round_trip(
     p.receive_data(wire[split:])
     got += events_of(p)
     assert describe(got) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(messages(), min_size=1, max_size=5), st.booleans(), st.data())
+def test_any_chunking_gives_the_events_of_the_whole(
+    msgs: list[tuple[int, bytes, list[int]]], masked: bool, data: st.DataObject
+) -> None:
+    # Whole frames take the parser's fast path, pieces its general path: same events.
+    wire = b"".join(encode_frame(op, payload, mask=masked) for op, payload, _ in msgs)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=8)))
+    p = FrameParser(mask_required=masked)
+    got: list[object] = []
+    for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True):
+        p.receive_data(wire[a:b])
+        got += events_of(p)
+    assert describe(got) == describe(whole(wire, mask_required=masked))
+    assert describe(got) == [
+        ("message", payload.decode() if op == TEXT else payload) for op, payload, _ in msgs
+    ]
 
 
 @given(

@@ -46,6 +46,7 @@ from squall.websocket._frames import (
     Ping,
     encode_close,
     encode_frame,
+    encode_frame_parts,
 )
 
 __all__ = ["WebSocketProtocol"]
@@ -57,6 +58,9 @@ WRITE_HIGH_WATER: Final = 256 * 1024  # as squall.http's responses
 WRITE_LOW_WATER: Final = 64 * 1024
 READ_BUFFER: Final = 64 * 1024  # unparsed bytes kept while the application is busy
 CLOSE_TIMEOUT: Final = 5.0  # Tornado's wait for the peer's close frame
+# From this payload size a frame is written as (header, payload) with writelines rather
+# than joined first: below it the copy costs less than the extra buffer handling.
+WRITELINES_FROM: Final = 16 * 1024
 
 
 class _Done:
@@ -228,7 +232,14 @@ class WebSocketProtocol(asyncio.Protocol):
                 if cls is Message:
                     if self._close_sent:
                         continue  # we are closing: data is no longer taken
-                    self._deliver(ev.data)  # type: ignore[union-attr]
+                    # Inline, not a method: this is the path of every message.
+                    try:
+                        result = self._on_message(ev.data)  # type: ignore[union-attr]
+                    except Exception:
+                        self._app_error()
+                        continue
+                    if result is not None and inspect.isawaitable(result):
+                        self._await_message(result)
                 elif cls is Ping:
                     payload = ev.payload  # type: ignore[union-attr]
                     if not self._close_sent:
@@ -247,17 +258,12 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._read_paused and not self._busy and parser.buffered <= READ_BUFFER:
             self._resume_reading()
 
-    def _deliver(self, data: str | bytes) -> None:
-        try:
-            result = self._on_message(data)
-        except Exception:
-            self._app_error()
-            return
-        if result is not None and inspect.isawaitable(result):
-            self._busy = True
-            self._pause_reading()
-            fut = asyncio.ensure_future(result)
-            fut.add_done_callback(self._message_done)
+    def _await_message(self, result: Awaitable[Any]) -> None:
+        """An async ``on_message``: the next message waits until it completes."""
+        self._busy = True
+        self._pause_reading()
+        fut = asyncio.ensure_future(result)
+        fut.add_done_callback(self._message_done)
 
     def _message_done(self, fut: asyncio.Future[Any]) -> None:
         self._busy = False
@@ -325,20 +331,20 @@ class WebSocketProtocol(asyncio.Protocol):
             WebSocketClosedError: the connection is closed or closing.
         """
         tr = self.transport
-        if self.closing or tr is None or tr.is_closing():
+        if self._close_sent or self._close_received or self._lost or tr is None or tr.is_closing():
             raise WebSocketClosedError("the WebSocket is closed")
-        if isinstance(data, str):
-            payload = data.encode("utf-8")
-        else:
-            payload = bytes(data)
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         opcode = BINARY if binary else TEXT
         deflater = self._deflater
         if deflater is not None:
             payload = deflater.compress(payload)
-            frame = encode_frame(opcode, payload, rsv1=True, mask=self._is_client)
+        head, body = encode_frame_parts(
+            opcode, payload, rsv1=deflater is not None, mask=self._is_client
+        )
+        if len(body) < WRITELINES_FROM:
+            tr.write(head + body)
         else:
-            frame = encode_frame(opcode, payload, mask=self._is_client)
-        tr.write(frame)
+            tr.writelines((head, body))  # one send, no joined copy (uvloop; asyncio 3.12+)
         if not self._write_paused:
             return _DONE
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

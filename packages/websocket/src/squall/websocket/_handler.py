@@ -207,7 +207,9 @@ class WebSocketHandler(RequestHandler):
                 answer.append((name, value))
         protocol = WebSocketProtocol(
             is_client=False,
-            on_message=self._ws_message,
+            # Bound once: a call less per message (Tornado looks it up each time; a handler
+            # that replaces on_message after the handshake is not supported).
+            on_message=self.on_message,
             on_close=self._ws_closed,
             on_ping=self._ws_ping,
             on_pong=self._ws_pong,
@@ -250,9 +252,6 @@ class WebSocketHandler(RequestHandler):
 
     # -- callbacks from the protocol ---------------------------------------------------------
 
-    def _ws_message(self, message: str | bytes) -> Awaitable[None] | None:
-        return self.on_message(message)
-
     def _ws_ping(self, data: bytes) -> None:
         self.on_ping(data)
 
@@ -284,13 +283,13 @@ class WebSocketHandler(RequestHandler):
             WebSocketClosedError: the WebSocket is closed or closing.
         """
         protocol = self.ws_connection
-        if protocol is None or protocol.closing:
+        if protocol is None:
             raise WebSocketClosedError("the WebSocket is closed")
         if isinstance(message, dict):
             message = json_encode(message)
         elif not binary and not isinstance(message, str):
             message = bytes(message).decode("utf-8")
-        return protocol.send_message(message, binary)
+        return protocol.send_message(message, binary)  # raises when closed or closing
 
     def ping(self, data: str | bytes = b"") -> None:
         """Send a ping (at most 125 bytes of payload).
