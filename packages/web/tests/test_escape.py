@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from squall.web import escape
 from squall.web._error_handling import escape_html
-from squall.web._output import json_encode as web_json_encode
+from squall.web._jsonencode import json_encode as web_json_encode
 
 tornado_escape = pytest.importorskip("tornado.escape")
 
@@ -136,6 +137,35 @@ def test_json_encode_and_decode_match_tornado(value: Any) -> None:
     encoded = escape.json_encode(value)
     assert encoded == tornado_escape.json_encode(value)
     assert escape.json_decode(encoded) == tornado_escape.json_decode(encoded)
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), {"x": [float("-inf")]}, {1: "int key", None: 2}]
+)
+def test_json_encode_writes_what_json_dumps_writes_for_odd_values(value: Any) -> None:
+    assert escape.json_encode(value) == json.dumps(value)
+
+
+def test_json_encode_refuses_a_cycle_as_json_dumps_does() -> None:
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        json.dumps({"a": cycle})
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        escape.json_encode({"a": cycle})
+    # The same object twice is no cycle.
+    shared = {"k": 1}
+    assert escape.json_encode({"a": shared, "b": shared}) == json.dumps({"a": shared, "b": shared})
+
+
+def test_json_encode_refuses_what_json_dumps_refuses() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        escape.json_encode({"a": object()})
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        escape.json_encode(deep)
 
 
 def test_json_decode_refuses_what_is_not_json() -> None:

@@ -112,6 +112,24 @@ class NoEtag(RequestHandler):
         self.write("x")
 
 
+class EtagByBody(RequestHandler):
+    def get(self, body: str) -> None:
+        self.write(body)
+
+
+class OwnEtagMethods(RequestHandler):
+    """Overrides set_etag_header and check_etag_header (not compute_etag): both must run."""
+
+    def set_etag_header(self) -> None:
+        self.set_header("Etag", '"set-by-override"')
+
+    def check_etag_header(self) -> bool:
+        return self.request.headers.get("X-Pretend-Match") == "yes"
+
+    def get(self) -> None:
+        self.write("x")
+
+
 class NoContent(RequestHandler):
     def delete(self) -> None:
         self.set_status(204)
@@ -128,6 +146,8 @@ def app() -> Application:
             (r"/etag", Etagged),
             (r"/own-etag", OwnEtag),
             (r"/no-etag", NoEtag),
+            (r"/etag-of/(.*)", EtagByBody),
+            (r"/own-etag-methods", OwnEtagMethods),
             (r"/nocontent", NoContent),
         ]
     )
@@ -241,6 +261,38 @@ def test_an_etag_set_by_the_handler_is_kept(squall_client: httpx.Client) -> None
 
 def test_compute_etag_returning_none_sends_no_etag(squall_client: httpx.Client) -> None:
     assert "etag" not in squall_client.get("/no-etag").headers
+
+
+def test_overridden_set_and_check_etag_header_are_called(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/own-etag-methods")
+    assert r.status_code == 200
+    assert r.headers["etag"] == '"set-by-override"'
+    matched = squall_client.get("/own-etag-methods", headers={"X-Pretend-Match": "yes"})
+    assert matched.status_code == 304
+
+
+def test_each_body_gets_its_own_sha1_etag_also_when_seen_before(
+    squall_client: httpx.Client,
+) -> None:
+    # Small bodies' ETags are remembered: asking again, and for more bodies than are kept,
+    # still gives each body its own digest.
+    for round_ in range(2):
+        for i in range(300):
+            body = f"body-{i}"
+            r = squall_client.get(f"/etag-of/{body}")
+            assert r.headers["etag"] == f'"{hashlib.sha1(body.encode()).hexdigest()}"', round_
+
+
+def test_default_etag_of_bodies_large_small_and_in_pieces() -> None:
+    from squall.web import _output
+
+    for body in (b"", b"x", b"y" * _output._SMALL_BODY, b"z" * (_output._SMALL_BODY + 1)):
+        assert _output._default_etag([body]) == f'"{hashlib.sha1(body).hexdigest()}"'
+    pieces = [b"a" * 100, b"b" * 1000, b"c"]
+    assert _output._default_etag(pieces) == f'"{hashlib.sha1(b"".join(pieces)).hexdigest()}"'
+    for i in range(3 * _output._ETAGS_MAX):
+        _output._default_etag([str(i).encode()])
+    assert len(_output._etags) <= _output._ETAGS_MAX
 
 
 def test_204_has_no_body_and_no_length(squall_server: Any) -> None:

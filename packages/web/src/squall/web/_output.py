@@ -20,7 +20,6 @@ with no body.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 from squall.http import HTTPConnection, HTTPHeaders, StreamClosedError
 from squall.web._base import DONE, HandlerBase
 from squall.web._headers import HeadersMixin, convert_header_value, wire_reason
+from squall.web._jsonencode import json_encode
 
 gen_log = logging.getLogger("squall.general")
 
@@ -49,12 +49,50 @@ except ImportError:  # a Python built without its builtin hashes
 # 0.15 ms, measured with timeit), so past this size OpenSSL's lookup cost is worth paying.
 _SMALL_BODY = 512
 _large_sha1 = hashlib.sha1
-_encode = json.JSONEncoder().encode  # json.dumps(value) without its per-call keyword checks
+# The ETags of recent small bodies: a server sends the same few small bodies over and over,
+# and a dict lookup costs a tenth of a SHA-1 with its hex digest and quoting. Exact (the
+# same bytes have the same digest); bounded: at most _ETAGS_MAX bodies of <= _SMALL_BODY
+# bytes are kept (cleared when full).
+_etags: dict[bytes, str] = {}
+_ETAGS_MAX = 256
 
 
-def json_encode(value: Any) -> str:
-    """JSON for ``value`` that is safe inside an HTML ``<script>`` (``</`` escaped)."""
-    return _encode(value).replace("</", "<\\/")
+def _small_etag(body: bytes) -> str:
+    """The quoted SHA-1 of a body of at most ``_SMALL_BODY`` bytes, from the cache if seen."""
+    etag = _etags.get(body)
+    if etag is None:
+        etag = f'"{_sha1(body).hexdigest()}"'
+        if len(_etags) >= _ETAGS_MAX:
+            _etags.clear()
+        _etags[body] = etag
+    return etag
+
+
+def _default_etag(buf: list[bytes]) -> str:
+    """The default ETag of a buffered body (``compute_etag`` unless overridden)."""
+    if len(buf) == 1:
+        body = buf[0]
+        if len(body) <= _SMALL_BODY:
+            return _small_etag(body)
+        return f'"{_large_sha1(body).hexdigest()}"'
+    hasher = _large_sha1()
+    for part in buf:
+        hasher.update(part)
+    return f'"{hasher.hexdigest()}"'
+
+
+def _etag_matches(inm: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value matches ``etag`` (weak comparison, ``*``)."""
+    if inm.strip() == "*":
+        return True
+    computed = etag[2:] if etag.startswith("W/") else etag
+    for candidate in inm.split(","):
+        candidate = candidate.strip()
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == computed:
+            return True
+    return False
 
 
 def _client_gone(handler: HandlerBase) -> None:
@@ -157,10 +195,26 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 and self.request.method in ("GET", "HEAD")
                 and "Etag" not in self._headers
             ):
-                self.set_etag_header()
-                if self.check_etag_header():
-                    status = 304
-                    self.set_status(304)
+                cls = type(self)
+                if (
+                    cls.compute_etag is _COMPUTE_ETAG
+                    and cls.set_etag_header is _SET_ETAG_HEADER
+                    and cls.check_etag_header is _CHECK_ETAG_HEADER
+                ):
+                    # The three methods as defined below, inline (three calls fewer).
+                    etag = _default_etag(self._write_buffer)
+                    self._headers["Etag"] = etag
+                    if self._multi_headers is not None:
+                        self._multi_headers.pop("Etag", None)
+                    inm = self.request.headers.get("If-None-Match")
+                    if inm and _etag_matches(inm, etag):
+                        status = 304
+                        self.set_status(304)
+                else:
+                    self.set_etag_header()
+                    if self.check_etag_header():
+                        status = 304
+                        self.set_status(304)
             if status in (204, 304) or status < 200:
                 # No body allowed, so no headers describing one (as Tornado).
                 self._write_buffer = []
@@ -258,16 +312,7 @@ class OutputMixin(HeadersMixin, HandlerBase):
         """The ETag of the buffered body (SHA-1, quoted), or None to send no ETag."""
         # Not hashlib.sha1(..., usedforsecurity=False): the keyword makes each call ~2x
         # slower, and an ETag only needs to change when the body does.
-        buf = self._write_buffer
-        if len(buf) == 1:
-            body = buf[0]
-            if len(body) <= _SMALL_BODY:
-                return f'"{_sha1(body).hexdigest()}"'
-            return f'"{_large_sha1(body).hexdigest()}"'
-        hasher = _large_sha1()
-        for part in buf:
-            hasher.update(part)
-        return f'"{hasher.hexdigest()}"'
+        return _default_etag(self._write_buffer)
 
     def set_etag_header(self) -> None:
         """Set the ``Etag`` header from ``compute_etag()`` (when it gives one)."""
@@ -289,13 +334,9 @@ class OutputMixin(HeadersMixin, HandlerBase):
         etag = self._headers.get("Etag")
         if etag is None:
             return False
-        if inm.strip() == "*":
-            return True
-        computed = etag[2:] if etag.startswith("W/") else etag
-        for candidate in inm.split(","):
-            candidate = candidate.strip()
-            if candidate.startswith("W/"):
-                candidate = candidate[2:]
-            if candidate == computed:
-                return True
-        return False
+        return _etag_matches(inm, etag)
+
+
+_COMPUTE_ETAG = OutputMixin.compute_etag
+_SET_ETAG_HEADER = OutputMixin.set_etag_header
+_CHECK_ETAG_HEADER = OutputMixin.check_etag_header

@@ -8,7 +8,7 @@ compare both modules on a table of inputs and on generated ones)::
 
 Where squall already had the function it is reused, never written twice: the HTML escape
 of error pages (``_error_handling.escape_html``) and the JSON of ``write(dict)``
-(``_output.json_encode``) are the ones here.
+(``_jsonencode.json_encode``) are the ones here.
 
 Known difference: ``parse_qs_bytes`` decodes argument *names* as UTF-8 (as squall's request
 arguments do, see ``squall.http.parse_qs_bytes``) where Tornado decodes them as latin-1; an
@@ -31,7 +31,7 @@ from typing import Any, overload
 
 from squall.http import parse_qs_bytes as _http_parse_qs_bytes
 from squall.web._error_handling import escape_html
-from squall.web._output import json_encode
+from squall.web._jsonencode import json_encode
 
 __all__ = [
     "json_decode",
