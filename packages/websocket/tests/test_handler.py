@@ -391,7 +391,8 @@ def test_write_after_close_raises_websocket_closed_error(ws: Any) -> None:
     assert errors == ["WebSocketClosedError", "WebSocketClosedError"]
 
 
-def test_write_message_awaitable_applies_back_pressure(ws: Any) -> None:
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_write_message_awaitable_applies_back_pressure(ws: Any, use_uvloop: bool) -> None:
     sent: list[int] = []
     chunk = b"q" * 65536
 
@@ -413,7 +414,7 @@ def test_write_message_awaitable_applies_back_pressure(ws: Any) -> None:
                     got += 1
         assert len(sent) == 200
 
-    ws.run(main(), 60)
+    ws.run(main(), 60, use_uvloop=use_uvloop)
 
 
 def test_frames_sent_with_the_handshake_are_delivered_after_open(ws: Any) -> None:

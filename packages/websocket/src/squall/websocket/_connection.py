@@ -58,7 +58,7 @@ WRITE_HIGH_WATER: Final = 256 * 1024  # as squall.http's responses
 WRITE_LOW_WATER: Final = 64 * 1024
 READ_BUFFER: Final = 64 * 1024  # unparsed bytes kept while the application is busy
 CLOSE_TIMEOUT: Final = 5.0  # Tornado's wait for the peer's close frame
-# From this payload size a frame is written as (header, payload) with writelines rather
+# From this payload size a frame goes to uvloop as (header, payload) with writelines rather
 # than joined first: below it the copy costs less than the extra buffer handling.
 WRITELINES_FROM: Final = 16 * 1024
 
@@ -93,7 +93,8 @@ class WebSocketProtocol(asyncio.Protocol):
         "_parser", "_ping_interval", "_ping_timeout", "transport", "_peer", "_started",
         "_busy", "_in_process", "_read_paused", "_write_paused", "_waiters", "_close_sent",
         "_close_received", "_lost", "_close_notified", "_timer", "_ping_timer",
-        "_pong_received", "close_code", "close_reason", "_lost_waiters", "__weakref__",
+        "_pong_received", "close_code", "close_reason", "_lost_waiters", "_writelines",
+        "__weakref__",
     )  # fmt: skip
 
     def __init__(
@@ -140,6 +141,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self._lost_waiters: list[asyncio.Future[None]] = []
+        self._writelines = False
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -150,6 +152,10 @@ class WebSocketProtocol(asyncio.Protocol):
         if isinstance(peer, tuple) and len(peer) >= 2:
             self._peer = f"{peer[0]}:{peer[1]}"
         tr.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
+        # uvloop's writelines sends the pieces with one writev and keeps flow control. Not
+        # asyncio's: on 3.12 and 3.13 the socket transport's writelines never calls
+        # pause_writing (back-pressure would be lost), and elsewhere it joins anyway.
+        self._writelines = type(tr).__module__.startswith("uvloop")
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
         if self._lost:
@@ -341,10 +347,10 @@ class WebSocketProtocol(asyncio.Protocol):
         head, body = encode_frame_parts(
             opcode, payload, rsv1=deflater is not None, mask=self._is_client
         )
-        if len(body) < WRITELINES_FROM:
-            tr.write(head + body)
+        if self._writelines and len(body) >= WRITELINES_FROM:
+            tr.writelines((head, body))  # one send, no joined copy
         else:
-            tr.writelines((head, body))  # one send, no joined copy (uvloop; asyncio 3.12+)
+            tr.write(head + body)
         if not self._write_paused:
             return _DONE
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
