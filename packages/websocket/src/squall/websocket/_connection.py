@@ -35,11 +35,13 @@ from squall.websocket._deflate import Deflater, InflaterImpl
 from squall.websocket._errors import ProtocolError, WebSocketClosedError
 from squall.websocket._frames import (
     BINARY,
+    BINARY_HEADS,
     CLOSE,
     NEED_DATA,
     PING,
     PONG,
     TEXT,
+    TEXT_HEADS,
     Close,
     FrameParser,
     Message,
@@ -342,6 +344,12 @@ class WebSocketProtocol(asyncio.Protocol):
         payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         opcode = BINARY if binary else TEXT
         deflater = self._deflater
+        if deflater is None and len(payload) < 126 and not self._is_client:
+            # A server's small uncompressed message, the commonest: one table lookup.
+            tr.write((BINARY_HEADS if binary else TEXT_HEADS)[len(payload)] + payload)
+            if not self._write_paused:
+                return _DONE
+            return self._wait_for_room()
         if deflater is not None:
             payload = deflater.compress(payload)
         head, body = encode_frame_parts(
@@ -353,6 +361,9 @@ class WebSocketProtocol(asyncio.Protocol):
             tr.write(head + body)
         if not self._write_paused:
             return _DONE
+        return self._wait_for_room()
+
+    def _wait_for_room(self) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
         return fut

@@ -42,12 +42,14 @@ from squall.websocket._errors import ProtocolError
 
 __all__ = [
     "BINARY",
+    "BINARY_HEADS",
     "CLOSE",
     "CONTINUATION",
     "NEED_DATA",
     "PING",
     "PONG",
     "TEXT",
+    "TEXT_HEADS",
     "Close",
     "FrameParser",
     "Message",
@@ -229,9 +231,9 @@ def encode_frame_parts(
     if not mask:
         if n < 126:
             if b0 == 0x81:
-                return _TEXT_HEADS[n], payload
+                return TEXT_HEADS[n], payload
             if b0 == 0x82:
-                return _BINARY_HEADS[n], payload
+                return BINARY_HEADS[n], payload
             return bytes((b0, n)), payload
         if n < 65536:
             return bytes((b0, 126)) + n.to_bytes(2, "big"), payload
@@ -246,9 +248,10 @@ def encode_frame_parts(
     return head + key, mask_bytes(key, payload)
 
 
-# The headers of the commonest frames, made once: final unmasked text/binary under 126 bytes.
-_TEXT_HEADS: Final = tuple(bytes((_FIN | TEXT, n)) for n in range(126))
-_BINARY_HEADS: Final = tuple(bytes((_FIN | BINARY, n)) for n in range(126))
+TEXT_HEADS: Final = tuple(bytes((_FIN | TEXT, n)) for n in range(126))
+"""``TEXT_HEADS[n]``: the header of a final, unmasked text frame of ``n`` < 126 bytes."""
+BINARY_HEADS: Final = tuple(bytes((_FIN | BINARY, n)) for n in range(126))
+"""``BINARY_HEADS[n]``: the same for binary (both made once: the commonest frames)."""
 
 
 def encode_frame(
@@ -356,8 +359,36 @@ class FrameParser:
             raise self._error
         try:
             if self._state == _HEADER:
-                if len(self._buf) - self._pos < 2:
+                buf = self._buf
+                pos = self._pos
+                size = len(buf)
+                if size - pos < 2:
                     return NEED_DATA
+                b0 = buf[pos]
+                b1 = buf[pos + 1]
+                # The commonest frame of all, inline: a client's whole masked text or binary
+                # message under 126 bytes (_whole_frame has the rules this relies on).
+                if (
+                    (b0 == 0x81 or b0 == 0x82)
+                    and 0x80 <= b1 < 0xFE
+                    and self._mask_required
+                    and self._msg_opcode is None
+                ):
+                    n = b1 - 0x80
+                    end = pos + 6 + n
+                    if end <= size and (self._max is None or n <= self._max):
+                        payload = mask_bytes(buf[pos + 2 : pos + 6], buf[pos + 6 : end])
+                        if end == size:
+                            self._buf = b""
+                            self._pos = 0
+                        else:
+                            self._pos = end
+                        if b0 == 0x82:
+                            return Message(payload)
+                        try:
+                            return Message(payload.decode("utf-8"))
+                        except UnicodeDecodeError:
+                            raise ProtocolError(1007, "text message is not valid UTF-8") from None
                 message = self._whole_frame()
                 if message is not None:
                     return message
