@@ -43,13 +43,14 @@ from squall.http._request import HTTPServerRequest
 from squall.http._writer import responses
 from squall.http._xheaders import xheaders_ip, xheaders_protocol
 
-__all__ = ["HTTPProtocol", "ServerContext"]
+__all__ = ["BufferedHTTPProtocol", "HTTPProtocol", "ServerContext", "protocol_class"]
 
 log: Final = logging.getLogger("squall.http")
 
 _PIPELINE_BUFFER: Final = 64 * 1024  # unparsed bytes kept while a response is owed
 _DISCARD_MAX: Final = 64 * 1024  # an unread body up to this is read and dropped, not closed
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+_READ_BUFFER: Final = 256 * 1024  # what asyncio's transports ask recv() for
 
 
 class ServerContext:
@@ -67,6 +68,7 @@ class ServerContext:
         "shutting_down",
         "scheme",
         "head_timeout",
+        "read_buffer",
     )
 
     def __init__(
@@ -93,6 +95,10 @@ class ServerContext:
         self.decompress = decompress
         self.connections: set[HTTPProtocol] = set()
         self.shutting_down = False
+        # One receive buffer for all of this server's connections on asyncio's loops (they
+        # share the loop, and each read is copied out before anything else runs); made on
+        # first use, see BufferedHTTPProtocol.
+        self.read_buffer: memoryview | None = None
         self.scheme = scheme
         self.head_timeout = _timeouts.head_timeout(limits)
 
@@ -599,3 +605,34 @@ class HTTPProtocol(asyncio.Protocol):
         return self._transport is not None and (
             self._transport.get_extra_info("sslcontext") is not None
         )
+
+
+class BufferedHTTPProtocol(HTTPProtocol, asyncio.BufferedProtocol):
+    """``HTTPProtocol`` reading into its server's one buffer: the class for asyncio's loops.
+
+    Given a plain Protocol, asyncio's transports call ``recv(256 KiB)`` for every read: a
+    fresh 256 KiB allocation, shrunk to the bytes that came. Once glibc's mmap threshold has
+    grown past that size those come from the heap, where the freed tails and long-lived
+    small objects interleave: under a 5-minute mixed load the server's RSS crept up by 6-14%
+    with the heap's free space growing. Reading into one buffer and copying out exactly
+    what came keeps it flat. uvloop already reads into a buffer of its own and hands over
+    exact-size bytes, so it gets the plain class (measured: no gain there, only the copy).
+    """
+
+    __slots__ = ()
+
+    def get_buffer(self, sizehint: int) -> memoryview:  # noqa: D102
+        buf = self._ctx.read_buffer
+        if buf is None:
+            buf = self._ctx.read_buffer = memoryview(bytearray(_READ_BUFFER))
+        return buf
+
+    def buffer_updated(self, nbytes: int) -> None:  # noqa: D102
+        buf = self._ctx.read_buffer
+        assert buf is not None  # get_buffer came first
+        self.data_received(bytes(buf[:nbytes]))
+
+
+def protocol_class(loop: asyncio.AbstractEventLoop) -> type[HTTPProtocol]:
+    """The connection class for ``loop``: buffered reads on asyncio's own loops."""
+    return BufferedHTTPProtocol if isinstance(loop, asyncio.BaseEventLoop) else HTTPProtocol

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable
 from typing import Any, Final, TypeVar
 
 from squall.http._limits import HTTPLimits
-from squall.http._protocol import HTTPProtocol, ServerContext
+from squall.http._protocol import ServerContext, protocol_class
 from squall.http._request import HTTPServerRequest
 from squall.http._tls import TLSAcceptProtocol, ssl_context_from_options
 from squall.loop import IOLoop, bind_sockets, fork_processes
@@ -209,15 +209,16 @@ class HTTPServer:
         if tls is not None and ctx.scheme == "http" and ssl_context is not None:
             ctx = self._tls_ctx()
         factory: Callable[[], asyncio.BaseProtocol]
+        http_protocol = protocol_class(loop)
         if tls is None:
 
             def factory() -> asyncio.BaseProtocol:
-                return HTTPProtocol(ctx, loop)
+                return http_protocol(ctx, loop)
         else:
             context = tls
 
             def factory() -> asyncio.BaseProtocol:
-                return TLSAcceptProtocol(loop, context, lambda: HTTPProtocol(ctx, loop), 60.0)
+                return TLSAcceptProtocol(loop, context, lambda: http_protocol(ctx, loop), 60.0)
 
         # create_server listens again, with its own default of 100 unless told: a burst of
         # connections beyond it would be dropped by the kernel (SYNs retried after 1 s).
