@@ -560,7 +560,8 @@ class FrameParser:
         """Consume ``count`` buffered payload bytes, unmasked."""
         pos = self._pos
         end = pos + count
-        raw = self._buf[pos:end]
+        # Big pieces through a view: the unmasking (or bytes()) below is then the only copy.
+        raw = self._buf[pos:end] if count < 4096 else memoryview(self._buf)[pos:end]
         self._pos = end
         self._remaining -= count
         key = self._key
