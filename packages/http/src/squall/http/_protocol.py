@@ -619,18 +619,20 @@ class BufferedHTTPProtocol(HTTPProtocol, asyncio.BufferedProtocol):
     exact-size bytes, so it gets the plain class (measured: no gain there, only the copy).
     """
 
-    __slots__ = ()
+    __slots__ = ("_rbuf",)
 
-    def get_buffer(self, sizehint: int) -> memoryview:  # noqa: D102
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         buf = self._ctx.read_buffer
         if buf is None:
             buf = self._ctx.read_buffer = memoryview(bytearray(_READ_BUFFER))
-        return buf
+        self._rbuf = buf
+        super().connection_made(transport)
+
+    def get_buffer(self, sizehint: int) -> memoryview:  # noqa: D102
+        return self._rbuf
 
     def buffer_updated(self, nbytes: int) -> None:  # noqa: D102
-        buf = self._ctx.read_buffer
-        assert buf is not None  # get_buffer came first
-        self.data_received(bytes(buf[:nbytes]))
+        self.data_received(self._rbuf[:nbytes].tobytes())
 
 
 def protocol_class(loop: asyncio.AbstractEventLoop) -> type[HTTPProtocol]:
