@@ -149,10 +149,7 @@ def imports(session: nox.Session) -> None:
     session.run("lint-imports")
 
 
-# Not in the default run for now: under asyncio the server's RSS still grows past the
-# soak's 10% line (+14.2% over 5 minutes in the last CI run, uvloop +1.2%); the issue that
-# asks for the soak stays open until that is found. Run it by name.
-@nox.session(python=ALL_PYTHONS[0], default=False)
+@nox.session(python=ALL_PYTHONS[0])
 def soak(session: nox.Session) -> None:
     """Mixed load through a real server (5 min asyncio, 2.5 min uvloop), then leak checks.
 
