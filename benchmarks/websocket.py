@@ -8,10 +8,15 @@ Tables, side by side in one run (servers pinned to CPU 1, the client to CPU 0, a
 
 - echo round trips per second, 32 B text and 64 KiB binary, on 1 and on 100 connections
   (closed loop: each connection sends its next message when the echo came back), with the
-  server's CPU µs per round trip from /proc over the same window;
+  server's CPU µs per round trip from /proc over the same window, and the share of a CPU
+  the server and the client each used then (a side near 100% bounds the rate);
 - broadcast: one message to 1,000 connected clients, milliseconds until all received it
   (median of 20);
 - memory: the server's RSS fresh, then while 10,000 idle WebSockets are open; KiB each.
+
+The echo tables also measure a floor (servers/ws_floor.py: a bare uvloop Protocol that
+sends each frame back without unmasking, validating or calling anything), not a peer: what
+the event loop and the kernel cost per round trip, which bounds every server's ratio.
 
 The client (ws_client.py) is one uvloop process of raw sockets. Results go to the
 "WebSocket" section of RESULTS.md (replaced in place; other sections are left alone).
@@ -56,7 +61,14 @@ SPECS = [
     ServerSpec("websockets", "websockets (uvloop)", "ws_websockets.py", ["--loop", "uvloop"]),
     ServerSpec("starlette", "uvicorn+starlette (uvloop)", "ws_starlette.py"),
 ]  # fmt: skip
+# Not a peer: a bare uvloop echo with no WebSocket work (servers/ws_floor.py), measured in
+# the echo tables only, so that each server's CPU per round trip can be read against what
+# the event loop and the kernel cost alone.
+FLOOR = ServerSpec(
+    "floor", "floor: bare uvloop echo, no WebSocket work", "ws_floor.py", ["--loop", "uvloop"]
+)
 SQUALL_IDS = ("squall", "squall-asyncio")
+NOT_PEERS = (*SQUALL_IDS, FLOOR.id)
 ECHO_TABLES = [(32, 1), (32, 100), (65536, 1), (65536, 100)]
 BROADCAST_CONNS = 1000
 IDLE_CONNS = 10_000
@@ -67,6 +79,10 @@ SECTION = "## WebSocket"
 class Row:
     values: list[float] = field(default_factory=list)
     cpu_us: list[float] = field(default_factory=list)
+    # Share of one CPU each side used over the measured window: a side near 100% bounds the
+    # closed-loop rate, whichever server is measured.
+    server_pct: list[float] = field(default_factory=list)
+    client_pct: list[float] = field(default_factory=list)
 
 
 def run_client(h: Harness, args: list[str], timeout: float) -> tuple[list[dict], list[float]]:
@@ -97,7 +113,7 @@ def echo_round(h: Harness, server: Running, size: int, conns: int, duration: flo
          str(conns), "--size", str(size), "--duration", str(duration), "--warmup", "1"],
         cpu=CLIENT_CPU, stdout=subprocess.PIPE,
     )  # fmt: skip
-    cpu0 = cpu1 = 0.0
+    cpu0 = cpu1 = client0 = client1 = 0.0
     result: dict = {}
     try:
         assert proc.stdout is not None
@@ -105,8 +121,10 @@ def echo_round(h: Harness, server: Running, size: int, conns: int, duration: flo
             line = json.loads(raw)
             if line.get("phase") == "start":
                 cpu0 = tree_cpu_seconds([pid])
+                client0 = tree_cpu_seconds([proc.pid])
             elif line.get("phase") == "end":
                 cpu1 = tree_cpu_seconds([pid])
+                client1 = tree_cpu_seconds([proc.pid])
             else:
                 result = line
         proc.wait(30)
@@ -115,7 +133,13 @@ def echo_round(h: Harness, server: Running, size: int, conns: int, duration: flo
     if not result or result.get("bad"):
         raise RuntimeError(f"echo against {server.label} failed: {result}")
     rps = result["rps"]
-    return Row([rps], [(cpu1 - cpu0) / result["round_trips"] * 1e6 if rps else float("nan")])
+    wall = result["wall"]
+    return Row(
+        [rps],
+        [(cpu1 - cpu0) / result["round_trips"] * 1e6 if rps else float("nan")],
+        [(cpu1 - cpu0) / wall * 100],
+        [(client1 - client0) / wall * 100],
+    )
 
 
 def fmt(x: float, digits: int = 0) -> str:
@@ -123,7 +147,7 @@ def fmt(x: float, digits: int = 0) -> str:
 
 
 def ratio_line(what: str, medians: dict[str, float], higher_better: bool) -> str:
-    peers = {k: v for k, v in medians.items() if k not in SQUALL_IDS}
+    peers = {k: v for k, v in medians.items() if k not in NOT_PEERS}
     ours = {k: v for k, v in medians.items() if k in SQUALL_IDS}
     if not peers or not ours:
         return f"{what}: peers or squall missing"
@@ -133,6 +157,20 @@ def ratio_line(what: str, medians: dict[str, float], higher_better: bool) -> str
     mine = ours[mine_id]
     r = mine / best if higher_better else best / mine
     return f"{what}: {mine_id} {r:.2f}× the best peer ({best_id})"
+
+
+def floor_note(cpu_medians: dict[str, float]) -> str:
+    """What the floor row allows: the best CPU ratio any server could reach on this table."""
+    floor = cpu_medians.get(FLOOR.id)
+    peers = {k: v for k, v in cpu_medians.items() if k not in NOT_PEERS}
+    if floor is None or not peers:
+        return ""
+    best_id = min(peers, key=peers.__getitem__)
+    return (
+        f" (the floor, no WebSocket work at all, would be {peers[best_id] / floor:.2f}×; "
+        f"squall's own work {cpu_medians.get('squall', float('nan')) - floor:.1f} µs, "
+        f"{best_id}'s {peers[best_id] - floor:.1f} µs)"
+    )
 
 
 def start(h: Harness, specs: list[ServerSpec]) -> list[Running]:
@@ -160,6 +198,9 @@ def main() -> int:
     parser.add_argument("--servers", default=",".join(s.id for s in SPECS))
     parser.add_argument("--only", default="echo,broadcast,memory")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="leave the floor row out of the echo tables"
+    )
     args = parser.parse_args()
     taskset = shutil.which("taskset")
     if taskset is None:
@@ -178,21 +219,24 @@ def main() -> int:
             for size, conns in ECHO_TABLES:
                 label = f"{'32 B text' if size == 32 else '64 KiB binary'}, {conns} conn"
                 h.say(f"echo {label}")
-                servers = start(h, specs)
+                servers = start(h, specs if args.no_floor else [*specs, FLOOR])
                 rows = {s.spec.id: Row() for s in servers}
                 for _ in range(args.rounds):
                     for s in servers:
                         r = echo_round(h, s, size, conns, args.duration)
                         rows[s.spec.id].values += r.values
                         rows[s.spec.id].cpu_us += r.cpu_us
+                        rows[s.spec.id].server_pct += r.server_pct
+                        rows[s.spec.id].client_pct += r.client_pct
                         time.sleep(0.5)
                 stop_all(h, servers)
                 out += [
                     f"### echo, {label}{'s' if conns > 1 else ''} "
                     f"(round trips/s, closed loop, {args.rounds}×{args.duration:g} s)",
                     "",
-                    "| server | round trips/s (median) | min–max | server CPU µs/round trip |",
-                    "|---|---:|---:|---:|",
+                    "| server | round trips/s (median) | min–max | server CPU µs/round trip "
+                    "| server CPU % | client CPU % |",
+                    "|---|---:|---:|---:|---:|---:|",
                 ]
                 medians = {}
                 cpu_medians = {}
@@ -203,13 +247,16 @@ def main() -> int:
                     cpu_medians[s.spec.id] = statistics.median(row.cpu_us)
                     out.append(
                         f"| {s.label} | {fmt(med)} | {fmt(min(row.values))}–"
-                        f"{fmt(max(row.values))} | {fmt(cpu_medians[s.spec.id], 1)} |"
+                        f"{fmt(max(row.values))} | {fmt(cpu_medians[s.spec.id], 1)} "
+                        f"| {fmt(statistics.median(row.server_pct))} "
+                        f"| {fmt(statistics.median(row.client_pct))} |"
                     )
                 out.append("")
                 targets.append(
                     ratio_line(f"echo {label}: round trips/s", medians, True)
                     + "; server CPU per round trip: "
                     + ratio_line("", cpu_medians, False).split(": ", 1)[1]
+                    + floor_note(cpu_medians)
                 )
         if "broadcast" in only:
             h.say(f"broadcast to {BROADCAST_CONNS}")
@@ -291,8 +338,10 @@ def main() -> int:
         f"`python benchmarks/websocket.py {argv}`".replace(" `", "`"),
         f"on {now}; Python {platform.python_version()}; {versions}; CPU {cpu_model()}.",
         "Servers on CPU 1, the raw-socket client (benchmarks/ws_client.py, one uvloop",
-        "process) on CPU 0; no compression. Ratios (squall's best vs the best peer; > 1 is",
-        "better for squall):",
+        "process) on CPU 0; no compression. In the echo tables the floor row (servers/",
+        "ws_floor.py: a bare uvloop echo, no WebSocket work) is not a peer, and server/client",
+        "CPU % is the share of one CPU each side used (a side near 100% would bound the rate).",
+        "Ratios (squall's best vs the best peer; > 1 is better for squall):",
         "",
         *[f"- {t}" for t in targets],
         "",
