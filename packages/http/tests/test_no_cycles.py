@@ -33,6 +33,8 @@ COUNTED = frozenset(
         "HTTPProtocol",  # uvloop's connections
         "BufferedHTTPProtocol",  # asyncio's
         "HTTPConnection",
+        "ConnectionTimer",
+        "BodyReader",
         "RequestParser",
         "_SelectorSocketTransport",
         "TCPTransport",

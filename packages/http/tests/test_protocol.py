@@ -17,7 +17,8 @@ from squall.http import (
     InvalidHeaderError,
     ResponseStateError,
 )
-from squall.http._protocol import HTTPProtocol, ServerContext, protocol_class
+from squall.http._context import ServerContext
+from squall.http._protocol import HTTPProtocol, protocol_class
 
 HELLO = [("Content-Type", "text/plain")]
 

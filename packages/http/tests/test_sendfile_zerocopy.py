@@ -356,7 +356,7 @@ class _QueueingTransport:
 
 
 class _Proto:
-    """The few HTTPProtocol attributes zero_copy uses."""
+    """A SendfileOwner: what zero_copy uses of a connection."""
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -366,11 +366,15 @@ class _Proto:
         self._transport: Any = None
 
     def _drain(self) -> asyncio.Future[None]:
-        fut = self._loop.create_future()
         if self._write_paused:
-            self._drain_waiters = [*(self._drain_waiters or []), fut]
-        else:
-            fut.set_result(None)
+            return self._released()
+        fut = self._loop.create_future()
+        fut.set_result(None)
+        return fut
+
+    def _released(self) -> asyncio.Future[None]:
+        fut = self._loop.create_future()
+        self._drain_waiters = [*(self._drain_waiters or []), fut]
         return fut
 
     def _close(self) -> None:
@@ -396,7 +400,7 @@ def test_zero_copy_waits_until_the_transport_buffer_is_empty(big: Path, data: by
 
             b.setblocking(False)
             reader = asyncio.ensure_future(read())
-            copy = zero_copy(proto, a.fileno(), f.fileno(), 0, 1000)  # type: ignore[arg-type]
+            copy = zero_copy(proto, a.fileno(), f.fileno(), 0, 1000)
             sender = asyncio.ensure_future(copy)
             await asyncio.sleep(0.05)
             assert not sender.done()  # waiting for the queued bytes, socket free or not

@@ -1,7 +1,14 @@
-"""Reading a request body: the part of ``HTTPProtocol`` between a head and its end.
+"""Reading a request body: ``BodyReader``, between a request head and its end.
 
-Kept apart from ``_protocol.py`` (a mixin of ``HTTPProtocol``, sharing its slots) because it
-is off the hot path of bodiless requests. Rules:
+Theory of operation
+-------------------
+A connection makes its reader when its first request with a body arrives and keeps it
+(bodiless requests never pay for one). The connection feeds it the body's decoded pieces
+and its end; the reader inflates, collects or streams them. Input the client got wrong
+comes back as ``HTTPInputError`` (the connection answers it); what the reader needs from
+the connection is the small ``BodyOwner`` interface, given to each call, so the reader
+holds no reference to it (no cycle for a closed connection to wait on the cyclic
+collector for). Rules:
 
 - A Content-Length over the limit (the delegate's ``max_body_size`` or the server's) is
   refused with 413 before a byte of the body is read.
@@ -12,105 +19,261 @@ is off the hot path of bodiless requests. Rules:
 - Streamed bodies go to ``delegate.data_received``; when it returns an awaitable, pulling
   events stops until it completes (flow control). Other bodies go to a ``BodyCollector``
   (spooled to disk past ``spool_threshold``, forms parsed at the end).
+- At most ``_BURST_MAX`` body bytes are read per turn of the loop (see ``received``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
+import functools
 import zlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from squall.http._body import BodyCollector
+from squall.http._connection import HTTPConnection
 from squall.http._errors import HTTPInputError
-from squall.http._events import EndOfMessage, Request
+from squall.http._events import Request
+from squall.http._headers import HTTPHeaders
+from squall.http._limits import HTTPLimits
+from squall.http._parser import RequestParser
+from squall.http._request import HTTPServerRequest
+from squall.http._timeouts import ConnectionTimer
 
-if TYPE_CHECKING:
-    from squall.http._connection import HTTPConnection
-    from squall.http._protocol import HTTPProtocol
-    from squall.http._request import HTTPServerRequest
+__all__ = ["BodyOwner", "BodyReader"]
 
-__all__ = ["burst_over", "flow_done", "inflate", "on_data", "on_end", "read_burst", "start_body"]
-
-log: Final = logging.getLogger("squall.http")
 _BURST_MAX: Final = 256 * 1024  # body bytes one connection may read per turn of the loop
 _HEAD_KEEP: Final = 64 * 1024  # input kept for a raw-deflate retry until output appears
-_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
-def start_body(
-    self: HTTPProtocol,
-    ev: Request,
-    request: HTTPServerRequest,
-    conn: HTTPConnection,
-    stream: bool,
-    max_body: int | None,
-) -> None:
-    """Prepare to read the body of ``ev`` (limit, inflater, collector, 100 Continue)."""
-    ctx = self._ctx
-    lim = ctx.limits
-    limit = lim.max_body_size if max_body is None else max_body
-    self._parser.max_body_size = limit
-    if conn.headers_written:
-        return  # a streamed answer began in headers_received; the body is dropped later
-    if ev.content_length > limit:
-        self._bad_input(HTTPInputError("request body too large", 413))
-        return
-    self._decomp = None
-    if ctx.decompress:
-        ce = request.headers.get("Content-Encoding", "").strip().lower()
-        if ce in ("gzip", "x-gzip", "deflate"):
-            # zlib and gzip auto-detected; "deflate" may also be raw (see _Inflater).
-            self._decomp = _Inflater(raw_fallback=ce == "deflate")
+class BodyOwner(Protocol):
+    """What a body reader needs from its connection."""
+
+    @property
+    def _parser(self) -> RequestParser:
+        """The connection's parser (its ``max_body_size`` is set per request)."""
+
+    @property
+    def _delegate(self) -> Any:
+        """The request's delegate (``data_received`` of a streamed body)."""
+
+    @property
+    def _closed(self) -> bool:
+        """Whether the connection is closed."""
+
+    @property
+    def _read_paused(self) -> bool:
+        """Whether reading from the socket is paused."""
+
+    def _pause_reading(self) -> None:
+        """Stop reading from the socket."""
+
+    def _resume_reading(self) -> None:
+        """Read from the socket again."""
+
+    def _process_safely(self) -> None:
+        """Pull the parser's events again (flow control let go)."""
+
+    def _app_error(self, what: str) -> None:
+        """The application raised (the exception being handled): answer and log it."""
+
+    def _app_exception(self, exc: BaseException, what: str) -> None:
+        """The application failed with ``exc``: answer and log it."""
+
+
+class BodyReader:
+    """The body-reading state of one connection (see the module docstring)."""
+
+    __slots__ = (
+        "_loop",
+        "_limits",
+        "_decompress",
+        "_timer",
+        "_collector",
+        "_inflater",
+        "_inflated",
+        "_stream",
+        "flow_paused",
+        "_burst",
+        "_burst_paused",
+        "continue_pending",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        limits: HTTPLimits,
+        decompress: bool,
+        timer: ConnectionTimer,
+    ) -> None:
+        self._loop = loop
+        self._limits = limits
+        self._decompress = decompress
+        self._timer = timer
+        self._collector: BodyCollector | None = None
+        self._inflater: _Inflater | None = None
+        self._inflated = 0
+        self._stream = False
+        self.flow_paused = False  # a streaming data_received has not completed yet
+        self._burst = 0  # body bytes read in this turn of the loop
+        self._burst_paused = False
+        self.continue_pending = False  # the client waits for 100 Continue to send the body
+
+    def begin(
+        self,
+        owner: BodyOwner,
+        ev: Request,
+        request: HTTPServerRequest,
+        conn: HTTPConnection,
+        stream: bool,
+        max_body: int | None,
+    ) -> bool:
+        """Prepare to read the body of ``ev``; return whether reading begins.
+
+        Not when the application already began a streamed answer in ``headers_received``
+        (the body is dropped after it).
+
+        Raises:
+            HTTPInputError: the body is too large (413), or its Content-Type is unusable.
+        """
+        lim = self._limits
+        limit = lim.max_body_size if max_body is None else max_body
+        parser = owner._parser
+        parser.max_body_size = limit
+        if conn.headers_written:
+            return False
+        if ev.content_length > limit:
+            raise HTTPInputError("request body too large", 413)
+        self._inflater = None
+        if self._decompress:
+            self._inflater = _take_encoding(request.headers)
             self._inflated = 0
-            del request.headers["Content-Encoding"]
-            request.headers["X-Consumed-Content-Encoding"] = ce
-    self._stream = stream
-    if not stream:
-        if limit != lim.max_body_size:
-            lim = dataclasses.replace(lim, max_body_size=limit)
-        try:
+        self._stream = stream
+        if not stream:
+            if limit != lim.max_body_size:
+                lim = dataclasses.replace(lim, max_body_size=limit)
             self._collector = BodyCollector(request.headers, lim)
-        except HTTPInputError as exc:
-            self._bad_input(exc)
-            return
-    self._reading_body = True
-    self._body_progress = self._body_start = self._loop.time()
-    self._body_bytes = 0
-    if ev.expect_continue and self._parser.buffered == 0:
-        self._transport.write(_CONTINUE)  # type: ignore[union-attr]
-    self._continue_pending = False
+        self._timer.body_begun()
+        if ev.expect_continue and parser.buffered == 0:
+            conn.send_continue()
+        self.continue_pending = False
+        return True
 
+    def feed(self, owner: BodyOwner, data: bytes) -> None:
+        """Handle a piece of decoded body: inflate, then stream it or collect it.
 
-def on_data(self: HTTPProtocol, data: bytes) -> None:
-    """Handle a piece of decoded body: inflate, then stream it or collect it."""
-    if self._discarding or not self._reading_body:
-        return
-    if self._decomp is not None:
-        try:
-            data = self._inflate(data)
-        except HTTPInputError as exc:
-            self._bad_input(exc)
+        Raises:
+            HTTPInputError: bad compressed data, or the body grew past its limit.
+        """
+        if self._inflater is not None:
+            data = self._inflate(data, owner._parser.max_body_size)
+            if not data:
+                return
+        if self._stream:
+            try:
+                result = owner._delegate.data_received(data)
+            except Exception:
+                owner._app_error("error in data_received")
+                return
+            if result is not None:
+                self.flow_paused = True
+                self._timer.flow_paused()
+                fut = asyncio.ensure_future(result)
+                fut.add_done_callback(functools.partial(self._flow_done, owner))
             return
-        if not data:
-            return
-    if self._stream:
-        try:
-            result = self._delegate.data_received(data)
-        except Exception:
-            self._app_error("error in data_received")
-            return
-        if result is not None:
-            self._flow_paused = True
-            self._flow_since = self._loop.time()
-            fut = asyncio.ensure_future(result)
-            fut.add_done_callback(self._flow_done)
-        return
-    try:
         self._collector.feed(data)  # type: ignore[union-attr]
-    except HTTPInputError as exc:
-        self._bad_input(exc)
+
+    def _inflate(self, data: bytes, limit: int) -> bytes:
+        """Inflate ``data``; the inflated total may not pass ``limit`` (413)."""
+        inflater = self._inflater
+        assert inflater is not None
+        try:
+            out = inflater.decompress(data, limit - self._inflated + 1)
+        except zlib.error as exc:
+            raise HTTPInputError(f"bad compressed request body: {exc}", 400) from exc
+        self._inflated += len(out)
+        if self._inflated > limit or inflater.unconsumed_tail:
+            raise HTTPInputError("request body too large once decompressed", 413)
+        return out
+
+    def end(self, request: HTTPServerRequest, trailers: HTTPHeaders | None) -> None:
+        """The body is complete: fill ``request`` from what was collected.
+
+        Raises:
+            HTTPInputError: a truncated compressed body, or a form that does not parse.
+        """
+        if self._inflater is not None:
+            if not self._inflater.eof:
+                raise HTTPInputError("truncated compressed request body", 400)
+            self._inflater = None
+        request.trailers = trailers
+        collector = self._collector
+        if collector is not None:
+            self._collector = None
+            parsed = collector.finish()
+            request._set_spooled_body(parsed.spool, parsed.body)
+            request._body_arguments = parsed.body_arguments
+            request._files = parsed.files
+
+    def close(self) -> None:
+        """Drop what a body left unread holds (its spool file, its inflater)."""
+        if self._collector is not None:
+            self._collector.close()
+            self._collector = None
+        self._inflater = None
+
+    # -- reading pace ------------------------------------------------------------------------
+
+    def received(self, owner: BodyOwner, n: int) -> None:
+        """Count ``n`` body bytes read in this turn of the loop; past ``_BURST_MAX``, pause.
+
+        asyncio reads a ready socket once per turn (at most 256 KiB), but uvloop (libuv) reads
+        it up to 32 times in a row: a fast upload then had the loop to itself for megabytes,
+        and new connections waited their turn (about 1 s in the soak of issue 21, against
+        0.25 s under asyncio). Pausing until the loop has gone round once gives every
+        connection, and the accepting socket, its turn; asyncio never reaches the bound.
+        Reading resumes in the next turn.
+        """
+        self._timer.body_received(n)
+        if self._burst == 0:
+            self._loop.call_soon(self._burst_over, owner)
+        self._burst += n
+        if self._burst > _BURST_MAX and not owner._read_paused:
+            self._burst_paused = True
+            owner._pause_reading()
+
+    def _burst_over(self, owner: BodyOwner) -> None:
+        """The loop went round: count afresh, and read again if the burst paused reading."""
+        self._burst = 0
+        if self._burst_paused:
+            self._burst_paused = False
+            if not owner._closed and not self.flow_paused:
+                owner._resume_reading()
+
+    def _flow_done(self, owner: BodyOwner, fut: asyncio.Future[Any]) -> None:
+        """A streaming ``data_received`` awaitable finished: resume pulling events."""
+        self.flow_paused = False
+        if owner._closed:
+            return
+        self._timer.flow_resumed()
+        exc = fut.exception() if not fut.cancelled() else None
+        if exc is not None:
+            owner._app_exception(exc, "error in data_received")
+            return
+        if owner._read_paused:
+            owner._resume_reading()
+        owner._process_safely()
+
+
+def _take_encoding(headers: HTTPHeaders) -> _Inflater | None:
+    """An inflater for a gzip/deflate body, whose Content-Encoding then counts as consumed."""
+    ce = headers.get("Content-Encoding", "").strip().lower()
+    if ce not in ("gzip", "x-gzip", "deflate"):
+        return None
+    del headers["Content-Encoding"]
+    headers["X-Consumed-Content-Encoding"] = ce
+    # zlib and gzip auto-detected; "deflate" may also be raw (see _Inflater).
+    return _Inflater(raw_fallback=ce == "deflate")
 
 
 class _Inflater:
@@ -151,89 +314,3 @@ class _Inflater:
         # Output means the wrapper was right; past the cap we stop keeping the input.
         self._head = None if out or len(head) > _HEAD_KEEP else head
         return out
-
-
-def inflate(self: HTTPProtocol, data: bytes) -> bytes:
-    """Inflate ``data``; the inflated total may not pass ``max_body_size`` (413)."""
-    decomp = self._decomp
-    room = self._parser.max_body_size - self._inflated
-    try:
-        out = decomp.decompress(data, room + 1)
-    except zlib.error as exc:
-        raise HTTPInputError(f"bad compressed request body: {exc}", 400) from exc
-    self._inflated += len(out)
-    if self._inflated > self._parser.max_body_size or decomp.unconsumed_tail:
-        raise HTTPInputError("request body too large once decompressed", 413)
-    return bytes(out)
-
-
-def read_burst(self: HTTPProtocol, n: int) -> None:
-    """Count body bytes read in this turn of the loop; past ``_BURST_MAX``, pause until the next.
-
-    asyncio reads a ready socket once per turn (at most 256 KiB), but uvloop (libuv) reads
-    it up to 32 times in a row: a fast upload then had the loop to itself for megabytes,
-    and new connections waited their turn (about 1 s in the soak of issue 21, against
-    0.25 s under asyncio). Pausing until the loop has gone round once gives every
-    connection, and the accepting socket, its turn; asyncio never reaches the bound.
-    """
-    if self._burst == 0:
-        self._loop.call_soon(self._burst_over)
-    self._burst += n
-    if self._burst > _BURST_MAX and not self._read_paused:
-        self._burst_paused = True
-        self._pause_reading()
-
-
-def burst_over(self: HTTPProtocol) -> None:
-    """The loop went round: count afresh, and read again if the burst paused reading."""
-    self._burst = 0
-    if self._burst_paused:
-        self._burst_paused = False
-        if not self._closed and not self._flow_paused:
-            self._resume_reading()
-
-
-def flow_done(self: HTTPProtocol, fut: asyncio.Future[Any]) -> None:
-    """A streaming ``data_received`` awaitable finished: resume pulling events."""
-    self._flow_paused = False
-    if self._closed:
-        return
-    self._flow_resumed()
-    exc = fut.exception() if not fut.cancelled() else None
-    if exc is not None:
-        self._app_exception(exc, "error in data_received")
-        return
-    if self._read_paused:
-        self._resume_reading()
-    self._process_safely()
-
-
-def on_end(self: HTTPProtocol, ev: EndOfMessage) -> None:
-    """The body is complete: fill the request from the collector and dispatch it."""
-    if self._discarding:
-        self._discarding = False
-        return
-    if not self._reading_body:
-        return
-    request = self._request
-    assert request is not None
-    if self._decomp is not None:
-        if not self._decomp.eof:
-            self._bad_input(HTTPInputError("truncated compressed request body", 400))
-            return
-        self._decomp = None
-    self._reading_body = False
-    request.trailers = ev.trailers
-    collector = self._collector
-    if collector is not None:
-        self._collector = None
-        try:
-            parsed = collector.finish()
-        except HTTPInputError as exc:
-            self._reading_body = True  # so the error path closes after answering
-            self._bad_input(exc)
-            return
-        request._set_spooled_body(parsed.spool, parsed.body)
-        request._body_arguments = parsed.body_arguments
-        request._files = parsed.files
-    self._dispatch()

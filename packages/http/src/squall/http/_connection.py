@@ -16,6 +16,9 @@ A client leaving is normal, so a closed connection has one answer on every write
 short), and the Protocol logs it at debug level when it escapes the application.
 "Closed" means we closed the connection or the transport is closing (a send already failed:
 the peer reset) — not a client's FIN alone, after which an answer still goes out.
+
+What a response needs from the connection it is written to is ``ResponseOwner``, declared
+here (the HTTP protocol is one); this module does not import the protocol.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Protocol
 
-from squall.http import _upgrade
 from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
 from squall.http._grammar import HTTP10
 from squall.http._headers import HTTPHeaders
+from squall.http._parser import RequestParser
+from squall.http._upgrade import hand_over
 from squall.http._writer import (
     LAST_CHUNK,
     date_header,
@@ -37,12 +41,9 @@ from squall.http._writer import (
     responses,
     status_line,
 )
-from squall.http._zerocopy import YIELD_EVERY, socket_fd, zero_copy
+from squall.http._zerocopy import YIELD_EVERY, SendfileOwner, socket_fd, zero_copy
 
-if TYPE_CHECKING:
-    from squall.http._protocol import HTTPProtocol
-
-__all__ = ["HTTPConnection"]
+__all__ = ["HTTPConnection", "ResponseOwner"]
 
 log: Final = logging.getLogger("squall.http")
 
@@ -63,6 +64,48 @@ _BLOCKS_MAX: Final = 256
 _STATUS_LINES: Final[dict[int, str]] = {
     code: f"HTTP/1.1 {code} {phrase}\r\n" for code, phrase in responses.items()
 }
+
+
+class _ServerState(Protocol):
+    @property
+    def shutting_down(self) -> bool:
+        """Whether the server is shutting down (no connection is kept alive)."""
+
+
+class ResponseOwner(SendfileOwner, Protocol):
+    """What a response needs from its connection (``HTTPProtocol`` is one)."""
+
+    @property
+    def _eof(self) -> bool:
+        """Whether the client sent FIN."""
+
+    @property
+    def _reading_body(self) -> bool:
+        """Whether the request body is being read."""
+
+    @property
+    def _parser(self) -> RequestParser:
+        """The connection's parser (whether the request was read whole; unread bytes)."""
+
+    @property
+    def _ctx(self) -> _ServerState:
+        """What the connection shares with its server."""
+
+    @property
+    def _peer(self) -> str:
+        """The peer address, for log lines."""
+
+    def _may_keep_alive(self) -> bool:
+        """Whether the connection may be reused after this response."""
+
+    def _response_finished(self, conn: HTTPConnection, keep: bool) -> None:
+        """The response of ``conn`` is complete (``keep``: the connection may be reused)."""
+
+    def _abort_current(self) -> None:
+        """Drop the request in flight, telling the application it is gone."""
+
+    def _detach(self) -> bytes:
+        """Stop serving HTTP for good; return the bytes read but not parsed."""
 
 
 def _has_header(low: str, name: str) -> bool:
@@ -98,7 +141,7 @@ class HTTPConnection:
                  "_nobody", "_remaining", "_close_callback", "_close_notified",
                  "__weakref__")  # fmt: skip
 
-    def __init__(self, proto: HTTPProtocol, version: str, head: bool, keep_alive: bool) -> None:
+    def __init__(self, proto: ResponseOwner, version: str, head: bool, keep_alive: bool) -> None:
         self._proto = proto
         self._version = version
         self._head = head
@@ -109,10 +152,6 @@ class HTTPConnection:
         self._remaining: int | None = None
         self._close_callback: Callable[[], None] | None = None
         self._close_notified = False
-
-    # ``101 Switching Protocols`` and the hand-over of the transport (its own module: no
-    # plain request pays for it).
-    upgrade = _upgrade.upgrade
 
     # -- state -----------------------------------------------------------------------------
 
@@ -140,6 +179,25 @@ class HTTPConnection:
             self._proto._loop.call_soon(callback)
             return
         self._close_callback = callback
+
+    def _notify_close(self, delegate: Any) -> None:
+        """Tell the application (once per request) that the client left before the end."""
+        if self._close_notified:
+            return
+        self._close_notified = True
+        callback = self._close_callback
+        if callback is not None:
+            self._close_callback = None
+            try:
+                callback()
+            except Exception:
+                log.error("%s: error in a close callback", self._proto._peer, exc_info=True)
+        on_close = getattr(delegate, "on_connection_close", None) if delegate else None
+        if on_close is not None:
+            try:
+                on_close()
+            except Exception:
+                log.error("%s: error in on_connection_close", self._proto._peer, exc_info=True)
 
     @property
     def transport(self) -> asyncio.Transport:
@@ -505,6 +563,54 @@ class HTTPConnection:
         """Send ``100 Continue`` now (the server does this itself when needed)."""
         if self._state == _FRESH and not self._proto._closed:
             self._proto._transport.write(_CONTINUE)  # type: ignore[union-attr]
+
+    def upgrade(
+        self,
+        headers: Iterable[tuple[str, str]],
+        owner: asyncio.Protocol,
+        *,
+        status: int = 101,
+        reason: str | None = None,
+    ) -> asyncio.Transport:
+        """Answer with a ``1xx`` head (``101`` by default) and hand the connection to ``owner``.
+
+        The request must have been read whole (a request with a body cannot be upgraded
+        before its body is consumed). After this call the HTTP server is done with the
+        connection: ``owner`` receives every later socket event (see ``_upgrade`` for the
+        order), including the bytes that arrived after the request head, possibly before
+        ``upgrade`` returns.
+
+        Args:
+            headers: the response headers, sent as given (``Upgrade``, ``Connection`` and
+                the new protocol's own); CR, LF or NUL in them is refused.
+            owner: an ``asyncio.Protocol`` (or any object with its methods).
+            status: an informational status, ``101 Switching Protocols`` by default.
+            reason: a reason phrase other than the standard one.
+
+        Returns:
+            The transport, now the owner's (also passed to ``owner.connection_made``).
+
+        Raises:
+            ValueError: ``status`` is not 1xx (other than 100), or a header is invalid.
+            ResponseStateError: the response was started, or the request body is unread.
+            StreamClosedError: the connection is closed.
+        """
+        proto = self._proto
+        transport = proto._transport
+        if proto._closed or transport is None or transport.is_closing():
+            raise StreamClosedError("connection closed")
+        if self._state:
+            raise ResponseStateError("upgrade() after the response was started")
+        if not 100 < status < 200:
+            raise ValueError(f"upgrade() needs an informational status (101), not {status}")
+        if proto._reading_body or proto._parser.reading_body:
+            raise ResponseStateError("upgrade() before the request body was read")
+        head = status_line("HTTP/1.1", status, reason) + header_block(headers) + "\r\n"
+        transport.write(encode_head(head))
+        self._state = _DONE  # this request is answered
+        rest = proto._detach()
+        hand_over(transport, owner, rest, write_paused=proto._write_paused, eof=proto._eof)
+        return transport
 
     def __repr__(self) -> str:
         state = ("fresh", "streaming", "finished")[self._state]

@@ -12,11 +12,35 @@ stay in the parser's buffer; past ``_PIPELINE_BUFFER`` bytes reading is paused, 
 resumes when the response is finished. So responses go out in order and a client sending
 10,000 pipelined requests behind a slow handler costs a bounded amount of memory.
 
-Timeouts use one lazily re-armed timer per connection: state changes only record a
-timestamp, and the timer, when it fires, computes the deadline of the current state
-(idle → ``idle_connection_timeout``, partial head → ``header_timeout``, body →
-``body_timeout`` without progress or ``body_min_rate``) and either closes or re-arms.
-The hot path touches no timer at all.
+Its parts are objects of their own, each with its state and a narrow typed interface to
+the connection (declared in the part's module), none importing this one:
+
+- ``ConnectionTimer`` (``_timeouts``): one lazily re-armed timer per connection. State
+  changes only record a timestamp; when it fires it computes the deadline of the current
+  state (idle → ``idle_connection_timeout``, partial head → ``header_timeout``, body →
+  ``body_timeout`` without progress or ``body_min_rate``) and either has the connection
+  closed (``_timed_out``) or re-arms. The hot path only records when the connection
+  became idle.
+- ``BodyReader`` (``_bodyread``): made at the first request with a body, kept for the
+  connection's life; limits, 100 Continue, inflating, collecting or streaming (flow
+  control), the read burst bound.
+- ``HTTPConnection`` (``_connection``): one per request, its response.
+
+The timer and the reader keep no reference back to the connection (it is passed to the
+calls that need it), so no cycle ties them to a closed connection: it is freed by
+reference counting alone.
+
+What stays here is the connection's one state machine (pulling events, answering,
+errors, early endings, the hand-over on upgrade): it reads best whole, hence a module
+over 600 lines.
+
+How a request ends early is the connection's own (``eof_received``, ``_abort_current``):
+a FIN after a complete request is ambiguous, the client may be gone (``close()``) or only
+done sending (``shutdown(SHUT_WR)``, ``nc -N``). So the application is told at once
+(``on_connection_close``, the connection's close callback, ``connection.closed``), yet the
+connection stays half-open over plain TCP so that an answer it still writes goes out; it
+closes after that response and no further request is read. asyncio's TLS transport cannot
+stay half-open, so there the answer is lost (the application is still told).
 
 Bad input never escapes: ``RemoteProtocolError`` and ``HTTPInputError`` become a response
 with their ``status_hint`` and ``Connection: close`` (or a plain close when a response has
@@ -28,18 +52,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Collection
 from time import time as _time
 from typing import Any, Final, cast
 
-from squall.http import _bodyread, _closing, _timeouts
-from squall.http._body import BodyCollector
+from squall.http._bodyread import BodyReader
+from squall.http._closing import unlink_transport
 from squall.http._connection import HTTPConnection
+from squall.http._context import ServerContext
 from squall.http._errors import HTTPInputError, RemoteProtocolError, StreamClosedError
-from squall.http._events import NEED_DATA, Data, Request
-from squall.http._limits import HTTPLimits
+from squall.http._events import NEED_DATA, Data, EndOfMessage, Request
 from squall.http._parser import RequestParser
 from squall.http._request import HTTPServerRequest
+from squall.http._timeouts import BODY, HEAD, IDLE, UNTIMED, ConnectionTimer
 from squall.http._writer import responses
 from squall.http._xheaders import xheaders_ip, xheaders_protocol
 
@@ -49,58 +73,7 @@ log: Final = logging.getLogger("squall.http")
 
 _PIPELINE_BUFFER: Final = 64 * 1024  # unparsed bytes kept while a response is owed
 _DISCARD_MAX: Final = 64 * 1024  # an unread body up to this is read and dropped, not closed
-_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
-_READ_BUFFER: Final = 256 * 1024  # what asyncio's transports ask recv() for
-
-
-class ServerContext:
-    """What every connection of one ``HTTPServer`` shares (settings and live connections)."""
-
-    __slots__ = (
-        "callback",
-        "factory",
-        "limits",
-        "xheaders",
-        "trusted_downstream",
-        "no_keep_alive",
-        "decompress",
-        "connections",
-        "shutting_down",
-        "scheme",
-        "head_timeout",
-        "read_buffer",
-    )
-
-    def __init__(
-        self,
-        request_callback: Any,
-        limits: HTTPLimits,
-        *,
-        xheaders: bool = False,
-        trusted_downstream: Collection[str] | None = None,
-        no_keep_alive: bool = False,
-        decompress: bool = False,
-        scheme: str = "http",
-    ) -> None:
-        if hasattr(request_callback, "start_request"):
-            self.factory: Any = request_callback
-            self.callback: Callable[[HTTPServerRequest], Any] | None = None
-        else:
-            self.factory = None
-            self.callback = request_callback
-        self.limits = limits
-        self.xheaders = xheaders
-        self.trusted_downstream: Collection[str] = frozenset(trusted_downstream or ())
-        self.no_keep_alive = no_keep_alive
-        self.decompress = decompress
-        self.connections: set[HTTPProtocol] = set()
-        self.shutting_down = False
-        # One receive buffer for all of this server's connections on asyncio's loops (they
-        # share the loop, and each read is copied out before anything else runs); made on
-        # first use, see BufferedHTTPProtocol.
-        self.read_buffer: memoryview | None = None
-        self.scheme = scheme
-        self.head_timeout = _timeouts.head_timeout(limits)
+_READ_BUFFER: Final = 256 * 1024  # what asyncio's transports ask recv() for (see below)
 
 
 def _peer_ip(peer: Any) -> str:
@@ -114,12 +87,9 @@ class HTTPProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_ctx", "_loop", "_transport", "_parser", "_remote_ip", "_peername", "_scheme",
-        "_current", "_request", "_delegate", "_collector", "_decomp", "_inflated",
-        "_reading_body", "_stream", "_flow_paused", "_discarding", "_in_process", "_closed",
-        "_read_paused", "_write_paused", "_drain_waiters", "_timer", "_timer_when",
-        "_idle_since", "_head_start", "_body_progress", "_body_start", "_body_bytes",
-        "_flow_since", "_burst", "_burst_paused", "_eof", "_continue_pending", "_task",
-        "__weakref__",
+        "_current", "_request", "_delegate", "_reader", "_reading_body", "_discarding",
+        "_in_process", "_closed", "_read_paused", "_write_paused", "_drain_waiters",
+        "_timer", "_eof", "_task", "__weakref__",
     )  # fmt: skip
 
     def __init__(self, ctx: ServerContext, loop: asyncio.AbstractEventLoop) -> None:
@@ -133,49 +103,17 @@ class HTTPProtocol(asyncio.Protocol):
         self._current: HTTPConnection | None = None
         self._request: HTTPServerRequest | None = None
         self._delegate: Any = None
-        self._collector: BodyCollector | None = None
-        self._decomp: Any = None
-        self._inflated = 0
+        self._reader: BodyReader | None = None  # made at the first request with a body
         self._reading_body = False
-        self._stream = False
-        self._flow_paused = False
         self._discarding = False
         self._in_process = False
         self._closed = False
         self._read_paused = False
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when = 0.0
-        self._idle_since = 0.0
-        self._head_start: float | None = None
-        self._body_progress = 0.0
-        self._body_start = 0.0  # when the body began, moved on by the time reading was paused
-        self._body_bytes = 0  # bytes received since then (for body_min_rate)
-        self._flow_since = 0.0
-        self._burst = 0  # body bytes read in this turn of the loop
-        self._burst_paused = False
+        self._timer = ConnectionTimer(loop, ctx.limits)
         self._eof = False
-        self._continue_pending = False
         self._task: asyncio.Future[Any] | None = None
-
-    # Body reading, timeouts and early endings live in their own modules (off the hot
-    # path of a bodiless request answered in full); they are methods of this class all
-    # the same.
-    _start_body = _bodyread.start_body
-    _on_data = _bodyread.on_data
-    _inflate = _bodyread.inflate
-    _flow_done = _bodyread.flow_done
-    _read_burst = _bodyread.read_burst
-    _burst_over = _bodyread.burst_over
-    _on_end = _bodyread.on_end
-    _arm = _timeouts.arm
-    _on_timer = _timeouts.on_timer
-    _body_deadline = _timeouts.body_deadline
-    _flow_resumed = _timeouts.flow_resumed
-    eof_received = _closing.eof_received
-    _abort_current = _closing.abort_current
-    _notify_close = _closing.notify_close
 
     @property
     def _peer(self) -> str:
@@ -188,6 +126,11 @@ class HTTPProtocol(asyncio.Protocol):
             # asks then; asyncio keeps the address accept() gave).
             return "unknown peer"
         return str(peer) if peer else "unix"
+
+    @property
+    def _flow_paused(self) -> bool:
+        """Whether a streaming handler paused reading (its ``data_received`` is pending)."""
+        return self._reader is not None and self._reader.flow_paused
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -203,20 +146,17 @@ class HTTPProtocol(asyncio.Protocol):
         lim = self._ctx.limits
         tr.set_write_buffer_limits(high=lim.write_high_water)
         self._ctx.connections.add(self)
-        self._idle_since = self._loop.time()
-        if lim.idle_connection_timeout is not None:
-            self._arm(self._idle_since + lim.idle_connection_timeout)
+        self._timer.idle(self)
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
         if self._closed:
             return
         parser = self._parser
         parser.receive_data(data)
+        body = self._reader
         if self._reading_body:
-            self._body_progress = self._loop.time()
-            self._body_bytes += len(data)
-            self._read_burst(len(data))
-        if (self._current is None or self._reading_body) and not self._flow_paused:
+            body.received(self, len(data))  # type: ignore[union-attr]
+        if (self._current is None or self._reading_body) and (body is None or not body.flow_paused):
             try:
                 self._process()
             except Exception:
@@ -254,15 +194,33 @@ class HTTPProtocol(asyncio.Protocol):
         was_closed = self._closed
         self._closed = True
         self._ctx.connections.discard(self)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         if not was_closed and not self._eof and not self._discarding:
             if self._parser.in_progress or self._reading_body:
                 log.warning("%s: client disconnected mid-request", self._peer)
         self._abort_current()
         self._release_waiters()
-        _closing.unlink_transport(self._transport)
+        unlink_transport(self._transport)
+
+    def eof_received(self) -> bool | None:
+        """The client sent FIN (see the module docstring on the half-open connection)."""
+        self._eof = True
+        conn = self._current
+        if conn is not None and not self._reading_body:
+            # After a complete request: gone or only done sending. Tell the application,
+            # then stay half-open for its answer; asyncio's TLS transport shuts down on
+            # EOF or close_notify whatever we return.
+            conn._notify_close(self._delegate)
+            return None if self._scheme_is_tls() else True
+        if self._reading_body and self._flow_paused and not self._scheme_is_tls():
+            # A streaming handler paused reading: the rest of the body may sit in the
+            # parser's buffer. Finish it first; _process ends the connection if the body
+            # turns out incomplete.
+            return True
+        if (self._parser.in_progress or self._reading_body) and not self._discarding:
+            log.warning("%s: client disconnected mid-request", self._peer)
+            self._abort_current()
+        return None
 
     def pause_writing(self) -> None:  # noqa: D102
         self._write_paused = True
@@ -285,7 +243,9 @@ class HTTPProtocol(asyncio.Protocol):
         parser = self._parser
         try:
             while not self._closed:
-                if (self._current is not None and not self._reading_body) or self._flow_paused:
+                if (self._current is not None and not self._reading_body) or (
+                    self._reader is not None and self._reader.flow_paused
+                ):
                     break
                 if self._write_paused and self._current is None:
                     # The client is not reading its responses: stop parsing new requests
@@ -303,8 +263,11 @@ class HTTPProtocol(asyncio.Protocol):
                 if cls is Request:
                     self._on_head(ev)  # type: ignore[arg-type]
                 elif cls is Data:
-                    self._on_data(ev.data)  # type: ignore[union-attr]
-                else:
+                    if self._reading_body:  # (else a body dropped after its answer)
+                        self._on_data(ev.data)  # type: ignore[union-attr]
+                elif self._discarding:
+                    self._discarding = False  # the unread body is dropped whole
+                elif self._reading_body:
                     self._on_end(ev)  # type: ignore[arg-type]
         finally:
             self._in_process = False
@@ -315,11 +278,8 @@ class HTTPProtocol(asyncio.Protocol):
                 if self._eof:
                     self._close()
                     return
-                if self._head_start is None and not self._discarding:
-                    self._head_start = self._loop.time()
-                    ht = self._ctx.head_timeout
-                    if ht is not None:
-                        self._arm(self._head_start + ht)
+                if self._timer.head_start is None and not self._discarding:
+                    self._timer.head_begun(self)
             elif self._eof:
                 self._close()
         elif self._reading_body:
@@ -330,15 +290,12 @@ class HTTPProtocol(asyncio.Protocol):
                 self._abort_current()
                 self._close()
                 return
-            deadline = self._body_deadline()
-            if deadline is not None:
-                self._arm(deadline[0])
+            self._timer.arm_body(self)
         elif parser.buffered > _PIPELINE_BUFFER and not self._read_paused:
             self._pause_reading()
 
     def _on_head(self, ev: Request) -> None:
         ctx = self._ctx
-        self._head_start = None
         conn = HTTPConnection(
             self, ev.version, ev.method == "HEAD", ev.keep_alive and not ctx.no_keep_alive
         )
@@ -349,7 +306,6 @@ class HTTPProtocol(asyncio.Protocol):
             request.remote_ip = xheaders_ip(ev.headers, self._remote_ip, ctx.trusted_downstream)
             request.protocol = xheaders_protocol(ev.headers, self._scheme)
         self._current = conn
-        self._continue_pending = ev.expect_continue
         self._request = request
         has_body = ev.chunked or ev.content_length > 0
         if ctx.factory is None and not has_body:
@@ -364,6 +320,12 @@ class HTTPProtocol(asyncio.Protocol):
             return
         stream = False
         max_body: int | None = None
+        if has_body:
+            reader = self._reader
+            if reader is None:
+                reader = BodyReader(self._loop, ctx.limits, ctx.decompress, self._timer)
+                self._reader = reader
+            reader.continue_pending = ev.expect_continue
         if ctx.factory is not None:
             try:
                 delegate = ctx.factory.start_request(conn)
@@ -380,7 +342,31 @@ class HTTPProtocol(asyncio.Protocol):
         if not has_body:
             self._dispatch()
             return
-        self._start_body(ev, request, conn, stream, max_body)
+        try:
+            begun = self._reader.begin(self, ev, request, conn, stream, max_body)  # type: ignore[union-attr]
+        except HTTPInputError as exc:
+            self._bad_input(exc)
+            return
+        self._reading_body = begun
+
+    def _on_data(self, data: bytes) -> None:
+        """A piece of the body being read."""
+        try:
+            self._reader.feed(self, data)  # type: ignore[union-attr]
+        except HTTPInputError as exc:
+            self._bad_input(exc)
+
+    def _on_end(self, ev: EndOfMessage) -> None:
+        """The body being read is complete: fill the request and dispatch it."""
+        request = self._request
+        assert request is not None
+        try:
+            self._reader.end(request, ev.trailers)  # type: ignore[union-attr]
+        except HTTPInputError as exc:
+            self._bad_input(exc)  # (still reading the body: it closes after answering)
+            return
+        self._reading_body = False
+        self._dispatch()
 
     def _dispatch(self) -> None:
         """The request is complete: hand it to the application."""
@@ -445,13 +431,10 @@ class HTTPProtocol(asyncio.Protocol):
         if self._reading_body or 0 < parser._state < 7:  # parser.reading_body, inlined
             # Answered before the body was read: drop a small body, else close.
             self._reading_body = False
-            if self._collector is not None:
-                self._collector.close()
-                self._collector = None
-            self._decomp = None
+            if self._reader is not None:
+                self._reader.close()
             if keep and self._may_keep_alive():
                 self._discarding = True
-                self._head_start = self._loop.time()  # header_timeout bounds the discard
             else:
                 keep = False
         if not keep or self._ctx.shutting_down or self._eof:
@@ -463,12 +446,9 @@ class HTTPProtocol(asyncio.Protocol):
             # the pipelined requests still buffered would only write into a dead socket.
             self._close()
             return
-        loop = self._loop
-        self._idle_since = loop.time()
-        if self._timer is None:
-            it = self._ctx.limits.idle_connection_timeout
-            if it is not None:
-                self._arm(self._idle_since + it)
+        self._timer.idle(self)
+        if self._discarding:
+            self._timer.dropping_body()  # header_timeout bounds the discard
         if self._read_paused:
             self._resume_reading()
         if not self._in_process and (parser._pos < len(parser._buf) or self._eof):
@@ -486,16 +466,24 @@ class HTTPProtocol(asyncio.Protocol):
         if parser._state == 0:  # the request is fully read (the hot path)
             return True
         remaining = parser.body_remaining
-        return not self._continue_pending and remaining is not None and remaining <= _DISCARD_MAX
+        if remaining is None or remaining > _DISCARD_MAX:
+            return False
+        return self._reader is None or not self._reader.continue_pending
 
     def _drain(self) -> asyncio.Future[None]:
-        fut: asyncio.Future[None] = self._loop.create_future()
+        """A future done once the write buffer is below its mark (at once if it is)."""
         if self._write_paused and not self._closed:
-            if self._drain_waiters is None:
-                self._drain_waiters = []
-            self._drain_waiters.append(fut)
-        else:
-            fut.set_result(None)
+            return self._released()
+        fut: asyncio.Future[None] = self._loop.create_future()
+        fut.set_result(None)
+        return fut
+
+    def _released(self) -> asyncio.Future[None]:
+        """A future done at the next ``resume_writing``, close or connection loss."""
+        fut: asyncio.Future[None] = self._loop.create_future()
+        if self._drain_waiters is None:
+            self._drain_waiters = []
+        self._drain_waiters.append(fut)
         return fut
 
     def _release_waiters(self) -> None:
@@ -529,6 +517,19 @@ class HTTPProtocol(asyncio.Protocol):
         self._abort_current()
         self._close()
 
+    def _abort_current(self) -> None:
+        """Tell the in-flight request's delegate that its connection is gone."""
+        if self._reader is not None:
+            self._reader.close()
+        conn = self._current
+        delegate = self._delegate
+        self._current = None
+        self._request = None
+        self._delegate = None
+        self._reading_body = False
+        if conn is not None and not conn.finished:
+            conn._notify_close(delegate)
+
     def _app_error(self, what: str) -> None:
         exc = sys.exc_info()[1]
         assert exc is not None
@@ -553,15 +554,42 @@ class HTTPProtocol(asyncio.Protocol):
             self._abort_current()
             self._close()
 
+    # -- timeouts (what ConnectionTimer asks) -----------------------------------------------
+
+    def _timer_state(self) -> int:
+        """What the timer should bound now (see ``_timeouts``)."""
+        if self._closed:
+            return UNTIMED
+        if self._current is None:
+            return HEAD if self._parser.in_progress else IDLE
+        if self._reading_body and not self._flow_paused:
+            return BODY
+        return UNTIMED  # the application holds the request
+
+    def _timed_out(self, kind: str) -> None:
+        """The deadline of state ``kind`` passed: close (with a 408 unless idle)."""
+        if kind == "idle":
+            log.debug("%s: closing idle connection", self._peer)
+            self._close()
+            return
+        log.warning("%s: timed out waiting for the request %s", self._peer, kind)
+        conn = self._current
+        if conn is None or not conn.headers_written:
+            if self._transport is not None:
+                self._transport.write(
+                    b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n"
+                )
+        self._abort_current()
+        self._close()
+
     # -- transport control -------------------------------------------------------------------
 
     def _close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         if self._transport is not None:
             self._transport.close()
         self._release_waiters()
@@ -600,6 +628,27 @@ class HTTPProtocol(asyncio.Protocol):
                 self._transport.resume_reading()
             except RuntimeError:  # pragma: no cover - closing transport
                 pass
+
+    def _detach(self) -> bytes:
+        """Stop serving HTTP for good (the connection is upgraded); return the unread bytes.
+
+        ``_closed`` stops this protocol's loops and makes its ``_close()`` a no-op, so
+        nothing it still runs (the handler's Task finishing) can touch the transport.
+        """
+        parser = self._parser
+        rest = bytes(parser._buf[parser._pos :])
+        parser._buf = b""
+        parser._pos = 0
+        self._closed = True
+        self._ctx.connections.discard(self)
+        self._timer.cancel()
+        self._current = None
+        self._request = None
+        self._delegate = None
+        self._release_waiters()
+        if self._read_paused:
+            self._resume_reading()
+        return rest
 
     def _scheme_is_tls(self) -> bool:
         return self._transport is not None and (

@@ -24,8 +24,9 @@ import ssl
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
+from squall.http._context import ServerContext
 from squall.http._limits import HTTPLimits
-from squall.http._protocol import ServerContext, protocol_class
+from squall.http._protocol import protocol_class
 from squall.http._request import HTTPServerRequest
 from squall.http._tls import TLSAcceptProtocol, ssl_context_from_options
 from squall.loop import IOLoop, bind_sockets, fork_processes

@@ -1,7 +1,10 @@
-"""Connection timeouts of ``HTTPProtocol``: one lazily re-armed timer per connection.
+"""Connection timeouts: one lazily re-armed timer per connection (``ConnectionTimer``).
 
-State changes only record a timestamp; the timer, when it fires, computes the deadline of
-the current state and either closes the connection or re-arms itself:
+Theory of operation
+-------------------
+State changes only record a timestamp on the timer; when it fires it asks its owner (the
+connection, through ``TimerOwner``) what state it is in, computes the deadline of that
+state and either tells the owner that it passed (``_timed_out``) or re-arms itself:
 
 - idle (no request begun): ``idle_connection_timeout`` since the last response → quiet close;
 - partial head: ``header_timeout`` since its first byte, or ``idle_connection_timeout`` when
@@ -16,32 +19,42 @@ the current state and either closes the connection or re-arms itself:
   or the client does not read its responses: no limit here. The time a handler paused
   reading is given back to the body's clocks when it resumes.
 
-The hot path (a whole request answered at once) touches no timer.
+The hot path (a whole request answered at once) only records when the connection became
+idle; the timer armed when the connection was made is still pending, so nothing is armed.
+
+The timer keeps no reference to its owner: ``arm`` is given the owner, which travels only
+in the ``TimerHandle`` (cancelling or firing drops it). A closed connection is therefore
+freed by reference counting, with no cycle through its timer.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING, Final
+import asyncio
+from typing import Final, Protocol
 
-if TYPE_CHECKING:
-    from squall.http._limits import HTTPLimits
-    from squall.http._protocol import HTTPProtocol
+from squall.http._limits import HTTPLimits
 
-__all__ = ["arm", "body_deadline", "flow_resumed", "head_timeout", "on_timer"]
+__all__ = ["BODY", "HEAD", "IDLE", "UNTIMED", "ConnectionTimer", "TimerOwner", "head_timeout"]
 
-log: Final = logging.getLogger("squall.http")
+# What a connection is doing, as far as its deadline goes (TimerOwner._timer_state).
+UNTIMED: Final = 0  # closed, or the application holds the request: no limit
+IDLE: Final = 1  # no request begun
+HEAD: Final = 2  # a request head (or an unread body being dropped) is arriving
+BODY: Final = 3  # a request body is being read
 
 
-def arm(self: HTTPProtocol, when: float) -> None:
-    """Make the timer fire at ``when`` at the latest (an earlier timer is kept)."""
-    timer = self._timer
-    if timer is not None:
-        if self._timer_when <= when:
-            return  # the earlier timer will re-check and re-arm
-        timer.cancel()
-    self._timer_when = when
-    self._timer = self._loop.call_at(when, self._on_timer)
+class TimerOwner(Protocol):
+    """What the timer needs from its connection."""
+
+    @property
+    def _write_paused(self) -> bool:
+        """Whether the client does not read its responses (no stall of the request itself)."""
+
+    def _timer_state(self) -> int:
+        """``UNTIMED``, ``IDLE``, ``HEAD`` or ``BODY`` (see the module docstring)."""
+
+    def _timed_out(self, kind: str) -> None:
+        """The deadline of state ``kind`` (``idle``, ``header``, ``body ...``) passed."""
 
 
 def head_timeout(lim: HTTPLimits) -> float | None:
@@ -52,79 +65,152 @@ def head_timeout(lim: HTTPLimits) -> float | None:
     return ht if it is None or ht <= it else it
 
 
-def body_deadline(self: HTTPProtocol) -> tuple[float, str] | None:
-    """When the body being read times out, and why (None: no body limit is set)."""
-    lim = self._ctx.limits
-    deadline: tuple[float, str] | None = None
-    if lim.body_timeout is not None:
-        deadline = (self._body_progress + lim.body_timeout, "body")
-    rate = lim.body_min_rate
-    if rate is not None:
-        when = self._body_start + lim.body_min_rate_grace + self._body_bytes / rate
-        if deadline is None or when < deadline[0]:
-            deadline = (when, f"body (slower than {rate:g} bytes/s)")
-    return deadline
+class ConnectionTimer:
+    """The deadlines of one connection: its clocks and one lazily re-armed ``TimerHandle``."""
 
+    __slots__ = (
+        "_loop",
+        "_limits",
+        "_handle",
+        "_when",
+        "idle_since",
+        "head_start",
+        "body_progress",
+        "body_start",
+        "body_bytes",
+        "flow_since",
+    )
 
-def flow_resumed(self: HTTPProtocol) -> None:
-    """A streaming handler resumed reading: the pause was ours, not the client's."""
-    now = self._loop.time()
-    self._body_start += now - self._flow_since
-    self._body_progress = max(self._body_progress, now)
+    def __init__(self, loop: asyncio.AbstractEventLoop, limits: HTTPLimits) -> None:
+        self._loop = loop
+        self._limits = limits
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = 0.0
+        self.idle_since = 0.0
+        self.head_start: float | None = None  # when the partial head now arriving began
+        self.body_progress = 0.0  # when the last body bytes came
+        self.body_start = 0.0  # when the body began, moved on by the time reading was paused
+        self.body_bytes = 0  # bytes received since then (for body_min_rate)
+        self.flow_since = 0.0  # when a streaming handler paused reading
 
+    def arm(self, owner: TimerOwner, when: float) -> None:
+        """Make the timer fire at ``when`` at the latest (an earlier timer is kept)."""
+        handle = self._handle
+        if handle is not None:
+            if self._when <= when:
+                return  # the earlier timer will re-check and re-arm
+            handle.cancel()
+        self._when = when
+        self._handle = self._loop.call_at(when, self._fire, owner)
 
-def on_timer(self: HTTPProtocol) -> None:
-    """Close the connection if the deadline of its current state passed, else re-arm."""
-    self._timer = None
-    if self._closed:
-        return
-    lim = self._ctx.limits
-    now = self._loop.time()
-    kind: str
-    if self._current is None:
-        if self._parser.in_progress:
-            kind = "header"
-            start = self._head_start if self._head_start is not None else now
-            timeout = self._ctx.head_timeout
-        else:
-            kind = "idle"
-            start = self._idle_since
-            timeout = lim.idle_connection_timeout
-        if timeout is None:
-            return
-        deadline = start + timeout
-    elif self._reading_body and not self._flow_paused:
+    def cancel(self) -> None:
+        """Stop the timer (the connection closed or was handed over)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    # -- state changes -----------------------------------------------------------------------
+
+    def idle(self, owner: TimerOwner) -> None:
+        """The connection has no request in progress (made, or a response finished)."""
+        self.idle_since = now = self._loop.time()
+        self.head_start = None
+        if self._handle is None:
+            it = self._limits.idle_connection_timeout
+            if it is not None:
+                self.arm(owner, now + it)
+
+    def head_begun(self, owner: TimerOwner) -> None:
+        """The first bytes of a request head arrived (not the whole head)."""
+        self.head_start = now = self._loop.time()
+        ht = head_timeout(self._limits)
+        if ht is not None:
+            self.arm(owner, now + ht)
+
+    def dropping_body(self) -> None:
+        """An unread body is being dropped: ``header_timeout`` bounds that, from now."""
+        self.head_start = self._loop.time()
+
+    def body_begun(self) -> None:
+        """A request body is about to be read."""
+        self.body_progress = self.body_start = self._loop.time()
+        self.body_bytes = 0
+
+    def body_received(self, n: int) -> None:
+        """``n`` bytes arrived while a body was being read."""
+        self.body_progress = self._loop.time()
+        self.body_bytes += n
+
+    def arm_body(self, owner: TimerOwner) -> None:
+        """Make the timer fire by the deadline of the body being read."""
+        found = self.body_deadline()
+        if found is not None:
+            self.arm(owner, found[0])
+
+    def flow_paused(self) -> None:
+        """A streaming handler paused reading: its wait is not the client's."""
+        self.flow_since = self._loop.time()
+
+    def flow_resumed(self) -> None:
+        """A streaming handler resumed reading: give the pause back to the body's clocks."""
+        now = self._loop.time()
+        self.body_start += now - self.flow_since
+        self.body_progress = max(self.body_progress, now)
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def body_deadline(self) -> tuple[float, str] | None:
+        """When the body being read times out, and why (None: no body limit is set)."""
+        lim = self._limits
+        deadline: tuple[float, str] | None = None
+        if lim.body_timeout is not None:
+            deadline = (self.body_progress + lim.body_timeout, "body")
         rate = lim.body_min_rate
         if rate is not None:
-            # Bank at most body_min_rate_grace seconds of credit (see the module docstring).
-            excess = self._body_start + self._body_bytes / rate - now
-            if excess > 0:
-                self._body_start -= excess
-        found = self._body_deadline()
-        if found is None:
+            when = self.body_start + lim.body_min_rate_grace + self.body_bytes / rate
+            if deadline is None or when < deadline[0]:
+                deadline = (when, f"body (slower than {rate:g} bytes/s)")
+        return deadline
+
+    def _fire(self, owner: TimerOwner) -> None:
+        """Tell the owner if the deadline of its current state passed, else re-arm."""
+        self._handle = None
+        state = owner._timer_state()
+        lim = self._limits
+        now = self._loop.time()
+        kind: str
+        if state == IDLE:
+            kind = "idle"
+            timeout = lim.idle_connection_timeout
+            if timeout is None:
+                return
+            deadline = self.idle_since + timeout
+        elif state == HEAD:
+            kind = "header"
+            timeout = head_timeout(lim)
+            if timeout is None:
+                return
+            deadline = (self.head_start if self.head_start is not None else now) + timeout
+        elif state == BODY:
+            rate = lim.body_min_rate
+            if rate is not None:
+                # Bank at most body_min_rate_grace seconds of credit (see the module docstring).
+                excess = self.body_start + self.body_bytes / rate - now
+                if excess > 0:
+                    self.body_start -= excess
+            found = self.body_deadline()
+            if found is None:
+                return
+            deadline, kind = found
+            timeout = lim.body_timeout or lim.body_min_rate_grace  # the re-check below
+        else:
+            return  # closed, or the application holds the request; re-armed when it answers
+        if owner._write_paused:
+            # Requests wait because the client does not read its responses: not a stall
+            # of the request itself.
+            self.arm(owner, now + timeout)
             return
-        deadline, kind = found
-        timeout = lim.body_timeout or lim.body_min_rate_grace  # the re-check below
-    else:
-        return  # the application holds the request; re-armed when it answers
-    if self._write_paused:
-        # Requests wait because the client does not read its responses: not a stall
-        # of the request itself.
-        self._arm(now + timeout)
-        return
-    if now < deadline:
-        self._arm(deadline)
-        return
-    if kind == "idle":
-        log.debug("%s: closing idle connection", self._peer)
-        self._close()
-        return
-    log.warning("%s: timed out waiting for the request %s", self._peer, kind)
-    conn = self._current
-    if conn is None or not conn.headers_written:
-        if self._transport is not None:
-            self._transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-    self._abort_current()
-    self._close()
+        if now < deadline:
+            self.arm(owner, deadline)
+            return
+        owner._timed_out(kind)

@@ -20,6 +20,8 @@ Two waits, both event-driven (never a busy loop):
   closes: the wait therefore also ends when the protocol closes (it is one of its drain
   waiters), and the dup is unregistered then closed in a ``finally`` (unregistering first
   removes it from epoll while the number is still ours).
+
+What this needs from the connection is ``SendfileOwner``, declared here.
 """
 
 from __future__ import annotations
@@ -27,14 +29,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from squall.http._errors import StreamClosedError
 
-if TYPE_CHECKING:
-    from squall.http._protocol import HTTPProtocol
-
-__all__ = ["YIELD_EVERY", "socket_fd", "zero_copy"]
+__all__ = ["YIELD_EVERY", "SendfileOwner", "socket_fd", "zero_copy"]
 
 # One os.sendfile call moves at most this much.
 _BLOCK: Final = 1024 * 1024
@@ -44,6 +43,35 @@ and in the chunk path), so a fast client on a large file cannot starve the other
 
 # os.sendfile cannot serve this file or socket: the caller falls back to copying.
 _UNSUPPORTED: Final = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK})
+
+
+class SendfileOwner(Protocol):
+    """What sending a file needs from its connection."""
+
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        """The connection's event loop."""
+
+    @property
+    def _transport(self) -> asyncio.Transport | None:
+        """The connection's transport."""
+
+    @property
+    def _closed(self) -> bool:
+        """Whether the connection is closed."""
+
+    @property
+    def _write_paused(self) -> bool:
+        """Whether the transport paused writing (its buffer is over the high-water mark)."""
+
+    def _drain(self) -> asyncio.Future[None]:
+        """A future done once the write buffer is below its mark (at once if it is)."""
+
+    def _released(self) -> asyncio.Future[None]:
+        """A future done at the next ``resume_writing``, close or connection loss."""
+
+    def _close(self) -> None:
+        """Close the connection."""
 
 
 def socket_fd(transport: Any) -> int | None:
@@ -61,7 +89,7 @@ def socket_fd(transport: Any) -> int | None:
 
 
 async def zero_copy(
-    proto: HTTPProtocol, sock_fd: int, file_fd: int, offset: int, count: int
+    proto: SendfileOwner, sock_fd: int, file_fd: int, offset: int, count: int
 ) -> tuple[int, bool]:
     """Send up to ``count`` bytes of ``file_fd`` from ``offset`` with ``os.sendfile``.
 
@@ -107,7 +135,7 @@ async def zero_copy(
     return sent, True
 
 
-async def _flushed(proto: HTTPProtocol, transport: Any) -> bool:
+async def _flushed(proto: SendfileOwner, transport: Any) -> bool:
     """Wait until the transport's write buffer is empty (see the module docstring).
 
     Returns False, without waiting, if the transport did not pause the protocol: no event
@@ -126,7 +154,7 @@ async def _flushed(proto: HTTPProtocol, transport: Any) -> bool:
     return True
 
 
-async def _writable(proto: HTTPProtocol, sock_fd: int) -> bool:
+async def _writable(proto: SendfileOwner, sock_fd: int) -> bool:
     """Wait until the socket can take more bytes, or the connection closes.
 
     Returns False if the fd could not be duplicated (the process is out of fds).
@@ -136,12 +164,9 @@ async def _writable(proto: HTTPProtocol, sock_fd: int) -> bool:
         dup = os.dup(sock_fd)
     except OSError:
         return False
-    fut: asyncio.Future[None] = loop.create_future()
-    # A drain waiter is released by resume_writing, _close and connection_lost: the last two
-    # are why it is one (a spurious wake-up by the first only costs one more EAGAIN).
-    if proto._drain_waiters is None:
-        proto._drain_waiters = []
-    proto._drain_waiters.append(fut)
+    # Released by resume_writing, _close and connection_lost: the last two are why it is
+    # one of those (a spurious wake-up by the first only costs one more EAGAIN).
+    fut = proto._released()
     try:
         loop.add_writer(dup, _wake, fut)
         try:
