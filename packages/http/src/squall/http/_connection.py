@@ -68,44 +68,24 @@ _STATUS_LINES: Final[dict[int, str]] = {
 
 class _ServerState(Protocol):
     @property
-    def shutting_down(self) -> bool:
-        """Whether the server is shutting down (no connection is kept alive)."""
+    def shutting_down(self) -> bool: ...  # no connection is kept alive any more
 
 
 class ResponseOwner(SendfileOwner, Protocol):
     """What a response needs from its connection (``HTTPProtocol`` is one)."""
 
-    @property
-    def _eof(self) -> bool:
-        """Whether the client sent FIN."""
+    _eof: bool  # the client sent FIN
+    _reading_body: bool
+    _parser: RequestParser  # whether the request was read whole; the bytes after it
 
     @property
-    def _reading_body(self) -> bool:
-        """Whether the request body is being read."""
-
+    def _ctx(self) -> _ServerState: ...  # what the connection shares with its server
     @property
-    def _parser(self) -> RequestParser:
-        """The connection's parser (whether the request was read whole; unread bytes)."""
-
-    @property
-    def _ctx(self) -> _ServerState:
-        """What the connection shares with its server."""
-
-    @property
-    def _peer(self) -> str:
-        """The peer address, for log lines."""
-
-    def _may_keep_alive(self) -> bool:
-        """Whether the connection may be reused after this response."""
-
-    def _response_finished(self, conn: HTTPConnection, keep: bool) -> None:
-        """The response of ``conn`` is complete (``keep``: the connection may be reused)."""
-
-    def _abort_current(self) -> None:
-        """Drop the request in flight, telling the application it is gone."""
-
-    def _detach(self) -> bytes:
-        """Stop serving HTTP for good; return the bytes read but not parsed."""
+    def _peer(self) -> str: ...  # the peer address, for log lines
+    def _may_keep_alive(self) -> bool: ...
+    def _response_finished(self, conn: HTTPConnection, keep: bool) -> None: ...
+    def _abort_current(self) -> None: ...  # drop the request, telling the application
+    def _detach(self) -> bytes: ...  # stop serving HTTP (upgrade); return the unread bytes
 
 
 def _has_header(low: str, name: str) -> bool:

@@ -566,6 +566,9 @@ class HTTPProtocol(asyncio.Protocol):
             return BODY
         return UNTIMED  # the application holds the request
 
+    def _timer_fired(self) -> None:
+        self._timer.fire(self)
+
     def _timed_out(self, kind: str) -> None:
         """The deadline of state ``kind`` passed: close (with a 408 unless idle)."""
         if kind == "idle":

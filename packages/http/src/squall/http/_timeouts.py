@@ -22,9 +22,11 @@ state and either tells the owner that it passed (``_timed_out``) or re-arms itse
 The hot path (a whole request answered at once) only records when the connection became
 idle; the timer armed when the connection was made is still pending, so nothing is armed.
 
-The timer keeps no reference to its owner: ``arm`` is given the owner, which travels only
-in the ``TimerHandle`` (cancelling or firing drops it). A closed connection is therefore
-freed by reference counting, with no cycle through its timer.
+The timer keeps no reference to its owner: ``arm`` is given the owner, whose
+``_timer_fired`` (which hands itself back to ``fire``) is what the ``TimerHandle`` holds
+until cancelling or firing drops it. A closed connection is therefore freed by reference
+counting, with no cycle through its timer; and the handle holds one bound method and no
+argument tuple (an idle keep-alive connection keeps its handle for hours).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class TimerOwner(Protocol):
 
     def _timed_out(self, kind: str) -> None:
         """The deadline of state ``kind`` (``idle``, ``header``, ``body ...``) passed."""
+
+    def _timer_fired(self) -> None:
+        """The timer's handle fired: call its ``fire(self)``."""
 
 
 def head_timeout(lim: HTTPLimits) -> float | None:
@@ -101,7 +106,7 @@ class ConnectionTimer:
                 return  # the earlier timer will re-check and re-arm
             handle.cancel()
         self._when = when
-        self._handle = self._loop.call_at(when, self._fire, owner)
+        self._handle = self._loop.call_at(when, owner._timer_fired)
 
     def cancel(self) -> None:
         """Stop the timer (the connection closed or was handed over)."""
@@ -172,7 +177,7 @@ class ConnectionTimer:
                 deadline = (when, f"body (slower than {rate:g} bytes/s)")
         return deadline
 
-    def _fire(self, owner: TimerOwner) -> None:
+    def fire(self, owner: TimerOwner) -> None:
         """Tell the owner if the deadline of its current state passed, else re-arm."""
         self._handle = None
         state = owner._timer_state()
