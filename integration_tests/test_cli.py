@@ -222,6 +222,40 @@ def test_signals_sent_as_soon_as_serving_is_printed_stop_it_cleanly(squall, loop
         assert_clean_exit(run, run.proc.wait(15))
 
 
+@pytest.mark.parametrize("loop", ["--uvloop", "--no-uvloop"])
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_stop_signal_again_while_stopping_and_while_exiting_changes_nothing(
+    squall, app_dir, stop, loop
+):
+    # Ctrl-C pressed twice, or an orchestrator repeating its SIGTERM: once while a request
+    # in flight holds the shutdown, once more as the interpreter exits (from an atexit hook
+    # of the app's module, so the moment is certain, not a race). Each used to be able to
+    # end the process with a KeyboardInterrupt traceback, or killed by the signal (-2).
+    (app_dir / "lateapp.py").write_text(
+        "import atexit, os, signal\n"
+        "from myapp import app\n"
+        f"atexit.register(os.kill, os.getpid(), signal.{stop.name})\n"
+    )
+    if loop == "--uvloop" and importlib.util.find_spec("uvloop") is None:
+        loop = "--no-uvloop"  # the asyncio case then runs twice rather than not at all
+    run = squall.start(["run", "lateapp:app", "--port", "0", loop], cwd=app_dir)
+    url = run.url()
+    with httpx.Client(timeout=10) as client:
+        result: dict[str, httpx.Response] = {}
+        t = threading.Thread(target=lambda: result.update(r=client.get(url + "slow?s=1")))
+        t.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while "slow started" not in run.stdout():
+            assert time.monotonic() < deadline, run.stderr()
+            time.sleep(0.02)
+        run.proc.send_signal(stop)
+        time.sleep(0.1)  # the server is stopping now, the slow handler still sleeping
+        run.proc.send_signal(stop)
+        t.join(15)
+    assert result["r"].status_code == 200 and result["r"].text == "slow done"
+    assert_clean_exit(run, run.proc.wait(15))
+
+
 def test_sigterm_lets_a_request_in_flight_finish(squall, app_dir):
     run = squall.start(["run", "myapp:app", "--port", "0"], cwd=app_dir)
     url = run.url()

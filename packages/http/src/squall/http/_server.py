@@ -343,8 +343,17 @@ class HTTPServer:
             IOLoop.current().start()
         """
         loop = _loop()
+        stopping = False
 
         def on_signal() -> None:
+            # Once: Ctrl-C pressed again while the requests in flight finish must not run
+            # the shutdown callbacks a second time (nor stop the loop under the first).
+            nonlocal stopping
+            if stopping:
+                log.info("already shutting down")
+                return
+            stopping = True
+
             async def go() -> None:
                 try:
                     await self.shutdown(timeout)

@@ -20,10 +20,13 @@ handler of its own, adds one that writes to stderr in the format Tornado users k
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import socket
 import ssl
 import sys
+import threading
 
 from squall.http import HTTPServer
 from squall.loop import IOLoop
@@ -114,5 +117,29 @@ def serve(
 
         ioloop.add_callback(ready)
         ioloop.start()
+        _ignore_late_stop_signals(ioloop.asyncio_loop)
     finally:
         ioloop.close(all_fds=False)
+
+
+def _ignore_late_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """The server has stopped and the process is on its way out: ignore SIGTERM/SIGINT.
+
+    A second Ctrl-C (or an orchestrator's repeated SIGTERM) often lands while the process
+    exits. Left to the loop it would find its handler gone: closing the loop puts Python's
+    defaults back (SIGINT: a KeyboardInterrupt raised anywhere in the teardown; during
+    interpreter finalization SIG_DFL, a death by the signal, status -2), and between the
+    closing of the loop's wake-up pipe and the removal of its handlers the signal's write
+    fails ("Exception ignored ... Bad file descriptor"). So the handlers are taken out and
+    the signals ignored with both signals blocked, which discards any that arrived between.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal dispositions can only be changed from the main thread
+    stops = {signal.SIGTERM, signal.SIGINT}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        for sig in stops:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_IGN)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
