@@ -138,3 +138,43 @@ def test_sigterm_in_a_script_runs_the_shutdown_callbacks() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+@pytest.mark.slow
+def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once() -> None:
+    # Ctrl-C pressed twice: the second lands while the first shutdown waits on its callback.
+    code = """
+        import asyncio
+        from squall.http import HTTPServer
+        from squall.loop import IOLoop
+        server = HTTPServer(lambda r: r.connection.respond(200, [], b"up"))
+        server.listen(0, "127.0.0.1")
+        async def cleanup():
+            print("cleanup began", flush=True)
+            await asyncio.sleep(0.5)
+            print("cleanup ended", flush=True)
+        server.add_shutdown_callback(cleanup)
+        server.install_signal_handlers(timeout=2)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        IOLoop.current().start()
+        print("stopped", flush=True)
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        int(proc.stdout.readline())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.stdout.readline() == "cleanup began\n"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert out.splitlines() == ["cleanup ended", "stopped"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
