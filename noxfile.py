@@ -102,7 +102,9 @@ def integration(session: nox.Session) -> None:
     tests_dir = ROOT / "integration_tests"
     if not any(tests_dir.glob("test_*.py")):
         session.error("integration_tests/ holds no test_*.py: nothing would be checked")
-    _install_packages(session, PACKAGES)
+    # With uvloop, as users run it (the command picks it when installed): the tests that
+    # take --uvloop/--no-uvloop would otherwise run the asyncio case twice.
+    _install_packages(session, PACKAGES, extras="[uvloop]")
     reqs = tests_dir / "requirements.txt"
     if reqs.exists():
         session.install("-r", str(reqs))
