@@ -226,6 +226,7 @@ class Server:
     out_path: Path
     err_path: Path
     files: list[Any] = field(default_factory=list)
+    path: Path | None = None  # the script
 
     @property
     def pid(self) -> int:
@@ -315,6 +316,14 @@ class Server:
         self.files.clear()
 
 
+def _announces_itself(script: Path) -> bool:
+    """Whether ``script`` prints ``serving on URL`` once it listens (every example does)."""
+    try:
+        return "serving on " in script.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 class Launcher:
     """Starts examples as processes (given to tests as ``launcher``)."""
 
@@ -362,7 +371,7 @@ class Launcher:
             env=full_env,
             start_new_session=True,
         )
-        server = Server(path.name, port, proc, out_path, err_path, [out, err])
+        server = Server(path.name, port, proc, out_path, err_path, [out, err], path)
         self.running.append(server)
         return server
 
@@ -377,6 +386,10 @@ class Launcher:
             server = self.popen(script, args, **kw)
             try:
                 server.wait_ready()
+                if server.path is not None and _announces_itself(server.path):
+                    # The port accepts connections from listen() on, before the script
+                    # prints its line: a test marking stdout now would see the line later.
+                    server.wait_stdout("serving on ")
             except BaseException:
                 self.stop(server)
                 lost_race = "Address already in use" in server.stderr()
