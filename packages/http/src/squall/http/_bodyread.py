@@ -5,10 +5,10 @@ Theory of operation
 A connection makes its reader when its first request with a body arrives and keeps it
 (bodiless requests never pay for one). The connection feeds it the body's decoded pieces
 and its end; the reader inflates, collects or streams them. Input the client got wrong
-comes back as ``HTTPInputError`` (the connection answers it); what the reader needs from
-the connection is the small ``BodyOwner`` interface, given to each call, so the reader
-holds no reference to it (no cycle for a closed connection to wait on the cyclic
-collector for). Rules:
+comes back as ``HTTPInputError`` (the connection answers it). What the reader needs from
+the connection is the small ``BodyOwner`` interface, given to the calls that need it (and
+carried by the callbacks they schedule), so the reader holds no reference to it: no cycle
+leaves a closed connection to the cyclic collector. Rules:
 
 - A Content-Length over the limit (the delegate's ``max_body_size`` or the server's) is
   refused with 413 before a byte of the body is read.

@@ -67,7 +67,7 @@ from squall.http._timeouts import BODY, HEAD, IDLE, UNTIMED, ConnectionTimer
 from squall.http._writer import responses
 from squall.http._xheaders import xheaders_ip, xheaders_protocol
 
-__all__ = ["BufferedHTTPProtocol", "HTTPProtocol", "ServerContext", "protocol_class"]
+__all__ = ["BufferedHTTPProtocol", "HTTPProtocol", "protocol_class"]
 
 log: Final = logging.getLogger("squall.http")
 
@@ -567,6 +567,7 @@ class HTTPProtocol(asyncio.Protocol):
         return UNTIMED  # the application holds the request
 
     def _timer_fired(self) -> None:
+        """The timer's handle fired (it holds this bound method, not the timer's)."""
         self._timer.fire(self)
 
     def _timed_out(self, kind: str) -> None:
