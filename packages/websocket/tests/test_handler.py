@@ -297,6 +297,18 @@ async def _raw_answer(ws: Any, url: str, request: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
+def test_methods_other_than_get_are_405_head_included_as_in_tornado(ws: Any) -> None:
+    async def main() -> None:
+        async with ws.app([("/ws", Echo)]) as url:
+            for method in (b"HEAD", b"POST", b"OPTIONS"):
+                request = method + b" /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+                _reader, writer, head = await ws.raw_connect(url, request)
+                writer.close()
+                assert head.startswith(b"HTTP/1.1 405 "), (method, head)
+
+    ws.run(main())
+
+
 def test_bad_handshakes_get_tornados_answers(ws: Any) -> None:
     async def main() -> None:
         async with ws.app([("/ws", Echo)]) as url:
