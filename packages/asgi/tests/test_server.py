@@ -203,3 +203,59 @@ def test_exception_after_the_start_cuts_the_streamed_response(serve: Any) -> Non
 
     with serve(lambda: ASGIServer(app)) as url, pytest.raises(httpx.RemoteProtocolError):
         httpx.get(url)
+
+
+def test_scope_headers_are_lowercase_bytes_and_a_fresh_list_each_request(serve: Any) -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+        seen.append(list(scope["headers"]))
+        scope["headers"].append((b"x-added-by-the-app", b"1"))  # must not leak to the next
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body"})
+
+    head = b"GET / HTTP/1.1\r\nHost: a\r\nX-Twice: 1\r\nX-TWICE: 2\r\nAccept: */*\r\n\r\n"
+    with (
+        serve(lambda: ASGIServer(app)) as url,
+        socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as s,
+    ):
+        for _ in range(3):  # the same headers again and again, on one connection
+            s.sendall(head)
+            assert b"204" in _read_until(s, b"\r\n\r\n")
+    expected = [(b"host", b"a"), (b"x-twice", b"1"), (b"x-twice", b"2"), (b"accept", b"*/*")]
+    assert seen == [expected] * 3
+
+
+def test_shutdown_cancels_a_request_still_running_after_its_timeout(serve: Any) -> None:
+    events: list[str] = []
+    box: dict[str, Any] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+        box["loop"] = asyncio.get_running_loop()
+        events.append("started")
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+
+    def make() -> ASGIServer:
+        box["server"] = ASGIServer(app)
+        return box["server"]
+
+    with (
+        serve(make) as url,
+        socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as s,
+    ):
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        deadline = time.monotonic() + 5
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopping = asyncio.run_coroutine_threadsafe(box["server"].bridge.shutdown(0.1), box["loop"])
+        stopping.result(5)
+        assert events == ["started", "cancelled"]
+        assert _read_until(s, b"\r\n\r\n").startswith(b"HTTP/1.1 500 ")

@@ -210,27 +210,67 @@ class ASGIBridge:
             await lifespan.shutdown()
 
 
-# Transport → (peer port, the server's address): asked once per connection, not per request
-# (each get_extra_info costs a system call under uvloop).
-_ADDRESSES: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = weakref.WeakKeyDictionary()
+# id(transport) → (a weak reference to it, (peer port, the server's address)): asked once
+# per connection, not per request (each get_extra_info costs a system call under uvloop).
+# Keyed by id with a plain dict (a WeakKeyDictionary lookup builds a weak reference per
+# call); the reference's callback drops the entry when the transport dies, before its id
+# can be reused.
+_ADDRESSES: dict[int, tuple[Any, tuple[Any, Any]]] = {}
 
 
 def _addresses(transport: Any) -> tuple[Any, Any]:
-    try:
-        hit = _ADDRESSES.get(transport)
-    except TypeError:  # not weakly referenceable
-        hit = None
-    if hit is not None:
-        return hit
+    key = id(transport)
+    hit = _ADDRESSES.get(key)
+    if hit is not None and hit[0]() is transport:
+        return hit[1]
     peer = transport.get_extra_info("peername")
     sock = transport.get_extra_info("sockname")
     found = (
         peer[1] if isinstance(peer, tuple) else None,
         tuple(sock[:2]) if isinstance(sock, tuple) else None,
     )
-    with contextlib.suppress(TypeError):
-        _ADDRESSES[transport] = found
+    with contextlib.suppress(TypeError):  # not weakly referenceable: asked every time
+        _ADDRESSES[key] = (weakref.ref(transport, lambda _ref: _ADDRESSES.pop(key, None)), found)
     return found
+
+
+# Request header names → their ASGI form (lower-cased latin-1 bytes): a server sees the
+# same few dozen names over and over. Bounded, cleared wholesale when full.
+_NAMES: dict[str, bytes] = {}
+_NAMES_MAX: Final = 1000
+# Whole request header lists → their ASGI form: a client repeats the same headers request
+# after request (same host, agent, cookies). Only short lists of short values are kept,
+# so the memo stays small; returned as a fresh list (applications may change theirs).
+_HEADERS: dict[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = {}
+_HEADERS_MAX: Final = 256
+_HEADERS_MEMO_CHARS: Final = 2048
+
+
+def _request_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    pairs = tuple(headers.get_all())
+    hit = _HEADERS.get(pairs)
+    if hit is not None:
+        return hit.copy()
+    names = _NAMES
+    out = []
+    size = 0
+    for name, value in pairs:
+        key = names.get(name)
+        if key is None:
+            if len(names) >= _NAMES_MAX:
+                names.clear()
+            key = names[name] = name.lower().encode("latin-1")
+        out.append((key, value.encode("latin-1")))
+        size += len(value)
+    if size <= _HEADERS_MEMO_CHARS:
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[pairs] = out
+        return out.copy()
+    return out
+
+
+_VERSIONS: Final = {"HTTP/1.1": "1.1", "HTTP/1.0": "1.0"}
 
 
 def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None) -> Message:
@@ -239,17 +279,14 @@ def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | 
     scope: Message = {
         "type": "http",
         "asgi": _ASGI,
-        "http_version": request.version[5:],
+        "http_version": _VERSIONS.get(request.version) or request.version[5:],
         "method": request.method,
         "scheme": request.protocol,
         "path": unquote(path) if "%" in path else path,
         "raw_path": path.encode("latin-1"),
         "query_string": request.query.encode("latin-1"),
         "root_path": "",
-        "headers": [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in request.headers.get_all()
-        ],
+        "headers": _request_headers(request.headers),
         "client": (request.remote_ip, port) if port is not None else None,
         "server": server,
     }
@@ -262,7 +299,7 @@ class _ASGIRequest(BodyChannel):
     """The http ``RequestDelegate`` of one request: runs the ASGI call (module docstring)."""
 
     __slots__ = ("bridge", "connection", "_status", "_headers", "_streaming", "_head",
-                 "_headers_no_length", "_length", "_uri")  # fmt: skip
+                 "_headers_no_length", "_length", "_uri", "_task")  # fmt: skip
 
     stream_body = True
     max_body_size: int | None = None
@@ -277,6 +314,7 @@ class _ASGIRequest(BodyChannel):
         self._length = -1
         self._streaming = False
         self._head = False
+        self._task: asyncio.Task[None] | None = None
 
     # -- http's side -----------------------------------------------------------------------
 
@@ -284,19 +322,21 @@ class _ASGIRequest(BodyChannel):
         self._head = request.method == "HEAD"
         bridge = self.bridge
         if bridge._live:
-            # The common case: one task straight on the application's coroutine.
+            # The common case: one task on a thin wrapper of the application's call. The
+            # wrapper does the bookkeeping at its end (a done callback would cost one more
+            # trip through the loop per request).
             self._uri = request.uri
-            state = bridge._state
-            scope = _scope(request, self.connection, state)
-            call = bridge.app(scope, self.receive, self.send)
-            task = _start_task(bridge._loop, call)  # type: ignore[arg-type]
-            task.add_done_callback(self._done)
-        else:
-            ready = bridge._ready
-            if ready is None:
-                ready = bridge._ensure_ready()
-            task = bridge._loop.create_task(self._run(request, ready))  # type: ignore[union-attr]
-            task.add_done_callback(bridge._tasks.discard)
+            scope = _scope(request, self.connection, bridge._state)
+            task = _start_task(bridge._loop, self._call(scope))
+            if not task.done():  # (an eager task may be over already)
+                self._task = task
+                bridge._tasks.add(task)
+            return
+        ready = bridge._ready
+        if ready is None:
+            ready = bridge._ensure_ready()
+        task = bridge._loop.create_task(self._run(request, ready))  # type: ignore[union-attr]
+        task.add_done_callback(bridge._tasks.discard)
         bridge._tasks.add(task)
 
     data_received = BodyChannel.feed
@@ -305,25 +345,26 @@ class _ASGIRequest(BodyChannel):
 
     # -- the ASGI call ---------------------------------------------------------------------
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        """The application's call ended (the fast path of ``headers_received``)."""
-        self.bridge._tasks.discard(task)
-        if task.cancelled():
+    async def _call(self, scope: Message) -> None:
+        """The application's call (the fast path of ``headers_received``), then its end."""
+        try:
+            await self.bridge.app(scope, self.receive, self.send)
+        except BaseException as exc:
+            if isinstance(exc, Exception) and not self._gone:
+                app_log.error("Exception in ASGI application %s", self._uri, exc_info=True)
             self._fail()
-            return
-        exc = task.exception()
-        if exc is not None:
-            if not self._gone:
-                app_log.error(
-                    "Exception in ASGI application %s",
-                    self._uri,
-                    exc_info=(type(exc), exc, exc.__traceback__),
-                )
-            self._fail()
-        elif not self._complete:
-            if not self._gone and not self._streaming:
-                app_log.error("ASGI application returned without a response: %s", self._uri)
-            self._fail()
+            if not isinstance(exc, Exception):
+                raise  # cancelled (shutdown) or exiting: the task ends so
+        else:
+            if not self._complete:
+                if not self._gone and not self._streaming:
+                    app_log.error("ASGI application returned without a response: %s", self._uri)
+                self._fail()
+        finally:
+            task = self._task
+            if task is not None:
+                self._task = None
+                self.bridge._tasks.discard(task)
 
     async def _run(self, request: HTTPServerRequest, ready: asyncio.Future[None]) -> None:
         if not ready.done():
