@@ -403,3 +403,65 @@ def test_requests_arriving_during_startup_wait_for_it() -> None:
 
     run(go)
     assert order == ["started", "request", "request"]
+
+
+class MarksHeaders(RequestHandler):
+    def get(self) -> None:
+        before = self.request.headers.get("X-Marked", "no")
+        self.request.headers["X-Marked"] = "yes"  # must not reach the next request
+        self.request.headers.add("X-Twice", "3")
+        self.write({"marked": before, "twice": self.request.headers.get_list("X-Twice")})
+
+
+def test_repeated_requests_each_get_their_own_headers_and_one_content_length() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable: a bodiless GET reads nothing")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        app = to_asgi(Application([(r"/", MarksHeaders)]))
+        for _ in range(3):  # the very same header list each time, as a client repeats it
+            scope = _scope("GET", "/")
+            scope["headers"] = [(b"host", b"example.com"), (b"x-twice", b"1"), (b"x-twice", b"2")]
+            await app(scope, receive, send)
+
+    run(go)
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    bodies = [json.loads(m["body"]) for m in sent if m["type"] == "http.response.body"]
+    assert bodies == [{"marked": "no", "twice": ["1", "2", "3"]}] * 3
+    assert len(starts) == 3
+    for start in starts:
+        assert [k for k, _ in start["headers"]].count(b"content-length") == 1
+    assert starts[0]["headers"] is not starts[1]["headers"]
+
+
+def test_a_request_announcing_a_body_by_transfer_encoding_has_it_read() -> None:
+    sent: list[dict[str, Any]] = []
+    inbox = [{"type": "http.request", "body": b"name=chunked", "more_body": False}]
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            if inbox:
+                return inbox.pop(0)
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = _scope("POST", "/echo")
+        scope["headers"] = [
+            (b"host", b"example.com"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"transfer-encoding", b"chunked"),
+        ]
+        await to_asgi(make_app())(scope, receive, send)
+
+    run(go)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert json.loads(body)["name"] == "chunked"

@@ -43,10 +43,44 @@ class UnsupportedScopeError(RuntimeError):
     """The ASGI server called the application with a scope type it does not serve."""
 
 
-def _request_from_scope(scope: Scope, conn: ASGIConnection) -> HTTPServerRequest:
+# ASGI request header list → (its HTTPHeaders, whether it announces an HTTP/1 body). A
+# client repeats the same headers request after request: a hit is one copy instead of a
+# decode and a normalization per header. Only lists of short values are kept (the memo
+# stays small); bounded, cleared wholesale when full.
+_HEADERS: dict[Any, tuple[HTTPHeaders, bool]] = {}
+_HEADERS_MAX: Final = 256
+_HEADERS_MEMO_BYTES: Final = 2048
+
+
+def _headers_from_scope(raw: Any) -> tuple[HTTPHeaders, bool]:
+    try:
+        key: Any = tuple(raw)
+        hit = _HEADERS.get(key)
+    except TypeError:  # [name, value] lists: unhashable, no memo
+        key = hit = None
+    if hit is not None:
+        return hit[0].copy(), hit[1]
     headers = HTTPHeaders()
-    for name, value in scope["headers"]:
+    size = 0
+    for name, value in raw:
         headers.add(name.decode("latin-1"), value.decode("latin-1"))
+        size += len(value)
+    # HTTP/1.x announces a body with Content-Length or Transfer-Encoding
+    announced = "Content-Length" in headers or "Transfer-Encoding" in headers
+    if key is not None and size <= _HEADERS_MEMO_BYTES:
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[key] = (headers.copy(), announced)  # a copy: the request's may change
+    return headers, announced
+
+
+def _request_from_scope(scope: Scope, conn: ASGIConnection) -> tuple[HTTPServerRequest, bool]:
+    """The request of an ``http`` scope, and whether it may have a body.
+
+    A bodiless HTTP/1 GET needs no ``receive()``; HTTP/2 and 3 frame a body without
+    Content-Length or Transfer-Encoding, so theirs is always read.
+    """
+    headers, announced = _headers_from_scope(scope["headers"])
     if "Host" not in headers:
         server = scope.get("server")
         if server and server[1] is not None:
@@ -56,29 +90,17 @@ def _request_from_scope(scope: Scope, conn: ASGIConnection) -> HTTPServerRequest
     query = scope.get("query_string") or b""
     uri = f"{path}?{query.decode('latin-1')}" if query else path
     client = scope.get("client")
-    return HTTPServerRequest(
+    version = scope.get("http_version", "1.1")
+    request = HTTPServerRequest(
         method=scope["method"],
         uri=uri,
-        version="HTTP/" + scope.get("http_version", "1.1"),
+        version="HTTP/" + version,
         headers=headers,
         connection=conn,  # type: ignore[arg-type]
         remote_ip=client[0] if client else None,
         protocol=scope.get("scheme", "http"),
     )
-
-
-def _has_body(request: HTTPServerRequest) -> bool:
-    """Whether the request may have a body (a bodiless HTTP/1 GET needs no ``receive()``).
-
-    HTTP/1.x announces a body with Content-Length or Transfer-Encoding; HTTP/2 and 3 frame
-    it without either, so their body is always read.
-    """
-    headers = request.headers
-    return (
-        "Content-Length" in headers
-        or "Transfer-Encoding" in headers
-        or not request.version.startswith("HTTP/1")
-    )
+    return request, announced or not version.startswith("1")
 
 
 class SquallASGIApp:
@@ -153,20 +175,31 @@ class SquallASGIApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = ASGIConnection(scope["method"] == "HEAD")
-        request = _request_from_scope(scope, conn)
+        request, may_have_body = _request_from_scope(scope, conn)
         delegate = self.app.start_request(conn)
         delegate.headers_received(request)
         if not conn.finished:
             if getattr(delegate, "stream_body", False):
                 if not await self._stream_body(delegate, conn, receive):
                     return
-            elif _has_body(request) and not await self._whole_body(
-                delegate, request, conn, receive
-            ):
+            elif may_have_body and not await self._whole_body(delegate, request, conn, receive):
                 return
             if not conn.finished:
                 # web keeps its own reference to a handler it runs as a task
                 delegate.finish()
+        if conn._state == 2 and not conn._gone:
+            # Answered at once (the common case): send the queued messages here, without
+            # the draining loop (nothing more can be queued once the response is finished).
+            out, conn._out = conn._out, []
+            for message, future in out:
+                try:
+                    await send(message)
+                except (OSError, RuntimeError):
+                    self._client_left(conn, delegate)  # the server refuses: client gone
+                    return
+                if future is not None and not future.done():
+                    future.set_result(None)
+            return
         await self._drain(conn, delegate, receive, send)
 
     async def _stream_body(self, delegate: Any, conn: ASGIConnection, receive: Receive) -> bool:

@@ -35,9 +35,10 @@ class UpgradeNotSupportedError(RuntimeError):
     """``upgrade()`` on a request that came through ASGI (WebSocket has its own ASGI scope)."""
 
 
-# Header list → its ASGI form. Responses of one application repeat the same few header
-# lists; a hit skips the checks and the encoding. Bounded, cleared wholesale when full.
-_ENCODED: dict[Any, list[tuple[bytes, bytes]]] = {}
+# Header list → its ASGI form, and whether it holds a Content-Length. Responses of one
+# application repeat the same few header lists; a hit skips the checks and the encoding.
+# Bounded, cleared wholesale when full.
+_ENCODED: dict[Any, tuple[list[tuple[bytes, bytes]], bool]] = {}
 _ENCODED_MAX: Final = 256
 
 
@@ -47,6 +48,11 @@ def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     Raises:
         InvalidHeaderError: a name or value holds CR, LF or NUL (no response splitting).
     """
+    return _encode_memo(headers)[0]
+
+
+def _encode_memo(headers: Any) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """``encode_headers`` (a fresh list each call), and whether it has a Content-Length."""
     if type(headers) is list:
         try:
             key: Any = tuple(headers)
@@ -54,14 +60,16 @@ def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
         except TypeError:  # unhashable items: no memo
             key = hit = None
         if hit is not None:
-            return list(hit)  # a copy: respond() may append Content-Length
+            return hit[0].copy(), hit[1]  # a copy: respond() may append Content-Length
         encoded = _encode(headers)
+        found = (encoded, any(k == b"content-length" for k, _ in encoded))
         if key is not None:
             if len(_ENCODED) >= _ENCODED_MAX:
                 _ENCODED.clear()
-            _ENCODED[key] = encoded
-        return list(encoded)
-    return _encode(headers)
+            _ENCODED[key] = found
+        return encoded.copy(), found[1]
+    encoded = _encode(headers)
+    return encoded, any(k == b"content-length" for k, _ in encoded)
 
 
 def _encode(headers: Any) -> list[tuple[bytes, bytes]]:
@@ -203,17 +211,21 @@ class ASGIConnection:
         self._check_open()
         if self._state:
             raise ResponseStateError("respond() after the response was started")
-        encoded = encode_headers(headers)
-        nobody = _no_body(status)
-        if nobody:
+        encoded, has_length = _encode_memo(headers)
+        if status < 200 or status == 204 or status == 304:  # _no_body, inline
             body = b""
-        elif not any(k == b"content-length" for k, _ in encoded):
+        elif not has_length:
             encoded.append((b"content-length", b"%d" % len(body)))
         if self._head:
             body = b""
         self._state = _DONE
-        self._push({"type": "http.response.start", "status": status, "headers": encoded})
-        self._push({"type": "http.response.body", "body": body, "more_body": False})
+        # both messages at once, then one wake-up (what two _push calls would do)
+        out = self._out
+        out.append(({"type": "http.response.start", "status": status, "headers": encoded}, None))
+        out.append(({"type": "http.response.body", "body": body, "more_body": False}, None))
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def write_headers(
         self, status: int, headers: Iterable[tuple[str, str]], reason: str | None = None
