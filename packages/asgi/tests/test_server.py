@@ -259,3 +259,26 @@ def test_shutdown_cancels_a_request_still_running_after_its_timeout(serve: Any) 
         stopping.result(5)
         assert events == ["started", "cancelled"]
         assert _read_until(s, b"\r\n\r\n").startswith(b"HTTP/1.1 500 ")
+
+
+def test_a_receive_waiting_when_the_whole_response_is_sent_gets_http_disconnect(
+    serve: Any,
+) -> None:
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+        assert (await receive())["type"] == "http.request"  # the (empty) body
+        watcher = asyncio.ensure_future(receive())  # as a disconnect listener does
+        await asyncio.sleep(0)  # now it waits
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+        seen.append((await asyncio.wait_for(watcher, 5))["type"])
+
+    with serve(lambda: ASGIServer(app)) as url:
+        assert httpx.get(url).text == "done"
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert seen == ["http.disconnect"]

@@ -430,7 +430,8 @@ class _ASGIRequest(BodyChannel):
                             # list without one takes its memoized fast path
                             headers = self._headers_no_length
                         conn.respond(self._status, headers, body)
-                        self._after_complete()
+                        if self._waiter is not None or self._drained is not None:
+                            self.complete()  # wake a receive() or a producer waiting
                         return _SENT
                     self._streaming = True
                     conn.write_headers(self._status, self._headers)
