@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -141,17 +142,20 @@ def test_sigterm_in_a_script_runs_the_shutdown_callbacks() -> None:
 
 
 @pytest.mark.slow
-def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once() -> None:
-    # Ctrl-C pressed twice: the second lands while the first shutdown waits on its callback.
+def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once(tmp_path: Path) -> None:
+    # Ctrl-C pressed twice: the second lands while the first shutdown waits on its callback,
+    # which goes on only once the server said it saw the second (no timing involved).
     code = """
-        import asyncio
+        import asyncio, logging, os, sys
         from squall.http import HTTPServer
         from squall.loop import IOLoop
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
         server = HTTPServer(lambda r: r.connection.respond(200, [], b"up"))
         server.listen(0, "127.0.0.1")
         async def cleanup():
             print("cleanup began", flush=True)
-            await asyncio.sleep(0.5)
+            while not os.path.exists(sys.argv[1]):
+                await asyncio.sleep(0.01)
             print("cleanup ended", flush=True)
         server.add_shutdown_callback(cleanup)
         server.install_signal_handlers(timeout=2)
@@ -159,22 +163,31 @@ def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once() -> None:
         IOLoop.current().start()
         print("stopped", flush=True)
     """
+    go_on = tmp_path / "go-on"
     proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), str(go_on)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert proc.stdout is not None
-        int(proc.stdout.readline())
+        assert proc.stdout is not None and proc.stderr is not None
+        port = int(proc.stdout.readline())
+        # Answered, so the loop runs: uvloop loses a signal that comes before it starts.
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "up"
         proc.send_signal(signal.SIGTERM)
         assert proc.stdout.readline() == "cleanup began\n"
         proc.send_signal(signal.SIGTERM)
+        seen: list[str] = []
+        for line in proc.stderr:  # bounded by the test's timeout
+            seen.append(line)
+            if "already shutting down" in line:
+                break
+        go_on.touch()
         out, err = proc.communicate(timeout=10)
-        assert proc.returncode == 0, err
+        assert proc.returncode == 0, "".join(seen) + err
         assert out.splitlines() == ["cleanup ended", "stopped"]
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()
