@@ -191,3 +191,48 @@ def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once(tmp_path: P
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_a_stop_signal_sent_before_the_loop_runs_still_shuts_down(
+    tmp_path: Path, use_uvloop: bool
+) -> None:
+    # The usual script: install_signal_handlers(), then start(); a SIGTERM in between (an
+    # orchestrator stopping a server that just started) used to be lost under uvloop.
+    if use_uvloop:
+        pytest.importorskip("uvloop")
+    code = """
+        import os, sys, time
+        from squall.http import HTTPServer
+        from squall.loop import IOLoop
+        IOLoop(use_uvloop=sys.argv[2] == "1").make_current()
+        server = HTTPServer(lambda r: r.connection.respond(200, [], b"up"))
+        server.listen(0, "127.0.0.1")
+        server.add_shutdown_callback(lambda: print("cleaned up", flush=True))
+        server.install_signal_handlers(timeout=2)
+        print("ready", flush=True)
+        while not os.path.exists(sys.argv[1]):  # the signal has come by then
+            time.sleep(0.01)
+        IOLoop.current().start()
+        print("stopped", flush=True)
+    """
+    go_on = tmp_path / "go-on"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), str(go_on), "1" if use_uvloop else "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGTERM)
+        go_on.touch()
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert out.splitlines() == ["cleaned up", "stopped"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -363,9 +363,32 @@ class HTTPServer:
 
             loop.create_task(go())
 
-        for sig in signals:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, on_signal)
+        signals = tuple(signals)
+
+        def install() -> None:
+            for sig in signals:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, on_signal)
+
+        if loop.is_running() or isinstance(loop, asyncio.BaseEventLoop):
+            install()  # asyncio keeps a signal that comes before the loop runs
+            return
+        # uvloop loses a signal that arrives while its loop is not running (the usual
+        # script calls this, then start()): until the loop runs, a plain handler records
+        # it, and the loop's own handlers, once installed, act on what was recorded.
+        early: list[int] = []
+        try:
+            for sig in signals:
+                signal.signal(sig, lambda signum, frame: early.append(signum))
+        except ValueError:  # not the main thread: only the loop can take signals
+            pass
+
+        def install_and_catch_up() -> None:
+            install()
+            if early:
+                on_signal()
+
+        loop.call_soon(install_and_catch_up)
 
     async def close_all_connections(self) -> None:
         """Close every connection now and wait until they are gone (tests, reloads)."""
