@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,23 @@ def test_awaitable_callback_runs_while_requests_in_flight_finish() -> None:
     assert order == ["cleanup began", "request finished", "cleanup ended"]
 
 
+@contextlib.contextmanager
+def _script(code: str, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """Run ``code`` in a Python process (text pipes); killed and reaped if still running."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.mark.slow
 def test_sigterm_in_a_script_runs_the_shutdown_callbacks() -> None:
     code = """
@@ -121,13 +140,7 @@ def test_sigterm_in_a_script_runs_the_shutdown_callbacks() -> None:
         IOLoop.current().start()
         print("stopped", flush=True)
     """
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _script(code) as proc:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "up"
@@ -135,10 +148,6 @@ def test_sigterm_in_a_script_runs_the_shutdown_callbacks() -> None:
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert out.splitlines() == ["cleaned up", "stopped"]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 @pytest.mark.slow
@@ -164,13 +173,7 @@ def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once(tmp_path: P
         print("stopped", flush=True)
     """
     go_on = tmp_path / "go-on"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), str(go_on)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _script(code, str(go_on)) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         port = int(proc.stdout.readline())
         # Answered, so the loop runs: uvloop loses a signal that comes before it starts.
@@ -187,10 +190,6 @@ def test_a_second_stop_signal_while_stopping_runs_the_callbacks_once(tmp_path: P
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, "".join(seen) + err
         assert out.splitlines() == ["cleanup ended", "stopped"]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 @pytest.mark.slow
@@ -218,13 +217,7 @@ def test_a_stop_signal_sent_before_the_loop_runs_still_shuts_down(
         print("stopped", flush=True)
     """
     go_on = tmp_path / "go-on"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), str(go_on), "1" if use_uvloop else "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _script(code, str(go_on), "1" if use_uvloop else "0") as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGTERM)
@@ -232,7 +225,3 @@ def test_a_stop_signal_sent_before_the_loop_runs_still_shuts_down(
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert out.splitlines() == ["cleaned up", "stopped"]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
