@@ -378,17 +378,7 @@ class FrameParser:
                     end = pos + 6 + n
                     if end <= size and (self._max is None or n <= self._max):
                         payload = mask_bytes(buf[pos + 2 : pos + 6], buf[pos + 6 : end])
-                        if end == size:
-                            self._buf = b""
-                            self._pos = 0
-                        else:
-                            self._pos = end
-                        if b0 == 0x82:
-                            return Message(payload)
-                        try:
-                            return Message(payload.decode("utf-8"))
-                        except UnicodeDecodeError:
-                            raise ProtocolError(1007, "text message is not valid UTF-8") from None
+                        return self._deliver(b0 == 0x82, payload, end, size)
                 message = self._whole_frame()
                 if message is not None:
                     return message
@@ -462,12 +452,16 @@ class FrameParser:
         raw = buf[start:end] if n < 4096 else memoryview(buf)[start:end]
         payload = bytes(raw) if key is None else mask_bytes(key, raw)
         del raw  # a live view would pin a bytearray buffer (receive_data resizes it)
-        if end == len(buf):
+        return self._deliver(b0 == 0x82, payload, end, len(buf))
+
+    def _deliver(self, binary: bool, payload: bytes, end: int, size: int) -> Message:
+        """Consume a whole one-frame message ending at ``end`` of ``size`` buffered bytes."""
+        if end == size:
             self._buf = b""
             self._pos = 0
         else:
             self._pos = end
-        if b0 == 0x82:
+        if binary:
             return Message(payload)
         try:
             return Message(payload.decode("utf-8"))
