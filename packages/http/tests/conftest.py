@@ -8,6 +8,7 @@ with httpx. Everything is closed at teardown (``-W error`` turns leaks into fail
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -221,3 +222,15 @@ def read_response(sock: socket.socket, buf: bytearray, head_only: bool = False) 
         body = bytes(buf) + read_until_close(sock)
         buf.clear()
     return RawResponse(status, headers, body, head)
+
+
+@pytest.fixture
+def no_cycle_collector() -> Iterator[None]:
+    """The cyclic garbage collector off for the test: what is freed, refcounting freed."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()

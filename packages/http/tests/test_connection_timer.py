@@ -8,7 +8,6 @@ called directly: nothing here waits on the clock.
 from __future__ import annotations
 
 import asyncio
-import gc
 import weakref
 from collections.abc import Iterator
 
@@ -136,16 +135,6 @@ def test_an_earlier_deadline_replaces_a_later_one_and_a_later_one_is_ignored(
     owner.timer.arm(owner, now + 50.0)
     live = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
     assert [h.when() for h in live] == [now + 50.0]
-
-
-@pytest.fixture
-def no_cycle_collector() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def test_the_timer_keeps_no_reference_to_its_owner_once_cancelled(
