@@ -3,6 +3,7 @@ bytes; every RFC 6455 violation and its close code; hypothesis fuzz and round tr
 
 from __future__ import annotations
 
+import gc
 import zlib
 from collections.abc import Callable
 
@@ -203,11 +204,32 @@ def test_masked_frame_from_a_server_is_refused() -> None:
 def test_a_parser_stays_failed_after_a_violation() -> None:
     p = FrameParser()
     p.receive_data(raw(0xA1, b"x"))
-    with pytest.raises(ProtocolError):
+    with pytest.raises(ProtocolError) as first:
         p.next_event()
     p.receive_data(raw(0x81, b"fine"))
-    with pytest.raises(ProtocolError):
+    with pytest.raises(ProtocolError) as again:
         p.next_event()
+    assert (again.value.code, str(again.value)) == (first.value.code, str(first.value))
+
+
+def _live_parsers() -> int:
+    return sum(type(obj) is FrameParser for obj in gc.get_objects())
+
+
+@pytest.mark.parametrize("feed", FEEDS, ids=lambda f: f.__name__)
+@pytest.mark.usefixtures("no_cycle_collector")
+def test_a_failed_parser_is_freed_without_the_cycle_collector(
+    feed: Callable[..., list[object]],
+) -> None:
+    # The parser kept the ProtocolError it raised, whose traceback's frames hold the parser
+    # (and its caller: the connection): a failed WebSocket waited for the cyclic collector.
+    before = _live_parsers()
+    for _ in range(3):
+        with pytest.raises(ProtocolError) as info:
+            feed(raw(0xA1, b"x"))
+        assert info.value.code == 1002
+        del info
+    assert _live_parsers() == before
 
 
 def test_invalid_utf8_fails_before_the_frame_is_complete() -> None:

@@ -325,7 +325,7 @@ class FrameParser:
         self._msg_len = 0  # bytes of the message's data so far (inflated when compressed)
         self._wire_len = 0  # payload bytes of the message's frames so far
         self._decoder: codecs.IncrementalDecoder | None = None
-        self._error: ProtocolError | None = None
+        self._error: tuple[int, str] | None = None
 
     def receive_data(self, data: bytes) -> None:
         """Append bytes received from the peer."""
@@ -356,7 +356,7 @@ class FrameParser:
             ProtocolError: the input breaks the protocol; its ``code`` is the close code.
         """
         if self._error is not None:
-            raise self._error
+            raise ProtocolError(*self._error)
         try:
             if self._state == _HEADER:
                 buf = self._buf
@@ -396,7 +396,9 @@ class FrameParser:
                 else:
                     return NEED_DATA
         except ProtocolError as exc:
-            self._error = exc
+            # Kept as (code, message), not the exception: its traceback's frames hold this
+            # parser (and the caller), a cycle only the cyclic garbage collector would free.
+            self._error = (exc.code, str(exc))
             self._buf = b""
             self._pos = 0
             raise
