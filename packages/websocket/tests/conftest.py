@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import os
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -80,3 +81,15 @@ class WSTools:
 def ws() -> WSTools:
     """Helpers: ``ws.run(coro)``, ``ws.app(handlers, **settings)``, raw frame I/O."""
     return WSTools()
+
+
+@pytest.fixture
+def no_cycle_collector() -> Iterator[None]:
+    """The cyclic garbage collector off for the test: what is freed, refcounting freed."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()

@@ -21,6 +21,10 @@ to the sans-I/O ``FrameParser`` and back, with no Task per message.
   warning on the ``squall.websocket`` logger naming the peer; never a traceback.
 - Timeouts are this protocol's own (HTTP's ended with the hand-over): the ping interval and
   ping timeout when set, and ``close_timeout`` to drop a peer that never answers our close.
+- Once the connection is lost, the references that make cycles are dropped (the
+  application's callbacks, bound methods of the handler or client that hold this protocol,
+  and asyncio's transport's bound method of itself), so a closed WebSocket is freed by
+  reference counting instead of waiting for the cyclic garbage collector.
 """
 
 from __future__ import annotations
@@ -75,6 +79,36 @@ class _Done:
 
 
 _DONE: Final = _Done()
+
+
+def _dropped_message(message: str | bytes) -> None:
+    """Stands in for ``on_message`` once the connection is lost (never called then)."""
+
+
+def _dropped_close() -> None:
+    """Stands in for ``on_close`` once it has been called."""
+
+
+def _no_ready() -> None:
+    """Stands in for a lost transport's read or write callback (its fd is no longer watched)."""
+
+
+def _unlink_transport(transport: Any) -> None:
+    """Drop the bound methods asyncio's selector transport keeps of itself.
+
+    ``_SelectorSocketTransport`` holds ``_read_ready_cb`` (and from CPython 3.12
+    ``_write_ready``) until ``close()``, and 3.11 never drops the first: a cycle that left
+    every lost transport, its socket and this protocol to the cyclic collector. After
+    ``connection_lost`` the loop watches its socket no more, so a function holding nothing
+    replaces them. uvloop's transports have no such attributes and are left alone.
+    """
+    attrs = getattr(transport, "__dict__", None)
+    if not attrs:
+        return
+    if attrs.get("_read_ready_cb") is not None:
+        transport._read_ready_cb = _no_ready
+    if attrs.get("_write_ready") is not None:
+        transport._write_ready = _no_ready
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -184,6 +218,17 @@ class WebSocketProtocol(asyncio.Protocol):
                 fut.set_result(None)
         self._lost_waiters = []
         self._notify_close()
+        self._unlink()
+
+    def _unlink(self) -> None:
+        """Drop what ties a lost connection in cycles (module docstring)."""
+        # The callbacks are bound methods of the handler (or client connection), which
+        # holds this protocol: a cycle per closed WebSocket.
+        self._on_message = _dropped_message
+        self._on_close = _dropped_close
+        self._on_ping = None
+        self._on_pong = None
+        _unlink_transport(self.transport)
 
     async def wait_closed(self) -> None:
         """Return once the connection is gone (after the close handshake or an abort)."""
@@ -316,7 +361,9 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _fail(self, exc: ProtocolError) -> None:
         """Fail the WebSocket connection (RFC 6455 §7.1.7): close frame with the code, then TCP."""
-        log.warning("%s: WebSocket protocol error (%d): %s", self._peer, exc.code, exc)
+        # The message, not the exception, goes to the record: a handler that keeps records
+        # (pytest's, a MemoryHandler) would keep its traceback, whose frames hold this protocol.
+        log.warning("%s: WebSocket protocol error (%d): %s", self._peer, exc.code, str(exc))
         if not self._close_sent and self.transport is not None:
             self._close_sent = True
             reason = str(exc)[:120]
