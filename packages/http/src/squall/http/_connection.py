@@ -5,7 +5,8 @@ response of a later pipelined request. Two ways to answer:
 
 - ``respond(status, headers, body)``: the fast path. Status line, headers and body leave in
   ONE ``transport.write``; ``Content-Length``, ``Date`` and the ``Connection`` header the
-  protocol needs are added when absent.
+  protocol needs are added when absent. Answers to pipelined requests read together go
+  out together: the protocol collects them (``_send``) into one write.
 - ``write_headers`` → ``write``* → ``finish``: streamed output, chunked (HTTP/1.1) or
   close-delimited (HTTP/1.0) unless a ``Content-Length`` is given. ``write`` returns an
   awaitable that completes when the transport buffer is under its high-water mark.
@@ -76,6 +77,8 @@ class ResponseOwner(SendfileOwner, Protocol):
 
     _eof: bool  # the client sent FIN
     _reading_body: bool
+    _in_process: bool  # answering requests parsed in one pass (see _send)
+    _collect: bool  # a response of this pass was written: _send collects the next ones
     _parser: RequestParser  # whether the request was read whole; the bytes after it
 
     @property
@@ -86,6 +89,8 @@ class ResponseOwner(SendfileOwner, Protocol):
     def _response_finished(self, conn: HTTPConnection, keep: bool) -> None: ...
     def _abort_current(self) -> None: ...  # drop the request, telling the application
     def _detach(self) -> bytes: ...  # stop serving HTTP (upgrade); return the unread bytes
+    def _send(self, data: bytes) -> None: ...  # write, or collect behind this pass's answers
+    def _flush(self) -> None: ...  # write what is collected (before any other transport use)
 
 
 def _has_header(low: str, name: str) -> bool:
@@ -181,8 +186,14 @@ class HTTPConnection:
 
     @property
     def transport(self) -> asyncio.Transport:
-        """The asyncio transport (for ``sendfile`` and socket options)."""
-        return self._proto._transport  # type: ignore[return-value]
+        """The asyncio transport (for ``sendfile`` and socket options).
+
+        Responses collected for one write (pipelined requests) are written out first, so
+        whatever the caller does with the transport comes after them.
+        """
+        proto = self._proto
+        proto._flush()
+        return proto._transport  # type: ignore[return-value]
 
     @property
     def finished(self) -> bool:
@@ -313,12 +324,15 @@ class HTTPConnection:
         self._state = _DONE
         if body and not self._head and status >= 200 and status != 204 and status != 304:
             if len(body) < _BIG_BODY:
-                proto._transport.write(data + body)  # type: ignore[union-attr]
+                data += body
             else:
-                proto._transport.write(data)  # type: ignore[union-attr]
-                proto._transport.write(body)  # type: ignore[union-attr]
-        else:
+                proto._send(data)
+                data = body
+        if proto._collect:
+            proto._send(data)
+        else:  # proto._send(data), inlined (the hot path)
             proto._transport.write(data)  # type: ignore[union-attr]
+            proto._collect = proto._in_process
         proto._response_finished(self, self._keep_alive)
 
     def write_headers(
@@ -372,7 +386,7 @@ class HTTPConnection:
         self._state = _STREAMING
         self._chunked = chunked
         self._nobody = nobody
-        proto._transport.write(data)  # type: ignore[union-attr]
+        proto._send(data)
 
     def write(self, chunk: bytes) -> Awaitable[None]:
         """Send a piece of a streamed body; await the result to respect flow control.
@@ -394,11 +408,11 @@ class HTTPConnection:
                 if len(chunk) > self._remaining:
                     raise LocalProtocolError("write() past the announced Content-Length")
                 self._remaining -= len(chunk)
-                proto._transport.write(chunk)  # type: ignore[union-attr]
+                proto._send(chunk)
             elif self._chunked:
-                proto._transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))  # type: ignore[union-attr]
+                proto._send(b"%x\r\n%b\r\n" % (len(chunk), chunk))
             else:
-                proto._transport.write(chunk)  # type: ignore[union-attr]
+                proto._send(chunk)
         return proto._drain()
 
     async def sendfile(self, file: BinaryIO, offset: int = 0, count: int | None = None) -> None:
@@ -427,6 +441,7 @@ class HTTPConnection:
             count = file.tell() - offset
         if self._nobody or count <= 0:
             return
+        proto._flush()  # the file goes to the socket directly: what is collected goes first
         if self._chunked:
             proto._transport.write(b"%x\r\n" % count)  # type: ignore[union-attr]
         elif self._remaining is not None:
@@ -534,15 +549,17 @@ class HTTPConnection:
         self._state = _DONE
         keep = self._keep_alive
         if self._chunked:
-            proto._transport.write(LAST_CHUNK)  # type: ignore[union-attr]
+            proto._send(LAST_CHUNK)
         elif self._remaining:
             keep = False  # fewer bytes than announced: the client cannot find the next response
         proto._response_finished(self, keep)
 
     def send_continue(self) -> None:
         """Send ``100 Continue`` now (the server does this itself when needed)."""
-        if self._state == _FRESH and not self._proto._closed:
-            self._proto._transport.write(_CONTINUE)  # type: ignore[union-attr]
+        proto = self._proto
+        if self._state == _FRESH and not proto._closed:
+            proto._flush()
+            proto._transport.write(_CONTINUE)  # type: ignore[union-attr]
 
     def upgrade(
         self,
@@ -586,7 +603,9 @@ class HTTPConnection:
         if proto._reading_body or proto._parser.reading_body:
             raise ResponseStateError("upgrade() before the request body was read")
         head = status_line("HTTP/1.1", status, reason) + header_block(headers) + "\r\n"
-        transport.write(encode_head(head))
+        data = encode_head(head)
+        proto._flush()  # the answers before this one, then the head, then the new protocol's
+        transport.write(data)
         self._state = _DONE  # this request is answered
         rest = proto._detach()
         hand_over(transport, owner, rest, write_paused=proto._write_paused, eof=proto._eof)

@@ -7,6 +7,16 @@ make progress (``_process``). Everything happens inside that call: a synchronous
 (or delegate) runs, answers with ``respond`` (one ``transport.write``) and the next
 pipelined request is parsed in the same loop, with no Task, coroutine or timer created.
 
+Responses to pipelined requests parsed in one pass are coalesced: the first response of
+a pass is written at once (so a peer that reset is noticed before more of its requests
+are answered: the failed send closes the transport), the later ones are collected
+(``_send``) and leave in one ``transport.write`` when the pass ends, or earlier once
+``_COLLECT_MAX`` bytes are collected (the transport's flow control still sees them).
+Every other use of the transport (an error answer, ``100 Continue``, a file, the upgrade,
+pausing or resuming reading, close, abort) writes out what is collected first
+(``_flush``), so the bytes on the wire keep their order. A response finished later (by a
+Task) is written directly.
+
 One request is in flight at a time. While its response is owed, later pipelined bytes
 stay in the parser's buffer; past ``_PIPELINE_BUFFER`` bytes reading is paused, and it
 resumes when the response is finished. So responses go out in order and a client sending
@@ -74,6 +84,9 @@ log: Final = logging.getLogger("squall.http")
 _PIPELINE_BUFFER: Final = 64 * 1024  # unparsed bytes kept while a response is owed
 _DISCARD_MAX: Final = 64 * 1024  # an unread body up to this is read and dropped, not closed
 _READ_BUFFER: Final = 256 * 1024  # what asyncio's transports ask recv() for (see below)
+# Collected response bytes are written once they reach this: well under the transport's
+# high-water mark, so a client that does not read still pauses us after a few writes.
+_COLLECT_MAX: Final = 64 * 1024
 
 
 def _peer_ip(peer: Any) -> str:
@@ -89,7 +102,7 @@ class HTTPProtocol(asyncio.Protocol):
         "_ctx", "_loop", "_transport", "_parser", "_remote_ip", "_peername", "_scheme",
         "_current", "_request", "_delegate", "_reader", "_reading_body", "_discarding",
         "_in_process", "_closed", "_read_paused", "_write_paused", "_drain_waiters",
-        "_timer", "_eof", "_task", "__weakref__",
+        "_timer", "_eof", "_task", "_collect", "_out", "__weakref__",
     )  # fmt: skip
 
     def __init__(self, ctx: ServerContext, loop: asyncio.AbstractEventLoop) -> None:
@@ -114,6 +127,8 @@ class HTTPProtocol(asyncio.Protocol):
         self._timer = ConnectionTimer(loop, ctx.limits)
         self._eof = False
         self._task: asyncio.Future[Any] | None = None
+        self._collect = False  # a response of this pass was written: collect the next ones
+        self._out: bytearray | None = None  # the bytes collected (see the module docstring)
 
     @property
     def _peer(self) -> str:
@@ -183,6 +198,7 @@ class HTTPProtocol(asyncio.Protocol):
             if conn is not None:
                 conn._state = 2
             if self._transport is not None:
+                self._flush()
                 self._transport.write(
                     b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
                     b"Connection: close\r\n\r\n"
@@ -271,6 +287,10 @@ class HTTPProtocol(asyncio.Protocol):
                     self._on_end(ev)  # type: ignore[arg-type]
         finally:
             self._in_process = False
+            if self._collect:
+                self._collect = False
+                if self._out is not None:
+                    self._flush()
         if self._closed:
             return
         if self._current is None:
@@ -417,6 +437,32 @@ class HTTPProtocol(asyncio.Protocol):
 
     # -- responses ---------------------------------------------------------------------------
 
+    def _send(self, data: bytes) -> None:
+        """Write ``data``, or collect it behind a response already written in this pass."""
+        if not self._collect:
+            self._transport.write(data)  # type: ignore[union-attr]
+            self._collect = self._in_process
+            return
+        out = self._out
+        if len(data) >= _COLLECT_MAX:
+            # Large enough to go alone: no copy into the collected bytes.
+            if out is not None:
+                self._flush()
+            self._transport.write(data)  # type: ignore[union-attr]
+        elif out is None:
+            self._out = bytearray(data)
+        else:
+            out += data
+            if len(out) >= _COLLECT_MAX:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Write out the collected response bytes, if any (before any other transport use)."""
+        out = self._out
+        if out is not None:
+            self._out = None  # handed over whole: never changed again
+            self._transport.write(out)  # type: ignore[union-attr]
+
     def _response_finished(self, conn: HTTPConnection, keep: bool) -> None:
         """Called by ``HTTPConnection`` once a response is complete."""
         if conn is not self._current:
@@ -513,6 +559,7 @@ class HTTPProtocol(asyncio.Protocol):
             if conn is not None:
                 conn._state = 2
             if self._transport is not None and not self._closed:
+                self._flush()
                 self._transport.write(head.encode("latin-1") + body)
         self._abort_current()
         self._close()
@@ -580,6 +627,7 @@ class HTTPProtocol(asyncio.Protocol):
         conn = self._current
         if conn is None or not conn.headers_written:
             if self._transport is not None:
+                self._flush()
                 self._transport.write(
                     b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
                     b"Connection: close\r\n\r\n"
@@ -595,6 +643,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._closed = True
         self._timer.cancel()
         if self._transport is not None:
+            self._flush()
             self._transport.close()
         self._release_waiters()
 
@@ -603,6 +652,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._abort_current()
         self._closed = True
         if self._transport is not None:
+            self._flush()  # what is collected goes as far as the socket takes it at once
             self._transport.abort()
 
     def close_if_idle(self) -> bool:
@@ -619,6 +669,7 @@ class HTTPProtocol(asyncio.Protocol):
 
     def _pause_reading(self) -> None:
         if self._transport is not None and not self._read_paused:
+            self._flush()
             self._read_paused = True
             try:
                 self._transport.pause_reading()
@@ -627,6 +678,7 @@ class HTTPProtocol(asyncio.Protocol):
 
     def _resume_reading(self) -> None:
         if self._transport is not None and self._read_paused:
+            self._flush()
             self._read_paused = False
             try:
                 self._transport.resume_reading()
@@ -643,6 +695,7 @@ class HTTPProtocol(asyncio.Protocol):
         rest = bytes(parser._buf[parser._pos :])
         parser._buf = b""
         parser._pos = 0
+        self._collect = False  # (upgrade() flushed before its head: nothing is collected)
         self._closed = True
         self._ctx.connections.discard(self)
         self._timer.cancel()
