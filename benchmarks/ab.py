@@ -10,6 +10,7 @@ The table gives medians of req/s and server CPU µs/req, and the ratio working t
     python benchmarks/ab.py --base 43acae1                       # hello and JSON, asyncio
     python benchmarks/ab.py --base HEAD~3 --loop uvloop --rounds 5
     python benchmarks/ab.py --base main --server squall_http --paths /
+    python benchmarks/ab.py --base main --server squall_http --paths / --pipeline 16
 
 It needs what run.py needs (wrk, taskset) and the squall packages installed (for their
 third-party dependencies); which squall sources run is chosen with ``PYTHONPATH``.
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     p.add_argument("--paths", default="/,/json", help="comma-separated URL paths (scenarios)")
     p.add_argument("--conns", type=int, default=50)
+    p.add_argument(
+        "--pipeline", type=int, default=1, help="requests per write (wrk's pipeline.lua) if > 1"
+    )
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--duration", type=float, default=5.0)
     p.add_argument("--warmup", type=float, default=2.0)
@@ -92,17 +96,19 @@ def main(argv: list[str] | None = None) -> int:
             results: dict[tuple[str, str], list[tuple[float, float]]] = {}
             for path in paths:
                 for s in servers:
-                    harness.wrk(s, path, args.conns, args.warmup)
+                    harness.wrk(s, path, args.conns, args.warmup, pipeline=args.pipeline)
                 for rnd in range(args.rounds):
                     # Alternate who goes first, so drift on a shared box hits both alike.
                     order = servers if rnd % 2 == 0 else servers[::-1]
                     for s in order:
-                        r = harness.wrk(s, path, args.conns, args.duration)
+                        r = harness.wrk(s, path, args.conns, args.duration, pipeline=args.pipeline)
                         results.setdefault((path, s.label), []).append((r.rps, r.cpu_us_per_req))
                         time.sleep(1.0)
             print(
                 f"\nbase {args.base} vs working tree; {args.server}, {args.loop}, "
-                f"wrk -c{args.conns}, {args.rounds} rounds of {args.duration:g} s (medians)\n"
+                f"wrk -c{args.conns}"
+                + (f", pipelined ×{args.pipeline}" if args.pipeline > 1 else "")
+                + f", {args.rounds} rounds of {args.duration:g} s (medians)\n"
             )
             print("| path | base req/s | tree req/s | base µs/req | tree µs/req | CPU ratio |")
             print("|---|---|---|---|---|---|")
