@@ -46,6 +46,7 @@ if typing.TYPE_CHECKING:
         print_help,
         run_parse_callbacks,
     )
+    from squall.options._loggers import access_log, app_log, gen_log
     from squall.options._logging import LogFormatter, define_logging_options
     from squall.options._option import Option
     from squall.options._parser import OptionParser
@@ -60,11 +61,14 @@ __all__ = [
     "OptionValueError",
     "UnknownOptionError",
     "__version__",
+    "access_log",
     "add_parse_callback",
+    "app_log",
     "define",
     "define_app_options",
     "define_logging_options",
     "enable_pretty_logging",
+    "gen_log",
     "options",
     "parse_command_line",
     "parse_config_file",
@@ -90,6 +94,9 @@ _LAZY = {
     "parse_environment": "squall.options._globals",
     "print_help": "squall.options._globals",
     "run_parse_callbacks": "squall.options._globals",
+    "access_log": "squall.options._loggers",
+    "app_log": "squall.options._loggers",
+    "gen_log": "squall.options._loggers",
     "LogFormatter": "squall.options._logging",
     "define_logging_options": "squall.options._logging",
     "Option": "squall.options._option",
