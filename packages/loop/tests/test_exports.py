@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import squall.loop
 
 
@@ -47,3 +49,26 @@ def test_the_toolbox_modules_are_loaded_only_on_demand() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_toolbox_modules_are_attributes_after_a_plain_import() -> None:
+    # Tornado code renamed from `import tornado` ... `tornado.locks.Condition()`.
+    code = (
+        "import sys, squall.loop; "
+        "print(squall.loop.locks.Condition.__module__, squall.loop.gen.sleep.__module__, "
+        "squall.loop.queues.Queue.__module__, squall.loop.concurrent.Future.__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == [
+        "squall.loop.locks",
+        "squall.loop.gen",
+        "squall.loop.queues",
+        "Future",
+    ]
+
+
+def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'no_such_module'"):
+        squall.loop.no_such_module  # noqa: B018 - the access is the test

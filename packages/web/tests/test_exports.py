@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+
+import pytest
 
 import squall.web
 
@@ -16,3 +20,20 @@ def test_all_lists_exactly_the_public_names() -> None:
     # submodules imported as attributes are not part of the facade
     public = {n for n in public if type(getattr(squall.web, n)).__name__ != "module"}
     assert set(squall.web.__all__) - {"__version__"} == public
+
+
+def test_escape_and_locale_are_attributes_after_a_plain_import() -> None:
+    # Tornado code reaches tornado.escape after importing only tornado.web.
+    code = (
+        "import squall.web; "
+        "print(squall.web.escape.xhtml_escape('<b>'), squall.web.locale.get('en_US').code)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["&lt;b&gt;", "en_US"]
+
+
+def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'no_such_module'"):
+        squall.web.no_such_module  # noqa: B018 - the access is the test

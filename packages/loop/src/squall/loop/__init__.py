@@ -12,6 +12,9 @@ The bottom layer of squall (Tornado's ``tornado.ioloop``, ``tornado.process`` an
 
 from __future__ import annotations
 
+import importlib
+import types
+
 from squall.loop._errors import (
     BindError,
     ForkAfterIOLoopError,
@@ -46,3 +49,15 @@ __all__ = [
     "new_event_loop",
     "task_id",
 ]
+
+# Tornado programs write `import tornado` and then use tornado.gen, tornado.locks, ...
+# (loaded lazily by Tornado). After the renaming, `import squall.loop` then
+# `squall.loop.locks.Condition()` works the same: these submodules load on first access
+# (PEP 562), so a plain `import squall.loop` does not pay for them (gen costs ~20 ms).
+_SUBMODULES = frozenset(("concurrent", "gen", "locks", "queues"))
+
+
+def __getattr__(name: str) -> types.ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"squall.loop.{name}")
+    raise AttributeError(f"module 'squall.loop' has no attribute {name!r}")

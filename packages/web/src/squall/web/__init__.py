@@ -16,6 +16,9 @@ The notes' first example in squall form::
 
 from __future__ import annotations
 
+import importlib
+import types
+
 # squall.web.autoreload.watch(path) after a plain `import squall.web` (the private module is
 # bound here, not squall/web/autoreload.py, so `python -m squall.web.autoreload` runs clean).
 from squall.web import _autoreload as autoreload  # noqa: F401
@@ -77,3 +80,15 @@ __all__ = [
     "stream_request_body",
     "url",
 ]
+
+# A Tornado program that imports only tornado.web still reaches tornado.escape and
+# tornado.locale (tornado.web imports them). After the renaming, `import squall.web` then
+# `squall.web.escape.xhtml_escape(...)` works the same: these submodules load on first
+# access (PEP 562), so a plain `import squall.web` does not pay for them.
+_SUBMODULES = frozenset(("escape", "locale"))
+
+
+def __getattr__(name: str) -> types.ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"squall.web.{name}")
+    raise AttributeError(f"module 'squall.web' has no attribute {name!r}")
