@@ -461,7 +461,11 @@ class HTTPProtocol(asyncio.Protocol):
         out = self._out
         if out is not None:
             self._out = None  # handed over whole: never changed again
-            self._transport.write(out)  # type: ignore[union-attr]
+            transport = self._transport
+            # A transport already closing (a send failed, the application aborted it)
+            # would only drop them, counting toward asyncio's "socket.send() raised".
+            if not transport.is_closing():  # type: ignore[union-attr]
+                transport.write(out)  # type: ignore[union-attr]
 
     def _response_finished(self, conn: HTTPConnection, keep: bool) -> None:
         """Called by ``HTTPConnection`` once a response is complete."""
