@@ -21,12 +21,14 @@ from squall.websocket._errors import (
     WebSocketError,
 )
 from squall.websocket._frames import speedups_enabled
+from squall.websocket._fromrequest import UnsupportedRequestField
 from squall.websocket._handler import WebSocketHandler
 from squall.websocket._version import __version__
 
 __all__ = [
     "HandshakeError",
     "ProtocolError",
+    "UnsupportedRequestField",
     "WebSocketClientConnection",
     "WebSocketClosedError",
     "WebSocketError",

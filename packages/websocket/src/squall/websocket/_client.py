@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from squall.websocket._connection import WebSocketProtocol
 from squall.websocket._deflate import check_options, client_offer, parse_response
 from squall.websocket._errors import HandshakeError, ProtocolError, WebSocketClosedError
+from squall.websocket._fromrequest import from_request
 from squall.websocket._handler import DEFAULT_MAX_MESSAGE_SIZE
 from squall.websocket._handshake import check_response, client_key, split_header
 
@@ -185,7 +186,7 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, list[str]]]:
 
 
 async def websocket_connect(
-    url: str,
+    url: str | Any,
     *,
     on_message_callback: Callable[[str | bytes | None], Any] | None = None,
     compression_options: Mapping[str, Any] | None = None,
@@ -200,7 +201,10 @@ async def websocket_connect(
     """Open a WebSocket to ``url`` (``ws://``, ``wss://``; ``http(s)://`` also accepted).
 
     Args:
-        url: where to connect.
+        url: where to connect; or, as in Tornado, an ``HTTPRequest`` (squall's or
+            Tornado's): its ``url``, ``headers``, ``connect_timeout``, ``validate_cert``,
+            ``ca_certs`` and ``user_agent`` are honoured, another field that is set is
+            refused (``UnsupportedRequestField``).
         on_message_callback: called with each message, then with None at the close,
             instead of queueing them for ``read_message``.
         compression_options: a dict (even empty) to offer permessage-deflate; keys as
@@ -218,6 +222,8 @@ async def websocket_connect(
         TimeoutError: ``connect_timeout`` passed.
         OSError: the connection failed.
     """
+    if not isinstance(url, str):
+        url, headers, connect_timeout, ssl = from_request(url, headers, connect_timeout, ssl)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("ws", "wss", "http", "https"):
