@@ -9,6 +9,7 @@ server set) and reads no proxy from the environment (Tornado's does not either).
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Hashable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -47,7 +48,37 @@ def _context_from_dict(options: Mapping[str, Any]) -> ssl.SSLContext:
     return ctx
 
 
+# Loading a trust store costs ~60 ms (load_verify_locations), and every IOLoop gets its own
+# pools: a test suite that makes a new loop per test (AsyncHTTPTestCase) paid it per test,
+# for plain-http fetches too, where httpx builds a verifying context it never uses. So the
+# two contexts every program needs are made once per process and shared; an SSLContext is
+# safe to share between loops and threads, and neither is changed after it is made (the
+# ALPN list httpcore sets on each connection is the same for every pool).
+
+
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    """The context of a request with default TLS fields: the system's trust store."""
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+
+
+@functools.cache
+def _plain_http_context() -> ssl.SSLContext:
+    """Given to pools that only speak plain HTTP, so that httpx builds none of its own.
+
+    It trusts no certificate: were it ever used for TLS, verification would fail closed.
+    """
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def _context_from_fields(settings: RequestSettings) -> ssl.SSLContext:
+    if (
+        settings.validate_cert
+        and settings.ca_certs is None
+        and settings.client_cert is None
+        and settings.client_key is None
+    ):
+        return _default_context()
     # The system's trust store, as Tornado (not httpx's certifi bundle).
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=settings.ca_certs)
     if not settings.validate_cert:
@@ -125,7 +156,7 @@ class Pools:
             limits = httpx.Limits(
                 max_connections=self._max_clients, max_keepalive_connections=self._max_clients
             )
-            verify: ssl.SSLContext | bool = _tls_context(settings) if https else True
+            verify = _tls_context(settings) if https else _plain_http_context()
             transport = httpx.AsyncHTTPTransport(
                 verify=verify, limits=limits, proxy=proxy, local_address=local, trust_env=False
             )
