@@ -137,6 +137,16 @@ def test_refused_handshake_raises_with_the_status(ws: Any) -> None:
     ws.run(main())
 
 
+def test_a_handshake_refused_by_check_origin_has_tornados_code_403(ws: Any) -> None:
+    async def main() -> None:
+        async with ws.app([("/ws", Echo)]) as url:
+            with pytest.raises(HandshakeError) as info:
+                await websocket_connect(url + "/ws", headers={"Origin": "http://elsewhere.test"})
+            assert info.value.code == 403 == info.value.status
+
+    ws.run(main())
+
+
 def test_client_reads_are_back_pressured(ws: Any) -> None:
     class Flood(WebSocketHandler):
         async def open(self) -> None:

@@ -43,6 +43,11 @@ class ProtocolError(WebSocketError):
 class HandshakeError(WebSocketError):
     """The server did not accept the client's opening handshake.
 
+    Where Tornado's ``websocket_connect`` raises ``HTTPClientError`` for a refused
+    handshake (a 403 from ``check_origin``, a 404), squall raises this error; its ``code``
+    is the status, as ``HTTPClientError.code``, so ``cm.exception.code == 403`` ports as is
+    once the ``except`` names this class.
+
     Attributes:
         status: the HTTP status the server answered (0 when the answer was not HTTP).
     """
@@ -50,3 +55,8 @@ class HandshakeError(WebSocketError):
     def __init__(self, message: str, status: int = 0) -> None:
         super().__init__(message)
         self.status = status
+
+    @property
+    def code(self) -> int:
+        """The HTTP status the server answered (Tornado's ``HTTPClientError.code``)."""
+        return self.status
