@@ -37,3 +37,16 @@ def test_escape_and_locale_are_attributes_after_a_plain_import() -> None:
 def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_module'"):
         squall.web.no_such_module  # noqa: B018 - the access is the test
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("UIModule", "squall.template.UIModule"),
+        ("StaticFileHandler", "squall.static.StaticFileHandler"),
+        ("GZipContentEncoding", "the compress_response=True setting"),
+    ],
+)
+def test_a_tornado_web_name_that_moved_to_a_plugin_says_where(name: str, where: str) -> None:
+    with pytest.raises(AttributeError, match=f"tornado.web.{name} is {where}"):
+        getattr(squall.web, name)

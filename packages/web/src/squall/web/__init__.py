@@ -88,7 +88,24 @@ __all__ = [
 _SUBMODULES = frozenset(("escape", "locale"))
 
 
+# Names of tornado.web that live in a plugin package in squall (which squall.web must not
+# import): a program renamed mechanically from tornado.web gets an error that says where.
+_MOVED = {
+    "UIModule": "squall.template.UIModule (squall-template)",
+    "TemplateModule": "squall.template.TemplateModule (squall-template)",
+    "StaticFileHandler": "squall.static.StaticFileHandler (squall-static)",
+    "FallbackHandler": "squall.asgi.FallbackHandler (squall-asgi)",
+    "GZipContentEncoding": "the compress_response=True setting (squall-compress)",
+}
+
+
 def __getattr__(name: str) -> types.ModuleType:
     if name in _SUBMODULES:
         return importlib.import_module(f"squall.web.{name}")
+    moved = _MOVED.get(name)
+    if moved is not None:
+        raise AttributeError(
+            f"module 'squall.web' has no attribute {name!r}: Tornado's tornado.web.{name} "
+            f"is {moved} in squall"
+        )
     raise AttributeError(f"module 'squall.web' has no attribute {name!r}")
