@@ -219,3 +219,27 @@ def test_client_hello_sent_at_connect_completes_the_handshake(
             except ssl.SSLWantReadError:
                 _pump(s, out, inc)
     assert received.startswith(b"HTTP/1.1 200 ")
+
+
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_pipelined_requests_over_tls_are_answered_in_order(
+    serve: Any, ca: trustme.CA, server_context: ssl.SSLContext, use_uvloop: bool
+) -> None:
+    # Answers to requests read together are collected into one write: over TLS too, they
+    # arrive whole and in order, and a Connection: close among them ends the connection.
+    def app(request: HTTPServerRequest) -> None:
+        request.connection.respond(200, [], request.path.encode())  # type: ignore[union-attr]
+
+    st = serve(app, ssl_options=server_context, use_uvloop=use_uvloop)
+    requests = b"".join(b"GET /%d HTTP/1.1\r\nHost: t\r\n\r\n" % i for i in range(16))
+    requests += b"GET /last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    requests += b"GET /never HTTP/1.1\r\nHost: t\r\n\r\n"
+    with (
+        socket.create_connection(("127.0.0.1", st.port), timeout=5) as raw,
+        _client_ctx(ca).wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(requests)
+        buf = bytearray()
+        bodies = [st.read_response(tls, buf).body for _ in range(17)]
+        assert bodies == [b"/%d" % i for i in range(16)] + [b"/last"]
+        assert buf == b"" and st.read_until_close(tls) == b""
