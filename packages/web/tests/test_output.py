@@ -134,6 +134,10 @@ class NoContent(RequestHandler):
     def delete(self) -> None:
         self.set_status(204)
 
+    def post(self) -> None:
+        self.set_status(int(self.get_argument("status")))
+        self.write("a body this status cannot carry")
+
 
 @pytest.fixture
 def app() -> Application:
@@ -304,3 +308,18 @@ def test_204_has_no_body_and_no_length(squall_server: Any) -> None:
     assert b"Content-Length" not in head
     assert b"Content-Type" not in head
     assert body == b""
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_body_written_for_a_status_without_body_is_a_500_not_dropped(
+    squall_client: httpx.Client, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = squall_client.post(f"/nocontent?status={status}")
+    assert response.status_code == 500
+    assert f"Cannot send body with status code HTTP{status}" in caplog.text
+
+
+def test_the_automatic_304_still_drops_the_body_it_replaces(squall_client: httpx.Client) -> None:
+    etag = squall_client.get("/etag").headers["Etag"]
+    response = squall_client.get("/etag", headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.content == b""

@@ -210,12 +210,18 @@ class OutputMixin(HeadersMixin, HandlerBase):
                     if inm and _etag_matches(inm, etag):
                         status = 304
                         self.set_status(304)
+                        self._write_buffer = []  # the client has this body already
                 else:
                     self.set_etag_header()
                     if self.check_etag_header():
                         status = 304
                         self.set_status(304)
+                        self._write_buffer = []
             if status in (204, 304) or status < 200:
+                if any(self._write_buffer):
+                    # A body the handler wrote for a status that cannot carry one is a
+                    # bug in the handler: refused (a 500), as Tornado, not dropped unseen.
+                    raise RuntimeError(f"Cannot send body with status code HTTP{status}")
                 # No body allowed, so no headers describing one (as Tornado).
                 self._write_buffer = []
                 for name in _REPRESENTATION_HEADERS:
