@@ -189,6 +189,12 @@ def test_bad_input_gets_its_status_one_warning_and_the_server_survives(
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert warnings[0].levelno == logging.WARNING
     assert "127.0.0.1" in warnings[0].getMessage()
+    # the body names the problem the warning names, on one line, as plain text
+    problem = warnings[0].getMessage().split("): ", 1)[1]
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert body.endswith(b": " + problem.encode() + b"\n"), (body, problem)
+    assert body.startswith(b"%d " % status) and body.count(b"\n") == 1
+    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head
     # other connections are unharmed
     assert st.first_status(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") == 200
 

@@ -89,6 +89,12 @@ _READ_BUFFER: Final = 256 * 1024  # what asyncio's transports ask recv() for (se
 _COLLECT_MAX: Final = 64 * 1024
 
 
+def _one_line(message: str, limit: int = 200) -> str:
+    """``message`` as one printable line of at most ``limit`` characters (for error bodies)."""
+    line = "".join(c if c.isprintable() else " " for c in message)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _peer_ip(peer: Any) -> str:
     if isinstance(peer, tuple) and peer and isinstance(peer[0], str):
         return peer[0]
@@ -555,9 +561,13 @@ class HTTPProtocol(asyncio.Protocol):
         conn = self._current
         if conn is None or not conn.headers_written:
             reason = responses.get(status, "Bad Request")
-            body = f"{status} {reason}\n".encode()
+            # The body says what was wrong, in the words of the log line (the parser's
+            # messages quote client bytes as clipped reprs); nosniff keeps a browser from
+            # reading the quoted bytes as anything but text.
+            body = f"{status} {reason}: {_one_line(str(exc))}\n".encode()
             head = (
                 f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"X-Content-Type-Options: nosniff\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             )
             if conn is not None:
