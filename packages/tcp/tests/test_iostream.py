@@ -81,26 +81,36 @@ def test_read_until_waits_for_a_delimiter_split_across_writes(io_loop: IOLoop) -
     run(io_loop, main)
 
 
-def test_read_until_past_max_bytes_fails_and_closes_the_stream(io_loop: IOLoop) -> None:
+def test_read_until_past_max_bytes_closes_the_stream_as_tornado(
+    io_loop: IOLoop, caplog: pytest.LogCaptureFixture
+) -> None:
     async def main() -> None:
         server, theirs, ours = await connected_pair()
         await theirs.write(b"x" * 100)
-        with pytest.raises(UnsatisfiableReadError, match="max_bytes=50"):
+        with pytest.raises(StreamClosedError) as info:
             await ours.read_until(b"\n", max_bytes=50)
-        assert ours.closed()
+        assert isinstance(info.value.real_error, UnsatisfiableReadError)
+        assert "max_bytes=50" in str(info.value.real_error)
+        assert ours.closed() and ours.error is info.value.real_error
         # the peer sees the close
         assert await theirs.read_until_close() == b""
         server.stop()
 
-    run(io_loop, main)
+    with caplog.at_level(logging.INFO, logger="squall.general"):
+        run(io_loop, main)
+    assert any(
+        r.name == "squall.general" and r.getMessage().startswith("Unsatisfiable read, closing")
+        for r in caplog.records
+    )
 
 
 def test_read_until_with_the_delimiter_beyond_max_bytes_fails(io_loop: IOLoop) -> None:
     async def main() -> None:
         server, theirs, ours = await connected_pair()
         await theirs.write(b"0123456789\n")
-        with pytest.raises(UnsatisfiableReadError):
+        with pytest.raises(StreamClosedError) as info:
             await ours.read_until(b"\n", max_bytes=5)
+        assert isinstance(info.value.real_error, UnsatisfiableReadError)
         server.stop()
 
     run(io_loop, main)
@@ -113,8 +123,9 @@ def test_read_until_regex_and_its_max_bytes(io_loop: IOLoop) -> None:
         assert await ours.read_until_regex(rb"\d+") == b"abc123"
         assert await ours.read_until_regex(re.compile(rb";"), max_bytes=10) == b"def;"
         await theirs.write(b"no digits here at all")
-        with pytest.raises(UnsatisfiableReadError):
+        with pytest.raises(StreamClosedError) as info:
             await ours.read_until_regex(rb"\d", max_bytes=8)
+        assert isinstance(info.value.real_error, UnsatisfiableReadError)
         assert ours.closed()
         server.stop()
 
@@ -211,14 +222,17 @@ def test_a_read_exceeding_max_buffer_size_fails_and_closes(
     async def main() -> None:
         server, theirs, ours = await connected_pair(max_buffer_size=1000)
         reading = theirs.read_until(b"\n")
-        with pytest.raises(StreamBufferFullError, match="max_buffer_size"):
+        with pytest.raises(StreamClosedError) as info:  # as Tornado
             await ours.write(b"y" * 5000)
             await reading
+        assert isinstance(info.value.real_error, StreamBufferFullError)
+        assert "max_buffer_size" in str(info.value.real_error)
         assert theirs.closed()
         server.stop()
 
-    with caplog.at_level(logging.ERROR, logger="squall.tcp"):
+    with caplog.at_level(logging.ERROR, logger="squall.general"):
         run(io_loop, main)
+    assert any(r.getMessage().startswith("Reached maximum read buffer") for r in caplog.records)
 
 
 # -- writes and closing ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from squall.loop import IOLoop
-from squall.tcp import BaseIOStream, UnsatisfiableReadError
+from squall.tcp import BaseIOStream, StreamClosedError, UnsatisfiableReadError
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,9 @@ def test_read_until_agrees_with_a_plain_search(
         (end is not None and end > max_bytes) or (end is None and len(data) >= max_bytes)
     )
     if over:
-        assert isinstance(future.exception(), UnsatisfiableReadError)
+        error = future.exception()
+        assert isinstance(error, StreamClosedError)
+        assert isinstance(error.real_error, UnsatisfiableReadError)
         assert stream.closed()
     elif end is not None:
         assert future.result() == data[:end]

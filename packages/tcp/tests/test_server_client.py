@@ -111,9 +111,10 @@ def test_a_failing_handle_stream_is_logged_and_its_stream_closed(
             assert await stream.read_until_close() == b""  # the server closed it
             server.stop()
 
-    with caplog.at_level(logging.ERROR, logger="squall.tcp"):
+    # Tornado logs these on tornado.application: squall.application.
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
         io_loop.run_sync(main, timeout=30)
-    errors = [r for r in caplog.records if r.name == "squall.tcp" and r.exc_info]
+    errors = [r for r in caplog.records if r.name == "squall.application" and r.exc_info]
     assert [str(r.exc_info[1]) for r in errors if r.exc_info] == [
         "handler bug",
         "sync handler bug",

@@ -6,9 +6,12 @@
     ├── StreamClosedError (also OSError)    the stream is closed: a read or write cannot be
     │                                       done; ``real_error`` is why it closed, if known
     ├── UnsatisfiableReadError              read_until/read_until_regex: no match within
-    │                                       max_bytes (the stream is closed)
-    └── StreamBufferFullError               the read buffer reached max_buffer_size, or a
-                                            write would pass max_write_buffer_size
+    │                                       max_bytes (the stream is closed; the read
+    │                                       fails with StreamClosedError, this real_error)
+    └── StreamBufferFullError               the read buffer reached max_buffer_size (the
+                                            read fails with StreamClosedError, this
+                                            real_error), or a write would pass
+                                            max_write_buffer_size (raised by write())
 
 ``StreamClosedError`` also derives from ``OSError`` (Tornado's derives from ``IOError``),
 so code catching either keeps working.
@@ -37,10 +40,13 @@ class StreamClosedError(TCPError, OSError):
 class UnsatisfiableReadError(TCPError):
     """``read_until``/``read_until_regex`` found no match within ``max_bytes``.
 
-    The stream is closed when this is raised: the data that was read cannot be handed out.
+    The stream is closed (the data that was read cannot be handed out) and, as in Tornado,
+    the read fails with :class:`StreamClosedError` whose ``real_error`` is this error.
     """
 
 
 class StreamBufferFullError(TCPError):
     """The read buffer reached ``max_buffer_size`` before a read could be satisfied (the
-    stream is closed), or a write would pass ``max_write_buffer_size``."""
+    stream is closed and the read fails with :class:`StreamClosedError` whose
+    ``real_error`` is this error, as in Tornado), or a write would pass
+    ``max_write_buffer_size`` (raised by ``write()``)."""

@@ -21,7 +21,8 @@ from squall.loop import IOLoop, bind_sockets, fork_processes
 from squall.tcp._iostream import IOStream, SSLIOStream, _StreamProtocol
 from squall.tcp._netutil import ssl_options_to_context
 
-log: Final = logging.getLogger("squall.tcp")
+# Tornado logs a failed handle_stream on tornado.application: squall.application here.
+log: Final = logging.getLogger("squall.application")
 
 _T = TypeVar("_T")
 
