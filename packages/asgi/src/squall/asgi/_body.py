@@ -11,7 +11,6 @@ waits for the end of the call and answers ``http.disconnect`` (at once if the cl
 from __future__ import annotations
 
 import asyncio
-import collections
 from typing import Final
 
 from squall.asgi._types import Message
@@ -28,7 +27,8 @@ class BodyChannel:
                  "_waiter", "_drained")  # fmt: skip
 
     def __init__(self) -> None:
-        self._chunks: collections.deque[bytes] = collections.deque()
+        # (ASGIServer's per-request delegate sets these same fields itself: keep in step)
+        self._chunks: list[bytes] | None = None  # made on the first piece: most have none
         self._buffered = 0
         self._body_done = False
         self._body_sent = False
@@ -39,7 +39,11 @@ class BodyChannel:
 
     def feed(self, chunk: bytes) -> asyncio.Future[None] | None:
         """A piece of the body; a future to wait on when too much is waiting already."""
-        self._chunks.append(chunk)
+        chunks = self._chunks
+        if chunks is None:
+            self._chunks = [chunk]
+        else:
+            chunks.append(chunk)
         self._buffered += len(chunk)
         self._wake()
         if self._buffered > BUFFERED and not self._complete and not self._gone:
@@ -81,8 +85,8 @@ class BodyChannel:
                 return {"type": "http.disconnect"}
             chunks = self._chunks
             if chunks:
-                body = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
-                chunks.clear()
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                self._chunks = None
                 self._buffered = 0
                 self._release()
                 more = not self._body_done

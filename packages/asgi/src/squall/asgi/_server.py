@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 import weakref
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Final
 from urllib.parse import unquote
 
@@ -46,19 +47,25 @@ _ASGI: Final = {"version": "3.0", "spec_version": "2.4"}
 _ERROR_500: Final = b"Internal Server Error"
 
 
-if sys.version_info >= (3, 12):
+_TASK_NAME: Final = "squall.asgi request"
 
-    def _start_task(loop: Any, call: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """The request's task, run eagerly: an application that answers without waiting
-        completes inside ``headers_received`` (no extra trip through the loop)."""
-        return asyncio.Task(call, loop=loop, eager_start=True)
 
-else:
+def _task_starter(loop: Any) -> Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]:
+    """How ``loop`` starts a request's task.
 
-    def _start_task(loop: Any, call: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """The request's task (Python 3.11 has no eager tasks: it starts on the next turn)."""
-        task: asyncio.Task[None] = loop.create_task(call)
-        return task
+    On Python 3.12+ the task starts eagerly: an application that answers without waiting
+    completes inside ``headers_received`` (no trip through the loop). Python 3.11 has no
+    eager start, and stepping the coroutine by hand first would run the application
+    outside any task (``current_task()``, which asyncio.timeout and anyio's cancel scopes
+    use, must be the one task that also runs the rest), so there the task starts on the
+    next turn. Every request task has one name: Python 3.11 formats a fresh "Task-N" per
+    task otherwise. A task factory set on the loop is honoured (it makes the tasks).
+    """
+    if loop.get_task_factory() is not None:
+        return loop.create_task  # type: ignore[no-any-return]
+    if sys.version_info >= (3, 12):
+        return functools.partial(asyncio.Task, loop=loop, name=_TASK_NAME, eager_start=True)
+    return functools.partial(asyncio.Task, loop=loop, name=_TASK_NAME)
 
 
 class _Sent:
@@ -169,6 +176,10 @@ class ASGIBridge:
         self._ready: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._live = False  # lifespan started: requests go straight to the application
+        self._spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]] | None = None
+        # what send() returns when a message went out at once: a future done already
+        # (awaiting one does not suspend, in C), of the loop serving (see _ensure_ready)
+        self._sent: Awaitable[None] = _SENT
         self._state: dict[str, Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -179,8 +190,12 @@ class ASGIBridge:
     def _ensure_ready(self) -> asyncio.Future[None]:
         ready = self._ready
         if ready is None:
-            self._loop = asyncio.get_running_loop()
-            ready = self._ready = self._loop.create_task(self._start_lifespan())
+            loop = self._loop = asyncio.get_running_loop()
+            self._spawn = _task_starter(loop)
+            sent = loop.create_future()
+            sent.set_result(None)
+            self._sent = sent
+            ready = self._ready = loop.create_task(self._start_lifespan())
         return ready
 
     async def _start_lifespan(self) -> None:
@@ -210,28 +225,83 @@ class ASGIBridge:
             await lifespan.shutdown()
 
 
-# id(transport) → (a weak reference to it, (peer port, the server's address)): asked once
-# per connection, not per request (each get_extra_info costs a system call under uvloop).
-# Keyed by id with a plain dict (a WeakKeyDictionary lookup builds a weak reference per
-# call); the reference's callback drops the entry when the transport dies, before its id
-# can be reused.
-_ADDRESSES: dict[int, tuple[Any, tuple[Any, Any]]] = {}
+# id(transport) → (a weak reference to it, the connection's scope template, and what the
+# template was made from: remote address, scheme, HTTP version, peer port). What stays the
+# same on one connection is built once and copied per request (a dict copy is cheaper than
+# a twelve-key literal), and the addresses are asked once per connection (each
+# get_extra_info costs a system call under uvloop). Keyed by id with a plain dict (a
+# WeakKeyDictionary lookup builds a weak reference per call); the reference's callback
+# drops the entry when the transport dies, before its id can be reused.
+_VERSIONS: Final = {"HTTP/1.1": "1.1", "HTTP/1.0": "1.0"}
 
 
-def _addresses(transport: Any) -> tuple[Any, Any]:
+class _Connection:
+    """What ``_template`` keeps of one connection."""
+
+    __slots__ = ("ref", "template", "remote_ip", "scheme", "version", "port")
+
+    def __init__(
+        self,
+        ref: weakref.ref[Any],
+        template: dict[str, Any],
+        remote_ip: str | None,
+        scheme: str,
+        version: str,
+        port: Any,
+    ) -> None:
+        self.ref = ref
+        self.template = template  # what _template returns
+        self.remote_ip = remote_ip  # what it was made from
+        self.scheme = scheme
+        self.version = version
+        self.port = port  # the peer's
+
+
+_CONNECTIONS: dict[int, _Connection] = {}
+
+
+def _template(request: HTTPServerRequest, connection: Any) -> dict[str, Any]:
+    """The scope of ``request`` but for its per-request keys (a shared dict: copy it)."""
+    transport = connection.transport
     key = id(transport)
-    hit = _ADDRESSES.get(key)
-    if hit is not None and hit[0]() is transport:
-        return hit[1]
+    remote_ip = request.remote_ip
+    scheme = request.protocol
+    version = request.version
+    known = _CONNECTIONS.get(key)
+    if known is not None and known.ref() is transport:
+        if known.remote_ip == remote_ip and known.scheme == scheme and known.version == version:
+            return known.template
+        # X-Real-Ip or X-Scheme (xheaders): this request speaks for another client. The
+        # connection keeps the template of its first request; this one is built anew.
+        return _new_template(remote_ip, scheme, version, known.port, known.template["server"])
     peer = transport.get_extra_info("peername")
     sock = transport.get_extra_info("sockname")
-    found = (
-        peer[1] if isinstance(peer, tuple) else None,
-        tuple(sock[:2]) if isinstance(sock, tuple) else None,
-    )
-    with contextlib.suppress(TypeError):  # not weakly referenceable: asked every time
-        _ADDRESSES[key] = (weakref.ref(transport, lambda _ref: _ADDRESSES.pop(key, None)), found)
-    return found
+    port = peer[1] if isinstance(peer, tuple) else None
+    server = tuple(sock[:2]) if isinstance(sock, tuple) else None
+    template = _new_template(remote_ip, scheme, version, port, server)
+    with contextlib.suppress(TypeError):  # not weakly referenceable: built every time
+        ref = weakref.ref(transport, lambda _ref: _CONNECTIONS.pop(key, None))
+        _CONNECTIONS[key] = _Connection(ref, template, remote_ip, scheme, version, port)
+    return template
+
+
+def _new_template(
+    remote_ip: str | None, scheme: str, version: str, port: Any, server: Any
+) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": _ASGI,
+        "http_version": _VERSIONS.get(version) or version[5:],
+        "method": "",
+        "scheme": scheme,
+        "path": "",
+        "raw_path": b"",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [],
+        "client": (remote_ip, port) if port is not None else None,
+        "server": server,
+    }
 
 
 # Request header names → their ASGI form (lower-cased latin-1 bytes): a server sees the
@@ -270,26 +340,18 @@ def _request_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     return out
 
 
-_VERSIONS: Final = {"HTTP/1.1": "1.1", "HTTP/1.0": "1.0"}
-
-
-def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None) -> Message:
+def _scope(
+    request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None
+) -> dict[str, Any]:
+    scope = _template(request, connection).copy()
+    scope["method"] = request.method
     path = request.path
-    port, server = _addresses(connection.transport)
-    scope: Message = {
-        "type": "http",
-        "asgi": _ASGI,
-        "http_version": _VERSIONS.get(request.version) or request.version[5:],
-        "method": request.method,
-        "scheme": request.protocol,
-        "path": unquote(path) if "%" in path else path,
-        "raw_path": path.encode("latin-1"),
-        "query_string": request.query.encode("latin-1"),
-        "root_path": "",
-        "headers": _request_headers(request.headers),
-        "client": (request.remote_ip, port) if port is not None else None,
-        "server": server,
-    }
+    scope["path"] = unquote(path) if "%" in path else path
+    scope["raw_path"] = path.encode("latin-1")
+    query = request.query
+    if query:
+        scope["query_string"] = query.encode("latin-1")
+    scope["headers"] = _request_headers(request.headers)
     if state is not None:
         scope["state"] = dict(state)  # each request gets a shallow copy (ASGI's lifespan state)
     return scope
@@ -298,36 +360,41 @@ def _scope(request: HTTPServerRequest, connection: Any, state: dict[str, Any] | 
 class _ASGIRequest(BodyChannel):
     """The http ``RequestDelegate`` of one request: runs the ASGI call (module docstring)."""
 
-    __slots__ = ("bridge", "connection", "_status", "_headers", "_streaming", "_head",
-                 "_headers_no_length", "_length", "_uri", "_task")  # fmt: skip
+    __slots__ = ("bridge", "connection", "_request", "_status", "_decoded", "_streaming",
+                 "_task")  # fmt: skip
 
     stream_body = True
     max_body_size: int | None = None
 
     def __init__(self, bridge: ASGIBridge, connection: Any) -> None:
-        BodyChannel.__init__(self)
         self.bridge = bridge
         self.connection = connection
+        self._request: HTTPServerRequest | None = None
         self._status = 0
-        self._headers: list[tuple[str, str]] = []
-        self._headers_no_length: list[tuple[str, str]] = []
-        self._length = -1
+        # the response's headers decoded (_decode_headers), set by http.response.start
+        self._decoded: tuple[list[tuple[str, str]], list[tuple[str, str]], int] | None = None
         self._streaming = False
-        self._head = False
         self._task: asyncio.Task[None] | None = None
+        # BodyChannel.__init__, inline (one call fewer per request)
+        self._chunks = None
+        self._buffered = 0
+        self._body_done = False
+        self._body_sent = False
+        self._gone = False
+        self._complete = False
+        self._waiter = None
+        self._drained = None
 
     # -- http's side -----------------------------------------------------------------------
 
     def headers_received(self, request: HTTPServerRequest) -> None:
-        self._head = request.method == "HEAD"
+        self._request = request
         bridge = self.bridge
         if bridge._live:
             # The common case: one task on a thin wrapper of the application's call. The
             # wrapper does the bookkeeping at its end (a done callback would cost one more
             # trip through the loop per request).
-            self._uri = request.uri
-            scope = _scope(request, self.connection, bridge._state)
-            task = _start_task(bridge._loop, self._call(scope))
+            task = bridge._spawn(self._call(_scope(request, self.connection, bridge._state)))  # type: ignore[misc]
             if not task.done():  # (an eager task may be over already)
                 self._task = task
                 bridge._tasks.add(task)
@@ -340,8 +407,14 @@ class _ASGIRequest(BodyChannel):
         bridge._tasks.add(task)
 
     data_received = BodyChannel.feed
-    finish = BodyChannel.end
     on_connection_close = BodyChannel.client_left
+
+    def finish(self) -> None:
+        """The request body is complete (``BodyChannel.end``, inline: every request ends so)."""
+        self._body_done = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # -- the ASGI call ---------------------------------------------------------------------
 
@@ -351,14 +424,14 @@ class _ASGIRequest(BodyChannel):
             await self.bridge.app(scope, self.receive, self.send)
         except BaseException as exc:
             if isinstance(exc, Exception) and not self._gone:
-                app_log.error("Exception in ASGI application %s", self._uri, exc_info=True)
+                app_log.error("Exception in ASGI application %s", self._uri(), exc_info=True)
             self._fail()
             if not isinstance(exc, Exception):
                 raise  # cancelled (shutdown) or exiting: the task ends so
         else:
             if not self._complete:
                 if not self._gone and not self._streaming:
-                    app_log.error("ASGI application returned without a response: %s", self._uri)
+                    app_log.error("ASGI application returned without a response: %s", self._uri())
                 self._fail()
         finally:
             task = self._task
@@ -388,6 +461,10 @@ class _ASGIRequest(BodyChannel):
             if not self._gone and not self._streaming:
                 app_log.error("ASGI application returned without a response: %s", request.uri)
             self._fail()
+
+    def _uri(self) -> str:
+        request = self._request
+        return request.uri if request is not None else ""
 
     def _fail(self) -> None:
         """Answer 500 if nothing was sent yet, else cut the connection (the body is short)."""
@@ -422,40 +499,38 @@ class _ASGIRequest(BodyChannel):
                 if not self._streaming:
                     if not self._status:
                         raise RuntimeError("http.response.body before http.response.start")
+                    headers, no_length, length = self._decoded  # type: ignore[misc]
                     if not more:
                         self._complete = True
-                        headers = self._headers
-                        if self._length == len(body) and not self._head:
+                        if length == len(body) and self._request.method != "HEAD":  # type: ignore[union-attr]
                             # squall.http adds this very Content-Length itself, and a header
                             # list without one takes its memoized fast path
-                            headers = self._headers_no_length
+                            headers = no_length
                         conn.respond(self._status, headers, body)
                         if self._waiter is not None or self._drained is not None:
                             self.complete()  # wake a receive() or a producer waiting
-                        return _SENT
+                        return self.bridge._sent
                     self._streaming = True
-                    conn.write_headers(self._status, self._headers)
+                    conn.write_headers(self._status, headers)
                 if not more:
                     if body:
                         conn.write(body)
                     self._complete = True
                     conn.finish()
                     self._after_complete()
-                    return _SENT
+                    return self.bridge._sent
                 if body:
                     return self._wait(conn.write(body))
-                return _SENT
+                return self.bridge._sent
             except StreamClosedError:
                 self._gone = True
                 raise ClientDisconnectedError("the client disconnected") from None
         elif kind == "http.response.start":
             if self._status:
                 raise RuntimeError("http.response.start sent twice")
+            self._decoded = _decode_headers(message.get("headers", ()))
             self._status = message["status"]
-            self._headers, self._headers_no_length, self._length = _decode_headers(
-                message.get("headers", ())
-            )
-            return _SENT
+            return self.bridge._sent
         raise RuntimeError(f"unexpected ASGI message {kind!r} on an http scope")
 
     async def _wait(self, written: Awaitable[None]) -> None:
