@@ -119,6 +119,10 @@ def test_a_failing_handle_stream_is_logged_and_its_stream_closed(
         "handler bug",
         "sync handler bug",
     ]
+    # Tornado's wording: "Exception in callback" for the async one, "Error in connection
+    # callback" for the plain one.
+    assert errors[0].getMessage().startswith("Exception in callback")
+    assert errors[1].getMessage() == "Error in connection callback"
 
 
 def test_handle_stream_must_be_overridden(io_loop: IOLoop) -> None:

@@ -168,7 +168,7 @@ class TCPServer:
         """Override: called with each new connection's stream and the peer's address.
 
         May be ``async`` (or return an awaitable): it then runs as a Task, and an
-        exception it raises is logged on ``squall.tcp`` (the stream is closed).
+        exception it raises is logged on ``squall.application`` (the stream is closed).
         """
         raise NotImplementedError(f"{type(self).__name__} must override handle_stream")
 
@@ -198,5 +198,7 @@ class TCPServer:
             return
         exc = task.exception()
         if exc is not None:
-            log.error("Error in connection callback", exc_info=exc)
+            # Tornado's wording for an async handle_stream that failed (its IOLoop logs the
+            # Future's callback), so ExpectLog(app_log, "Exception in callback") ports.
+            log.error("Exception in callback %r", task, exc_info=exc)
             stream.close()
