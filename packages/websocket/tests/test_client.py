@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from typing import Any
@@ -189,3 +190,34 @@ def test_wss_client_and_server_over_tls(ws: Any) -> None:
             assert c.close_code == 1000
 
     ws.run(main())
+
+
+def test_close_called_where_no_loop_runs_completes_the_handshake() -> None:
+    # Tornado allows it: a unittest tearDown closes its clients between loop runs.
+    closed: list[tuple[int | None, str | None]] = []
+
+    class Notes(WebSocketHandler):
+        def on_close(self) -> None:
+            closed.append((self.close_code, self.close_reason))
+
+    loop = asyncio.new_event_loop()
+    stack = contextlib.AsyncExitStack()
+    try:
+
+        async def connect() -> Any:
+            app = Application([("/ws", Notes)], plugins=[plugin], autoload_plugins=False)
+            url = await stack.enter_async_context(serve(app))
+            return await websocket_connect(url.replace("http://", "ws://") + "/ws")
+
+        conn = loop.run_until_complete(connect())
+        conn.close(1000, "tear down")  # no loop is running here
+
+        async def until_closed() -> None:
+            while not closed:
+                await asyncio.sleep(0.01)
+
+        loop.run_until_complete(asyncio.wait_for(until_closed(), 10))
+        assert closed == [(1000, "tear down")]
+    finally:
+        loop.run_until_complete(stack.aclose())
+        loop.close()

@@ -130,7 +130,7 @@ class WebSocketProtocol(asyncio.Protocol):
         "_busy", "_in_process", "_read_paused", "_write_paused", "_waiters", "_close_sent",
         "_close_received", "_lost", "_close_notified", "_timer", "_ping_timer",
         "_pong_received", "close_code", "close_reason", "_lost_waiters", "_writelines",
-        "__weakref__",
+        "_loop", "__weakref__",
     )  # fmt: skip
 
     def __init__(
@@ -160,6 +160,9 @@ class WebSocketProtocol(asyncio.Protocol):
         self._ping_interval = ping_interval or 0.0
         self._ping_timeout = ping_timeout
         self.transport: asyncio.Transport | None = None
+        # The loop the transport belongs to: close() may be called where no loop runs (a
+        # test's tearDown closing its client, as Tornado allows) and still sets its timer.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._peer = "unknown peer"
         self._started = False
         self._busy = False  # an awaitable on_message is running
@@ -184,6 +187,10 @@ class WebSocketProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         tr: asyncio.Transport = transport  # type: ignore[assignment]
         self.transport = tr
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # driven by hand, outside a loop (the sans-I/O tests)
+            self._loop = None
         peer = tr.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self._peer = f"{peer[0]}:{peer[1]}"
@@ -445,7 +452,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._started = True  # no message is delivered now, but the peer's close is read
         if self._timer is not None:
             self._timer.cancel()
-        loop = asyncio.get_running_loop()
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
         self._timer = loop.call_later(CLOSE_TIMEOUT, self.abort)
         if self._busy or self._read_paused:
             # The peer's close frame must still be read.
@@ -461,7 +468,8 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _abort_soon(self) -> None:
         if self._timer is None and not self._lost:
-            self._timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
+            loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+            self._timer = loop.call_later(CLOSE_TIMEOUT, self.abort)
 
     # -- pings and timers --------------------------------------------------------------------
 
