@@ -465,3 +465,44 @@ def test_a_request_announcing_a_body_by_transfer_encoding_has_it_read() -> None:
     run(go)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert json.loads(body)["name"] == "chunked"
+
+
+def test_request_version_host_and_client_come_from_the_scope() -> None:
+    sent: list[dict[str, Any]] = []
+
+    class Shows(RequestHandler):
+        def get(self) -> None:
+            r = self.request
+            self.write({"version": r.version, "host": r.host, "Host": r.headers.get("Host"),
+                        "ip": r.remote_ip, "protocol": r.protocol})  # fmt: skip
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:  # (an HTTP/2 request's body is read)
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        app = to_asgi(Application([(r"/", Shows)]))
+        for version, headers, client, scheme in [
+            ("1.1", [(b"host", b"example.com")], ("10.0.0.1", 5), "http"),
+            ("2", [(b"host", b"example.com")], ("10.0.0.2", 5), "https"),
+            ("1.0", [], ("10.0.0.3", 5), "http"),  # no Host: the server's address
+            ("1.1", [(b"host", b"")], None, "http"),  # an empty Host stays empty
+        ]:
+            scope = _scope("GET", "/")
+            scope.update(http_version=version, headers=headers, client=client, scheme=scheme)
+            await app(scope, receive, send)
+
+    run(go)
+    bodies = [json.loads(m["body"]) for m in sent if m["type"] == "http.response.body"]
+    assert bodies == [
+        {"version": "HTTP/1.1", "host": "example.com", "Host": "example.com",
+         "ip": "10.0.0.1", "protocol": "http"},
+        {"version": "HTTP/2", "host": "example.com", "Host": "example.com",
+         "ip": "10.0.0.2", "protocol": "https"},
+        {"version": "HTTP/1.0", "host": "127.0.0.1:80", "Host": "127.0.0.1:80",
+         "ip": "10.0.0.3", "protocol": "http"},
+        {"version": "HTTP/1.1", "host": "127.0.0.1", "Host": "", "ip": "127.0.0.1",
+         "protocol": "http"},
+    ]  # fmt: skip

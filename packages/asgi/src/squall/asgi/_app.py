@@ -43,23 +43,23 @@ class UnsupportedScopeError(RuntimeError):
     """The ASGI server called the application with a scope type it does not serve."""
 
 
-# ASGI request header list → (its HTTPHeaders, whether it announces an HTTP/1 body). A
-# client repeats the same headers request after request: a hit is one copy instead of a
-# decode and a normalization per header. Only lists of short values are kept (the memo
-# stays small); bounded, cleared wholesale when full.
-_HEADERS: dict[Any, tuple[HTTPHeaders, bool]] = {}
+# ASGI request header list → (its HTTPHeaders, whether it announces an HTTP/1 body, its
+# Host or None). A client repeats the same headers request after request: a hit is one
+# copy instead of a decode and a normalization per header. Only lists of short values are
+# kept (the memo stays small); bounded, cleared wholesale when full.
+_HEADERS: dict[Any, tuple[HTTPHeaders, bool, str | None]] = {}
 _HEADERS_MAX: Final = 256
 _HEADERS_MEMO_BYTES: Final = 2048
 
 
-def _headers_from_scope(raw: Any) -> tuple[HTTPHeaders, bool]:
+def _headers_from_scope(raw: Any) -> tuple[HTTPHeaders, bool, str | None]:
     try:
         key: Any = tuple(raw)
         hit = _HEADERS.get(key)
     except TypeError:  # [name, value] lists: unhashable, no memo
         key = hit = None
     if hit is not None:
-        return hit[0].copy(), hit[1]
+        return hit[0].copy(), hit[1], hit[2]
     headers = HTTPHeaders()
     size = 0
     for name, value in raw:
@@ -67,11 +67,15 @@ def _headers_from_scope(raw: Any) -> tuple[HTTPHeaders, bool]:
         size += len(value)
     # HTTP/1.x announces a body with Content-Length or Transfer-Encoding
     announced = "Content-Length" in headers or "Transfer-Encoding" in headers
+    host = headers.get("Host")
     if key is not None and size <= _HEADERS_MEMO_BYTES:
         if len(_HEADERS) >= _HEADERS_MAX:
             _HEADERS.clear()
-        _HEADERS[key] = (headers.copy(), announced)  # a copy: the request's may change
-    return headers, announced
+        _HEADERS[key] = (headers.copy(), announced, host)  # a copy: the request's may change
+    return headers, announced, host
+
+
+_VERSIONS: Final = {"1.1": "HTTP/1.1", "2": "HTTP/2", "1.0": "HTTP/1.0"}
 
 
 def _request_from_scope(scope: Scope, conn: ASGIConnection) -> tuple[HTTPServerRequest, bool]:
@@ -80,25 +84,29 @@ def _request_from_scope(scope: Scope, conn: ASGIConnection) -> tuple[HTTPServerR
     A bodiless HTTP/1 GET needs no ``receive()``; HTTP/2 and 3 frame a body without
     Content-Length or Transfer-Encoding, so theirs is always read.
     """
-    headers, announced = _headers_from_scope(scope["headers"])
-    if "Host" not in headers:
+    headers, announced, host = _headers_from_scope(scope["headers"])
+    if host is None:
         server = scope.get("server")
         if server and server[1] is not None:
-            headers["Host"] = f"{server[0]}:{server[1]}"
+            host = headers["Host"] = f"{server[0]}:{server[1]}"
     raw = scope.get("raw_path")
     path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/%:@!$&'()*+,;=~-._")
     query = scope.get("query_string") or b""
     uri = f"{path}?{query.decode('latin-1')}" if query else path
     client = scope.get("client")
     version = scope.get("http_version", "1.1")
+    # positional: a call with keywords costs more, and this runs for every request
     request = HTTPServerRequest(
-        method=scope["method"],
-        uri=uri,
-        version="HTTP/" + version,
-        headers=headers,
-        connection=conn,  # type: ignore[arg-type]
-        remote_ip=client[0] if client else None,
-        protocol=scope.get("scheme", "http"),
+        scope["method"],
+        uri,
+        _VERSIONS.get(version) or "HTTP/" + version,
+        headers,
+        None,  # body
+        host or "127.0.0.1",  # (what the request would find itself, without a lookup)
+        None,  # files
+        conn,  # type: ignore[arg-type]
+        client[0] if client else None,
+        scope.get("scheme", "http"),
     )
     return request, announced or not version.startswith("1")
 
@@ -124,12 +132,45 @@ class SquallASGIApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 entry point."""
+        if scope["type"] != "http":
+            await self._other(scope, receive, send)
+            return
+        if not self._started:
+            await self._startup()
+        # The http scope, here rather than in a method of its own: one coroutine fewer
+        # per request.
+        conn = ASGIConnection(scope["method"] == "HEAD")
+        request, may_have_body = _request_from_scope(scope, conn)
+        delegate = self.app.start_request(conn)
+        delegate.headers_received(request)
+        if conn._state != 2:  # (not conn.finished, without the property)
+            if getattr(delegate, "stream_body", False):
+                if not await self._stream_body(delegate, conn, receive):
+                    return
+            elif may_have_body and not await self._whole_body(delegate, request, conn, receive):
+                return
+            if not conn.finished:
+                # web keeps its own reference to a handler it runs as a task
+                delegate.finish()
+        if conn._state == 2 and not conn._gone:
+            # Answered at once (the common case): send the queued messages here, without
+            # the draining loop (nothing more can be queued once the response is finished).
+            out, conn._out = conn._out, []
+            for message, future in out:
+                try:
+                    await send(message)
+                except (OSError, RuntimeError):
+                    self._client_left(conn, delegate)  # the server refuses: client gone
+                    return
+                if future is not None and not future.done():
+                    future.set_result(None)
+            return
+        await self._drain(conn, delegate, receive, send)
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The scopes but http: lifespan and websocket."""
         kind = scope["type"]
-        if kind == "http":
-            if not self._started:
-                await self._startup()
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
+        if kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
             if not self._started:
@@ -172,35 +213,6 @@ class SquallASGIApp:
                     return
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        conn = ASGIConnection(scope["method"] == "HEAD")
-        request, may_have_body = _request_from_scope(scope, conn)
-        delegate = self.app.start_request(conn)
-        delegate.headers_received(request)
-        if not conn.finished:
-            if getattr(delegate, "stream_body", False):
-                if not await self._stream_body(delegate, conn, receive):
-                    return
-            elif may_have_body and not await self._whole_body(delegate, request, conn, receive):
-                return
-            if not conn.finished:
-                # web keeps its own reference to a handler it runs as a task
-                delegate.finish()
-        if conn._state == 2 and not conn._gone:
-            # Answered at once (the common case): send the queued messages here, without
-            # the draining loop (nothing more can be queued once the response is finished).
-            out, conn._out = conn._out, []
-            for message, future in out:
-                try:
-                    await send(message)
-                except (OSError, RuntimeError):
-                    self._client_left(conn, delegate)  # the server refuses: client gone
-                    return
-                if future is not None and not future.done():
-                    future.set_result(None)
-            return
-        await self._drain(conn, delegate, receive, send)
 
     async def _stream_body(self, delegate: Any, conn: ASGIConnection, receive: Receive) -> bool:
         """Feed ``data_received``; False when the client left."""
