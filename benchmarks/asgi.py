@@ -16,9 +16,17 @@ process):
 - squall.web under uvicorn (``squall.asgi.to_asgi``) vs Starlette under uvicorn.
 
 Goals (issue 19): ASGIServer ≥ 1.5× uvicorn and ≥ Granian on raw ASGI; squall.web under
-uvicorn within 10% of Starlette under uvicorn. Results go to the "ASGI" section of
+uvicorn within 10% of Starlette under uvicorn; each checked by req/s and by server CPU per
+request (the steadier figure on a shared machine). Results go to the "ASGI" section of
 RESULTS.md (replaced in place; other sections are left alone). Nothing here is asserted
 by a test.
+
+A/B: ``--base REV`` adds, beside every squall.asgi row, the same server running
+squall.asgi's sources at git revision REV (``git archive`` of packages/asgi/src, put first
+on PYTHONPATH; the other squall packages are the working tree's), in the same interleaved
+rounds, and prints working tree / base ratios; RESULTS.md is left alone then.
+
+    python benchmarks/asgi.py --rounds 5 --duration 4 --base HEAD~3 --tables 1,3
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import datetime
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +55,7 @@ from harness import (
 )
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SECTION = "## ASGI"
 CONNS = 50
 
@@ -86,6 +96,47 @@ TABLES = [
 ]  # fmt: skip
 
 
+def is_squall_asgi(spec: ServerSpec) -> bool:
+    """Whether the row runs squall.asgi (an A/B run adds its base twin)."""
+    return spec.script == "asgi_squall.py" or "squallweb" in spec.args
+
+
+def base_sources(rev: str, work: Path) -> str:
+    """squall.asgi's sources at ``rev``, unpacked under ``work``: the PYTHONPATH entry."""
+    dest = work / "base"
+    dest.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "packages/asgi/src"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    src = dest / "packages" / "asgi" / "src"
+    where = subprocess.run(
+        [sys.executable, "-c", "import squall.asgi; print(squall.asgi.__file__)"],
+        env={**os.environ, "PYTHONPATH": str(src)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not where.startswith(str(src)):  # the comparison would mean nothing
+        raise SystemExit(f"error: squall.asgi at {rev} imports from {where}")
+    return str(src)
+
+
+def with_base(specs: list[ServerSpec], rev: str, path: str) -> list[ServerSpec]:
+    """``specs`` with a twin on ``rev``'s squall.asgi after each squall.asgi row."""
+    out = []
+    for spec in specs:
+        out.append(spec)
+        if is_squall_asgi(spec):
+            out.append(
+                ServerSpec(spec.id + "-base", f"{spec.label} [base {rev}]", spec.script,
+                           spec.args, env={**spec.env, "PYTHONPATH": path})
+            )  # fmt: skip
+    return out
+
+
 def measure(h: Harness, server: Running, duration: float) -> tuple[float, float, float]:
     """req/s, server CPU µs per request (whole process tree), p99 ms."""
     pids = process_tree(server.proc.pid)
@@ -106,26 +157,35 @@ def main() -> int:
     parser.add_argument(
         "--tables", default="1,2,3", help="which tables, by number (default 1,2,3: all)"
     )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="A/B: also run squall.asgi's sources at git revision REV (RESULTS.md untouched)",
+    )
     args = parser.parse_args()
     wanted = {int(n) for n in args.tables.split(",")}
     raise_nofile_limit()
     tools = check_tools(need_nginx=False)
     out: list[str] = []
     medians: dict[str, float] = {}
+    cpus: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="squall-asgi-bench-") as work:
+        base = base_sources(args.base, Path(work)) if args.base else None
         h = Harness(Path(work), tools)
         try:
-            for number, (title, specs) in enumerate(TABLES, 1):
+            for number, (title, table_specs) in enumerate(TABLES, 1):
                 if number not in wanted:
                     continue
+                specs = with_base(table_specs, args.base, base) if base else table_specs
                 h.say(f"table: {title}")
                 servers = h.start_all(specs, [("/", b"hello word")])
                 up = [s for s in servers if s.alive() and not s.failed]
                 rows: dict[str, list[tuple[float, float, float]]] = {s.spec.id: [] for s in up}
                 for s in up:
                     h.wrk(s, "/", CONNS, args.warmup)
-                for _ in range(args.rounds):
-                    for s in up:
+                for rnd in range(args.rounds):
+                    # alternate the order, so drift on a shared machine hits every row alike
+                    for s in up if rnd % 2 == 0 else up[::-1]:
                         time.sleep(1.0)
                         rows[s.spec.id].append(measure(h, s, args.duration))
                 for s in servers:
@@ -144,6 +204,7 @@ def main() -> int:
                     cpu = statistics.median(r[1] for r in rows[s.id])
                     p99 = statistics.median(r[2] for r in rows[s.id])
                     medians[f"{number}:{s.id}"] = rps
+                    cpus[f"{number}:{s.id}"] = cpu
                     out.append(f"| {s.label} | {rps:,.0f} | {cpu:,.1f} | {p99:.2f} |")
                 out.append("")
         finally:
@@ -153,14 +214,34 @@ def main() -> int:
         # "table:server id": the same server may appear in two tables (measured twice)
         return medians.get(a, float("nan")) / medians.get(b, float("nan"))
 
-    goals = [
-        ("ASGIServer vs uvicorn, raw ASGI (goal ≥ 1.5×)",
-         ratio("1:squall-raw", "1:uvicorn-raw"), 1.5),
-        ("ASGIServer vs Granian, raw ASGI (goal ≥ 1.0×)",
-         ratio("1:squall-raw", "1:granian-raw"), 1.0),
-        ("squall.web vs Starlette under uvicorn (goal ≥ 0.9×)",
-         ratio("3:uvicorn-squallweb", "3:uvicorn-starlette"), 0.9),
+    def cpu_ratio(a: str, b: str) -> float:
+        """How many times less server CPU per request ``a`` takes than ``b``."""
+        return cpus.get(b, float("nan")) / cpus.get(a, float("nan"))
+
+    if base:
+        print(f"\nA/B: working tree vs squall.asgi at {args.base} (medians)\n")
+        print("| row | req/s tree / base | CPU µs/req tree / base |")
+        print("|---|---:|---:|")
+        for key in sorted(medians):
+            if key.endswith("-base"):
+                tree = key[: -len("-base")]
+                print(
+                    f"| {tree} | {ratio(tree, key):.3f}× "
+                    f"| {cpus[tree]:.1f} / {cpus[key]:.1f} = {cpus[tree] / cpus[key]:.3f}× |"
+                )
+
+    pairs = [
+        ("ASGIServer vs uvicorn, raw ASGI", "1:squall-raw", "1:uvicorn-raw", 1.5),
+        ("ASGIServer vs Granian, raw ASGI", "1:squall-raw", "1:granian-raw", 1.0),
+        ("squall.web vs Starlette under uvicorn", "3:uvicorn-squallweb", "3:uvicorn-starlette",
+         0.9),
     ]  # fmt: skip
+    goals = [
+        (f"{what} (goal ≥ {goal:g}×), by req/s", ratio(a, b), goal) for what, a, b, goal in pairs
+    ] + [
+        (f"{what} (goal ≥ {goal:g}×), by server CPU per request", cpu_ratio(a, b), goal)
+        for what, a, b, goal in pairs
+    ]
     extra = [
         ("Starlette on ASGIServer vs on uvicorn",
          ratio("2:squall-starlette", "2:uvicorn-starlette")),
@@ -183,7 +264,8 @@ def main() -> int:
         f"Servers on CPU 1, wrk on CPU 0; {args.rounds} round(s), medians; server CPU summed",
         "over the server's process tree. A shared machine: the load average was "
         f"{os.getloadavg()[0]:.1f} at the end",
-        "(other work on both CPUs), so single runs move by ±15%. Ratios of requests per second:",
+        "(other work on both CPUs), so single runs move by ±15%. Ratios (by req/s: the first",
+        "row's over the second's; by CPU: the second's µs/req over the first's):",
         "",
         *[
             f"- {what}: **{r:.2f}×** — {'MET' if r >= goal else 'NOT MET'}"
@@ -194,6 +276,9 @@ def main() -> int:
     ]
     section = "\n".join(head + out).rstrip() + "\n"
     print(section)
+    if base:
+        print("(A/B run: RESULTS.md left alone)", file=sys.stderr)
+        return 0
     text = args.output.read_text() if args.output.exists() else ""
     if SECTION + "\n" in text:
         before, rest = text.split(SECTION + "\n", 1)
