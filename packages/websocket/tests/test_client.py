@@ -104,7 +104,7 @@ def test_client_against_squall_with_callback_and_compression(ws: Any) -> None:
             c = await websocket_connect(
                 url + "/ws", compression_options={}, on_message_callback=on_message
             )
-            assert "client_no_context_takeover" in c.headers["sec-websocket-extensions"][0]
+            assert "client_no_context_takeover" in c.headers["Sec-WebSocket-Extensions"]
             for i in range(3):
                 await c.write_message(f"m{i}" * 500)
             await c.write_message("bye")

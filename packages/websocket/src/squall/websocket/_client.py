@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from squall.http import HTTPHeaders
 from squall.websocket._connection import WebSocketProtocol
 from squall.websocket._deflate import check_options, client_offer, parse_response
 from squall.websocket._errors import HandshakeError, ProtocolError, WebSocketClosedError
@@ -39,7 +40,8 @@ class WebSocketClientConnection:
     Attributes:
         protocol: the ``WebSocketProtocol`` underneath.
         selected_subprotocol: the subprotocol the server chose (None: none).
-        headers: the server's handshake response headers (lower-cased names).
+        headers: the server's handshake response headers, a ``squall.http.HTTPHeaders``
+            (case-insensitive, every value kept: Tornado's ``headers`` attribute).
     """
 
     def __init__(
@@ -54,7 +56,10 @@ class WebSocketClientConnection:
         self._space: asyncio.Future[None] | None = None
         self._closed = False
         self.selected_subprotocol = selected_subprotocol
-        self.headers = headers
+        self.headers = HTTPHeaders()
+        for name, values in headers.items():
+            for value in values:
+                self.headers.add(name, value)
         self.protocol: WebSocketProtocol | None = None
 
     # -- from the protocol -------------------------------------------------------------------
@@ -112,15 +117,16 @@ class WebSocketClientConnection:
             message = message.decode("utf-8")
         return self.protocol.send_message(message, binary)
 
-    def ping(self, data: bytes = b"") -> None:
-        """Send a ping.
+    def ping(self, data: str | bytes = b"") -> None:
+        """Send a ping (at most 125 bytes of payload; a str is sent as UTF-8, as Tornado).
 
         Raises:
             WebSocketClosedError: the connection is closed or closing.
+            ValueError: the payload is over 125 bytes.
         """
         if self.protocol is None:
             raise WebSocketClosedError("the WebSocket is closed")
-        self.protocol.send_ping(data)
+        self.protocol.send_ping(data.encode("utf-8") if isinstance(data, str) else data)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start the close handshake; ``read_message`` then returns None."""

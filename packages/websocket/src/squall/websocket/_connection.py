@@ -295,7 +295,7 @@ class WebSocketProtocol(asyncio.Protocol):
                     # Inline, not a method: this is the path of every message.
                     try:
                         result = self._on_message(ev.data)  # type: ignore[union-attr]
-                    except Exception:
+                    except (Exception, asyncio.CancelledError):  # a bug of the handler
                         self._app_error()
                         continue
                     if result is not None and inspect.isawaitable(result):
@@ -341,13 +341,13 @@ class WebSocketProtocol(asyncio.Protocol):
     def _call(self, fn: Callable[[bytes], Any], payload: bytes) -> None:
         try:
             fn(payload)
-        except Exception:
+        except (Exception, asyncio.CancelledError):  # raised by the handler, not a cancel
             self._app_error()
 
     def _app_error(self, exc: BaseException | None = None) -> None:
         """The application raised: log it, close with 1011 (Internal Error)."""
         app_log.error(
-            "%s: uncaught exception in a WebSocket callback", self._peer, exc_info=exc or True
+            "Uncaught exception in a WebSocket callback (%s)", self._peer, exc_info=exc or True
         )
         self.close(1011)
         self._abort_soon()

@@ -93,24 +93,45 @@ class WebSocketHandler(RequestHandler):
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         """Pick one of the client's ``Sec-WebSocket-Protocol`` values, or None for none.
 
-        Called only when the client offered some. Returning a value it did not offer is a
-        ValueError (a 500: a bug of the handler).
+        Called at every handshake, with an empty list when the client offered none (as
+        Tornado). Returning a value it did not offer is a ValueError (a 500: a bug of the
+        handler).
         """
         return None
 
     def check_origin(self, origin: str) -> bool:
-        """Whether to accept a handshake from a page of ``origin`` (``Origin`` header).
+        """Whether to accept a handshake the browser says is cross-origin, from ``origin``.
 
-        Browsers let any page open a WebSocket to any host, with its cookies; so by default
-        only the same host is accepted (Tornado's rule: the origin's host and port equal the
-        request's ``Host``). Override to allow others; a refusal is a 403.
+        Browsers let any page open a WebSocket to any host, with its cookies, so every
+        handshake is checked (Tornado 6.6's rule, whatever ``cross_origin_protection``
+        says): ``Sec-Fetch-Site: same-origin`` (or ``none``) passes; without that header,
+        no ``Origin`` (not a browser) or an ``Origin`` whose host and port equal ``Host``
+        passes. Only the rest comes here; by default, ``check_trusted_origin`` decides
+        (the ``trusted_origins`` setting). Runs after ``prepare()``, so it may use what
+        ``prepare`` found (a token, a user). A refusal is a 403.
         """
-        host = self.request.headers.get("Host")
-        try:
-            netloc = urlparse(origin).netloc
-        except ValueError:  # "http://[::1": the client's text, so a refusal, never a 500
+        return self.check_trusted_origin(origin)
+
+    def _origin_allowed(self) -> bool:
+        headers = self.request.headers
+        origin = headers.get("Origin")
+        if origin is None:
+            origin = headers.get("Sec-Websocket-Origin")
+        site = headers.get("Sec-Fetch-Site")
+        if site in ("same-origin", "none"):
+            return True
+        if site is None:
+            if origin is None:
+                return True  # not a browser: nothing a page could forge
+            try:
+                netloc = urlparse(origin).netloc
+            except ValueError:  # "http://[::1": the client's text, so a refusal, never a 500
+                netloc = None
+            host = (headers.get("Host") or "").lower()
+            return netloc is not None and netloc.lower() == host or self.check_origin(origin)
+        if not origin:  # cross-site or same-site, and no origin to trust
             return False
-        return netloc.lower() == (host or "").lower()
+        return self.check_origin(origin)
 
     def get_compression_options(self) -> dict[str, Any] | None:
         """None (the default): no compression. A dict (even empty): permessage-deflate.
@@ -160,10 +181,7 @@ class WebSocketHandler(RequestHandler):
         if "upgrade" not in tokens:
             self._refuse(400, '"Connection" must be "Upgrade".')
             return None
-        origin = headers.get("Origin")
-        if origin is None:
-            origin = headers.get("Sec-Websocket-Origin")
-        if origin is not None and not self.check_origin(origin):
+        if not self._origin_allowed():
             self._refuse(403, "Cross origin websockets not allowed")
             return None
         if headers.get("Sec-WebSocket-Version", "").strip() != "13":
@@ -190,13 +208,12 @@ class WebSocketHandler(RequestHandler):
             ("Sec-WebSocket-Accept", accept_key(key)),
         ]
         offered = split_header(headers.get_list("Sec-WebSocket-Protocol"))
-        if offered:
-            chosen = self.select_subprotocol(offered)
-            if chosen is not None:
-                if chosen not in offered:
-                    raise ValueError(f"select_subprotocol returned {chosen!r}, not offered")
-                self._selected_subprotocol = chosen
-                answer.append(("Sec-WebSocket-Protocol", chosen))
+        chosen = self.select_subprotocol(offered)  # also with none offered, as Tornado
+        if chosen is not None:
+            if chosen not in offered:
+                raise ValueError(f"select_subprotocol returned {chosen!r}, not offered")
+            self._selected_subprotocol = chosen
+            answer.append(("Sec-WebSocket-Protocol", chosen))
         deflate = None
         options = self.get_compression_options()
         if options is not None:
@@ -313,6 +330,29 @@ class WebSocketHandler(RequestHandler):
         """
         if self.ws_connection is not None:
             self.ws_connection.close(code, reason)
+
+    # After the upgrade the HTTP response is gone: changing its status, headers or cookies,
+    # or flushing it, would be silently lost, so it raises as in Tornado (write, redirect
+    # and finish already raise: the response is finished).
+    def _not_after_upgrade(self) -> None:
+        if self.ws_connection is not None:
+            raise RuntimeError("Method not supported for Web Sockets")
+
+    def set_status(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        self._not_after_upgrade()
+        super().set_status(*args, **kwargs)
+
+    def set_header(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        self._not_after_upgrade()
+        super().set_header(*args, **kwargs)
+
+    def set_cookie(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        self._not_after_upgrade()
+        super().set_cookie(*args, **kwargs)
+
+    def flush(self, *args: Any, **kwargs: Any) -> Awaitable[None]:  # noqa: D102
+        self._not_after_upgrade()
+        return super().flush(*args, **kwargs)
 
     @property
     def selected_subprotocol(self) -> str | None:
