@@ -31,7 +31,7 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 
 
 def _loop_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "squall.loop" and r.exc_info]
+    return [r for r in caplog.records if r.name == "squall.application" and r.exc_info]
 
 
 # -- current() -----------------------------------------------------------------------------
@@ -478,7 +478,7 @@ def test_exceptions_in_callbacks_are_logged_and_the_loop_goes_on(
 
     io_loop.add_callback(stop_when_all_logged)
     io_loop.call_later(10, io_loop.stop)
-    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
         io_loop.start()
     messages = {str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info}
     assert messages == {
@@ -606,7 +606,7 @@ def test_a_spawned_coroutine_failing_as_run_sync_returns_is_logged_before_it_ret
         io_loop.spawn_callback(_fail_at_once)
         return "done"
 
-    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
         assert io_loop.run_sync(main) == "done"
         errors = _loop_errors(caplog)
     assert [str(r.exc_info[1]) for r in errors if r.exc_info] == ["spawned failure"]
@@ -620,7 +620,7 @@ def test_an_add_callback_coroutine_failing_as_async_run_sync_returns_is_logged(
         await asyncio.sleep(0)
         io_loop.add_callback(_fail_at_once)
 
-    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
         io_loop.run_sync(main)
         messages = [str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info]
     assert messages == ["spawned failure"]
@@ -634,7 +634,7 @@ def test_a_task_failing_in_the_last_iteration_before_stop_is_logged_once(
         raise RuntimeError("failed as the loop stopped")
 
     io_loop.spawn_callback(fail_then_stop)
-    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
         io_loop.start()
         messages = [str(r.exc_info[1]) for r in _loop_errors(caplog) if r.exc_info]
         assert messages == ["failed as the loop stopped"]

@@ -103,14 +103,14 @@ def test_exceptions_are_logged_and_the_callback_keeps_running(
     pc.start()
     apc.start()
     io_loop.call_later(10, io_loop.stop)
-    with caplog.at_level(logging.ERROR, logger="squall.loop"):
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
         io_loop.start()
     pc.stop()
     apc.stop()
     messages = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
     assert {"failure 1", "failure 2", "failure 3"} <= set(messages)
     assert "async failure" in messages
-    assert all(r.name == "squall.loop" for r in caplog.records)
+    assert all(r.name == "squall.application" for r in caplog.records)
 
 
 def test_timedelta_period_and_stop_before_the_first_run(io_loop: IOLoop) -> None:

@@ -40,7 +40,9 @@ from typing import Any, Protocol, TypeVar, overload
 from squall.loop._policy import new_event_loop
 from squall.loop._state import note_ioloop
 
-logger = logging.getLogger("squall.loop")
+# Tornado's IOLoop logs a failing callback on tornado.application (its app_log), which is
+# squall.application: ExpectLog(app_log, "Exception in callback") ports unchanged.
+logger = logging.getLogger("squall.application")
 
 _T = TypeVar("_T")
 

@@ -25,7 +25,8 @@ from typing import Any
 
 from squall.loop._ioloop import IOLoop
 
-logger = logging.getLogger("squall.loop")
+# As Tornado's PeriodicCallback: a failing callback is logged on the application logger.
+logger = logging.getLogger("squall.application")
 
 
 def next_run_time(scheduled: float, now: float, period: float, jitter: float = 0.0) -> float:

@@ -33,7 +33,8 @@ from types import FrameType
 from squall.loop._errors import ForkAfterIOLoopError, ForkError, TooManyRestartsError
 from squall.loop._state import ioloop_event_in_this_process
 
-logger = logging.getLogger("squall.loop")
+# Tornado's process module logs on tornado.general: squall.general.
+logger = logging.getLogger("squall.general")
 
 _task_id: int | None = None
 
