@@ -16,7 +16,7 @@ A sans-I/O parser driven by an asyncio Protocol, ``HTTPServer``, ``HTTPServerReq
 from __future__ import annotations
 
 from squall.http._body import BodyCollector, ParsedBody
-from squall.http._connection import HTTPConnection
+from squall.http._connection import ConnectionStream, HTTPConnection
 from squall.http._errors import (
     HTTPError,
     HTTPInputError,
@@ -32,11 +32,13 @@ from squall.http._headers import HTTPHeaders
 from squall.http._limits import HTTPLimits
 from squall.http._request import HTTPServerRequest, split_host_and_port
 from squall.http._server import HTTPServer
+from squall.http._url import url_concat
 from squall.http._version import __version__
 from squall.http._writer import responses
 
 __all__ = [
     "BodyCollector",
+    "ConnectionStream",
     "HTTPConnection",
     "HTTPError",
     "HTTPFile",
@@ -56,4 +58,5 @@ __all__ = [
     "parse_qs_bytes",
     "responses",
     "split_host_and_port",
+    "url_concat",
 ]

@@ -10,8 +10,10 @@ the connection is the small ``BodyOwner`` interface, given to the calls that nee
 carried by the callbacks they schedule), so the reader holds no reference to it: no cycle
 leaves a closed connection to the cyclic collector. Rules:
 
-- A Content-Length over the limit (the delegate's ``max_body_size`` or the server's) is
-  refused with 413 before a byte of the body is read.
+- A Content-Length over the limit (set by ``connection.set_max_body_size`` in
+  ``headers_received``, else the delegate's ``max_body_size``, else the server's) is
+  refused with 413 before a byte of the body is read: the check comes after the
+  delegate's ``headers_received``, so a limit raised there is honoured.
 - ``100 Continue`` is sent when the client asked for it, the application did not answer in
   ``headers_received`` and no body byte has arrived yet.
 - Under ``decompress_request`` gzip/deflate bodies are inflated piece by piece, with the
@@ -138,6 +140,9 @@ class BodyReader:
         """
         lim = self._limits
         limit = lim.max_body_size if max_body is None else max_body
+        # The request's own choices (HTTPConnection.set_max_body_size / set_body_timeout in
+        # headers_received) come last and win; their slots are unset when never used.
+        limit = getattr(conn, "_max_body", limit)
         parser = owner._parser
         parser.max_body_size = limit
         if conn.headers_written:
@@ -153,6 +158,7 @@ class BodyReader:
             if limit != lim.max_body_size:
                 lim = dataclasses.replace(lim, max_body_size=limit)
             self._collector = BodyCollector(request.headers, lim)
+        self._timer.body_timeout = getattr(conn, "_body_timeout", lim.body_timeout)
         self._timer.body_begun()
         if ev.expect_continue and parser.buffered == 0:
             conn.send_continue()

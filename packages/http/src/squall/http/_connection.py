@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Final, Protocol
 
@@ -44,7 +45,7 @@ from squall.http._writer import (
 )
 from squall.http._zerocopy import YIELD_EVERY, SendfileOwner, socket_fd, zero_copy
 
-__all__ = ["HTTPConnection", "ResponseOwner"]
+__all__ = ["ConnectionStream", "HTTPConnection", "ResponseOwner"]
 
 log: Final = logging.getLogger("squall.http")
 
@@ -72,11 +73,20 @@ class _ServerState(Protocol):
     def shutting_down(self) -> bool: ...  # no connection is kept alive any more
 
 
+class BodyTimer(Protocol):
+    """The part of a connection's timer a per-request ``body_timeout`` changes."""
+
+    body_timeout: float | None  # seconds without progress allowed to the body being read
+
+    def arm_body(self, owner: Any) -> None: ...  # fire by the body's (new) deadline
+
+
 class ResponseOwner(SendfileOwner, Protocol):
     """What a response needs from its connection (``HTTPProtocol`` is one)."""
 
     _eof: bool  # the client sent FIN
     _reading_body: bool
+    _current: HTTPConnection | None  # the request being answered
     _in_process: bool  # answering requests parsed in one pass (see _send)
     _collect: bool  # a response of this pass was written: _send collects the next ones
     _parser: RequestParser  # whether the request was read whole; the bytes after it
@@ -85,6 +95,8 @@ class ResponseOwner(SendfileOwner, Protocol):
     def _ctx(self) -> _ServerState: ...  # what the connection shares with its server
     @property
     def _peer(self) -> str: ...  # the peer address, for log lines
+    @property
+    def _timer(self) -> BodyTimer: ...  # its clocks (a per-request body_timeout is set on it)
     def _may_keep_alive(self) -> bool: ...
     def _response_finished(self, conn: HTTPConnection, keep: bool) -> None: ...
     def _abort_current(self) -> None: ...  # drop the request, telling the application
@@ -114,6 +126,28 @@ def _as_pairs(headers: Any) -> list[tuple[str, str]]:
     return list(headers)
 
 
+class ConnectionStream:
+    """What ``connection.stream`` offers: ``closed()``, as Tornado's ``IOStream.closed()``.
+
+    Tornado's handlers poll ``request.connection.stream.closed()`` to learn whether the
+    client left (its chat demo does). The server drives the socket, so this view only
+    reads: no reading, writing or closing through it.
+    """
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, proto: ResponseOwner) -> None:
+        self._proto = proto
+
+    def closed(self) -> bool:
+        """Whether the client connection is gone (closed, reset, or its side shut: FIN)."""
+        proto = self._proto
+        return proto._closed or proto._eof
+
+    def __repr__(self) -> str:
+        return f"<ConnectionStream closed={self.closed()}>"
+
+
 class HTTPConnection:
     """The answering side of one request (see the module docstring).
 
@@ -122,9 +156,14 @@ class HTTPConnection:
     cycle would leave every request to the cyclic garbage collector).
     """
 
+    # _max_body, _body_timeout and _stream stay unset until their setter (or ``stream``)
+    # is used: a request that never uses them pays nothing (read with getattr, body only).
     __slots__ = ("_proto", "_version", "_head", "_keep_alive", "_state", "_chunked",
                  "_nobody", "_remaining", "_close_callback", "_close_notified",
-                 "__weakref__")  # fmt: skip
+                 "_max_body", "_body_timeout", "_stream", "__weakref__")  # fmt: skip
+    _max_body: int
+    _body_timeout: float | None
+    _stream: ConnectionStream
 
     def __init__(self, proto: ResponseOwner, version: str, head: bool, keep_alive: bool) -> None:
         self._proto = proto
@@ -183,6 +222,71 @@ class HTTPConnection:
                 on_close()
             except Exception:
                 log.error("%s: error in on_connection_close", self._proto._peer, exc_info=True)
+
+    @property
+    def stream(self) -> ConnectionStream:
+        """A read-only view of the connection for code written against Tornado's IOStream.
+
+        Only ``stream.closed()`` (true once the client left, as ``closed``) is offered: the
+        connection itself is driven by the server. Made on first use.
+        """
+        try:
+            return self._stream
+        except AttributeError:
+            view = self._stream = ConnectionStream(self._proto)
+            return view
+
+    # -- limits of this request's body ----------------------------------------------------
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Allow this request's body up to ``max_body_size`` bytes (above or below the server's).
+
+        Only this request is affected. Call it before the body is read: in a delegate's
+        ``headers_received`` (a ``@stream_request_body`` handler's synchronous ``prepare``).
+        A Content-Length over the limit is then answered 413 before any body byte is read,
+        and a body that grows past it while arriving (chunked, or once inflated) gets 413
+        too. Called later, while the body is still arriving, it bounds only what remains:
+        a Content-Length was already checked against the limit in force when reading began.
+
+        Raises:
+            TypeError: ``max_body_size`` is not an int.
+            ValueError: ``max_body_size`` is negative.
+        """
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+            raise TypeError(
+                f"set_max_body_size() needs an int number of bytes, not {max_body_size!r}"
+            )
+        if max_body_size < 0:
+            raise ValueError(f"set_max_body_size() needs a size >= 0, not {max_body_size!r}")
+        self._max_body = max_body_size
+        proto = self._proto
+        if proto._current is self and proto._reading_body:
+            proto._parser.max_body_size = max_body_size
+
+    def set_body_timeout(self, timeout: float | None) -> None:
+        """Use ``timeout`` seconds without progress, not the server's ``body_timeout``, here.
+
+        Only this request's body is affected; ``None`` lifts the limit (``body_min_rate``
+        still applies). Call it before the body is read, as ``set_max_body_size``; called
+        while the body is arriving, it takes effect from then on. A body that stalls longer
+        gets the server's usual answer: ``408 Request Timeout`` and the connection closed.
+
+        Raises:
+            TypeError: ``timeout`` is not a number (nor None).
+            ValueError: ``timeout`` is not positive (or not finite).
+        """
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+                raise TypeError(
+                    f"set_body_timeout() needs a number of seconds or None, not {timeout!r}"
+                )
+            if not 0 < timeout < math.inf:
+                raise ValueError(f"set_body_timeout() needs seconds > 0, not {timeout!r}")
+        self._body_timeout = timeout
+        proto = self._proto
+        if proto._current is self and proto._reading_body:
+            proto._timer.body_timeout = timeout
+            proto._timer.arm_body(proto)
 
     @property
     def transport(self) -> asyncio.Transport:

@@ -84,6 +84,7 @@ class ConnectionTimer:
         "body_start",
         "body_bytes",
         "flow_since",
+        "body_timeout",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limits: HTTPLimits) -> None:
@@ -97,6 +98,9 @@ class ConnectionTimer:
         self.body_start = 0.0  # when the body began, moved on by the time reading was paused
         self.body_bytes = 0  # bytes received since then (for body_min_rate)
         self.flow_since = 0.0  # when a streaming handler paused reading
+        # The body_timeout of the body being read: the server's, unless its request set its
+        # own (HTTPConnection.set_body_timeout); the body reader sets it at each body.
+        self.body_timeout: float | None = limits.body_timeout
 
     def arm(self, owner: TimerOwner, when: float) -> None:
         """Make the timer fire at ``when`` at the latest (an earlier timer is kept)."""
@@ -137,7 +141,7 @@ class ConnectionTimer:
         self.head_start = self._loop.time()
 
     def body_begun(self) -> None:
-        """A request body is about to be read."""
+        """A request body is about to be read (its ``body_timeout`` is already set)."""
         self.body_progress = self.body_start = self._loop.time()
         self.body_bytes = 0
 
@@ -168,8 +172,9 @@ class ConnectionTimer:
         """When the body being read times out, and why (None: no body limit is set)."""
         lim = self._limits
         deadline: tuple[float, str] | None = None
-        if lim.body_timeout is not None:
-            deadline = (self.body_progress + lim.body_timeout, "body")
+        timeout = self.body_timeout
+        if timeout is not None:
+            deadline = (self.body_progress + timeout, "body")
         rate = lim.body_min_rate
         if rate is not None:
             when = self.body_start + lim.body_min_rate_grace + self.body_bytes / rate
@@ -207,7 +212,7 @@ class ConnectionTimer:
             if found is None:
                 return
             deadline, kind = found
-            timeout = lim.body_timeout or lim.body_min_rate_grace  # the re-check below
+            timeout = self.body_timeout or lim.body_min_rate_grace  # the re-check below
         else:
             return  # closed, or the application holds the request; re-armed when it answers
         if owner._write_paused:

@@ -1,0 +1,227 @@
+"""Per-request body limits and the stream view on ``request.connection``, over real sockets.
+
+``set_max_body_size`` / ``set_body_timeout`` called in a delegate's ``headers_received``
+apply to that request's body only; ``connection.stream.closed()`` tells whether the
+client left (Tornado's ``request.connection.stream.closed()``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from squall.http import ConnectionStream, HTTPConnection, HTTPServerRequest
+
+SERVER_LIMIT = 1000
+
+
+class Delegate:
+    """Answers with the body length; ``setup(conn, request)`` runs in headers_received."""
+
+    def __init__(self, conn: Any, setup: Callable[[Any, HTTPServerRequest], None], stream: bool):
+        self.conn = conn
+        self.setup = setup
+        self.stream_body = stream
+        self.size = 0
+        self.request: HTTPServerRequest | None = None
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        self.request = request
+        self.setup(self.conn, request)
+
+    def data_received(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+
+    def finish(self) -> None:
+        assert self.request is not None
+        size = self.size if self.stream_body else len(self.request.body)
+        self.conn.respond(200, [], b"%d" % size)
+
+    def on_connection_close(self) -> None:
+        pass
+
+
+class Factory:
+    def __init__(self, setup: Callable[[Any, HTTPServerRequest], None], stream: bool = False):
+        self.setup = setup
+        self.stream = stream
+
+    def start_request(self, conn: Any) -> Delegate:
+        return Delegate(conn, self.setup, self.stream)
+
+
+def raise_to(n: int) -> Callable[[Any, HTTPServerRequest], None]:
+    def setup(conn: Any, request: HTTPServerRequest) -> None:
+        if request.path == "/big":
+            conn.set_max_body_size(n)
+
+    return setup
+
+
+def post(path: str, body: bytes) -> bytes:
+    return b"POST %b HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%b" % (path, len(body), body)
+
+
+def chunked(path: str, body: bytes, piece: int = 700) -> bytes:
+    out = b"POST %b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" % path
+    for i in range(0, len(body), piece):
+        part = body[i : i + piece]
+        out += b"%x\r\n%b\r\n" % (len(part), part)
+    return out + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["collected", "streamed"])
+def test_limit_raised_in_headers_received_admits_a_larger_body(
+    serve: Callable[..., Any], stream: bool
+) -> None:
+    st = serve(Factory(raise_to(10_000), stream), max_body_size=SERVER_LIMIT)
+    with st.connect() as sock:
+        sock.sendall(post(b"/big", b"b" * 5000))
+        response = st.read_response(sock, bytearray())
+    assert (response.status, response.body) == (200, b"5000")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["collected", "streamed"])
+def test_without_the_call_the_server_limit_answers_413(
+    serve: Callable[..., Any], stream: bool
+) -> None:
+    st = serve(Factory(raise_to(10_000), stream), max_body_size=SERVER_LIMIT)
+    assert st.first_status(post(b"/other", b"b" * 5000)) == 413
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["collected", "streamed"])
+def test_content_length_over_the_raised_limit_is_413_before_the_body(
+    serve: Callable[..., Any], stream: bool
+) -> None:
+    st = serve(Factory(raise_to(10_000), stream), max_body_size=SERVER_LIMIT)
+    with st.connect() as sock:
+        # Only the head: the 413 must come without the server waiting for the body.
+        sock.sendall(b"POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 20000\r\n\r\n")
+        response = st.read_response(sock, bytearray())
+    assert response.status == 413
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["collected", "streamed"])
+def test_chunked_body_growing_past_the_raised_limit_is_413(
+    serve: Callable[..., Any], stream: bool
+) -> None:
+    st = serve(Factory(raise_to(3000), stream), max_body_size=SERVER_LIMIT)
+    with st.connect() as sock:
+        sock.sendall(chunked(b"/big", b"c" * 2500))
+        ok = st.read_response(sock, bytearray())
+    assert (ok.status, ok.body) == (200, b"2500")
+    assert st.first_status(chunked(b"/big", b"c" * 4000)) == 413
+
+
+def test_limit_lowered_in_headers_received_refuses_what_the_server_allows(
+    serve: Callable[..., Any],
+) -> None:
+    st = serve(Factory(raise_to(10)), max_body_size=SERVER_LIMIT)
+    assert st.first_status(post(b"/big", b"d" * 100)) == 413
+
+
+def test_raised_limit_applies_to_its_request_only(serve: Callable[..., Any]) -> None:
+    st = serve(Factory(raise_to(10_000)), max_body_size=SERVER_LIMIT)
+    with st.connect() as sock:
+        buf = bytearray()
+        sock.sendall(post(b"/big", b"e" * 5000))
+        first = st.read_response(sock, buf)
+        sock.sendall(post(b"/next", b"e" * 5000))  # same connection, no call this time
+        second = st.read_response(sock, buf)
+    assert (first.status, second.status) == (200, 413)
+
+
+def test_lowered_body_timeout_cuts_a_stalled_body_with_408(
+    serve: Callable[..., Any],
+) -> None:
+    def setup(conn: Any, request: HTTPServerRequest) -> None:
+        conn.set_body_timeout(0.2)
+
+    # The server would wait 60 s; the socket gives up after 10 s.
+    st = serve(Factory(setup), body_timeout=60.0, body_min_rate=None)
+    with st.connect(timeout=10) as sock:
+        sock.sendall(b"POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc")
+        data = st.read_until_close(sock)
+    assert data.startswith(b"HTTP/1.1 408 ")
+
+
+def test_raised_body_timeout_lets_a_paused_body_finish(serve: Callable[..., Any]) -> None:
+    def setup(conn: Any, request: HTTPServerRequest) -> None:
+        if request.path == "/patient":
+            conn.set_body_timeout(30.0)
+
+    st = serve(Factory(setup), body_timeout=0.3, body_min_rate=None)
+    with st.connect(timeout=10) as sock:
+        sock.sendall(b"POST /patient HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nabc")
+        time.sleep(1.0)  # past the server's 0.3 s
+        sock.sendall(b"def")
+        response = st.read_response(sock, bytearray())
+    assert (response.status, response.body) == (200, b"6")
+    # The control: without the call the same pause is cut by the server's timeout.
+    with st.connect(timeout=10) as sock:
+        sock.sendall(b"POST /other HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nabc")
+        data = st.read_until_close(sock)
+    assert data.startswith(b"HTTP/1.1 408 ")
+
+
+def _detached_connection() -> HTTPConnection:
+    # Validation happens before the connection is used: no protocol is needed to see it.
+    return HTTPConnection(None, "HTTP/1.1", False, True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [-1, -(2**40)])
+def test_negative_max_body_size_is_a_value_error_naming_it(bad: int) -> None:
+    with pytest.raises(ValueError, match=str(bad)):
+        _detached_connection().set_max_body_size(bad)
+
+
+@pytest.mark.parametrize("bad", ["1000", 1000.0, None, True])
+def test_non_integer_max_body_size_is_a_type_error_naming_it(bad: Any) -> None:
+    with pytest.raises(TypeError, match=repr(bad).replace(".", r"\.")):
+        _detached_connection().set_max_body_size(bad)
+
+
+@pytest.mark.parametrize("bad", [0, -1.5, math.inf, math.nan])
+def test_non_positive_body_timeout_is_a_value_error_naming_it(bad: float) -> None:
+    with pytest.raises(ValueError, match=repr(bad)):
+        _detached_connection().set_body_timeout(bad)
+
+
+@pytest.mark.parametrize("bad", ["5", b"5", True, [5]])
+def test_non_number_body_timeout_is_a_type_error_naming_it(bad: Any) -> None:
+    with pytest.raises(
+        TypeError, match=r"not " + repr(bad).replace("[", r"\[").replace("]", r"\]")
+    ):
+        _detached_connection().set_body_timeout(bad)
+
+
+# -- connection.stream ------------------------------------------------------------------------
+
+
+def test_stream_closed_turns_true_when_the_client_leaves(serve: Callable[..., Any]) -> None:
+    held: list[Any] = []
+    arrived = threading.Event()
+
+    def hold(request: HTTPServerRequest) -> None:
+        held.append(request.connection)  # never answered: the client will leave first
+        arrived.set()
+
+    st = serve(hold)
+    sock = st.connect()
+    sock.sendall(b"GET /wait HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert arrived.wait(10)
+    conn = held[0]
+    stream = st.call(lambda: conn.stream)
+    assert isinstance(stream, ConnectionStream)
+    assert st.call(lambda: conn.stream) is stream  # made once, on first use
+    assert st.call(stream.closed) is False
+    sock.close()
+    deadline = time.monotonic() + 10
+    while not st.call(stream.closed):
+        assert time.monotonic() < deadline, "stream.closed() stayed False after the client left"
+        time.sleep(0.01)
