@@ -7,6 +7,7 @@ client left (Tornado's ``request.connection.stream.closed()``).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -134,6 +135,54 @@ def test_raised_limit_applies_to_its_request_only(serve: Callable[..., Any]) -> 
         sock.sendall(post(b"/next", b"e" * 5000))  # same connection, no call this time
         second = st.read_response(sock, buf)
     assert (first.status, second.status) == (200, 413)
+
+
+class Later(Delegate):
+    """headers_received returns an awaitable: the body is read once it is done."""
+
+    def headers_received(self, request: HTTPServerRequest) -> Any:
+        self.request = request
+        return self._get_ready(request)
+
+    async def _get_ready(self, request: HTTPServerRequest) -> None:
+        await asyncio.sleep(0.05)
+        if request.path == "/fail":
+            raise RuntimeError("not ready")
+        self.setup(self.conn, request)
+
+
+class LaterFactory(Factory):
+    def start_request(self, conn: Any) -> Delegate:
+        return Later(conn, self.setup, self.stream)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["collected", "streamed"])
+def test_limit_set_by_an_awaited_headers_received_applies_to_the_body(
+    serve: Callable[..., Any], stream: bool
+) -> None:
+    st = serve(LaterFactory(raise_to(100_000), stream), max_body_size=SERVER_LIMIT)
+    with st.connect() as sock:
+        buf = bytearray()
+        # The body arrives (here, all of it) before the delegate is ready: it waits.
+        sock.sendall(post(b"/big", b"f" * 90_000))
+        first = st.read_response(sock, buf)
+        sock.sendall(post(b"/other", b"f" * 5000))
+        second = st.read_response(sock, buf)
+    assert (first.status, first.body) == (200, b"90000")
+    assert second.status == 413
+    assert st.first_status(post(b"/big", b"f" * 100_001)) == 413
+
+
+def test_awaited_headers_received_failing_is_a_500(serve: Callable[..., Any]) -> None:
+    st = serve(LaterFactory(raise_to(10_000)), max_body_size=SERVER_LIMIT)
+    with st.connect() as sock:
+        buf = bytearray()
+        sock.sendall(post(b"/fail", b"g" * 10))
+        failed = st.read_response(sock, buf)
+        # The unread body was dropped whole: the connection serves the next request.
+        sock.sendall(post(b"/big", b"h" * 20))
+        then = st.read_response(sock, buf)
+    assert (failed.status, then.status, then.body) == (500, 200, b"20")
 
 
 def test_lowered_body_timeout_cuts_a_stalled_body_with_408(

@@ -60,6 +60,7 @@ already started), and one warning on the ``squall.http`` logger naming the peer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from time import time as _time
@@ -356,7 +357,7 @@ class HTTPProtocol(asyncio.Protocol):
             try:
                 delegate = ctx.factory.start_request(conn)
                 self._delegate = delegate
-                delegate.headers_received(request)
+                ready = delegate.headers_received(request)
             except Exception:
                 self._app_error("error in headers_received")
                 return
@@ -365,15 +366,56 @@ class HTTPProtocol(asyncio.Protocol):
             if has_body:
                 stream = bool(getattr(delegate, "stream_body", False))
                 max_body = getattr(delegate, "max_body_size", None)
+                if ready is not None:
+                    # The delegate is still getting ready (a streaming handler's async
+                    # prepare): read the body once it is, with the limits it set by then.
+                    fut = asyncio.ensure_future(ready)
+                    fut.add_done_callback(
+                        functools.partial(self._ready_for_body, ev, conn, stream, max_body)
+                    )
+                    return
         if not has_body:
             self._dispatch()
             return
+        self._begin_body(ev, conn, stream, max_body)
+
+    def _begin_body(
+        self, ev: Request, conn: HTTPConnection, stream: bool, max_body: int | None
+    ) -> None:
+        """Start reading the body of ``ev`` (or answer 413 when it is too large)."""
         try:
-            begun = self._reader.begin(self, ev, request, conn, stream, max_body)  # type: ignore[union-attr]
+            begun = self._reader.begin(self, ev, self._request, conn, stream, max_body)  # type: ignore[union-attr, arg-type]
         except HTTPInputError as exc:
             self._bad_input(exc)
             return
         self._reading_body = begun
+
+    def _ready_for_body(
+        self,
+        ev: Request,
+        conn: HTTPConnection,
+        stream: bool,
+        max_body: int | None,
+        fut: asyncio.Future[Any],
+    ) -> None:
+        """The awaitable ``headers_received`` returned is done: read the body now.
+
+        Meanwhile the body's first bytes waited in the parser's buffer (reading paused past
+        ``_PIPELINE_BUFFER``) and no body timeout ran: the application held the request.
+        """
+        if self._current is not conn or self._closed:
+            return  # answered meanwhile (the body is dropped), or the client left
+        if fut.cancelled():
+            self._app_exception(asyncio.CancelledError(), "headers_received was cancelled")
+            return
+        exc = fut.exception()
+        if exc is not None:
+            self._app_exception(exc, "error in headers_received")
+            return
+        self._begin_body(ev, conn, stream, max_body)
+        if self._reading_body and self._read_paused and not self._flow_paused:
+            self._resume_reading()
+        self._process_safely()
 
     def _on_data(self, data: bytes) -> None:
         """A piece of the body being read."""
