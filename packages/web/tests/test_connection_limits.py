@@ -38,6 +38,20 @@ class Upload(RequestHandler):
         self.write(str(self.total))
 
 
+@stream_request_body
+class AsyncPrepareUpload(RequestHandler):
+    async def prepare(self) -> None:
+        await asyncio.sleep(0.02)  # (a permission check...) before the body is read
+        self.total = 0
+        self.request.connection.set_max_body_size(10_000)  # type: ignore[union-attr]
+
+    def data_received(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+
+    def put(self) -> None:
+        self.write(str(self.total))
+
+
 waiting = threading.Event()  # the handler saw its client still there
 client_left = threading.Event()
 
@@ -54,7 +68,9 @@ class Waits(RequestHandler):
 
 @pytest.fixture
 def app() -> Application:
-    return Application([(r"/upload", Upload), (r"/wait", Waits)])
+    return Application(
+        [(r"/upload", Upload), (r"/async-upload", AsyncPrepareUpload), (r"/wait", Waits)]
+    )
 
 
 @pytest.fixture
@@ -101,6 +117,14 @@ def test_without_the_call_the_body_over_the_server_limit_is_413(server: Any) -> 
 
 def test_content_length_over_the_raised_limit_is_413(server: Any) -> None:
     head, _ = put("/upload?max=10000", 20_000)
+    assert exchange(server.port, head).startswith(b"HTTP/1.1 413 ")
+
+
+def test_async_prepare_raising_the_limit_is_awaited_before_the_body(server: Any) -> None:
+    data = exchange(server.port, *put("/async-upload", 5000))
+    assert data.startswith(b"HTTP/1.1 200 ")
+    assert data.endswith(b"\r\n\r\n5000")
+    head, _ = put("/async-upload", 20_000)
     assert exchange(server.port, head).startswith(b"HTTP/1.1 413 ")
 
 

@@ -5,7 +5,9 @@
 
 - ``headers_received``: route. A request no rule matches is answered at once (its body is
   never read). A ``@stream_request_body`` handler is created here and runs ``prepare``
-  before the body; ``stream_body`` / ``max_body_size`` tell the server how to read it.
+  before the body; ``stream_body`` / ``max_body_size`` tell the server how to read it, and
+  an async ``prepare``'s Task is returned, so the body is read once it is done (the limits
+  it set on ``request.connection`` apply, as in Tornado).
 - ``data_received``: streamed pieces go to ``handler.data_received`` once ``prepare`` is
   done; an awaitable returned pauses the socket (flow control).
 - ``finish``: the body is complete; the handler is created and its lifecycle runs,
@@ -81,7 +83,7 @@ class RequestDispatcher:
         self.max_body_size: int | None = None
         self._created = False  # a handler was made (or failed to be): never make a second
 
-    def headers_received(self, request: HTTPServerRequest) -> None:
+    def headers_received(self, request: HTTPServerRequest) -> Awaitable[None] | None:
         self.request = request
         cls, kwargs, args, kw = self.application.find_handler(request)
         self.handler_class = cls
@@ -94,13 +96,17 @@ class RequestDispatcher:
             handler = self._make_handler()
             if handler is not None:
                 handler._execute(cls._method_name(request.method), (), {})
-            return
+            return None
         if cls._stream_request_body:
             self.stream_body = True
             handler = self._make_handler()
             if handler is None or not self._begin(handler):
-                return
+                return None
+            # An async prepare is awaited before the body is read (as Tornado does), so
+            # the limits it sets (request.connection.set_max_body_size) apply to the body.
             handler._prepared = handler._start()
+            return handler._prepared
+        return None
 
     def _make_handler(self) -> RequestHandler | None:
         self._created = True
