@@ -242,11 +242,12 @@ class HTTPConnection:
         """Allow this request's body up to ``max_body_size`` bytes (above or below the server's).
 
         Only this request is affected. Call it before the body is read: in a delegate's
-        ``headers_received`` (a ``@stream_request_body`` handler's synchronous ``prepare``).
-        A Content-Length over the limit is then answered 413 before any body byte is read,
-        and a body that grows past it while arriving (chunked, or once inflated) gets 413
-        too. Called later, while the body is still arriving, it bounds only what remains:
-        a Content-Length was already checked against the limit in force when reading began.
+        ``headers_received`` or before the awaitable it returned completes (a
+        ``@stream_request_body`` handler's ``prepare``, async or not). A Content-Length over
+        the limit is then answered 413 before any body byte is read, and a body that grows
+        past it while arriving (chunked, or once inflated) gets 413 too. Called later, while
+        the body is still arriving, it bounds only what remains: a Content-Length was
+        already checked against the limit in force when reading began.
 
         Raises:
             TypeError: ``max_body_size`` is not an int.
