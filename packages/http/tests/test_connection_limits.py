@@ -135,6 +135,13 @@ def test_raised_limit_applies_to_its_request_only(serve: Callable[..., Any]) -> 
         sock.sendall(post(b"/next", b"e" * 5000))  # same connection, no call this time
         second = st.read_response(sock, buf)
     assert (first.status, second.status) == (200, 413)
+    with st.connect() as sock:
+        buf = bytearray()
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")  # calls it, has no body
+        bodiless = st.read_response(sock, buf)
+        sock.sendall(post(b"/next", b"e" * 5000))
+        after = st.read_response(sock, buf)
+    assert (bodiless.status, after.status) == (200, 413)
 
 
 class Later(Delegate):

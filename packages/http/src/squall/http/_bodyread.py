@@ -63,6 +63,8 @@ class BodyOwner(Protocol):
     def _closed(self) -> bool:
         """Whether the connection is closed."""
 
+    _own_body_limits: bool  # a request set its own body limits (read them from its connection)
+
     @property
     def _read_paused(self) -> bool:
         """Whether reading from the socket is paused."""
@@ -140,9 +142,15 @@ class BodyReader:
         """
         lim = self._limits
         limit = lim.max_body_size if max_body is None else max_body
-        # The request's own choices (HTTPConnection.set_max_body_size / set_body_timeout in
-        # headers_received) come last and win; their slots are unset when never used.
-        limit = getattr(conn, "_max_body", limit)
+        timeout = lim.body_timeout
+        if owner._own_body_limits:
+            # The request's own choices (HTTPConnection.set_max_body_size / set_body_timeout
+            # in headers_received) win. Their slots stay unset when never used, and the
+            # hint keeps the others from paying for a failed getattr; it may come from an
+            # earlier request, so the values are read from this request's connection.
+            owner._own_body_limits = False
+            limit = getattr(conn, "_max_body", limit)
+            timeout = getattr(conn, "_body_timeout", timeout)
         parser = owner._parser
         parser.max_body_size = limit
         if conn.headers_written:
@@ -158,7 +166,7 @@ class BodyReader:
             if limit != lim.max_body_size:
                 lim = dataclasses.replace(lim, max_body_size=limit)
             self._collector = BodyCollector(request.headers, lim)
-        self._timer.body_timeout = getattr(conn, "_body_timeout", lim.body_timeout)
+        self._timer.body_timeout = timeout
         self._timer.body_begun()
         if ev.expect_continue and parser.buffered == 0:
             conn.send_continue()

@@ -87,6 +87,7 @@ class ResponseOwner(SendfileOwner, Protocol):
     _eof: bool  # the client sent FIN
     _reading_body: bool
     _current: HTTPConnection | None  # the request being answered
+    _own_body_limits: bool  # set when a request chose its own body limits
     _in_process: bool  # answering requests parsed in one pass (see _send)
     _collect: bool  # a response of this pass was written: _send collects the next ones
     _parser: RequestParser  # whether the request was read whole; the bytes after it
@@ -157,7 +158,8 @@ class HTTPConnection:
     """
 
     # _max_body, _body_timeout and _stream stay unset until their setter (or ``stream``)
-    # is used: a request that never uses them pays nothing (read with getattr, body only).
+    # is used: a request that never uses them pays nothing (the body reader reads the
+    # first two with getattr only when the protocol's _own_body_limits hint is set).
     __slots__ = ("_proto", "_version", "_head", "_keep_alive", "_state", "_chunked",
                  "_nobody", "_remaining", "_close_callback", "_close_notified",
                  "_max_body", "_body_timeout", "_stream", "__weakref__")  # fmt: skip
@@ -261,8 +263,10 @@ class HTTPConnection:
             raise ValueError(f"set_max_body_size() needs a size >= 0, not {max_body_size!r}")
         self._max_body = max_body_size
         proto = self._proto
-        if proto._current is self and proto._reading_body:
-            proto._parser.max_body_size = max_body_size
+        if proto._current is self:
+            proto._own_body_limits = True
+            if proto._reading_body:
+                proto._parser.max_body_size = max_body_size
 
     def set_body_timeout(self, timeout: float | None) -> None:
         """Use ``timeout`` seconds without progress, not the server's ``body_timeout``, here.
@@ -285,9 +289,11 @@ class HTTPConnection:
                 raise ValueError(f"set_body_timeout() needs seconds > 0, not {timeout!r}")
         self._body_timeout = timeout
         proto = self._proto
-        if proto._current is self and proto._reading_body:
-            proto._timer.body_timeout = timeout
-            proto._timer.arm_body(proto)
+        if proto._current is self:
+            proto._own_body_limits = True
+            if proto._reading_body:
+                proto._timer.body_timeout = timeout
+                proto._timer.arm_body(proto)
 
     @property
     def transport(self) -> asyncio.Transport:

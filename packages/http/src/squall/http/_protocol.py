@@ -109,7 +109,7 @@ class HTTPProtocol(asyncio.Protocol):
         "_ctx", "_loop", "_transport", "_parser", "_remote_ip", "_peername", "_scheme",
         "_current", "_request", "_delegate", "_reader", "_reading_body", "_discarding",
         "_in_process", "_closed", "_read_paused", "_write_paused", "_drain_waiters",
-        "_timer", "_eof", "_task", "_collect", "_out", "__weakref__",
+        "_timer", "_eof", "_task", "_collect", "_out", "_own_body_limits", "__weakref__",
     )  # fmt: skip
 
     def __init__(self, ctx: ServerContext, loop: asyncio.AbstractEventLoop) -> None:
@@ -136,6 +136,9 @@ class HTTPProtocol(asyncio.Protocol):
         self._task: asyncio.Future[Any] | None = None
         self._collect = False  # a response of this pass was written: collect the next ones
         self._out: bytearray | None = None  # the bytes collected (see the module docstring)
+        # A request called connection.set_max_body_size/set_body_timeout: the body reader
+        # looks for them on its connection (a hint, cleared there; see _bodyread).
+        self._own_body_limits = False
 
     @property
     def _peer(self) -> str:
