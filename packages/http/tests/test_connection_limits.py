@@ -19,6 +19,7 @@ import pytest
 from squall.http import ConnectionStream, HTTPConnection, HTTPServerRequest
 
 SERVER_LIMIT = 1000
+LOOPS = pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
 
 
 class Delegate:
@@ -163,11 +164,14 @@ class LaterFactory(Factory):
         return Later(conn, self.setup, self.stream)
 
 
+@LOOPS
 @pytest.mark.parametrize("stream", [False, True], ids=["collected", "streamed"])
 def test_limit_set_by_an_awaited_headers_received_applies_to_the_body(
-    serve: Callable[..., Any], stream: bool
+    serve: Callable[..., Any], stream: bool, use_uvloop: bool
 ) -> None:
-    st = serve(LaterFactory(raise_to(100_000), stream), max_body_size=SERVER_LIMIT)
+    st = serve(
+        LaterFactory(raise_to(100_000), stream), max_body_size=SERVER_LIMIT, use_uvloop=use_uvloop
+    )
     with st.connect() as sock:
         buf = bytearray()
         # The body arrives (here, all of it) before the delegate is ready: it waits.
@@ -259,7 +263,10 @@ def test_non_number_body_timeout_is_a_type_error_naming_it(bad: Any) -> None:
 # -- connection.stream ------------------------------------------------------------------------
 
 
-def test_stream_closed_turns_true_when_the_client_leaves(serve: Callable[..., Any]) -> None:
+@LOOPS
+def test_stream_closed_turns_true_when_the_client_leaves(
+    serve: Callable[..., Any], use_uvloop: bool
+) -> None:
     held: list[Any] = []
     arrived = threading.Event()
 
@@ -267,7 +274,7 @@ def test_stream_closed_turns_true_when_the_client_leaves(serve: Callable[..., An
         held.append(request.connection)  # never answered: the client will leave first
         arrived.set()
 
-    st = serve(hold)
+    st = serve(hold, use_uvloop=use_uvloop)
     sock = st.connect()
     sock.sendall(b"GET /wait HTTP/1.1\r\nHost: t\r\n\r\n")
     assert arrived.wait(10)
