@@ -221,3 +221,37 @@ def test_close_called_where_no_loop_runs_completes_the_handshake() -> None:
     finally:
         loop.run_until_complete(stack.aclose())
         loop.close()
+
+
+def test_inside_a_running_loop_the_connection_is_a_future_as_in_tornado(ws: Any) -> None:
+    seen: list[asyncio.Future[Any]] = []
+
+    async def main() -> None:
+        async with ws.app([("/ws", Echo)]) as url:
+            future = websocket_connect(url + "/ws", callback=seen.append)
+            assert isinstance(future, asyncio.Future)
+            done = asyncio.get_running_loop().create_future()
+            future.add_done_callback(done.set_result)  # what IOLoop.add_future relies on
+            c = await future
+            assert await done is future
+            assert seen == [future]  # Tornado's callback gets the done Future
+            await c.write_message("hi")
+            assert await c.read_message() == "hi"
+            c.close()
+
+    ws.run(main())
+
+
+def test_outside_a_loop_it_is_a_coroutine_for_asyncio_run() -> None:
+    with socket.socket() as closed_port:  # bound, never listening: connecting is refused
+        closed_port.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{closed_port.getsockname()[1]}/ws"
+        pending = websocket_connect(url)
+        assert asyncio.iscoroutine(pending)  # a Future would be bound to no running loop
+        with pytest.raises(ConnectionRefusedError):
+            asyncio.run(pending)
+
+
+def test_a_callback_where_no_loop_runs_is_refused_by_name() -> None:
+    with pytest.raises(RuntimeError, match=r"callback=.*needs a running event loop"):
+        websocket_connect("ws://127.0.0.1:9/ws", callback=print)

@@ -191,8 +191,9 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, list[str]]]:
     return int(parts[1]), headers
 
 
-async def websocket_connect(
+def websocket_connect(
     url: str | Any,
+    callback: Callable[[asyncio.Future[WebSocketClientConnection]], Any] | None = None,
     *,
     on_message_callback: Callable[[str | bytes | None], Any] | None = None,
     compression_options: Mapping[str, Any] | None = None,
@@ -203,8 +204,14 @@ async def websocket_connect(
     connect_timeout: float | None = 20.0,
     headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     ssl: _ssl.SSLContext | bool | None = None,
-) -> WebSocketClientConnection:
+) -> Awaitable[WebSocketClientConnection]:
     """Open a WebSocket to ``url`` (``ws://``, ``wss://``; ``http(s)://`` also accepted).
+
+    Called while an event loop runs (in a coroutine, a callback, a test), it returns a
+    Future (an asyncio Task) of the connection, as Tornado's does: await it, ``yield`` it
+    in a ``gen.coroutine``, or give it to ``IOLoop.add_future``. Called where no loop
+    runs, it returns the coroutine that connects, for ``asyncio.run`` or
+    ``IOLoop.run_sync`` to run.
 
     Args:
         url: where to connect; or, as in Tornado, an ``HTTPRequest`` (squall's or
@@ -221,13 +228,57 @@ async def websocket_connect(
         connect_timeout: seconds for the TCP (and TLS) connection and the handshake.
         headers: extra request headers (cookies, ``Origin``, authorization).
         ssl: for ``wss://``, an SSLContext (default: the system's verified one).
+        callback: as in Tornado, called with the Future once it is done (needs a running
+            event loop: without one there is no Future to call it with).
 
     Raises:
         HandshakeError: the server refused (its status in ``.status``) or did not speak
             WebSocket.
         TimeoutError: ``connect_timeout`` passed.
         OSError: the connection failed.
+        RuntimeError: ``callback`` given where no event loop runs.
     """
+    coro = _connect(
+        url,
+        on_message_callback,
+        compression_options,
+        subprotocols,
+        ping_interval,
+        ping_timeout,
+        max_message_size,
+        connect_timeout,
+        headers,
+        ssl,
+    )
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if callback is not None:
+            coro.close()
+            raise RuntimeError(
+                "websocket_connect(callback=...) needs a running event loop: call it from a "
+                "coroutine or a loop callback, or await it and drop the callback"
+            ) from None
+        return coro
+    task = loop.create_task(coro)
+    if callback is not None:
+        task.add_done_callback(callback)
+    return task
+
+
+async def _connect(
+    url: str | Any,
+    on_message_callback: Callable[[str | bytes | None], Any] | None,
+    compression_options: Mapping[str, Any] | None,
+    subprotocols: Sequence[str] | None,
+    ping_interval: float | None,
+    ping_timeout: float | None,
+    max_message_size: int | None,
+    connect_timeout: float | None,
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+    ssl: _ssl.SSLContext | bool | None,
+) -> WebSocketClientConnection:
+    """The work of ``websocket_connect``: TCP (and TLS), the opening handshake, the hand-over."""
     if not isinstance(url, str):
         url, headers, connect_timeout, ssl = from_request(url, headers, connect_timeout, ssl)
     parts = urlsplit(url)
