@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 import pytest
@@ -32,6 +33,13 @@ def test_an_uncaught_handler_error_is_logged_on_app_log_and_access_log(
 ) -> None:
     with caplog.at_level(logging.INFO):
         assert squall_client.get("/").status_code == 500
+        # The server thread writes the access line once the answer is sent, so the client
+        # can read the 500 before that record exists: wait for it (bounded).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+            r.name == squall.options.access_log.name for r in caplog.records
+        ):
+            time.sleep(0.01)
     on_app_log = [r for r in caplog.records if r.name == squall.options.app_log.name]
     assert on_app_log and on_app_log[0].exc_info is not None
     assert "handler bug" in str(on_app_log[0].exc_info[1])

@@ -55,3 +55,18 @@ def test_timedelta_terms_add_up(parts: list[tuple[int, str]]) -> None:
     parser.parse_command_line(["p", f"--t={text}"], final=False)
     expected = sum((datetime.timedelta(**{units[u]: n}) for n, u in parts), datetime.timedelta())
     assert parser.t == expected
+
+
+def test_a_string_assigned_in_code_to_a_typed_option_is_refused_naming_it() -> None:
+    # As Tornado's options: code assigns values of the option's type; only text that
+    # arrives as text (command line, environment, config file) is parsed.
+    parser = OptionParser()
+    parser.define("port", default=8000, type=int)
+    parser.define("names", default=[], type=str, multiple=True)
+    refused = r"option --port: invalid int value: '80' \(a str assigned in code"
+    with pytest.raises(OptionValueError, match=refused):
+        parser.port = "80"
+    assert parser.port == 8000
+    parser.port = 81
+    parser.names = "a,b"  # a str option: text is its type
+    assert (parser.port, parser.names) == (81, ["a", "b"])

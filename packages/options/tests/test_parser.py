@@ -88,7 +88,10 @@ def test_assignment_is_type_checked(parser: OptionParser) -> None:
     parser.define("port", default=8000, type=int)
     with pytest.raises(OptionValueError) as info:
         parser.port = "sdf"
-    assert str(info.value) == "option --port: invalid int value: 'sdf'"
+    assert str(info.value) == (
+        "option --port: invalid int value: 'sdf' (a str assigned in code; text is parsed "
+        "only from the command line, the environment and config files)"
+    )
     assert (info.value.option, info.value.expected, info.value.value) == ("port", "int", "sdf")
     with pytest.raises(OptionValueError, match="got list"):
         parser.port = [1]

@@ -106,6 +106,14 @@ class Option:
                 message += f" ({reason})"
         return OptionValueError(message, option=self.name, expected=self.type_label(), value=value)
 
+    def wrong_type(self, value: object) -> OptionValueError:
+        """The error for a value of another type assigned in code (no parsing there)."""
+        return self._bad(
+            value,
+            f"a {type(value).__name__} assigned in code; text is parsed only from the command "
+            "line, the environment and config files",
+        )
+
     def _check_choice(self, value: Any) -> Any:
         if self.choices is None or value is None:
             return value

@@ -182,6 +182,10 @@ class OptionParser(OverrideMixin):
 
     def __setitem__(self, name: str, value: Any) -> None:
         option = self.option(name)
+        if isinstance(value, str) and option.type is not str:
+            # Code assigns values of the option's type, as in Tornado: text is parsed only
+            # where it comes in as text (command line, environment, config files).
+            raise option.wrong_type(value)
         option.set(option.coerce(value), "code", "code", force=True)
 
     def __contains__(self, name: object) -> bool:
