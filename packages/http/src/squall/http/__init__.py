@@ -16,6 +16,7 @@ A sans-I/O parser driven by an asyncio Protocol, ``HTTPServer``, ``HTTPServerReq
 from __future__ import annotations
 
 from squall.http._body import BodyCollector, ParsedBody
+from squall.http._closing import unlink_transport
 from squall.http._connection import ConnectionStream, HTTPConnection
 from squall.http._errors import (
     HTTPError,
@@ -53,6 +54,7 @@ __all__ = [
     "RemoteProtocolError",
     "ResponseStateError",
     "StreamClosedError",
+    "unlink_transport",
     "__version__",
     "parse_body_arguments",
     "parse_qs_bytes",

@@ -35,6 +35,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from squall.http import unlink_transport
 from squall.websocket._deflate import Deflater, InflaterImpl
 from squall.websocket._errors import ProtocolError, WebSocketClosedError
 from squall.websocket._frames import (
@@ -87,28 +88,6 @@ def _dropped_message(message: str | bytes) -> None:
 
 def _dropped_close() -> None:
     """Stands in for ``on_close`` once it has been called."""
-
-
-def _no_ready() -> None:
-    """Stands in for a lost transport's read or write callback (its fd is no longer watched)."""
-
-
-def _unlink_transport(transport: Any) -> None:
-    """Drop the bound methods asyncio's selector transport keeps of itself.
-
-    ``_SelectorSocketTransport`` holds ``_read_ready_cb`` (and from CPython 3.12
-    ``_write_ready``) until ``close()``, and 3.11 never drops the first: a cycle that left
-    every lost transport, its socket and this protocol to the cyclic collector. After
-    ``connection_lost`` the loop watches its socket no more, so a function holding nothing
-    replaces them. uvloop's transports have no such attributes and are left alone.
-    """
-    attrs = getattr(transport, "__dict__", None)
-    if not attrs:
-        return
-    if attrs.get("_read_ready_cb") is not None:
-        transport._read_ready_cb = _no_ready
-    if attrs.get("_write_ready") is not None:
-        transport._write_ready = _no_ready
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -235,7 +214,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._on_close = _dropped_close
         self._on_ping = None
         self._on_pong = None
-        _unlink_transport(self.transport)
+        unlink_transport(self.transport)
 
     async def wait_closed(self) -> None:
         """Return once the connection is gone (after the close handshake or an abort)."""
