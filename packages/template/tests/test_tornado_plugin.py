@@ -510,6 +510,22 @@ def test_handler_ui_and_module_attributes(tmp_path: Path, squall_live_server: Se
     assert get(server).text == "True|/|bob|en_US|hi|<box>m</box>"
 
 
+def test_handler_ui_is_there_before_any_render(squall_live_server: Serve) -> None:
+    class Direct(RequestHandler):
+        def get(self) -> None:
+            ui = self.ui
+            self.write(f"{ui.hello()}|{ui['hello']()}|{ui.modules.Box('m')}|{ui is self.ui}")
+
+    server = squall_live_server(
+        app(
+            (r"/", Direct),
+            ui_modules={"Box": Plain},
+            ui_methods={"hello": lambda handler: "hi " + handler.request.path},
+        )
+    )
+    assert get(server).text == "hi /|hi /|<box>m</box>|True"
+
+
 def test_a_page_without_the_head_its_modules_need_is_a_clear_error(
     tmp_path: Path, squall_live_server: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -117,6 +117,8 @@ class UsesPluginFunctions(RequestHandler):
                 self.render("x.html")
             elif what == "render_string":
                 self.render_string("x.html")
+            elif what == "ui":
+                self.write(repr(self.ui))
             else:
                 self.plugin_function(what)
         except MissingPluginError as e:
@@ -215,6 +217,7 @@ def test_exception_in_initialize_is_a_500(
         ("static_url", "squall-static"),
         ("render", "squall-template"),
         ("render_string", "squall-template"),
+        ("ui", "squall-template"),
     ],
 )
 def test_plugin_methods_name_the_package_to_install(

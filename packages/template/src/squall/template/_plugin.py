@@ -316,5 +316,13 @@ def squall_web_configure(app: Application) -> None:
 
 @hookimpl
 def squall_web_handler_functions(app: Application) -> dict[str, Callable[..., Any]]:
-    """``render`` and ``render_string`` for ``RequestHandler.render`` / ``render_string``."""
-    return {"render": render, "render_string": render_string}
+    """``render`` and ``render_string`` for ``RequestHandler.render`` / ``render_string``,
+    and ``ui`` for ``RequestHandler.ui``."""
+    return {"render": render, "render_string": render_string, "ui": _handler_ui}
+
+
+def _handler_ui(handler: RequestHandler) -> Any:
+    """``handler.ui``: the UI methods and modules (the UI machinery is loaded on first use)."""
+    from squall.template import _uimodules
+
+    return _uimodules.ui_of(handler)

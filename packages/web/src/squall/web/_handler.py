@@ -60,6 +60,7 @@ _PLUGIN_PACKAGES = {
     "static_url": "squall-static",
     "render": "squall-template",
     "render_string": "squall-template",
+    "ui": "squall-template",
 }
 
 
@@ -245,6 +246,16 @@ class RequestHandler(
         """Render a template to bytes (needs squall-template)."""
         result: bytes = self.plugin_function("render_string")(template_name, **kwargs)
         return result
+
+    @property
+    def ui(self) -> Any:
+        """The UI methods of the ``ui_methods`` setting bound to this handler, and the UI
+        modules as ``ui.modules`` (needs squall-template); the same object templates see.
+
+        Raises:
+            MissingPluginError: squall-template is not installed.
+        """
+        return self.plugin_function("ui")()
 
     def get_template_namespace(self) -> dict[str, Any]:
         """The names every template rendered by this handler sees (override to add some).

@@ -156,7 +156,8 @@ def squall_web_handler_functions(app: Application) -> dict[str, Callable[..., An
     Well-known names, reached through methods of ``RequestHandler``:
     ``static_url(handler, path, include_host=None, **kwargs) -> str`` (squall-static),
     ``render(handler, template_name, **kwargs) -> Awaitable[None] | None`` and
-    ``render_string(handler, template_name, **kwargs) -> bytes`` (squall-template). Other
+    ``render_string(handler, template_name, **kwargs) -> bytes`` and ``ui(handler)`` (the
+    object ``RequestHandler.ui`` returns) (squall-template). Other
     names are reachable with ``handler.plugin_function(name)``.
 
     Args:
