@@ -506,3 +506,104 @@ def test_request_version_host_and_client_come_from_the_scope() -> None:
         {"version": "HTTP/1.1", "host": "127.0.0.1", "Host": "", "ip": "127.0.0.1",
          "protocol": "http"},
     ]  # fmt: skip
+
+
+# -- Tornado's per-request connection API (request.connection) under ASGI ------------------
+
+
+@stream_request_body
+class BigUpload(RequestHandler):
+    """Raises its own body limit (and sets a body timeout) in an async prepare, as Tornado
+    upload handlers do."""
+
+    async def prepare(self) -> None:
+        await asyncio.sleep(0)  # the body must not be read before this completes
+        self.request.connection.set_max_body_size(int(self.get_query_argument("max")))
+        timeout = self.get_query_argument("timeout", "")
+        if timeout:
+            self.request.connection.set_body_timeout(float(timeout))
+        self.size = 0
+
+    def data_received(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+
+    def put(self) -> None:
+        closed = self.request.connection.stream.closed()
+        self.write({"size": self.size, "closed": closed})
+
+
+def _feed(
+    path: str, messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]], **kw: Any
+) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = _scope("PUT", path.split("?")[0])
+        scope["query_string"] = path.partition("?")[2].encode()
+        scope["headers"] = [(b"host", b"example.com"), *headers]
+        app = Application([(r"/big", BigUpload)])
+        await to_asgi(app, **kw)(scope, receive, send)
+
+    run(go)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def test_set_max_body_size_in_an_async_prepare_raises_the_limit_under_asgi() -> None:
+    body = [{"type": "http.request", "body": b"x" * 30, "more_body": False}]
+    status, out = _feed("/big?max=100", body, [(b"content-length", b"30")], max_body_size=10)
+    assert (status, json.loads(out)) == (200, {"size": 30, "closed": False})
+
+
+def test_set_max_body_size_lowered_refuses_the_declared_length_before_reading() -> None:
+    messages = [{"type": "http.request", "body": b"x" * 30, "more_body": False}]
+    status, out = _feed("/big?max=5", messages, [(b"content-length", b"30")])
+    assert (status, out) == (413, b"request body too large")
+    assert len(messages) == 1  # not one body message was read
+
+
+def test_set_max_body_size_bounds_a_body_without_content_length() -> None:
+    body = [{"type": "http.request", "body": b"x" * 4, "more_body": True}] * 3
+    status, _ = _feed("/big?max=10", list(body), [(b"transfer-encoding", b"chunked")])
+    assert status == 413
+
+
+def test_set_body_timeout_answers_408_when_the_body_stalls() -> None:
+    # one piece arrives, then nothing: the fake receive() waits forever
+    body = [{"type": "http.request", "body": b"abc", "more_body": True}]
+    status, out = _feed("/big?max=100&timeout=0.05", body, [(b"content-length", b"10")])
+    assert (status, out) == (408, b"request body timeout")
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda c: c.set_max_body_size(-1), ValueError),
+        (lambda c: c.set_max_body_size("10"), TypeError),
+        (lambda c: c.set_body_timeout(0), ValueError),
+        (lambda c: c.set_body_timeout("1"), TypeError),
+    ],
+)
+def test_bad_connection_limits_are_refused(call: Callable[[Any], None], error: type) -> None:
+    from squall.asgi import ASGIConnection
+
+    with pytest.raises(error, match="set_"):
+        call(ASGIConnection(head=False))
+
+
+def test_stream_closed_is_true_once_the_client_left() -> None:
+    from squall.asgi import ASGIConnection
+
+    conn = ASGIConnection(head=False)
+    assert conn.stream.closed() is False
+    conn._disconnected()
+    assert conn.stream.closed() is True

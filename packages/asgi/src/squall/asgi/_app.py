@@ -28,7 +28,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from squall.asgi._connection import ASGIConnection
-from squall.asgi._types import Receive, Scope, Send
+from squall.asgi._types import Message, Receive, Scope, Send
 from squall.asgi._websocket import serve_websocket
 from squall.http import HTTPHeaders, HTTPInputError, HTTPServerRequest, parse_body_arguments
 
@@ -142,9 +142,13 @@ class SquallASGIApp:
         conn = ASGIConnection(scope["method"] == "HEAD")
         request, may_have_body = _request_from_scope(scope, conn)
         delegate = self.app.start_request(conn)
-        delegate.headers_received(request)
+        ready = delegate.headers_received(request)
+        if ready is not None and not await self._ready(ready, conn):
+            return
         if conn._state != 2:  # (not conn.finished, without the property)
-            if getattr(delegate, "stream_body", False):
+            if may_have_body and self._too_large(delegate, request, conn):
+                pass  # answered 413 before reading
+            elif getattr(delegate, "stream_body", False):
                 if not await self._stream_body(delegate, conn, receive):
                     return
             elif may_have_body and not await self._whole_body(delegate, request, conn, receive):
@@ -214,12 +218,64 @@ class SquallASGIApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    @staticmethod
+    async def _ready(ready: Any, conn: ASGIConnection) -> bool:
+        """Wait for the awaitable ``headers_received`` returned (a streaming handler's async
+        ``prepare``) before the body is read; False when it failed (answered 500)."""
+        try:
+            await ready
+        except Exception:
+            log.error("Uncaught exception in headers_received", exc_info=True)
+            if not conn.headers_written:
+                conn.respond(500, [("Content-Type", "text/plain")], b"Internal Server Error")
+            elif not conn.finished:
+                conn._abort()
+            return conn.finished
+        return True
+
+    def _limit(self, delegate: Any, conn: ASGIConnection) -> int:
+        """The body limit in force: the connection's, else the delegate's, else ours."""
+        if conn._max_body is not None:
+            return conn._max_body
+        return getattr(delegate, "max_body_size", None) or self.max_body_size
+
+    def _too_large(self, delegate: Any, request: HTTPServerRequest, conn: ASGIConnection) -> bool:
+        """Answer 413 when the announced Content-Length is over the limit."""
+        declared = request.headers.get("Content-Length")
+        if (
+            declared is None
+            or not declared.isdigit()
+            or int(declared) <= self._limit(delegate, conn)
+        ):
+            return False
+        conn.respond(413, [("Content-Type", "text/plain")], b"request body too large")
+        return True
+
+    @staticmethod
+    async def _next(conn: ASGIConnection, receive: Receive) -> Message | None:
+        """The next message of the body, or None when it stalled past ``set_body_timeout``
+        (answered 408)."""
+        timeout = conn._body_timeout
+        if timeout is None:
+            return await receive()
+        try:
+            return await asyncio.wait_for(receive(), timeout)
+        except TimeoutError:
+            log.warning("squall.asgi: request body stalled for %s s: 408", timeout)
+            if not conn.headers_written:
+                conn.respond(408, [("Content-Type", "text/plain")], b"request body timeout")
+            elif not conn.finished:
+                conn._abort()
+            return None
+
     async def _stream_body(self, delegate: Any, conn: ASGIConnection, receive: Receive) -> bool:
         """Feed ``data_received``; False when the client left."""
-        limit = getattr(delegate, "max_body_size", None) or self.max_body_size
         size = 0
         while True:
-            message = await receive()
+            message = await self._next(conn, receive)
+            if message is None:
+                return True
+            limit = self._limit(delegate, conn)  # (data_received may change it)
             if message["type"] == "http.disconnect":
                 self._client_left(conn, delegate)
                 return False
@@ -239,11 +295,13 @@ class SquallASGIApp:
         self, delegate: Any, request: HTTPServerRequest, conn: ASGIConnection, receive: Receive
     ) -> bool:
         """Read the body, parse its form arguments; False when the client left."""
-        limit = getattr(delegate, "max_body_size", None) or self.max_body_size
+        limit = self._limit(delegate, conn)
         chunks = []
         size = 0
         while True:
-            message = await receive()
+            message = await self._next(conn, receive)
+            if message is None:
+                return True
             if message["type"] == "http.disconnect":
                 self._client_left(conn, delegate)
                 return False

@@ -15,6 +15,7 @@ server, which frames the body for HTTP/1.1 or HTTP/2 itself.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Final
 
@@ -117,11 +118,24 @@ class _ASGITransport:
         return default
 
 
+class ConnectionStream:
+    """``connection.stream`` under ASGI: ``closed()``, as Tornado's ``IOStream.closed()``."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: ASGIConnection) -> None:
+        self._conn = conn
+
+    def closed(self) -> bool:
+        """Whether the client left (the server sent ``http.disconnect``)."""
+        return self._conn._gone
+
+
 class ASGIConnection:
     """The answering side of one ASGI HTTP request (see the module docstring)."""
 
     __slots__ = ("_head", "_state", "_out", "_wake", "_gone", "_close_callback",
-                 "_nobody", "__weakref__")  # fmt: skip
+                 "_nobody", "_max_body", "_body_timeout", "__weakref__")  # fmt: skip
 
     def __init__(self, head: bool) -> None:
         self._head = head
@@ -131,6 +145,8 @@ class ASGIConnection:
         self._gone = False
         self._close_callback: Callable[[], None] | None = None
         self._nobody = False
+        self._max_body: int | None = None
+        self._body_timeout: float | None = None
 
     # -- state -----------------------------------------------------------------------------
 
@@ -160,6 +176,48 @@ class ASGIConnection:
             asyncio.get_running_loop().call_soon(callback)
             return
         self._close_callback = callback
+
+    @property
+    def stream(self) -> ConnectionStream:
+        """A read-only view for code written against Tornado's IOStream: ``closed()``."""
+        return ConnectionStream(self)
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Allow this request's body up to ``max_body_size`` bytes (above or below the
+        ``max_body_size`` given to ``to_asgi``).
+
+        Call it before the body is read (in ``headers_received``, or a
+        ``@stream_request_body`` handler's ``prepare``): a Content-Length over it is then
+        answered 413 before the body is read, and a body growing past it gets 413 too.
+
+        Raises:
+            TypeError: ``max_body_size`` is not an int.
+            ValueError: ``max_body_size`` is negative.
+        """
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+            raise TypeError(
+                f"set_max_body_size() needs an int number of bytes, not {max_body_size!r}"
+            )
+        if max_body_size < 0:
+            raise ValueError(f"set_max_body_size() needs a size >= 0, not {max_body_size!r}")
+        self._max_body = max_body_size
+
+    def set_body_timeout(self, timeout: float | None) -> None:
+        """Answer ``408 Request Timeout`` when the body makes no progress for ``timeout``
+        seconds (None: no limit of squall's; the ASGI server's own timeouts still apply).
+
+        Raises:
+            TypeError: ``timeout`` is not a number (nor None).
+            ValueError: ``timeout`` is not positive (or not finite).
+        """
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+                raise TypeError(
+                    f"set_body_timeout() needs a number of seconds or None, not {timeout!r}"
+                )
+            if not 0 < timeout < math.inf:
+                raise ValueError(f"set_body_timeout() needs seconds > 0, not {timeout!r}")
+        self._body_timeout = timeout
 
     def set_keep_alive(self, keep_alive: bool) -> None:
         """Keep-alive is the ASGI server's business: accepted and left to it."""
