@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from squall.loop import bind_sockets, task_id
+from squall.loop import bind_sockets, cpu_count, task_id
 
 pytestmark = pytest.mark.slow
 
@@ -138,6 +138,14 @@ def test_children_get_distinct_task_ids_and_parent_exits_when_they_exit_cleanly(
     assert sorted(int(f.name.split("-")[1]) for f in files) == [0, 1, 2]
     # Each child reseeded its random module: three different draws.
     assert len({f.read_text() for f in files}) == 3
+
+
+def test_cpu_count_is_the_machines_processor_count_and_never_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert cpu_count() == (os.cpu_count() or 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # what os says when it cannot tell
+    assert cpu_count() == 1
 
 
 def test_none_means_one_child_per_cpu(tmp_path: Path, procs: _Procs) -> None:

@@ -27,7 +27,7 @@ from squall.loop._ioloop import IOLoop
 from squall.loop._netutil import bind_sockets, bind_unix_socket, bind_unused_port
 from squall.loop._periodic import PeriodicCallback
 from squall.loop._policy import install_loop_policy, new_event_loop
-from squall.loop._process import forbid_fork, fork_processes, task_id
+from squall.loop._process import cpu_count, forbid_fork, fork_processes, task_id
 from squall.loop._version import __version__
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "bind_sockets",
     "bind_unix_socket",
     "bind_unused_port",
+    "cpu_count",
     "forbid_fork",
     "fork_processes",
     "install_loop_policy",

@@ -49,6 +49,14 @@ _GIVE_UP_GRACE = 5.0
 _FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+def cpu_count() -> int:
+    """The number of processors of this machine (``os.cpu_count()``), 1 when unknown.
+
+    The number of children ``fork_processes(0)`` starts.
+    """
+    return os.cpu_count() or 1
+
+
 def task_id() -> int | None:
     """The task id (0..n-1) of this child of ``fork_processes``; None outside such a child."""
     return _task_id
@@ -249,7 +257,7 @@ def fork_processes(num_processes: int | None, max_restarts: int | None = 100) ->
 
     Args:
         num_processes: how many children; None or <= 0 means one per CPU
-            (``os.cpu_count()``).
+            (:func:`cpu_count`).
         max_restarts: how many abnormal deaths are tolerated in total (None: 100).
 
     Returns:
@@ -265,7 +273,7 @@ def fork_processes(num_processes: int | None, max_restarts: int | None = 100) ->
     if max_restarts is None:
         max_restarts = 100
     if num_processes is None or num_processes <= 0:
-        num_processes = os.cpu_count() or 1
+        num_processes = cpu_count()
     logger.info("starting %d processes", num_processes)
     supervisor = _Supervisor(num_processes, max_restarts)
     # Handlers go in before the first fork, so no signal is lost between forks; each child
