@@ -111,6 +111,34 @@ def test_serve_traceback_shows_the_escaped_traceback(squall_live_server: Any) ->
     assert "<b>" not in r.text
 
 
+class JSONDefaults(RequestHandler):
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+
+    def get(self) -> None:
+        raise ValueError("boom")
+
+
+def test_traceback_page_is_html_even_when_default_headers_say_json(
+    squall_live_server: Any,
+) -> None:
+    server = squall_live_server(Application([(r"/", JSONDefaults)], serve_traceback=True))
+    r = httpx.get(server.url + "/")
+    assert r.status_code == 500
+    assert r.headers["Content-Type"] == "text/html; charset=UTF-8"
+    assert r.text.startswith("<html>") and "ValueError: boom" in r.text
+
+
+def test_error_page_without_traceback_keeps_the_default_content_type(
+    squall_live_server: Any,
+) -> None:
+    # Tornado's rule too: the short page goes out under set_default_headers' type.
+    server = squall_live_server(Application([(r"/", JSONDefaults)]))
+    r = httpx.get(server.url + "/")
+    assert r.status_code == 500
+    assert r.headers["Content-Type"] == "application/json; charset=UTF-8"
+
+
 def test_debug_serves_tracebacks(squall_live_server: Any) -> None:
     server = squall_live_server(make_app(debug=True, autoreload=False))
     assert "Traceback" in httpx.get(server.url + "/fail/value").text

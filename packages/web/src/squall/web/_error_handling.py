@@ -92,6 +92,9 @@ class ErrorsMixin(HandlerBase):
         exc_info = kwargs.get("exc_info")
         if exc_info is not None and self.settings.get("serve_traceback"):
             tb = "".join(traceback.format_exception(*exc_info))
+            # This page is HTML whatever set_default_headers chose (a JSON API's
+            # application/json would make the browser show the markup as text).
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.finish(
                 f"<html><title>{title}</title><body><h1>{title}</h1>"
                 f"<pre>{escape_html(tb)}</pre></body></html>"
