@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import struct
 import threading
 import time
 from pathlib import Path
@@ -94,6 +95,31 @@ def test_bad_handshake_is_logged_once_without_traceback_and_closed(
     assert records[0].name == "squall.http" and records[0].exc_info is None
     assert "127.0.0.1" in records[0].getMessage()
     # and the server still serves TLS clients
+    r = httpx.get(f"https://127.0.0.1:{st.port}/", verify=_client_ctx(ca))
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("linger", [pytest.param(False, id="fin"), pytest.param(True, id="reset")])
+def test_client_leaving_before_the_handshake_is_logged_at_debug_only(
+    serve: Any, server_context: ssl.SSLContext, ca: trustme.CA,
+    caplog: pytest.LogCaptureFixture, linger: bool,
+) -> None:  # fmt: skip
+    # A TCP health check: connect, send nothing, close (or reset).
+    st = serve(scheme_app, ssl_options=server_context)
+    with caplog.at_level(logging.DEBUG, logger="squall.http"):
+        sock = st.connect()
+        if linger:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not any(
+            "TLS handshake" in r.getMessage() for r in caplog.records
+        ):
+            time.sleep(0.01)
+    handshake = [r for r in caplog.records if "TLS handshake" in r.getMessage()]
+    assert len(handshake) == 1, [r.getMessage() for r in caplog.records]
+    assert handshake[0].levelno == logging.DEBUG
+    assert "closed by the peer" in handshake[0].getMessage()
     r = httpx.get(f"https://127.0.0.1:{st.port}/", verify=_client_ctx(ca))
     assert r.status_code == 200
 

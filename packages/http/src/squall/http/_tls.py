@@ -19,6 +19,14 @@ __all__ = ["TLSAcceptProtocol", "ssl_context_from_options"]
 
 log: Final = logging.getLogger("squall.http")
 
+_PEER_GONE: Final = (
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    ssl.SSLEOFError,
+)
+"""What the handshake raises when the client went away (not a TLS failure to report)."""
+
 _EARLY_MAX: Final = 64 * 1024
 """Bytes kept from before the handshake task runs (a ClientHello is a few hundred bytes)."""
 
@@ -156,6 +164,12 @@ class TLSAcceptProtocol(asyncio.Protocol):
                 server_side=True,
                 ssl_handshake_timeout=self._handshake_timeout,
             )
+        except _PEER_GONE as exc:
+            # A load balancer's TCP health check or a port scanner connects and leaves
+            # without a handshake: routine, so not a warning (Tornado is silent here too).
+            log.debug("%s: closed by the peer during the TLS handshake (%r)", shown, exc)
+            transport.abort()
+            return
         except (TimeoutError, OSError, EOFError, ConnectionError) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             log.warning("%s: TLS handshake failed: %s", shown, reason)
