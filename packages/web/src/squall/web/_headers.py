@@ -66,8 +66,9 @@ def wire_reason(reason: str) -> str:
 
     The status line goes out as ISO-8859-1, so a reason such as ``"成功"`` (the notes'
     custom codes, or ``MissingArgumentError`` naming a Chinese argument) would be refused
-    and the response turned into a 500. Tornado sends the UTF-8 bytes; so do we (the
-    reason is obs-text to HTTP, which clients display or ignore).
+    and the response turned into a 500. We send the UTF-8 bytes (obs-text to HTTP, which
+    clients display or ignore), as Tornado did before 6.5; Tornado 6.5+ replaces such a
+    reason with "Unknown" (a documented difference).
     """
     if reason.isascii():
         return reason
