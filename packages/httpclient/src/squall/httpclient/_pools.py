@@ -10,6 +10,7 @@ server set) and reads no proxy from the environment (Tornado's does not either).
 from __future__ import annotations
 
 import functools
+import logging
 import ssl
 from collections.abc import Hashable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -19,6 +20,14 @@ import httpx
 
 from squall.httpclient._errors import UnsupportedOptionError
 from squall.httpclient._request import RequestSettings
+
+# httpx logs every request at INFO on its "httpx" logger ("HTTP Request: GET ... 200 OK").
+# Tornado's client logs nothing per fetch, and a Tornado program's parse_command_line()
+# puts the root logger at INFO: each fetch would add a line the program never wrote. Unless
+# the application already chose a level for that logger, it is kept to warnings.
+_HTTPX_LOG = logging.getLogger("httpx")
+if _HTTPX_LOG.level == logging.NOTSET:
+    _HTTPX_LOG.setLevel(logging.WARNING)
 
 __all__ = ["Pools"]
 
