@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import re
@@ -67,6 +68,14 @@ def test_the_toolbox_modules_are_attributes_after_a_plain_import() -> None:
         "squall.loop.queues",
         "Future",
     ]
+
+
+def test_future_is_importable_from_squall_loop_as_from_tornado_ioloop() -> None:
+    # `from tornado.ioloop import Future, IOLoop`, renamed.
+    from squall.loop import Future, IOLoop
+
+    assert Future is asyncio.Future
+    assert IOLoop is squall.loop.IOLoop
 
 
 def test_an_unknown_attribute_is_still_an_attribute_error() -> None:

@@ -12,8 +12,9 @@ The bottom layer of squall (Tornado's ``tornado.ioloop``, ``tornado.process`` an
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-import types
+import typing
 
 from squall.loop._errors import (
     BindError,
@@ -58,7 +59,11 @@ __all__ = [
 _SUBMODULES = frozenset(("concurrent", "gen", "locks", "queues"))
 
 
-def __getattr__(name: str) -> types.ModuleType:
+def __getattr__(name: str) -> typing.Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"squall.loop.{name}")
+    if name == "Future":
+        # tornado.ioloop re-exports its Future (tutorials write
+        # `from tornado.ioloop import Future, IOLoop`); squall's is asyncio's.
+        return asyncio.Future
     raise AttributeError(f"module 'squall.loop' has no attribute {name!r}")
