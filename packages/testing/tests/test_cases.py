@@ -154,6 +154,28 @@ def test_gen_test_runs_coroutines_and_generators_with_arguments() -> None:
     )
 
 
+def test_gen_test_returns_what_the_coroutine_or_generator_returned() -> None:
+    # Suites decorate helpers too: `message = self._request({...})` from a plain test.
+    seen: list[Any] = []
+
+    class Case(AsyncTestCase):
+        @gen_test()
+        def _doubled(self, x: int):  # type: ignore[no-untyped-def]
+            yield gen.sleep(0.001)
+            return x * 2
+
+        @gen_test
+        async def _plus_one(self, x: int) -> int:
+            await asyncio.sleep(0)
+            return x + 1
+
+        def test_helpers(self) -> None:
+            seen.append((self._doubled(21), self._plus_one(1)))
+
+    assert_passed(run_case(Case))
+    assert seen == [(42, 2)]
+
+
 def test_gen_test_failure_propagates() -> None:
     class Case(AsyncTestCase):
         @gen_test

@@ -28,16 +28,16 @@ _TestMethod = Callable[..., Generator[Any, Any, Any] | Coroutine[Any, Any, Any]]
 
 
 @overload
-def gen_test(*, timeout: float | None = None) -> Callable[[_TestMethod], Callable[..., None]]: ...
+def gen_test(*, timeout: float | None = None) -> Callable[[_TestMethod], Callable[..., Any]]: ...
 
 
 @overload
-def gen_test(func: _TestMethod) -> Callable[..., None]: ...
+def gen_test(func: _TestMethod) -> Callable[..., Any]: ...
 
 
 def gen_test(
     func: _TestMethod | None = None, timeout: float | None = None
-) -> Callable[..., None] | Callable[[_TestMethod], Callable[..., None]]:
+) -> Callable[..., Any] | Callable[[_TestMethod], Callable[..., Any]]:
     """Run an ``async def`` (or generator) test method of an ``AsyncTestCase`` to its end::
 
         class MyTest(AsyncHTTPTestCase):
@@ -53,10 +53,13 @@ def gen_test(
         timeout: seconds (default :func:`get_async_test_timeout`, read when decorating);
             past it the test is cancelled and fails with ``TimeoutError``, whose message
             names the line where the test was waiting.
+
+    The decorated method returns what the coroutine returned, as Tornado's does: suites
+    decorate helpers with it too (``result = self._request(...)`` from a plain test).
     """
     limit = get_async_test_timeout() if timeout is None else timeout
 
-    def wrap(f: _TestMethod) -> Callable[..., None]:
+    def wrap(f: _TestMethod) -> Callable[..., Any]:
         @functools.wraps(f)
         def started(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = f(self, *args, **kwargs)
@@ -69,13 +72,12 @@ def gen_test(
         )
 
         @functools.wraps(f)
-        def run(self: Any, *args: Any, **kwargs: Any) -> None:
-            async def bounded() -> None:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            async def bounded() -> Any:
                 task = asyncio.ensure_future(runner(self, *args, **kwargs))
                 done, _ = await asyncio.wait({task}, timeout=limit)
                 if task in done:
-                    task.result()
-                    return
+                    return task.result()
                 # Where the test is stuck, read before the cancellation unwinds it.
                 where = _waiting_at(self._test_generator)
                 task.cancel()
@@ -83,7 +85,7 @@ def gen_test(
                 raise TimeoutError(f"Operation timed out after {limit} seconds{where}")
 
             try:
-                self.io_loop.run_sync(bounded)
+                return self.io_loop.run_sync(bounded)
             finally:
                 self._test_generator = None
 
