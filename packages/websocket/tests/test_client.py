@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import socket
 import ssl
 from typing import Any
@@ -255,3 +257,104 @@ def test_outside_a_loop_it_is_a_coroutine_for_asyncio_run() -> None:
 def test_a_callback_where_no_loop_runs_is_refused_by_name() -> None:
     with pytest.raises(RuntimeError, match=r"callback=.*needs a running event loop"):
         websocket_connect("ws://127.0.0.1:9/ws", callback=print)
+
+
+async def _server_speaking_first() -> tuple[asyncio.Server, str]:
+    """A raw server whose 101 answer and first two text frames leave in one write."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(
+            hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+        )
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            b"\x81\x05first\x81\x06second"
+        )
+        await reader.read(1)  # the client's close frame (or its going): hang up
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
+def test_messages_in_the_handshake_segment_wait_for_the_connect_callback(ws: Any) -> None:
+    # Tornado's order: websocket_connect's callback (or the `await`) has the connection
+    # before on_message_callback sees the first message, even when the server's first
+    # frames arrive with its 101 answer (clients store the connection in that callback).
+    events: list[str] = []
+
+    async def main() -> None:
+        server, url = await _server_speaking_first()
+        async with server:
+            got_both, closed = asyncio.Event(), asyncio.Event()
+
+            def on_message(message: str | bytes | None) -> None:
+                events.append(f"message {message}")
+                if message == "second":
+                    got_both.set()
+                elif message is None:
+                    closed.set()
+
+            def connected(future: asyncio.Future[Any]) -> None:
+                events.append("connected")
+
+            c = await websocket_connect(url, callback=connected, on_message_callback=on_message)
+            events.append("awaited")
+            await asyncio.wait_for(got_both.wait(), 5)
+            c.close()
+            await asyncio.wait_for(closed.wait(), 5)
+
+    ws.run(main())
+    assert events == ["connected", "awaited", "message first", "message second", "message None"]
+
+
+def test_read_message_callback_gets_the_future_as_in_tornado(ws: Any) -> None:
+    seen: list[Any] = []
+
+    async def main() -> None:
+        server, url = await _server_speaking_first()
+        async with server:
+            c = await websocket_connect(url)
+            first = c.read_message(callback=seen.append)
+            assert await first == "first"
+            await asyncio.sleep(0)  # done callbacks run on the next loop turn
+            assert seen == [first]
+            c.close()
+
+    ws.run(main())
+
+
+def test_with_on_message_callback_read_message_never_completes_as_in_tornado(ws: Any) -> None:
+    # Messages and the close go to the callback; a program that also calls
+    # read_message(callback=...) for each one (a common copy-paste) must not spin on an
+    # immediately completed read once the connection is closed.
+    got: list[Any] = []
+
+    async def main() -> None:
+        server, url = await _server_speaking_first()
+        async with server:
+            closed = asyncio.Event()
+
+            def on_message(message: str | bytes | None) -> None:
+                got.append(message)
+                if message is None:
+                    closed.set()
+
+            c = await websocket_connect(url, on_message_callback=on_message)
+            pending = c.read_message()
+            await asyncio.sleep(0.05)
+            c.close()
+            await asyncio.wait_for(closed.wait(), 5)
+            late = c.read_message()
+            await asyncio.sleep(0)
+            assert not pending.done() and not late.done()
+
+    ws.run(main())
+    assert got == ["first", "second", None]

@@ -90,9 +90,22 @@ class WebSocketClientConnection:
 
     # -- the application's calls -------------------------------------------------------------
 
-    def read_message(self) -> asyncio.Future[str | bytes | None]:
-        """The next message (str or bytes), or None once the connection is closed."""
+    def read_message(
+        self, callback: Callable[[asyncio.Future[str | bytes | None]], Any] | None = None
+    ) -> asyncio.Future[str | bytes | None]:
+        """The next message (str or bytes), or None once the connection is closed.
+
+        Args:
+            callback: as in Tornado, called with the returned Future once it is done.
+
+        With ``on_message_callback`` every message (and the None of the close) goes to it
+        and the Future returned here never completes, as in Tornado.
+        """
         fut: asyncio.Future[str | bytes | None] = asyncio.get_running_loop().create_future()
+        if callback is not None:
+            fut.add_done_callback(callback)
+        if self._callback is not None:
+            return fut
         if self._queue:
             fut.set_result(self._queue.popleft())
             space = self._space
@@ -238,7 +251,9 @@ def websocket_connect(
         OSError: the connection failed.
         RuntimeError: ``callback`` given where no event loop runs.
     """
+    starter: list[Callable[[], None]] = []
     coro = _connect(
+        starter,
         url,
         on_message_callback,
         compression_options,
@@ -253,6 +268,7 @@ def websocket_connect(
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
+        starter.append(_NOW)  # no Task to wait for: _connect starts reading itself
         if callback is not None:
             coro.close()
             raise RuntimeError(
@@ -263,10 +279,25 @@ def websocket_connect(
     task = loop.create_task(coro)
     if callback is not None:
         task.add_done_callback(callback)
+    # Added after every callback that wants the connection (the one above; an `await`
+    # registers later still, hence the extra call_soon hop): no message reaches
+    # on_message_callback or read_message before the caller holds the connection, as in
+    # Tornado. A server that speaks first would otherwise race the connect callback.
+    task.add_done_callback(lambda _: loop.call_soon(_start_reading, starter))
     return task
 
 
+def _start_reading(starter: list[Callable[[], None]]) -> None:
+    if starter:  # empty when the connection failed or was cancelled
+        starter[0]()
+
+
+def _NOW() -> None:
+    """Marker in ``starter``: start reading as soon as the connection is made."""
+
+
 async def _connect(
+    starter: list[Callable[[], None]],
     url: str | Any,
     on_message_callback: Callable[[str | bytes | None], Any] | None,
     compression_options: Mapping[str, Any] | None,
@@ -370,7 +401,14 @@ async def _connect(
     transport.set_protocol(protocol)
     protocol.connection_made(transport)
     if rest:
-        protocol.data_received(rest)
-    protocol.start()
-    transport.resume_reading()
+        protocol.data_received(rest)  # held in the parser until start()
+
+    def start() -> None:
+        protocol.start()
+        transport.resume_reading()
+
+    if starter and starter[0] is _NOW:
+        start()
+    else:
+        starter.append(start)
     return conn
