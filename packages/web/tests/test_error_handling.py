@@ -139,6 +139,36 @@ def test_error_page_without_traceback_keeps_the_default_content_type(
     assert r.headers["Content-Type"] == "application/json; charset=UTF-8"
 
 
+class NotModified(RequestHandler):
+    written: list[int] = []
+
+    def get(self, how: str) -> None:
+        if self.request.headers.get("If-None-Match") != '"v1"':
+            self.set_header("Etag", '"v1"')
+            self.write("body")
+        elif how == "raise":
+            raise HTTPError(304)
+        else:
+            self.send_error(304)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        type(self).written.append(status_code)
+        self.write("an error page a 304 cannot carry")
+
+
+@pytest.mark.parametrize("how", ["raise", "send_error"])
+def test_an_error_304_is_sent_without_calling_write_error(
+    squall_live_server: Any, how: str
+) -> None:
+    # The conditional-GET idiom of Tornado apps: `raise HTTPError(304)` on a matching ETag.
+    NotModified.written.clear()
+    server = squall_live_server(Application([(r"/(.+)", NotModified)]))
+    r = httpx.get(f"{server.url}/{how}", headers={"If-None-Match": '"v1"'})
+    assert r.status_code == 304
+    assert r.content == b""
+    assert NotModified.written == []
+
+
 def test_debug_serves_tracebacks(squall_live_server: Any) -> None:
     server = squall_live_server(make_app(debug=True, autoreload=False))
     assert "Traceback" in httpx.get(server.url + "/fail/value").text

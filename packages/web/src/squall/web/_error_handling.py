@@ -75,7 +75,10 @@ class ErrorsMixin(HandlerBase):
             allowed = type(self)._allowed_methods()  # type: ignore[attr-defined]
             self.set_header("Allow", ", ".join(allowed))
         try:
-            self.write_error(self._status_code, **kwargs)
+            # A 304 has no body to describe the error in (`raise HTTPError(304)` is how
+            # handlers answer a matching If-None-Match): Tornado skips write_error too.
+            if self._status_code != 304:
+                self.write_error(self._status_code, **kwargs)
         except Exception:
             app_log.error("Uncaught exception in write_error", exc_info=True)
         if not self._finished:
