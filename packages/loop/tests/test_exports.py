@@ -78,6 +78,13 @@ def test_future_is_importable_from_squall_loop_as_from_tornado_ioloop() -> None:
     assert IOLoop is squall.loop.IOLoop
 
 
+def test_future_is_importable_from_gen_as_from_tornado_gen() -> None:
+    # `from tornado.gen import Future` (tornado.gen re-exports it), renamed.
+    from squall.loop.gen import Future
+
+    assert Future is asyncio.Future
+
+
 def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_module'"):
         squall.loop.no_such_module  # noqa: B018 - the access is the test

@@ -34,10 +34,13 @@ from typing import Any, TypeVar
 
 from squall.loop._deadline import new_future as _new_future
 from squall.loop._ioloop import IOLoop
-from squall.loop.concurrent import chain_future, future_set_result_unless_cancelled
+
+# Future is re-exported, as tornado.gen does (`from tornado.gen import Future`, renamed).
+from squall.loop.concurrent import Future, chain_future, future_set_result_unless_cancelled
 
 __all__ = [
     "BadYieldError",
+    "Future",
     "Return",
     "Runner",
     "TimeoutError",
