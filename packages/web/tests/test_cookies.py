@@ -242,7 +242,27 @@ def test_cookie_values_that_could_inject_headers_are_refused(
     assert "y" not in r.headers
 
 
-@pytest.mark.parametrize("path", ["/;Domain=evil.example", "/\r\nX: 1", "/\x7f"])
+@pytest.mark.parametrize("value", ["中文", "emoji 😀"])
+def test_cookie_values_beyond_latin1_are_refused_at_set_cookie(
+    start: Callable[..., httpx.Client], value: str
+) -> None:
+    # A header line is ISO-8859-1: such a value could never be sent. Refused at the call
+    # (a 400 the handler chose here) instead of failing the whole response at finish().
+    client = start()
+    r = client.get("/plain/echo", params={"value": value})
+    assert r.status_code == 400
+    assert r.text.startswith("refused: invalid cookie 'echo'")
+    assert "beyond Latin-1" in r.text
+
+
+def test_a_latin1_cookie_value_is_still_sent_quoted(start: Callable[..., httpx.Client]) -> None:
+    client = start()
+    r = client.get("/plain/echo", params={"value": "café"})
+    assert r.text == "set"
+    assert r.headers["set-cookie"].startswith('echo="caf\\351"')
+
+
+@pytest.mark.parametrize("path", ["/;Domain=evil.example", "/\r\nX: 1", "/\x7f", "/例"])
 def test_cookie_attributes_that_could_inject_are_refused(
     start: Callable[..., httpx.Client], path: str
 ) -> None:

@@ -34,15 +34,17 @@ from squall.web._signing import (
     get_signature_key_version,
 )
 
-_BAD_VALUE = re.compile(r"[\x00-\x20;\x7f]")
-_BAD_ATTRIBUTE = re.compile(r"[\x00-\x1f;\x7f]")
+# Beyond U+00FF a character cannot go on the (ISO-8859-1) header line at all: refused here,
+# at the call, rather than when the response is sent (where Tornado fails too).
+_BAD_VALUE = re.compile(r"[\x00-\x20;\x7f]|[^\x00-\xff]")
+_BAD_ATTRIBUTE = re.compile(r"[\x00-\x1f;\x7f]|[^\x00-\xff]")
 
 
 def _check_attribute(cookie: str, attribute: str, value: object) -> None:
     if value is not None and _BAD_ATTRIBUTE.search(str(value)):
         raise ValueError(
             f"invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}: "
-            "control characters and ';' are refused"
+            "control characters, ';' and characters beyond Latin-1 are refused"
         )
 
 
@@ -100,15 +102,17 @@ class CookiesMixin(HandlerBase):
             **kwargs: other ``Morsel`` attributes (``comment``, ``version``; any case).
 
         Raises:
-            ValueError: the name or value holds a control character, a space or ``;``, or
-                an attribute holds a control character or ``;`` (no header injection).
+            ValueError: the name or value holds a control character, a space, ``;`` or a
+                character beyond Latin-1 (``"中文"``: quote or encode it, or use
+                ``set_signed_cookie``), or an attribute holds a control character, ``;`` or
+                a character beyond Latin-1 (no header injection, no unsendable header).
         """
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         if not name or _BAD_VALUE.search(name) or _BAD_VALUE.search(value):
             raise ValueError(
-                f"invalid cookie {name!r}: {value!r} "
-                "(control characters, spaces and ';' are refused)"
+                f"invalid cookie {name!r}: {value!r} (control characters, spaces, ';' and "
+                "characters beyond Latin-1 are refused: quote or encode the value)"
             )
         for attribute, attr_value in (("domain", domain), ("path", path), ("samesite", samesite)):
             _check_attribute(name, attribute, attr_value)
