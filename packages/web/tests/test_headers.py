@@ -49,6 +49,18 @@ class Headers(RequestHandler):
                 self.add_header("X-Bad", "a\r\nb")
             except ValueError:
                 self.write("refused-add;")
+        elif kind == "beyond-latin1":
+            for value in ("中文", 'attachment; filename="报告.pdf"'):
+                try:
+                    self.set_header("X-Name", value)
+                except ValueError as exc:
+                    self.write(f"refused: {exc};")
+            try:
+                self.add_header("X-Name", "😀")
+            except ValueError:
+                self.write("refused-add;")
+            self.set_header("X-Latin", "café")
+            self.set_header("X-Bytes", "中文".encode())
         elif kind == "status":
             self.write(str(self.get_status()))
             self.set_status(201)
@@ -134,6 +146,17 @@ def test_header_values_with_cr_lf_nul_are_refused(squall_client: httpx.Client) -
     assert r.text == "refused;" * 4 + "refused-add;"
     assert "injected" not in r.headers
     assert "x-bad" not in r.headers
+
+
+def test_header_values_beyond_latin1_are_refused_where_set(squall_client: httpx.Client) -> None:
+    # As Tornado: a ValueError at set_header, not a 500 when the response is sent.
+    r = squall_client.get("/h/beyond-latin1")
+    assert r.status_code == 200
+    assert r.text.count("refused: ") == 2 and r.text.endswith("refused-add;")
+    assert "is not ISO-8859-1: encode it first" in r.text
+    assert "x-name" not in r.headers
+    assert r.headers["x-latin"].encode("latin-1") == "café".encode("latin-1")
+    assert r.headers["x-bytes"].encode("latin-1") == "中文".encode()  # bytes go as they are
 
 
 def test_get_status_and_set_status(squall_client: httpx.Client) -> None:

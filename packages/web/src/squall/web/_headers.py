@@ -21,7 +21,11 @@ from squall.web._base import HandlerBase
 _NAMES: dict[str, str] = {}
 _NAMES_MAX = 512  # bounded: names come from code, but a handler could echo client input
 
-_INVALID_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# One character class (the check runs on every set_header): control characters but tab,
+# and anything beyond U+00FF, which an ISO-8859-1 header line cannot carry.
+_INVALID_VALUE = re.compile("[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
+# A reason phrase may go beyond Latin-1 (sent as UTF-8 bytes: wire_reason), never hold CR/LF.
+_INVALID_REASON = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _INVALID_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 
 
@@ -41,7 +45,11 @@ def normalize_name(name: str) -> str:
 
 
 def convert_header_value(value: Any) -> str:
-    """Turn ``value`` (str, bytes, int, datetime) into a header value, refusing CR/LF/NUL."""
+    """Turn ``value`` (str, bytes, int, datetime) into a header value.
+
+    Refuses CR, LF, NUL and other control characters (header injection) and, in a str,
+    characters beyond ISO-8859-1 (``ValueError``, raised where the handler set it).
+    """
     if isinstance(value, str):
         result = value
     elif isinstance(value, bytes):
@@ -56,7 +64,14 @@ def convert_header_value(value: Any) -> str:
         )
     else:
         raise TypeError(f"unsupported header value {value!r}")
-    if _INVALID_VALUE.search(result):
+    bad = _INVALID_VALUE.search(result)
+    if bad is not None:
+        if bad.group() > "\xff":
+            # Tornado refuses these at the call too; a response could never carry them.
+            raise ValueError(
+                f"header value {result!r} is not ISO-8859-1: encode it first (bytes are "
+                "sent as they are; for a file name, RFC 8187 filename*=UTF-8''...)"
+            )
         raise ValueError(f"unsafe header value {result!r}: control characters (CR/LF) refused")
     return result
 
@@ -101,7 +116,7 @@ class HeadersMixin(HandlerBase):
             self._reason = responses.get(status_code, "Unknown")
             self._custom_reason = status_code not in responses
         else:
-            if _INVALID_VALUE.search(reason):
+            if _INVALID_REASON.search(reason):
                 raise ValueError(f"unsafe reason phrase {reason!r}")
             self._reason = reason
             self._custom_reason = True
