@@ -147,6 +147,59 @@ def test_unversioned_url_must_revalidate_versioned_is_immutable(site: Path, serv
     assert versioned == "max-age=31536000, immutable"
 
 
+def test_headers_from_set_extra_headers_win_over_the_handlers_own(site: Path, serve: Serve) -> None:
+    # Tornado runs set_extra_headers after its own headers: a subclass's Cache-Control or
+    # Content-Type is what goes out (a common override: a week of caching, JSON charset).
+    class Extra(StaticFileHandler):
+        def set_extra_headers(self, path: str) -> None:
+            self.set_header("Cache-Control", "public, max-age=604800")
+            self.set_header("Content-Type", "text/css; charset=latin-1")
+
+    url = serve(Application([(r"/f/(.*)", Extra, {"path": str(site)})]))
+    for _ in range(2):  # the second answer comes from the cache: the override still wins
+        r = _get(url + "/f/css/a.css")
+        assert r.headers["cache-control"] == "public, max-age=604800"
+        assert r.headers["content-type"] == "text/css; charset=latin-1"
+    r = _get(url + "/f/css/a.css", headers={"If-None-Match": r.headers["etag"]})
+    assert r.status_code == 304
+    assert r.headers["cache-control"] == "public, max-age=604800"
+    assert "content-type" not in r.headers
+
+
+def test_should_return_304_override_is_honoured(site: Path, serve: Serve) -> None:
+    class AlwaysFull(StaticFileHandler):
+        def should_return_304(self) -> bool:
+            return False
+
+    url = serve(Application([(r"/f/(.*)", AlwaysFull, {"path": str(site)})]))
+    etag = _get(url + "/f/css/a.css").headers["etag"]
+    r = _get(url + "/f/css/a.css", headers={"If-None-Match": etag})
+    assert r.status_code == 200 and r.text == "body { color: red }"
+
+
+def test_compute_etag_override_is_sent_and_compared(site: Path, serve: Serve) -> None:
+    class NoEtag(StaticFileHandler):
+        def compute_etag(self) -> str | None:
+            return None
+
+    class Fixed(StaticFileHandler):
+        def compute_etag(self) -> str | None:
+            return '"fixed"'
+
+    url = serve(
+        Application(
+            [
+                (r"/none/(.*)", NoEtag, {"path": str(site)}),
+                (r"/fixed/(.*)", Fixed, {"path": str(site)}),
+            ]
+        )
+    )
+    r = _get(url + "/none/css/a.css")
+    assert r.status_code == 200 and "etag" not in r.headers
+    assert _get(url + "/fixed/css/a.css").headers["etag"] == '"fixed"'
+    assert _get(url + "/fixed/css/a.css", headers={"If-None-Match": '"fixed"'}).status_code == 304
+
+
 def test_cache_time_and_content_type_are_overridable(site: Path, serve: Serve) -> None:
     class Custom(StaticFileHandler):
         def get_cache_time(self, path: str, modified: Any, mime_type: str) -> int:

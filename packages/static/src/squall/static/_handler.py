@@ -29,7 +29,9 @@ file's Content-Type, ``Content-Encoding``. Every representation of such a file c
 ``Vary: Accept-Encoding``. A file without siblings (and a request to it, whatever its
 ``Accept-Encoding``) costs nothing more. ``PRECOMPRESSED`` sets the codings and their order.
 
-Overriding: ``get_cache_time``, ``get_content_type`` and ``set_extra_headers`` (per request),
+Overriding: ``get_cache_time``, ``get_content_type``, ``set_extra_headers`` (whose headers win
+over the handler's own, as in Tornado), ``compute_etag`` (None: no ETag) and
+``should_return_304`` (per request),
 ``get_absolute_path`` and ``validate_absolute_path`` (on misses), and the classmethods
 ``make_static_url`` / ``get_version`` (URL building) keep Tornado's names and meanings. When a
 subclass overrides one of the per-request methods, header lists are built per request
@@ -74,7 +76,13 @@ CACHE_TTL, PRECOMPRESSED) → (root, follow_symlinks in effect, store)."""
 SIBLING_SUFFIXES: Final = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
 """The file name suffix of each precompressed sibling (``app.js.br``, ``.zst``, ``.gz``)."""
 
-_PER_REQUEST_METHODS: Final = ("get_cache_time", "get_content_type", "set_extra_headers")
+_PER_REQUEST_METHODS: Final = (
+    "get_cache_time",
+    "get_content_type",
+    "set_extra_headers",
+    "compute_etag",
+    "should_return_304",
+)
 
 
 def _sibling_key(path: str, coding: str) -> str:
@@ -116,6 +124,8 @@ class StaticFileHandler(RequestHandler):
     default_filename: str | None
     follow_symlinks: bool
     _store: FileStore
+    _entry: FileEntry
+    _etag: str | None
 
     _fast_classes: ClassVar[dict[type, bool]] = {}
 
@@ -436,7 +446,24 @@ class StaticFileHandler(RequestHandler):
         self.modified = datetime.fromtimestamp(entry.mtime, UTC)
         age = self.get_cache_time(path, self.modified, entry.content_type)
         headers = self._header_list(entry, self.get_content_type(), age)
+        etag = self.compute_etag()
+        self._etag = etag
+        if etag != entry.etag:  # index 1: Content-Type stays first (a 304 drops it)
+            if etag is None:
+                del headers[1]
+            else:
+                headers[1] = ("ETag", etag)
+        before = dict(self._headers)
         self.set_extra_headers(path)
+        # What set_extra_headers set wins over the same header of ours, as in Tornado
+        # (it runs after the handler's own headers there).
+        changed = {
+            name.lower(): value
+            for name, value in self._headers.items()
+            if before.get(name) != value
+        }
+        if changed:
+            headers = [(n, changed.get(n.lower(), v)) for n, v in headers]
         return headers
 
     @staticmethod
@@ -463,12 +490,15 @@ class StaticFileHandler(RequestHandler):
             headers.append(("Vary", "Accept-Encoding"))
         return headers
 
-    def _not_modified(self, entry: FileEntry, inm: str | None, ims: str | None) -> bool:
+    def _not_modified(
+        self, entry: FileEntry, inm: str | None, ims: str | None, etag: str | None
+    ) -> bool:
         # RFC 9110 §13.2.2: If-None-Match decides alone when present.
         if inm is not None:
             if inm.strip() == "*":
                 return True
-            etag = entry.etag
+            if etag is None:
+                return False
             for candidate in inm.split(","):
                 c = candidate.strip()
                 if c.startswith("W/"):
@@ -500,8 +530,13 @@ class StaticFileHandler(RequestHandler):
         rng = headers.get("Range")
         if inm is None and ims is None and rng is None:
             return 200, base, None  # the common case: three lookups and out
-        if (inm is not None or ims is not None) and self._not_modified(entry, inm, ims):
-            return 304, base[1:], None  # no Content-Type: a 304 has no body to describe
+        if inm is not None or ims is not None:
+            if type(self)._fast_classes[type(self)]:
+                fresh = self._not_modified(entry, inm, ims, entry.etag)
+            else:
+                fresh = self.should_return_304()
+            if fresh:
+                return 304, base[1:], None  # no Content-Type: a 304 has no body to describe
         if rng is None or not if_range_allows(headers.get("If-Range"), entry.etag, entry.mtime):
             return 200, base, None
         size = entry.size
@@ -623,7 +658,31 @@ class StaticFileHandler(RequestHandler):
         return self._entry.content_type
 
     def set_extra_headers(self, path: str) -> None:
-        """Add headers to every answer for ``path`` (override; default: none)."""
+        """Add headers to every answer for ``path`` (override; default: none).
+
+        A header set here replaces the handler's own of the same name (``Cache-Control``,
+        ``Content-Type``...).
+        """
+
+    def compute_etag(self) -> str | None:
+        """The ETag of the file being served (override; None sends no ETag).
+
+        Default: the file's own (a hash of its content, or of its size and time when
+        ``static_hash_cache`` is off).
+        """
+        return self._entry.etag
+
+    def should_return_304(self) -> bool:
+        """Whether to answer 304 to a conditional request (override to change it).
+
+        Default: ``If-None-Match`` matches the ETag sent (alone when present), else
+        ``If-Modified-Since`` is at or after the file's modification time. Returning False
+        always sends the file.
+        """
+        headers = self.request.headers
+        inm = headers.get("If-None-Match")
+        ims = headers.get("If-Modified-Since") if inm is None else None
+        return self._not_modified(self._entry, inm, ims, self._etag)
 
     # ---------------------------------------------------------------- static_url support
 
