@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import socket
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -68,6 +69,22 @@ class Streams(RequestHandler):
         self.write("part2,")
         await self.flush()
         self.finish("end")
+
+
+class CountsFlushes(RequestHandler):
+    # Tornado's override shape: the parameter passed on to the base flush.
+    def flush(self, include_footers: bool = False) -> Awaitable[None]:
+        return super().flush(include_footers)
+
+    async def get(self, how: str) -> None:
+        self.write("a,")
+        await self.flush()
+        if how == "footers":
+            try:
+                self.flush(include_footers=True)
+            except ValueError as exc:
+                self.write(f"refused: {exc}")
+        self.finish("b")
 
 
 class StreamsWithLength(RequestHandler):
@@ -146,6 +163,7 @@ def app() -> Application:
             (r"/write/(.+)", Writes),
             (r"/stream", Streams),
             (r"/stream-length", StreamsWithLength),
+            (r"/flush-override/(.*)", CountsFlushes),
             (r"/redirect/(.*)", Redirects),
             (r"/etag", Etagged),
             (r"/own-etag", OwnEtag),
@@ -212,6 +230,16 @@ def test_flush_streams_to_an_http10_client_until_close(squall_server: Any) -> No
     head, _, body = data.partition(b"\r\n\r\n")
     assert b"chunked" not in head
     assert body == b"part1,part2,end"
+
+
+def test_a_flush_override_passing_include_footers_on_works(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/flush-override/plain")
+    assert r.status_code == 200 and r.text == "a,b"
+
+
+def test_flush_with_include_footers_true_is_refused(squall_client: httpx.Client) -> None:
+    r = squall_client.get("/flush-override/footers")
+    assert r.text == "a,refused: flush(include_footers=True): end the response with finish()b"
 
 
 def test_flush_with_content_length_is_not_chunked(squall_client: httpx.Client) -> None:

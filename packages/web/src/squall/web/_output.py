@@ -140,12 +140,22 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 )
             raise TypeError(message)
 
-    def flush(self) -> Awaitable[None]:
+    def flush(self, include_footers: bool = False) -> Awaitable[None]:
         """Send the headers (first time) and what is buffered; return an awaitable.
 
         Awaiting it waits until the connection can take more (flow control). Once flushed,
         the body is sent chunked unless a ``Content-Length`` header was set.
+
+        Args:
+            include_footers: Tornado's parameter, kept so that overrides which pass it on
+                (``super().flush(include_footers)``) work; the end of the body is
+                ``finish()``'s job, so True is refused.
+
+        Raises:
+            ValueError: ``include_footers`` is true.
         """
+        if include_footers:
+            raise ValueError("flush(include_footers=True): end the response with finish()")
         conn: HTTPConnection = self.request.connection  # type: ignore[assignment]
         chunk = b"".join(self._write_buffer)
         self._write_buffer = []
