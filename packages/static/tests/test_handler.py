@@ -200,6 +200,27 @@ def test_compute_etag_override_is_sent_and_compared(site: Path, serve: Serve) ->
     assert _get(url + "/fixed/css/a.css", headers={"If-None-Match": '"fixed"'}).status_code == 304
 
 
+def test_parse_url_path_override_maps_urls_to_files(site: Path, serve: Serve) -> None:
+    class Pretty(StaticFileHandler):
+        def parse_url_path(self, url_path: str) -> str:
+            return "css/" + url_path + ".css"
+
+    url = serve(Application([(r"/styles/(.*)", Pretty, {"path": str(site)})]))
+    for _ in range(2):  # the second answer comes from the cache: the mapping still applies
+        assert _get(url + "/styles/a").text == "body { color: red }"
+    assert httpx.head(url + "/styles/a", timeout=10).headers["content-length"] == "19"
+    assert _get(url + "/styles/css/a.css").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "hook", ["get_content", "get_content_size", "get_content_version", "get_modified_time"]
+)
+def test_overriding_a_tornado_hook_that_is_never_called_is_refused_by_name(hook: str) -> None:
+    # Silently ignored, such an override would serve other content than the program means.
+    with pytest.raises(TypeError, match=rf"Sub\.{hook}: squall.static.StaticFileHandler does not"):
+        type("Sub", (StaticFileHandler,), {hook: lambda *a: None})
+
+
 def test_cache_time_and_content_type_are_overridable(site: Path, serve: Serve) -> None:
     class Custom(StaticFileHandler):
         def get_cache_time(self, path: str, modified: Any, mime_type: str) -> int:

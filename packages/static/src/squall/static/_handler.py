@@ -85,6 +85,16 @@ _PER_REQUEST_METHODS: Final = (
 )
 
 
+_UNCALLED_HOOKS: Final = {
+    "get_content": "serve such content from a RequestHandler of your own",
+    "get_content_size": "serve such content from a RequestHandler of your own",
+    "get_content_version": "override get_version (static_url) or compute_etag (the ETag)",
+    "get_modified_time": "the file's own modification time is used",
+    "set_headers": "override set_extra_headers, get_cache_time or get_content_type",
+}
+"""Tornado StaticFileHandler hooks a subclass may not override here, and what to do instead."""
+
+
 def _sibling_key(path: str, coding: str) -> str:
     """The store key of ``path``'s sibling in ``coding`` (a NUL cannot be in a URL path)."""
     return f"{path}\x00{coding}"
@@ -128,6 +138,19 @@ class StaticFileHandler(RequestHandler):
     _etag: str | None
 
     _fast_classes: ClassVar[dict[type, bool]] = {}
+    _parses_url_path: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Tornado hooks this handler never calls (it answers from its own file cache): an
+        # override would be silently ignored, so it is refused where it is written.
+        for name, instead in _UNCALLED_HOOKS.items():
+            if name in cls.__dict__:
+                raise TypeError(
+                    f"{cls.__qualname__}.{name}: squall.static.StaticFileHandler does not "
+                    f"call Tornado's {name}() (it serves files from its own cache); {instead}"
+                )
+        cls._parses_url_path = cls.parse_url_path is not StaticFileHandler.parse_url_path
 
     def initialize(
         self,
@@ -173,6 +196,8 @@ class StaticFileHandler(RequestHandler):
         self, path: str, include_body: bool = True
     ) -> Awaitable[None] | None:
         """Answer with the file at ``path`` (relative to the root): 200, 206, 304, 416..."""
+        if self._parses_url_path and path is not None:
+            path = self.parse_url_path(path)
         entry = self._store.fresh(path)
         if entry is None or entry.body is None:
             return self._get_slow(path, include_body)
@@ -652,6 +677,14 @@ class StaticFileHandler(RequestHandler):
         0 sends ``Cache-Control: no-cache`` (revalidate with the ETag every time).
         """
         return self.CACHE_MAX_AGE if self._versioned() else 0
+
+    def parse_url_path(self, url_path: str) -> str:
+        """The path under the root of the file ``url_path`` names (the rule's group).
+
+        Override to map URLs to files (the inverse of ``make_static_url``); the default
+        keeps the path as it is.
+        """
+        return url_path
 
     def get_content_type(self) -> str:
         """The ``Content-Type`` of the file being served (from its name)."""
