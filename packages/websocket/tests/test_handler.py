@@ -502,9 +502,36 @@ def test_echo_and_close_under_both_loops(ws: Any, use_uvloop: bool) -> None:
                 assert await c.recv() == b"y" * 300_000
             async with websockets.connect(url + "/rec") as c:
                 await c.close(4003)
-            await wait_for(lambda: ("close", 4003, "") in log)
+            # A close frame with a code and no reason: close_reason None, as in Tornado.
+            await wait_for(lambda: ("close", 4003, None) in log)
 
     ws.run(main(), use_uvloop=use_uvloop)
+
+
+def test_ws_connection_is_none_from_close_and_in_on_close_as_in_tornado(ws: Any) -> None:
+    seen: list[Any] = []
+
+    class Closer(WebSocketHandler):
+        def on_message(self, message: str | bytes) -> None:
+            self.close(4001, "bye")
+            seen.append(("after close()", self.ws_connection))
+            try:
+                self.set_header("X-Late", "1")  # still refused: the response is gone
+            except RuntimeError:
+                seen.append("set_header refused")
+
+        def on_close(self) -> None:
+            seen.append(("on_close", self.ws_connection, self.close_code, self.close_reason))
+
+    async def main() -> None:
+        async with ws.app([("/ws", Closer)]) as url:
+            async with websockets.connect(url + "/ws") as c:
+                await c.send("x")
+                await c.wait_closed()
+            await wait_for(lambda: len(seen) == 3)
+
+    ws.run(main())
+    assert seen == [("after close()", None), "set_header refused", ("on_close", None, 4001, "bye")]
 
 
 def test_set_nodelay_sets_the_socket_option_before_and_after_the_handshake(ws: Any) -> None:

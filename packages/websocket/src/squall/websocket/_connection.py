@@ -335,7 +335,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._close_received = True
         if self.close_code is None:
             self.close_code = ev.code
-            self.close_reason = ev.reason
+            self.close_reason = ev.reason or None  # no reason bytes: None, as in Tornado
         if not self._close_sent:
             # Echo the code (RFC 6455 §5.5.1), then the server closes TCP first (§7.1.1).
             self._close_sent = True

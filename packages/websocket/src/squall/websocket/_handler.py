@@ -47,7 +47,9 @@ class WebSocketHandler(RequestHandler):
     """Subclass it and define ``open``, ``on_message`` and ``on_close`` (Tornado's API).
 
     Attributes:
-        ws_connection: the ``WebSocketProtocol`` once the handshake is done (else None).
+        ws_connection: the ``WebSocketProtocol`` once the handshake is done; None before it,
+            and again from ``close()`` or the connection's end on (Tornado's test of a
+            live connection: ``if self.ws_connection is None``).
         close_code / close_reason: what the peer's close frame said (None if it had none).
         open_args / open_kwargs: the path arguments given to ``open``.
     """
@@ -58,6 +60,8 @@ class WebSocketHandler(RequestHandler):
 
     def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
         self.ws_connection: WebSocketProtocol | None = None
+        # The protocol after ws_connection is cleared (the close's bookkeeping needs it).
+        self._ws_protocol: WebSocketProtocol | None = None
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.open_args: tuple[Any, ...] = ()
@@ -243,7 +247,7 @@ class WebSocketHandler(RequestHandler):
         if conn is None:  # pragma: no cover - a request always has its connection here
             raise HTTPError(500)
         self.set_status(101)
-        self.ws_connection = protocol
+        self.ws_connection = self._ws_protocol = protocol
         conn.upgrade(answer, protocol)
         self._headers_written = True
         self._finished = True
@@ -280,11 +284,12 @@ class WebSocketHandler(RequestHandler):
         self.on_pong(data)
 
     def _ws_closed(self) -> None:
-        protocol = self.ws_connection
+        protocol = self._ws_protocol
         if protocol is not None:
             self.application.stash.get(OPEN_SOCKETS, set()).discard(protocol)
             self.close_code = protocol.close_code
             self.close_reason = protocol.close_reason
+        self.ws_connection = None
         self.on_close()
 
     # -- the application's calls -------------------------------------------------------------
@@ -326,16 +331,19 @@ class WebSocketHandler(RequestHandler):
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start the close handshake (``code`` 1000 when only a ``reason`` is given).
 
-        The connection closes when the client answers, or after 5 seconds.
+        The connection closes when the client answers, or after 5 seconds; from now on
+        ``ws_connection`` is None, as in Tornado.
         """
-        if self.ws_connection is not None:
-            self.ws_connection.close(code, reason)
+        protocol = self.ws_connection
+        if protocol is not None:
+            protocol.close(code, reason)
+            self.ws_connection = None
 
     # After the upgrade the HTTP response is gone: changing its status, headers or cookies,
     # or flushing it, would be silently lost, so it raises as in Tornado (write, redirect
     # and finish already raise: the response is finished).
     def _not_after_upgrade(self) -> None:
-        if self.ws_connection is not None:
+        if self._ws_protocol is not None:
             raise RuntimeError("Method not supported for Web Sockets")
 
     def set_status(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
