@@ -534,6 +534,30 @@ def test_ws_connection_is_none_from_close_and_in_on_close_as_in_tornado(ws: Any)
     assert seen == [("after close()", None), "set_header refused", ("on_close", None, 4001, "bye")]
 
 
+def test_on_connection_close_override_runs_then_on_close_once(ws: Any) -> None:
+    # Tornado handlers clean up in on_connection_close (and call super()).
+    seen: list[str] = []
+
+    class Cleans(Echo):
+        def on_connection_close(self) -> None:
+            seen.append("on_connection_close")
+            super().on_connection_close()
+            super().on_connection_close()  # twice: on_close still runs once
+
+        def on_close(self) -> None:
+            seen.append("on_close")
+
+    async def main() -> None:
+        async with ws.app([("/ws", Cleans)]) as url:
+            async with websockets.connect(url + "/ws") as c:
+                await c.send("x")
+                assert await c.recv() == "x"
+            await wait_for(lambda: "on_close" in seen)
+
+    ws.run(main())
+    assert seen == ["on_connection_close", "on_close"]
+
+
 def test_set_nodelay_sets_the_socket_option_before_and_after_the_handshake(ws: Any) -> None:
     seen: list[int] = []
 

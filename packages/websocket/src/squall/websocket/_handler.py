@@ -68,6 +68,7 @@ class WebSocketHandler(RequestHandler):
         self.open_kwargs: dict[str, Any] = {}
         self._selected_subprotocol: str | None = None
         self._nodelay = False
+        self._on_close_called = False
         super().__init__(application, request, **kwargs)
 
     # -- overridable -------------------------------------------------------------------------
@@ -93,6 +94,17 @@ class WebSocketHandler(RequestHandler):
 
     def on_close(self) -> None:
         """Called once when the WebSocket is closed (``close_code``/``close_reason`` set)."""
+
+    def on_connection_close(self) -> None:
+        """Called when the connection ends; calls ``on_close()`` (once), as in Tornado.
+
+        Handlers written for Tornado override it to clean up: keep calling
+        ``super().on_connection_close()`` so that ``on_close`` still runs.
+        """
+        self.ws_connection = None
+        if not self._on_close_called:
+            self._on_close_called = True
+            self.on_close()
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         """Pick one of the client's ``Sec-WebSocket-Protocol`` values, or None for none.
@@ -289,8 +301,7 @@ class WebSocketHandler(RequestHandler):
             self.application.stash.get(OPEN_SOCKETS, set()).discard(protocol)
             self.close_code = protocol.close_code
             self.close_reason = protocol.close_reason
-        self.ws_connection = None
-        self.on_close()
+        self.on_connection_close()
 
     # -- the application's calls -------------------------------------------------------------
 
