@@ -463,6 +463,26 @@ def test_render_string_does_not_assemble_but_render_does(
     assert get(server).text == "<head><css box.css>\n</head><box>x</box>"
 
 
+@pytest.mark.parametrize("syntax", ["tornado", "jinja2"])
+def test_render_goes_through_an_overridden_render_string(
+    tmp_path: Path, squall_live_server: Serve, syntax: str
+) -> None:
+    write(tmp_path, **{"page.html": "{{ who }}|{{ extra }}"})
+
+    class Overrides(RequestHandler):
+        def render_string(self, template_name: str, **kwargs: Any) -> bytes:
+            kwargs["extra"] = "added"
+            return super().render_string(template_name, **kwargs).upper()
+
+        def get(self) -> None:
+            self.render("page.html", who="ann")
+
+    server = squall_live_server(
+        app((r"/", Overrides), template_path=tmp_path, template_syntax=syntax)
+    )
+    assert get(server).text == "ANN|ADDED"
+
+
 def test_template_module_resources_must_not_change(
     tmp_path: Path, squall_live_server: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:

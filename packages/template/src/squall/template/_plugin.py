@@ -93,7 +93,9 @@ def render(handler: RequestHandler, template_name: str, **kwargs: Any) -> Awaita
     """
     if getattr(handler, "_finished", False):
         raise RuntimeError("render() called after finish()")
-    page = render_string(handler, template_name, **kwargs)
+    # Through the handler, as Tornado does: a handler overriding render_string (to add
+    # names, or to post-process every page) is honoured by render() too.
+    page = handler.render_string(template_name, **kwargs)
     modules = handler.__dict__.get("_active_modules")
     if modules:
         page = _tornado_modules()[1].assemble(handler, page, modules.values())
