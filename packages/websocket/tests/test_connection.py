@@ -100,3 +100,37 @@ def test_messages_arriving_together_or_in_pieces_are_delivered_in_order() -> Non
         for i in range(0, len(wire), step):
             protocol.data_received(wire[i : i + step])
         assert received == ["one", b"2" * 300, "3"], step
+
+
+def _protocol_with_pings(interval: float, timeout: float | None) -> WebSocketProtocol:
+    return WebSocketProtocol(
+        is_client=False,
+        on_message=lambda message: None,
+        on_close=lambda: None,
+        ping_interval=interval,
+        ping_timeout=timeout,
+    )
+
+
+def test_ping_timeout_longer_than_interval_warns_once_naming_both(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("squall.websocket._connection._warned_ping_pairs", set())
+    with caplog.at_level("WARNING", logger="squall.websocket"):
+        first = _protocol_with_pings(10, 30)
+        _protocol_with_pings(10, 30)  # a second connection with the same settings
+    warnings = [r.getMessage() for r in caplog.records if r.name == "squall.websocket"]
+    assert len(warnings) == 1
+    assert "ping_timeout 30s" in warnings[0] and "ping_interval 10s" in warnings[0]
+    assert first._ping_timeout == 10  # the pong is awaited one interval, as Tornado
+
+
+def test_ping_timeout_within_interval_is_kept_without_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("squall.websocket._connection._warned_ping_pairs", set())
+    with caplog.at_level("WARNING", logger="squall.websocket"):
+        within = _protocol_with_pings(10, 5)
+        never = _protocol_with_pings(10, 0)
+    assert not [r for r in caplog.records if r.name == "squall.websocket"]
+    assert within._ping_timeout == 5 and never._ping_timeout == 0

@@ -61,6 +61,29 @@ __all__ = ["WebSocketProtocol"]
 log: Final = logging.getLogger("squall.websocket")
 app_log: Final = logging.getLogger("squall.application")
 
+# (timeout, interval) pairs already warned about: a misconfiguration is said once per
+# process, not once per connection.
+_warned_ping_pairs: set[tuple[float, float]] = set()
+
+
+def _warn_long_ping_timeout(timeout: float, interval: float) -> None:
+    """Warn once that a ping timeout longer than the ping interval is cut to the interval.
+
+    A pong can only be awaited until the next ping is due, so the longer timeout cannot be
+    honoured; the warning names both values so the setting can be fixed.
+    """
+    if (timeout, interval) in _warned_ping_pairs:
+        return
+    _warned_ping_pairs.add((timeout, interval))
+    log.warning(
+        "websocket ping_timeout %gs is longer than ping_interval %gs; waiting %gs for each "
+        "pong instead (set ping_timeout <= ping_interval to silence this)",
+        timeout,
+        interval,
+        interval,
+    )
+
+
 WRITE_HIGH_WATER: Final = 256 * 1024  # as squall.http's responses
 WRITE_LOW_WATER: Final = 64 * 1024
 READ_BUFFER: Final = 64 * 1024  # unparsed bytes kept while the application is busy
@@ -137,6 +160,9 @@ class WebSocketProtocol(asyncio.Protocol):
             inflater=deflate[1] if deflate else None,
         )
         self._ping_interval = ping_interval or 0.0
+        if ping_timeout and self._ping_interval and ping_timeout > self._ping_interval:
+            _warn_long_ping_timeout(ping_timeout, self._ping_interval)
+            ping_timeout = self._ping_interval
         self._ping_timeout = ping_timeout
         self.transport: asyncio.Transport | None = None
         # The loop the transport belongs to: close() may be called where no loop runs (a
@@ -462,8 +488,6 @@ class WebSocketProtocol(asyncio.Protocol):
         timeout = self._ping_timeout
         if timeout is None:
             timeout = self._ping_interval  # Tornado's default: one interval
-        if timeout > self._ping_interval:
-            timeout = self._ping_interval
         self._pong_received = False
         self._write(encode_frame(PING, b"", mask=self._is_client))
         loop = asyncio.get_running_loop()

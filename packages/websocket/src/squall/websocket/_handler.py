@@ -172,7 +172,7 @@ class WebSocketHandler(RequestHandler):
         """Seconds to wait for a pong before closing (``websocket_ping_timeout``).
 
         None: one ping interval; 0: never close for a missing pong. Never longer than the
-        interval.
+        interval: a longer value is cut to it, with one warning naming both.
         """
         value: float | None = self.settings.get("websocket_ping_timeout")
         return value
