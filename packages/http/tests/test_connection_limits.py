@@ -288,3 +288,53 @@ def test_stream_closed_turns_true_when_the_client_leaves(
     while not st.call(stream.closed):
         assert time.monotonic() < deadline, "stream.closed() stayed False after the client left"
         time.sleep(0.01)
+
+
+# -- connection.context -----------------------------------------------------------------------
+
+
+def _context_answer(request: HTTPServerRequest) -> None:
+    context = request.connection.context
+    assert context is request.connection.context  # made once, on first use
+    text = f"{context.remote_ip}|{context.protocol}|{context.address[0]}|{context}"
+    request.connection.respond(200, [], text.encode())
+
+
+def test_connection_context_gives_the_peer_address_ip_and_protocol(
+    serve: Callable[..., Any],
+) -> None:
+    st = serve(_context_answer)
+    sock = st.connect()
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Real-IP: 10.1.2.3\r\n\r\n")
+    body = sock.recv(65536).split(b"\r\n\r\n", 1)[1]
+    sock.close()
+    assert body == b"127.0.0.1|http|127.0.0.1|127.0.0.1"  # no xheaders: the header is not read
+
+
+def test_connection_context_takes_the_proxy_headers_under_xheaders(
+    serve: Callable[..., Any],
+) -> None:
+    st = serve(_context_answer, xheaders=True)
+    sock = st.connect()
+    sock.sendall(
+        b"GET / HTTP/1.1\r\nHost: t\r\nX-Real-IP: 10.1.2.3\r\nX-Forwarded-Proto: https\r\n\r\n"
+    )
+    body = sock.recv(65536).split(b"\r\n\r\n", 1)[1]
+    sock.close()
+    # remote_ip and protocol are the request's; address stays the socket's peer
+    assert body == b"10.1.2.3|https|127.0.0.1|10.1.2.3"
+
+
+def test_connection_context_is_read_only(serve: Callable[..., Any]) -> None:
+    errors: list[BaseException] = []
+
+    def answer(request: HTTPServerRequest) -> None:
+        try:
+            request.connection.context.remote_ip = "1.1.1.1"  # type: ignore[misc]
+        except AttributeError as exc:
+            errors.append(exc)
+        request.connection.respond(200, [], b"")
+
+    st = serve(answer)
+    assert st.first_status(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n") == 200
+    assert len(errors) == 1

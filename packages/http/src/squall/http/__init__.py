@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from squall.http._body import BodyCollector, ParsedBody
 from squall.http._closing import unlink_transport
-from squall.http._connection import ConnectionStream, HTTPConnection
+from squall.http._connection import ConnectionContext, ConnectionStream, HTTPConnection
 from squall.http._errors import (
     HTTPError,
     HTTPInputError,
@@ -39,6 +39,7 @@ from squall.http._writer import responses
 
 __all__ = [
     "BodyCollector",
+    "ConnectionContext",
     "ConnectionStream",
     "HTTPConnection",
     "HTTPError",

@@ -91,6 +91,10 @@ class ResponseOwner(SendfileOwner, Protocol):
     _in_process: bool  # answering requests parsed in one pass (see _send)
     _collect: bool  # a response of this pass was written: _send collects the next ones
     _parser: RequestParser  # whether the request was read whole; the bytes after it
+    _peername: Any  # the socket's peer address, as the transport gave it
+    _remote_ip: str  # the peer's IP ("0.0.0.0" for a Unix socket)
+    _scheme: str  # "http" or "https" (TLS on this connection)
+    _request: Any  # the request being answered (its xheaders-applied remote_ip, protocol)
 
     @property
     def _ctx(self) -> _ServerState: ...  # what the connection shares with its server
@@ -149,6 +153,54 @@ class ConnectionStream:
         return f"<ConnectionStream closed={self.closed()}>"
 
 
+class ConnectionContext:
+    """What ``connection.context`` offers: Tornado's per-connection facts, read-only.
+
+    Tornado programs read ``request.connection.context.remote_ip`` (also ``.address``,
+    ``.protocol``). The values are taken when ``context`` is first read, during the
+    request: ``remote_ip`` and ``protocol`` are the request's (so under ``xheaders`` they
+    are the proxy's ``X-Real-IP`` / ``X-Forwarded-Proto``, as in Tornado), ``address`` is
+    the socket's peer address as the transport gave it (``(ip, port)``; a path or ``""``
+    on a Unix socket).
+    """
+
+    __slots__ = ("_address", "_remote_ip", "_protocol")
+
+    def __init__(self, address: Any, remote_ip: str, protocol: str) -> None:
+        self._address = address
+        self._remote_ip = remote_ip
+        self._protocol = protocol
+
+    @property
+    def address(self) -> Any:
+        """The peer's socket address (``(ip, port)`` over TCP)."""
+        return self._address
+
+    @property
+    def remote_ip(self) -> str:
+        """The client's IP (``request.remote_ip``: the proxy's header under ``xheaders``)."""
+        return self._remote_ip
+
+    @property
+    def protocol(self) -> str:
+        """``"http"`` or ``"https"`` (``request.protocol``)."""
+        return self._protocol
+
+    def __str__(self) -> str:
+        address = self._address
+        if isinstance(address, tuple):
+            return self._remote_ip
+        if isinstance(address, bytes):
+            return address.decode("utf-8", "replace")
+        return str(address)
+
+    def __repr__(self) -> str:
+        return (
+            f"<ConnectionContext remote_ip={self._remote_ip!r} protocol={self._protocol!r} "
+            f"address={self._address!r}>"
+        )
+
+
 class HTTPConnection:
     """The answering side of one request (see the module docstring).
 
@@ -162,10 +214,12 @@ class HTTPConnection:
     # first two with getattr only when the protocol's _own_body_limits hint is set).
     __slots__ = ("_proto", "_version", "_head", "_keep_alive", "_state", "_chunked",
                  "_nobody", "_remaining", "_close_callback", "_close_notified",
-                 "_max_body", "_body_timeout", "_stream", "__weakref__")  # fmt: skip
+                 "_max_body", "_body_timeout", "_stream", "_context",
+                 "__weakref__")  # fmt: skip
     _max_body: int
     _body_timeout: float | None
     _stream: ConnectionStream
+    _context: ConnectionContext
 
     def __init__(self, proto: ResponseOwner, version: str, head: bool, keep_alive: bool) -> None:
         self._proto = proto
@@ -236,6 +290,25 @@ class HTTPConnection:
             return self._stream
         except AttributeError:
             view = self._stream = ConnectionStream(self._proto)
+            return view
+
+    @property
+    def context(self) -> ConnectionContext:
+        """Tornado's ``connection.context``: ``remote_ip``, ``protocol``, ``address``.
+
+        Read-only, made on first use (a request that never reads it pays nothing); see
+        ``ConnectionContext``.
+        """
+        try:
+            return self._context
+        except AttributeError:
+            proto = self._proto
+            request = proto._request if proto._current is self else None
+            if request is not None:
+                remote_ip, protocol = request.remote_ip, request.protocol
+            else:
+                remote_ip, protocol = proto._remote_ip, proto._scheme
+            view = self._context = ConnectionContext(proto._peername, remote_ip, protocol)
             return view
 
     # -- limits of this request's body ----------------------------------------------------
