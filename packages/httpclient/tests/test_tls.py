@@ -13,6 +13,7 @@ from squall.httpclient import (
     AsyncHTTPClient,
     HTTPResponse,
     HTTPStreamClosedError,
+    HTTPTimeoutError,
     UnsupportedOptionError,
 )
 
@@ -89,3 +90,35 @@ def test_client_certificate_is_presented(
     # without it the server ends the handshake: no answer
     with pytest.raises((HTTPStreamClosedError, ssl.SSLError)):
         fetch(server.url + "/echo", ca_certs=str(ca_file))
+
+
+def test_a_tls_handshake_cut_by_request_timeout_closes_its_socket() -> None:
+    # A server that accepts and never answers the ClientHello: request_timeout cancels the
+    # fetch inside the handshake, and the client must close the socket then (as Tornado),
+    # not leave it open for the garbage collector.
+    async def go() -> tuple[BaseException | None, bool]:
+        closed = asyncio.Event()
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while await reader.read(65536):
+                pass
+            closed.set()
+            writer.close()
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        error: BaseException | None = None
+        try:
+            await AsyncHTTPClient().fetch(f"https://127.0.0.1:{port}/", request_timeout=0.3)
+        except Exception as exc:
+            error = exc
+        try:
+            await asyncio.wait_for(closed.wait(), 10)  # a bound, not a measured time
+        except TimeoutError:
+            pass
+        server.close()
+        return error, closed.is_set()
+
+    error, closed = asyncio.run(go())
+    assert isinstance(error, HTTPTimeoutError) and error.code == 599
+    assert closed, "the socket of the timed-out TLS handshake was left open"

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from squall.httpclient._backend import close_on_cancel
 from squall.httpclient._errors import UnsupportedOptionError
 from squall.httpclient._request import RequestSettings
 
@@ -169,6 +170,7 @@ class Pools:
             transport = httpx.AsyncHTTPTransport(
                 verify=verify, limits=limits, proxy=proxy, local_address=local, trust_env=False
             )
+            close_on_cancel(transport)  # a timed-out TLS handshake closes its socket
             client = httpx.AsyncClient(
                 transport=transport,
                 trust_env=False,
