@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import errno
 import json
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -212,6 +214,16 @@ def test_raise_error_false_still_raises_when_no_answer_came() -> None:
         port = s.getsockname()[1]  # bound, not listening: the connection is refused
         with pytest.raises(ConnectionRefusedError):
             fetch(f"http://127.0.0.1:{port}/", raise_error=False)
+
+
+def test_a_refused_connection_says_connection_refused_as_the_socket_does() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: the connection is refused
+        with pytest.raises(ConnectionRefusedError) as info:
+            fetch(f"http://127.0.0.1:{port}/")
+    assert info.value.errno == errno.ECONNREFUSED
+    assert str(info.value) == f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
 
 
 def test_304_is_an_error_as_in_tornado(server: Server) -> None:

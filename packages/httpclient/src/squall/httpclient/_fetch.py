@@ -21,6 +21,7 @@ import asyncio
 import base64
 import copy
 import inspect
+import os
 import time
 import urllib.parse
 import zlib
@@ -75,6 +76,21 @@ def _os_error_under(exc: BaseException) -> OSError | None:
     return found[-1] if found else None
 
 
+def _plain(error: OSError) -> OSError:
+    """``error`` with the socket's own message (``[Errno 111] Connection refused``).
+
+    asyncio words a failed connect as ``Connect call failed ('127.0.0.1', 9)``; Tornado
+    raises the socket's error, whose text programs log or show. Same class and errno; the
+    original stays as the cause. Only built-in classes are rebuilt (their constructor is
+    known).
+    """
+    if error.errno is None or type(error).__module__ != "builtins":
+        return error
+    plain = type(error)(error.errno, os.strerror(error.errno))
+    plain.__cause__ = error
+    return plain
+
+
 def _failure(exc: BaseException) -> BaseException:
     """What a fetch that ended with ``exc`` reports (and raises), as Tornado would."""
     if isinstance(exc, httpx.ConnectTimeout):
@@ -86,7 +102,7 @@ def _failure(exc: BaseException) -> BaseException:
     if isinstance(exc, httpx.TransportError):
         os_error = _os_error_under(exc)
         if os_error is not None:
-            return os_error
+            return _plain(os_error)
         return HTTPStreamClosedError("Stream closed")
     return exc
 
