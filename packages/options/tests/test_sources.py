@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import errno
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from squall.options import (
     ConfigFileError,
+    ConfigFileNotFoundError,
     Error,
     OptionParser,
     OptionValueError,
@@ -107,6 +109,18 @@ def test_python_config_exception_names_file_and_line(parser: OptionParser, tmp_p
 def test_missing_config_file_is_an_error(parser: OptionParser, tmp_path: Path) -> None:
     with pytest.raises(ConfigFileError, match="cannot read config file"):
         parser.parse_config_file(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("name", ["nope", "nope.toml"])
+def test_missing_config_file_is_a_file_not_found_error_even_under_exit_on_error(
+    parser: OptionParser, tmp_path: Path, name: str
+) -> None:
+    path = str(tmp_path / name)
+    with pytest.raises(FileNotFoundError) as info:  # not SystemExit: the program may catch it
+        parser.parse_config_file(path, exit_on_error=True)
+    assert isinstance(info.value, ConfigFileNotFoundError)
+    assert (info.value.errno, info.value.filename) == (errno.ENOENT, path)
+    assert str(info.value) == f"{path}: cannot read config file: No such file or directory"
 
 
 # --------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ if typing.TYPE_CHECKING:
     from squall.options._app import define_app_options
     from squall.options._errors import (
         ConfigFileError,
+        ConfigFileNotFoundError,
         DuplicateOptionError,
         Error,
         OptionValueError,
@@ -53,6 +54,7 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "ConfigFileError",
+    "ConfigFileNotFoundError",
     "DuplicateOptionError",
     "Error",
     "LogFormatter",
@@ -81,6 +83,7 @@ __all__ = [
 _LAZY = {
     "define_app_options": "squall.options._app",
     "ConfigFileError": "squall.options._errors",
+    "ConfigFileNotFoundError": "squall.options._errors",
     "DuplicateOptionError": "squall.options._errors",
     "Error": "squall.options._errors",
     "OptionValueError": "squall.options._errors",

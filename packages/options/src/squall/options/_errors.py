@@ -9,6 +9,7 @@ the subclasses say which kind it was for code that cares::
     ├── UnknownOptionError      a name that no ``define`` made (command line, TOML)
     ├── DuplicateOptionError    ``define`` of a name already defined
     └── ConfigFileError         a config file that cannot be read or run (syntax, exception)
+        └── ConfigFileNotFoundError   the file does not exist (also a FileNotFoundError)
 
 Messages are one line and name what is wrong and where (option, value, file:line), because
 ``parse_command_line`` prints exactly ``error: <message>`` when it parses a real command
@@ -16,6 +17,9 @@ line.
 """
 
 from __future__ import annotations
+
+import errno
+import os
 
 
 class Error(Exception):
@@ -62,3 +66,23 @@ class DuplicateOptionError(Error):
 
 class ConfigFileError(Error):
     """A config file could not be read, parsed or run; the message names file and line."""
+
+
+class ConfigFileNotFoundError(ConfigFileError, FileNotFoundError):
+    """The config file does not exist.
+
+    Also a ``FileNotFoundError`` (``errno`` and ``filename`` set), and raised even where a
+    bad file would end the program: Tornado programs make their config file optional with
+    ``try: parse_config_file(path) except IOError: pass``, and that keeps working. ``str()``
+    is the one-line message (``conf/app.toml: cannot read config file: No such file or
+    directory``).
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.errno = errno.ENOENT
+        self.strerror = os.strerror(errno.ENOENT)
+        self.filename = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])

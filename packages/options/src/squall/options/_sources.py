@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from squall.options._errors import ConfigFileError
+from squall.options._errors import ConfigFileError, ConfigFileNotFoundError
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ def _read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as f:
             return f.read()
+    except FileNotFoundError as exc:
+        message = f"{path}: cannot read config file: {exc.strerror}"
+        raise ConfigFileNotFoundError(message, path=path) from None
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot read config file: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
