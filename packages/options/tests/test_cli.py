@@ -279,6 +279,7 @@ BAD_CONFIG_FILES = [
     ),
     ("group.toml", "[db]\nhots = 'x'\n", ":2: unknown option 'hots' in group [db]"),
     ("syntax.toml", "port = 1\nport = \n", ":2: invalid TOML: Invalid value"),
+    ("missing.toml", None, ": cannot read config file: No such file or directory"),
     ("type.py", "# a comment\nport = 'sdf'\n", ":2: option --port: invalid int value: 'sdf'"),
     (
         "unknown.py",
@@ -332,39 +333,6 @@ def test_bad_config_file_read_by_an_option_callback_is_one_line_and_exit_2(
     proc = run_in(tmp_path, CALLBACK_SCRIPT, *form.format(name).split(), files={name: text})
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == f"error: conf/{name}{line}\n"
-
-
-OPTIONAL_CONFIG_SCRIPT = """
-import squall.options
-
-squall.options.define('port', default=8000, type=int)
-squall.options.define('config', default='conf/app.conf', type=str)
-
-if __name__ == "__main__":
-    squall.options.parse_command_line()
-    try:
-        squall.options.parse_config_file(squall.options.options.config)
-    except IOError:
-        pass  # Tornado programs' optional config file
-    print(squall.options.options.port)
-"""
-
-
-def test_a_missing_config_file_can_be_caught_as_ioerror_as_in_tornado(tmp_path: Path) -> None:
-    proc = run_in(tmp_path, OPTIONAL_CONFIG_SCRIPT, files={})
-    assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", "8000\n")
-
-
-def test_an_uncaught_missing_config_file_ends_the_program_naming_the_file(
-    tmp_path: Path,
-) -> None:
-    proc = run_in(tmp_path, CONFIG_SCRIPT, "--config=conf/missing.toml", files={})
-    assert proc.returncode == 1 and proc.stdout == ""
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last == (
-        "squall.options._errors.ConfigFileNotFoundError: conf/missing.toml: "
-        "cannot read config file: No such file or directory"
-    )
 
 
 @pytest.mark.parametrize("form", ["--config=conf/{}", "--config conf/{}"])

@@ -71,11 +71,11 @@ class ConfigFileError(Error):
 class ConfigFileNotFoundError(ConfigFileError, FileNotFoundError):
     """The config file does not exist.
 
-    Also a ``FileNotFoundError`` (``errno`` and ``filename`` set), and raised even where a
-    bad file would end the program: Tornado programs make their config file optional with
-    ``try: parse_config_file(path) except IOError: pass``, and that keeps working. ``str()``
-    is the one-line message (``conf/app.toml: cannot read config file: No such file or
-    directory``).
+    Also a ``FileNotFoundError`` (``errno`` and ``filename`` set), so that Tornado's
+    optional config file, ``try: parse_config_file(path, exit_on_error=False) except
+    IOError: pass``, catches it. (Without ``exit_on_error=False`` the module-level function
+    ends the program with one line, as for any bad file.) ``str()`` is the one-line message
+    (``conf/app.toml: cannot read config file: No such file or directory``).
     """
 
     def __init__(self, message: str, *, path: str) -> None:

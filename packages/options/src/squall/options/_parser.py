@@ -28,7 +28,6 @@ from typing import IO, Any, NoReturn
 
 from squall.options import _help, _sources
 from squall.options._errors import (
-    ConfigFileNotFoundError,
     DuplicateOptionError,
     Error,
     OptionValueError,
@@ -360,12 +359,10 @@ class OptionParser(OverrideMixin):
             exit_on_error: on a bad file, print ``error: <message>`` (one line) on stderr
                 and exit with status 2, as a bad command-line value does, instead of
                 raising. The module-level ``squall.options.parse_config_file`` (what a script
-                calls) does this by default. A missing file is raised all the same.
+                calls) does this by default.
 
         Raises:
-            ConfigFileNotFoundError: the file does not exist (a ``FileNotFoundError`` too),
-                even with ``exit_on_error``.
-            Error: naming the file and the line (unreadable file, syntax error, exception,
+            Error: naming the file and the line (missing file, syntax error, exception,
                 bad value, unknown name), unless ``exit_on_error``.
         """
         path = os.fspath(path)
@@ -375,9 +372,7 @@ class OptionParser(OverrideMixin):
             else:
                 self._apply_python(_sources.read_python_config(path), path)
         except Error as exc:
-            # A missing file is the program's to handle (an optional config file, as
-            # Tornado programs catch it): raised even under exit_on_error.
-            if not exit_on_error or isinstance(exc, ConfigFileNotFoundError):
+            if not exit_on_error:
                 raise
             _fail(str(exc))
         if final:
