@@ -97,6 +97,27 @@ def test_select_subprotocol_is_called_with_an_empty_list_when_none_is_offered(ws
     assert calls == [[], ["a", "b"]]
 
 
+def test_select_subprotocol_returning_an_empty_string_selects_none(ws: Any) -> None:
+    class EmptyMeansNone(WebSocketHandler):
+        def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+            return subprotocols[0] if subprotocols else ""
+
+        def open(self) -> None:
+            self.write_message(f"chose {self.selected_subprotocol}")
+
+    async def main() -> None:
+        async with ws.app([("/ws", EmptyMeansNone)]) as url:
+            plain = await websocket_connect(url + "/ws")  # accepted: no 500
+            assert await plain.read_message() == "chose None"
+            assert "Sec-WebSocket-Protocol" not in plain.headers
+            offered = await websocket_connect(url + "/ws", subprotocols=["b"])
+            assert await offered.read_message() == "chose b"
+            plain.close()
+            offered.close()
+
+    ws.run(main())
+
+
 def test_http_response_methods_raise_once_upgraded(ws: Any) -> None:
     class Misuse(WebSocketHandler):
         def open(self) -> None:

@@ -225,7 +225,9 @@ class WebSocketHandler(RequestHandler):
         ]
         offered = split_header(headers.get_list("Sec-WebSocket-Protocol"))
         chosen = self.select_subprotocol(offered)  # also with none offered, as Tornado
-        if chosen is not None:
+        # "" means none too (Tornado tests the value's truth): handlers written for it
+        # return subprotocols[0] if subprotocols else "".
+        if chosen:
             if chosen not in offered:
                 raise ValueError(f"select_subprotocol returned {chosen!r}, not offered")
             self._selected_subprotocol = chosen
