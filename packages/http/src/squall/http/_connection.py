@@ -94,7 +94,6 @@ class ResponseOwner(SendfileOwner, Protocol):
     _peername: Any  # the socket's peer address, as the transport gave it
     _remote_ip: str  # the peer's IP ("0.0.0.0" for a Unix socket)
     _scheme: str  # "http" or "https" (TLS on this connection)
-    _request: Any  # the request being answered (its xheaders-applied remote_ip, protocol)
 
     @property
     def _ctx(self) -> _ServerState: ...  # what the connection shares with its server
@@ -156,12 +155,12 @@ class ConnectionStream:
 class ConnectionContext:
     """What ``connection.context`` offers: Tornado's per-connection facts, read-only.
 
-    Tornado programs read ``request.connection.context.remote_ip`` (also ``.address``,
-    ``.protocol``). The values are taken when ``context`` is first read, during the
-    request: ``remote_ip`` and ``protocol`` are the request's (so under ``xheaders`` they
-    are the proxy's ``X-Real-IP`` / ``X-Forwarded-Proto``, as in Tornado), ``address`` is
-    the socket's peer address as the transport gave it (``(ip, port)``; a path or ``""``
-    on a Unix socket).
+    Tornado programs read ``request.connection.context.address`` (also ``.remote_ip``,
+    ``.protocol``), often in WebSocket handlers, to name the peer. They describe the
+    socket: ``address`` is the peer address as the transport gave it (``(ip, port)``; a
+    path or ``""`` on a Unix socket), ``remote_ip`` its IP, ``protocol`` ``"https"`` over
+    TLS. As in Tornado while a handler runs, ``xheaders`` does not change them (the proxy's
+    view is ``request.remote_ip`` / ``request.protocol``).
     """
 
     __slots__ = ("_address", "_remote_ip", "_protocol")
@@ -178,12 +177,12 @@ class ConnectionContext:
 
     @property
     def remote_ip(self) -> str:
-        """The client's IP (``request.remote_ip``: the proxy's header under ``xheaders``)."""
+        """The peer's IP (``"0.0.0.0"`` on a Unix socket); never from ``xheaders``."""
         return self._remote_ip
 
     @property
     def protocol(self) -> str:
-        """``"http"`` or ``"https"`` (``request.protocol``)."""
+        """``"https"`` when the connection is TLS, else ``"http"``; never from ``xheaders``."""
         return self._protocol
 
     def __str__(self) -> str:
@@ -303,12 +302,8 @@ class HTTPConnection:
             return self._context
         except AttributeError:
             proto = self._proto
-            request = proto._request if proto._current is self else None
-            if request is not None:
-                remote_ip, protocol = request.remote_ip, request.protocol
-            else:
-                remote_ip, protocol = proto._remote_ip, proto._scheme
-            view = self._context = ConnectionContext(proto._peername, remote_ip, protocol)
+            view = ConnectionContext(proto._peername, proto._remote_ip, proto._scheme)
+            self._context = view
             return view
 
     # -- limits of this request's body ----------------------------------------------------
