@@ -607,3 +607,23 @@ def test_stream_closed_is_true_once_the_client_left() -> None:
     assert conn.stream.closed() is False
     conn._disconnected()
     assert conn.stream.closed() is True
+
+
+class Context(RequestHandler):
+    def get(self) -> None:
+        context = self.request.connection.context
+        self.write({"address": list(context.address), "ip": context.remote_ip,
+                    "protocol": context.protocol, "str": str(context)})  # fmt: skip
+
+
+def test_connection_context_comes_from_the_scope_client_and_scheme() -> None:
+    async def go() -> httpx.Response:
+        async with client(Application([(r"/c", Context)])) as c:
+            return await c.get("/c")
+
+    assert run(go).json() == {
+        "address": ["10.9.8.7", 1234],
+        "ip": "10.9.8.7",
+        "protocol": "https",
+        "str": "10.9.8.7",
+    }

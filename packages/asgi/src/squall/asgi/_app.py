@@ -139,7 +139,7 @@ class SquallASGIApp:
             await self._startup()
         # The http scope, here rather than in a method of its own: one coroutine fewer
         # per request.
-        conn = ASGIConnection(scope["method"] == "HEAD")
+        conn = ASGIConnection(scope["method"] == "HEAD", scope)
         request, may_have_body = _request_from_scope(scope, conn)
         delegate = self.app.start_request(conn)
         ready = delegate.headers_received(request)

@@ -20,7 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Final
 
 from squall.asgi._types import Message
-from squall.http import HTTPHeaders, InvalidHeaderError, ResponseStateError, StreamClosedError
+from squall.http import (
+    ConnectionContext,
+    HTTPHeaders,
+    InvalidHeaderError,
+    ResponseStateError,
+    StreamClosedError,
+)
 
 __all__ = ["ASGIConnection", "UpgradeNotSupportedError", "encode_headers"]
 
@@ -135,10 +141,11 @@ class ASGIConnection:
     """The answering side of one ASGI HTTP request (see the module docstring)."""
 
     __slots__ = ("_head", "_state", "_out", "_wake", "_gone", "_close_callback",
-                 "_nobody", "_max_body", "_body_timeout", "__weakref__")  # fmt: skip
+                 "_nobody", "_max_body", "_body_timeout", "_scope", "__weakref__")  # fmt: skip
 
-    def __init__(self, head: bool) -> None:
+    def __init__(self, head: bool, scope: Any = None) -> None:
         self._head = head
+        self._scope = scope
         self._state = _FRESH
         self._out: list[tuple[Message, asyncio.Future[None] | None]] = []
         self._wake: asyncio.Future[None] | None = None
@@ -181,6 +188,16 @@ class ASGIConnection:
     def stream(self) -> ConnectionStream:
         """A read-only view for code written against Tornado's IOStream: ``closed()``."""
         return ConnectionStream(self)
+
+    @property
+    def context(self) -> ConnectionContext:
+        """Tornado's ``connection.context`` from the scope: ``address`` is its ``client``
+        (as the ASGI server gives it), ``remote_ip`` that client's host, ``protocol`` its
+        ``scheme``."""
+        scope = self._scope or {}
+        client = scope.get("client")
+        protocol = "https" if scope.get("scheme") in ("https", "wss") else "http"
+        return ConnectionContext(client, client[0] if client else "0.0.0.0", protocol)
 
     def set_max_body_size(self, max_body_size: int) -> None:
         """Allow this request's body up to ``max_body_size`` bytes (above or below the
