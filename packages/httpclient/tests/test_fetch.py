@@ -64,6 +64,13 @@ def test_get_returns_code_reason_headers_body_and_buffer(server: Server) -> None
     response.rethrow()  # no error: nothing raised
 
 
+def test_buffer_is_read_from_the_start_of_the_body(server: Server) -> None:
+    # Tornado's suites read the body with response.buffer.read() (a BytesIO at 0).
+    response = fetch(server.url + "/echo?x=1")
+    assert response.buffer is not None
+    assert response.buffer.read() == response.body != b""
+
+
 def test_response_times_are_set(server: Server) -> None:
     response = fetch(server.url + "/echo")
     assert response.request_time is not None and response.request_time >= 0

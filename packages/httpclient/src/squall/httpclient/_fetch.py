@@ -327,6 +327,9 @@ class Fetcher:
             await deliver(decompressor.decompress(raw) if decompressor else raw)
         if decompressor is not None:
             await deliver(decompressor.flush())
+        # Tornado hands the body over as a BytesIO at position 0: suites read it with
+        # response.buffer.read().
+        buffer.seek(0)
         response = HTTPResponse(
             s,
             code,
