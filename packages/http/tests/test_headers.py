@@ -1,4 +1,4 @@
-"""HTTPHeaders: case-insensitive, multi-valued, parses raw blocks, last value on []."""
+"""HTTPHeaders: case-insensitive, multi-valued, parses raw blocks, [] joins repeated values."""
 
 from __future__ import annotations
 
@@ -16,14 +16,36 @@ def test_lookup_ignores_case_and_iteration_shows_normalized_names() -> None:
     assert list(h) == ["Content-Type"]
 
 
-def test_add_keeps_every_value_and_item_access_gives_the_last() -> None:
+def test_add_keeps_every_value_and_item_access_joins_them_with_commas() -> None:
+    # Tornado's behaviour: ported tests send headers["Set-Cookie"] back as their Cookie
+    # header, and depend on the first cookie being in it.
     h = HTTPHeaders()
     h.add("Set-Cookie", "a=1")
     h.add("set-cookie", "b=2")
-    assert h["Set-Cookie"] == "b=2"
-    assert h.get_list("SET-COOKIE") == ["a=1", "b=2"]
-    assert list(h.get_all()) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+    h.add("Set-Cookie", "c=3")
+    assert h["Set-Cookie"] == h.get("set-cookie") == "a=1,b=2,c=3"
+    assert h.get_list("SET-COOKIE") == ["a=1", "b=2", "c=3"]
+    assert list(h.get_all()) == [
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+        ("Set-Cookie", "c=3"),
+    ]
     assert len(h) == 1
+
+
+def test_repeated_request_headers_are_joined_as_tornado_joins_them() -> None:
+    from squall.http._grammar import analyze_block
+
+    headers, _ = analyze_block("Host: a\r\nAccept: x/y\r\nX-Tag: 1\r\naccept: z/w\r\n")
+    assert headers["Accept"] == "x/y,z/w"
+    assert headers.get_list("Accept") == ["x/y", "z/w"]
+    assert headers["X-Tag"] == "1"
+
+
+def test_a_continuation_line_extends_the_last_of_several_values() -> None:
+    h = HTTPHeaders.parse("X-A: 1\r\nX-A: 2\r\n  more\r\n")
+    assert h.get_list("X-A") == ["1", "2 more"]
+    assert h["X-A"] == "1,2 more"
 
 
 def test_setitem_replaces_all_values_and_delitem_removes_them() -> None:

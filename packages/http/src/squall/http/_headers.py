@@ -6,9 +6,10 @@ Strategy (why it looks like this):
   Tornado does, so iteration shows readable names and lookups with any casing hit the same
   key. Normalization goes through a small bounded cache: a server sees the same few dozen
   names over and over, and ``str.title``-like work per header per request is measurable.
-- ``_dict`` maps each name to its *last* value (``headers[name]``, the contract of
-  ``docs/interfaces.md``); ``_multi`` holds the full list only for names seen more than
-  once. Most requests repeat no header, so most requests allocate no per-header list.
+- ``_dict`` maps each name to its value, and a name that came more than once to all its
+  values joined with ``,`` (``headers[name]``, as Tornado: RFC 9110 §5.3 lets a recipient
+  combine field lines so); ``_multi`` holds the separate values only for names seen more
+  than once. Most requests repeat no header, so most requests allocate no per-header list.
 - ``parse`` is a lenient utility for raw blocks (it joins obs-fold continuation lines as
   RFC 9112 §5.2 allows a *recipient* to). The server's request parser is strict and builds
   headers through ``_from_pairs`` without going through ``parse``.
@@ -42,15 +43,16 @@ def normalize_header_name(name: str) -> str:
 class HTTPHeaders(MutableMapping[str, str]):
     """A dictionary of HTTP headers: case-insensitive names, several values per name.
 
-    ``headers["Name"]`` gives the last value received for the name; ``get_list`` gives them
-    all; ``add`` appends a value; ``get_all`` yields every ``(name, value)`` pair, names in
-    first-seen order. Setting ``headers["Name"] = v`` replaces every earlier value.
+    ``headers["Name"]`` gives the value of the name, every value joined with ``,`` when it
+    came more than once (as Tornado); ``get_list`` gives them one by one; ``add`` appends a
+    value; ``get_all`` yields every ``(name, value)`` pair, names in first-seen order.
+    Setting ``headers["Name"] = v`` replaces every earlier value.
 
     >>> h = HTTPHeaders({"content-type": "text/html"})
     >>> h.add("Set-Cookie", "A=B")
     >>> h.add("set-cookie", "C=D")
     >>> h["Set-Cookie"], h.get_list("SET-COOKIE")
-    ('C=D', ['A=B', 'C=D'])
+    ('A=B,C=D', ['A=B', 'C=D'])
     """
 
     __slots__ = ("_dict", "_multi")
@@ -103,7 +105,9 @@ class HTTPHeaders(MutableMapping[str, str]):
                     multi[norm] = [d[norm], value]
                 else:
                     lst.append(value)
-            d[norm] = value
+                d[norm] = d[norm] + "," + value
+            else:
+                d[norm] = value
         self._dict = d
         self._multi = multi
         return self
@@ -122,7 +126,9 @@ class HTTPHeaders(MutableMapping[str, str]):
                 self._multi[norm] = [d[norm], value]
             else:
                 lst.append(value)
-        d[norm] = value
+            d[norm] = d[norm] + "," + value
+        else:
+            d[norm] = value
 
     def get_list(self, name: str) -> list[str]:
         """Return every value of ``name`` in the order received (``[]`` when absent)."""
@@ -154,10 +160,13 @@ class HTTPHeaders(MutableMapping[str, str]):
             if not self._dict:
                 raise ValueError("first header line cannot start with whitespace")
             last = next(reversed(self._dict))
-            new = self._dict[last] + " " + line.strip(" \t")
-            self._dict[last] = new
-            if self._multi is not None and last in self._multi:
-                self._multi[last][-1] = new
+            more = " " + line.strip(" \t")
+            values = None if self._multi is None else self._multi.get(last)
+            if values is None:
+                self._dict[last] += more
+            else:  # continues the last of several values
+                values[-1] += more
+                self._dict[last] = ",".join(values)
             return
         name, sep, value = line.partition(":")
         if not sep or not name:
@@ -216,7 +225,8 @@ class HTTPHeaders(MutableMapping[str, str]):
     def get(self, name: str, /, default: Any) -> Any: ...
 
     def get(self, name: str, default: Any = None) -> Any:
-        """Return the last value of ``name``, or ``default`` when absent."""
+        """Return the value of ``name`` (every value joined with ``,`` when it came more
+        than once), or ``default`` when absent."""
         return self._dict.get(normalize_header_name(name), default)
 
     def __len__(self) -> int:
