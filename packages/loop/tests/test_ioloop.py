@@ -328,6 +328,26 @@ def test_handler_accepts_an_integer_fd(io_loop: IOLoop) -> None:
         os.close(w)
 
 
+def test_handlers_leave_a_blocking_fd_blocking(io_loop: IOLoop) -> None:
+    # Tornado on asyncio never changes an fd's mode; libuv (uvloop) makes it non-blocking,
+    # and a program writing a large block to a watched pty then got BlockingIOError.
+    r, w = os.pipe()
+    try:
+        io_loop.add_handler(r, lambda fd, ev: None, IOLoop.READ)
+        assert os.get_blocking(r)
+        io_loop.update_handler(r, IOLoop.READ | IOLoop.WRITE)
+        assert os.get_blocking(r)
+        io_loop.remove_handler(r)
+        assert os.get_blocking(r)
+        os.set_blocking(w, False)  # a non-blocking fd stays non-blocking
+        io_loop.add_handler(w, lambda fd, ev: None, IOLoop.WRITE)
+        assert not os.get_blocking(w)
+        io_loop.remove_handler(w)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def test_adding_a_handler_twice_is_refused(
     io_loop: IOLoop, pair: tuple[socket.socket, socket.socket]
 ) -> None:

@@ -111,6 +111,9 @@ class IOLoop:
         # fd -> (the object given by the caller, its handler); events kept apart.
         self._handlers: dict[int, tuple[FileDescriptor, Callable[[Any, int], None]]] = {}
         self._events: dict[int, int] = {}
+        # libuv switches every fd it watches to non-blocking; asyncio's selector loops (and
+        # so Tornado) leave the mode alone. Known once, so plain asyncio pays nothing.
+        self._watch_sets_nonblocking = type(loop).__module__.startswith("uvloop")
         # Tasks of coroutine callbacks (add_callback, spawn_callback...) not finished yet.
         self._spawned: set[asyncio.Future[Any]] = set()
         note_ioloop("created")
@@ -558,6 +561,12 @@ class IOLoop:
 
     def _apply_events(self, fileno: int, events: int) -> None:
         old = self._events[fileno]
+        # Programs write blocking data to fds they watch (a pty, a pipe): under uvloop such
+        # a write raised BlockingIOError, so a blocking fd is put back to blocking. Only a
+        # new watch changes the mode (a removal may come after the fd was closed).
+        was_blocking = (
+            self._watch_sets_nonblocking and events & ~old != 0 and os.get_blocking(fileno)
+        )
         for flag, add, remove in (
             (self.READ, self._loop.add_reader, self._loop.remove_reader),
             (self.WRITE, self._loop.add_writer, self._loop.remove_writer),
@@ -566,6 +575,8 @@ class IOLoop:
                 add(fileno, self._handle_events, fileno, flag)
             elif old & flag and not events & flag:
                 remove(fileno)
+        if was_blocking and not os.get_blocking(fileno):
+            os.set_blocking(fileno, True)
         self._events[fileno] = events
 
     def _handle_events(self, fileno: int, events: int) -> None:
