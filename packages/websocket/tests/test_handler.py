@@ -121,6 +121,38 @@ def test_async_open_runs_before_any_message_and_async_messages_stay_in_order(ws:
     assert log == ["opened", "0", "1", "2", "3", "4"]
 
 
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_handler_whose_open_raised_gets_no_on_close(ws: Any, is_async: bool) -> None:
+    # As in Tornado: on_close cleans up what open() set up (a room, a terminal), so it is
+    # not called for a connection whose open() failed (ported handlers then raised there).
+    log: list[Any] = []
+
+    class Refusing(Recorder):
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            if is_async:
+                return self._refuse()
+            raise ValueError("room full")
+
+        async def _refuse(self) -> None:
+            await asyncio.sleep(0)
+            raise ValueError("room full")
+
+        def on_connection_close(self) -> None:
+            log.append("on_connection_close")
+            super().on_connection_close()
+
+    async def main() -> None:
+        async with ws.app([("/ws", Refusing, {"log": log})]) as url:
+            async with websockets.connect(url + "/ws") as c:
+                with pytest.raises(ConnectionClosed):
+                    await c.recv()
+                assert c.close_code == 1011
+            await asyncio.sleep(0.1)  # time for a wrong on_close to arrive
+
+    ws.run(main())
+    assert log == []
+
+
 def test_pings_both_ways(ws: Any) -> None:
     log: list[Any] = []
 

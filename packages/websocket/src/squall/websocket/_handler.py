@@ -69,6 +69,7 @@ class WebSocketHandler(RequestHandler):
         self._selected_subprotocol: str | None = None
         self._nodelay = False
         self._on_close_called = False
+        self._open_failed = False
         super().__init__(application, request, **kwargs)
 
     # -- overridable -------------------------------------------------------------------------
@@ -273,6 +274,7 @@ class WebSocketHandler(RequestHandler):
             result = self.open(*self.open_args, **self.open_kwargs)
         except Exception:
             app_log.error("Uncaught exception in %s.open", type(self).__name__, exc_info=True)
+            self._open_failed = True
             protocol.close(1011)
             return None
         if result is not None and inspect.isawaitable(result):
@@ -285,6 +287,7 @@ class WebSocketHandler(RequestHandler):
             await pending
         except Exception:
             app_log.error("Uncaught exception in %s.open", type(self).__name__, exc_info=True)
+            self._open_failed = True
             protocol.close(1011)
             return
         protocol.start()
@@ -303,6 +306,11 @@ class WebSocketHandler(RequestHandler):
             self.application.stash.get(OPEN_SOCKETS, set()).discard(protocol)
             self.close_code = protocol.close_code
             self.close_reason = protocol.close_reason
+        if self._open_failed:
+            # As Tornado: on_close undoes what open() set up, so a connection whose open()
+            # raised ends without on_connection_close/on_close.
+            self.ws_connection = None
+            return
         self.on_connection_close()
 
     # -- the application's calls -------------------------------------------------------------
