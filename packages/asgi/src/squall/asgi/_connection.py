@@ -15,7 +15,6 @@ server, which frames the body for HTTP/1.1 or HTTP/2 itself.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Final
 
@@ -26,6 +25,8 @@ from squall.http import (
     InvalidHeaderError,
     ResponseStateError,
     StreamClosedError,
+    checked_body_timeout,
+    checked_max_body_size,
 )
 
 __all__ = ["ASGIConnection", "UpgradeNotSupportedError", "encode_headers"]
@@ -211,12 +212,7 @@ class ASGIConnection:
             TypeError: ``max_body_size`` is not an int.
             ValueError: ``max_body_size`` is negative.
         """
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
-            raise TypeError(
-                f"set_max_body_size() needs an int number of bytes, not {max_body_size!r}"
-            )
-        if max_body_size < 0:
-            raise ValueError(f"set_max_body_size() needs a size >= 0, not {max_body_size!r}")
+        max_body_size = checked_max_body_size(max_body_size)
         self._max_body = max_body_size
 
     def set_body_timeout(self, timeout: float | None) -> None:
@@ -227,13 +223,7 @@ class ASGIConnection:
             TypeError: ``timeout`` is not a number (nor None).
             ValueError: ``timeout`` is not positive (or not finite).
         """
-        if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-                raise TypeError(
-                    f"set_body_timeout() needs a number of seconds or None, not {timeout!r}"
-                )
-            if not 0 < timeout < math.inf:
-                raise ValueError(f"set_body_timeout() needs seconds > 0, not {timeout!r}")
+        timeout = checked_body_timeout(timeout)
         self._body_timeout = timeout
 
     def set_keep_alive(self, keep_alive: bool) -> None:

@@ -30,7 +30,7 @@ from squall.http._errors import (
 from squall.http._files import HTTPFile
 from squall.http._forms import parse_body_arguments, parse_qs_bytes
 from squall.http._headers import HTTPHeaders
-from squall.http._limits import HTTPLimits
+from squall.http._limits import HTTPLimits, checked_body_timeout, checked_max_body_size
 from squall.http._request import HTTPServerRequest, split_host_and_port
 from squall.http._server import HTTPServer
 from squall.http._url import url_concat
@@ -57,6 +57,8 @@ __all__ = [
     "StreamClosedError",
     "unlink_transport",
     "__version__",
+    "checked_body_timeout",
+    "checked_max_body_size",
     "parse_body_arguments",
     "parse_qs_bytes",
     "responses",

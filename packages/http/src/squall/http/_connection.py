@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Final, Protocol
 
 from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
 from squall.http._grammar import HTTP10
 from squall.http._headers import HTTPHeaders
+from squall.http._limits import checked_body_timeout, checked_max_body_size
 from squall.http._parser import RequestParser
 from squall.http._upgrade import hand_over
 from squall.http._writer import (
@@ -323,12 +323,7 @@ class HTTPConnection:
             TypeError: ``max_body_size`` is not an int.
             ValueError: ``max_body_size`` is negative.
         """
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
-            raise TypeError(
-                f"set_max_body_size() needs an int number of bytes, not {max_body_size!r}"
-            )
-        if max_body_size < 0:
-            raise ValueError(f"set_max_body_size() needs a size >= 0, not {max_body_size!r}")
+        max_body_size = checked_max_body_size(max_body_size)
         self._max_body = max_body_size
         proto = self._proto
         if proto._current is self:
@@ -348,13 +343,7 @@ class HTTPConnection:
             TypeError: ``timeout`` is not a number (nor None).
             ValueError: ``timeout`` is not positive (or not finite).
         """
-        if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-                raise TypeError(
-                    f"set_body_timeout() needs a number of seconds or None, not {timeout!r}"
-                )
-            if not 0 < timeout < math.inf:
-                raise ValueError(f"set_body_timeout() needs seconds > 0, not {timeout!r}")
+        timeout = checked_body_timeout(timeout)
         self._body_timeout = timeout
         proto = self._proto
         if proto._current is self:

@@ -7,6 +7,7 @@ overrides of single fields) set them; the web layer may lower ``max_body_size`` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -87,3 +88,35 @@ class HTTPLimits:
         grace = self.body_min_rate_grace
         if not (isinstance(grace, int | float) and grace >= 0):
             raise ValueError(f"body_min_rate_grace must be a number >= 0, not {grace!r}")
+
+
+def checked_max_body_size(max_body_size: object) -> int:
+    """``max_body_size`` as ``connection.set_max_body_size()`` accepts it (bytes, >= 0).
+
+    Shared by every connection that offers the method (squall.http's, squall-asgi's).
+
+    Raises:
+        TypeError: not an int.
+        ValueError: negative.
+    """
+    if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+        raise TypeError(f"set_max_body_size() needs an int number of bytes, not {max_body_size!r}")
+    if max_body_size < 0:
+        raise ValueError(f"set_max_body_size() needs a size >= 0, not {max_body_size!r}")
+    return max_body_size
+
+
+def checked_body_timeout(timeout: object) -> float | None:
+    """``timeout`` as ``connection.set_body_timeout()`` accepts it (seconds > 0, or None).
+
+    Raises:
+        TypeError: not a number (nor None).
+        ValueError: not positive, or not finite.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"set_body_timeout() needs a number of seconds or None, not {timeout!r}")
+    if not 0 < timeout < math.inf:
+        raise ValueError(f"set_body_timeout() needs seconds > 0, not {timeout!r}")
+    return timeout
