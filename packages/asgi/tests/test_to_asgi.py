@@ -154,23 +154,8 @@ def test_stream_request_body_gets_each_http_request_message() -> None:
         {"type": "http.request", "body": b"bb", "more_body": True},
         {"type": "http.request", "body": b"c", "more_body": False},
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def go() -> None:
-        async def receive() -> dict[str, Any]:
-            if messages:
-                return messages.pop(0)
-            await asyncio.Event().wait()
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await to_asgi(make_app())(_scope("PUT", "/upload"), receive, send)
-
-    run(go)
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    assert json.loads(body) == {"count": 3, "size": 6}
+    sent = _drive(to_asgi(make_app()), _scope("PUT", "/upload"), messages)
+    assert json.loads(_body(sent)) == {"count": 3, "size": 6}
 
 
 def test_http_disconnect_fires_on_connection_close_and_later_writes_raise() -> None:
@@ -351,9 +336,10 @@ def _scope(method: str, path: str) -> dict[str, Any]:
     }
 
 
-def test_http2_body_without_content_length_is_read() -> None:
+def _drive(asgi_app: Any, scope: dict[str, Any], inbox: list[dict[str, Any]]) -> list[Any]:
+    """Run one ASGI call: ``receive`` hands out ``inbox`` in order, then waits forever (a
+    client that sends nothing more); returns every message the app sent."""
     sent: list[dict[str, Any]] = []
-    inbox = [{"type": "http.request", "body": b"name=h2", "more_body": False}]
 
     async def go() -> None:
         async def receive() -> dict[str, Any]:
@@ -365,17 +351,26 @@ def test_http2_body_without_content_length_is_read() -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = _scope("POST", "/echo")
-        scope["http_version"] = "2"
-        scope["headers"] = [
-            (b"host", b"example.com"),
-            (b"content-type", b"application/x-www-form-urlencoded"),
-        ]
-        await to_asgi(make_app())(scope, receive, send)
+        await asgi_app(scope, receive, send)
 
     run(go)
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    assert json.loads(body)["name"] == "h2"
+    return sent
+
+
+def _body(sent: list[dict[str, Any]]) -> bytes:
+    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def test_http2_body_without_content_length_is_read() -> None:
+    scope = _scope("POST", "/echo")
+    scope["http_version"] = "2"
+    scope["headers"] = [
+        (b"host", b"example.com"),
+        (b"content-type", b"application/x-www-form-urlencoded"),
+    ]
+    inbox = [{"type": "http.request", "body": b"name=h2", "more_body": False}]
+    sent = _drive(to_asgi(make_app()), scope, inbox)
+    assert json.loads(_body(sent))["name"] == "h2"
 
 
 def test_requests_arriving_during_startup_wait_for_it() -> None:
@@ -535,27 +530,12 @@ class BigUpload(RequestHandler):
 def _feed(
     path: str, messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]], **kw: Any
 ) -> tuple[int, bytes]:
-    sent: list[dict[str, Any]] = []
-
-    async def go() -> None:
-        async def receive() -> dict[str, Any]:
-            if messages:
-                return messages.pop(0)
-            await asyncio.Event().wait()
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = _scope("PUT", path.split("?")[0])
-        scope["query_string"] = path.partition("?")[2].encode()
-        scope["headers"] = [(b"host", b"example.com"), *headers]
-        app = Application([(r"/big", BigUpload)])
-        await to_asgi(app, **kw)(scope, receive, send)
-
-    run(go)
+    scope = _scope("PUT", path.split("?")[0])
+    scope["query_string"] = path.partition("?")[2].encode()
+    scope["headers"] = [(b"host", b"example.com"), *headers]
+    sent = _drive(to_asgi(Application([(r"/big", BigUpload)]), **kw), scope, messages)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, _body(sent)
 
 
 def test_set_max_body_size_in_an_async_prepare_raises_the_limit_under_asgi() -> None:
