@@ -80,13 +80,13 @@ def test_bad_values_are_refused_naming_the_setting(setting: dict[str, Any], mess
 def test_a_coding_whose_library_is_missing_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from squall.compress import _codecs, _plugin
+    from squall.compress import _codecs, _config
 
-    # A copy without "br" in the plugin's namespace: deleting from the shared dict and
-    # putting it back would move "br" to the end and change the default order that other
-    # tests in the same process see.
+    # A copy without "br" in the namespace of _config (which resolves the settings): deleting
+    # from the shared dict and putting it back would move "br" to the end and change the
+    # default order that other tests in the same process see.
     without_br = {name: c for name, c in _codecs.CODECS.items() if name != "br"}
-    monkeypatch.setattr(_plugin, "CODECS", without_br)
+    monkeypatch.setattr(_config, "CODECS", without_br)
     with pytest.raises(ConfigurationError) as info:
         Application([], compress_response=True, compress_encodings=["br", "gzip"])
     assert "pip install 'squall-compress[brotli]'" in str(info.value)

@@ -9,8 +9,9 @@ Each codec offers two ways to compress:
   client reading a streamed page sees each flushed part at once), and ``finish()`` ends the
   stream.
 
-The optional libraries are imported when this module is (at Application construction,
-never per request); a codec whose library is missing is simply absent from ``CODECS``.
+The optional libraries are imported when this module is (at the construction of an
+Application with compression on, never per request; ``_plugin`` explains why not earlier); a
+codec whose library is missing is simply absent from ``CODECS``.
 """
 
 from __future__ import annotations

@@ -7,20 +7,24 @@ its requests pay nothing.
 
 Pass it explicitly with ``Application(..., plugins=[squall.compress.plugin])`` when
 entry-point autoloading is off.
+
+Start-up cost: this module is imported at every ``Application()`` (entry points), so it
+imports no codec: the codecs' libraries (Zstandard, Brotli) and the transform cost ≈ 6-9 ms
+(``python -X importtime``). ``_config`` (which imports them) is imported by
+``squall_web_configure`` only when compression is on, so a missing library is still
+reported at construction, naming the extra to install.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from squall.compress._codecs import CODECS, KNOWN
-from squall.compress._transform import CompressConfig, CompressTransform
-from squall.compress._types import make_predicate
 from squall.web import ConfigurationError, StashKey, hookimpl
 
 if TYPE_CHECKING:
+    from squall.compress._transform import CompressConfig, CompressTransform
     from squall.http import HTTPServerRequest
     from squall.web import Application
     from squall.web._settings import SettingsRegistry
@@ -102,65 +106,6 @@ def squall_web_add_settings(registry: SettingsRegistry) -> None:
     )
 
 
-def _missing(coding: str, setting: str) -> ConfigurationError:
-    extra = KNOWN[coding]
-    return ConfigurationError(
-        f"{setting} names {coding!r}, which needs the {extra!r} extra: "
-        f"pip install 'squall-compress[{extra}]' (from a clone of squall's repository: "
-        f"uv pip install './packages/compress[{extra}]')"
-    )
-
-
-def resolve_config(settings: Mapping[str, Any]) -> CompressConfig:
-    """The compression of an application with these settings (compression on).
-
-    Raises:
-        ConfigurationError: an unknown coding, one whose library is not installed, a level
-            out of range.
-    """
-    wanted = settings.get("compress_encodings")
-    if wanted is None:
-        names: tuple[str, ...] = tuple(CODECS)
-    else:
-        names = tuple(dict.fromkeys(n.strip().lower() for n in wanted))
-        if not names:
-            raise ConfigurationError("compress_encodings is empty: name at least one coding")
-    for name in names:
-        if name not in KNOWN:
-            raise ConfigurationError(
-                f"compress_encodings names {name!r}; squall-compress knows "
-                f"{', '.join(sorted(KNOWN))}"
-            )
-        if name not in CODECS:
-            raise _missing(name, "compress_encodings")
-    levels = {name: CODECS[name].default_level for name in names}
-    for name, level in (settings.get("compress_levels") or {}).items():
-        if name not in KNOWN:
-            raise ConfigurationError(
-                f"compress_levels names {name!r}; squall-compress knows {', '.join(sorted(KNOWN))}"
-            )
-        if name not in CODECS:
-            raise _missing(name, "compress_levels")
-        if name not in names:
-            raise ConfigurationError(
-                f"compress_levels gives a level to {name!r}, which compress_encodings "
-                "does not offer"
-            )
-        allowed = CODECS[name].levels
-        if level not in allowed:
-            raise ConfigurationError(
-                f"compress_levels[{name!r}] = {level}: must be {allowed.start}..{allowed.stop - 1}"
-            )
-        levels[name] = level
-    return CompressConfig(
-        codecs={name: CODECS[name] for name in names},
-        names=names,
-        levels=levels,
-        min_length=settings.get("compress_min_length", DEFAULT_MIN_LENGTH),
-        types=make_predicate(settings.get("compress_types") or ()),
-    )
-
-
 _TUNING = ("compress_encodings", "compress_levels", "compress_types")
 
 
@@ -178,6 +123,10 @@ def squall_web_configure(app: Application) -> None:
                 f"{', '.join(given)} given but compression is off: add compress_response=True"
             )
         return
+    # A function-level import on purpose (see the module docstring): only an application
+    # with compression on pays for the codecs' libraries.
+    from squall.compress._config import resolve_config
+
     app.stash[_CONFIG] = resolve_config(settings)
 
 
@@ -188,6 +137,9 @@ def squall_web_transforms(app: Application) -> Sequence[Callable[..., Any]] | No
         config = app.stash[_CONFIG]
     except KeyError:  # compression is off: no transform, nothing per request
         return None
+    # Imported by squall_web_configure already (through _config): no cost here.
+    from squall.compress._transform import CompressTransform
+
     factory: Callable[[HTTPServerRequest], CompressTransform] = partial(
         CompressTransform, config=config
     )
