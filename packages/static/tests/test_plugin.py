@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,3 +89,37 @@ def test_static_path_accepts_a_pathlib_path(site: Path, serve: Serve) -> None:
     url = serve(Application(static_path=site))
     with httpx.Client(timeout=10) as client:
         assert client.get(url + "/static/css/a.css").status_code == 200
+
+
+# Start-up cost: the plugin is imported at every Application() (entry points); the handler
+# and its cache (≈ 6-8 ms of imports) only by an application that serves static files.
+_HEAVY = ("squall.static._handler", "squall.static._cache", "squall.static._hashing")
+_LOADED = f"print(sorted(m for m in {_HEAVY!r} if m in sys.modules))"
+
+
+def _run(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "SQUALL_WEB_NO_AUTOLOAD"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_importing_the_plugin_loads_no_handler() -> None:
+    assert _run(f"import sys, squall.static._plugin; {_LOADED}") == "[]\n"
+
+
+def test_an_application_without_static_path_loads_no_handler() -> None:
+    code = (
+        "import sys, squall.web; app = squall.web.Application(); "
+        f"print('static_url' in app.handler_functions); {_LOADED}"
+    )
+    assert _run(code) == "True\n[]\n"  # the plugin was autoloaded, its handler was not
+
+
+def test_an_application_with_static_path_loads_the_handler_at_construction(
+    tmp_path: Path,
+) -> None:
+    code = f"import sys, squall.web; squall.web.Application(static_path={str(tmp_path)!r}); "
+    assert _run(code + _LOADED) == f"{sorted(_HEAVY)}\n"

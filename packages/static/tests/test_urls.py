@@ -146,6 +146,27 @@ def test_static_url_uses_the_configured_handler_class(site: Path, serve: Serve) 
         assert _url_of(client, url, "css/a.css") == "/static/css/a.css?v=fixed"
 
 
+def test_static_url_without_static_path_gives_the_url_without_version(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The handler class is imported on this first call (not at construction): same answer.
+    url = serve(Application([(r"/url", UrlHandler)]))
+    with caplog.at_level(logging.WARNING, logger="squall.general"), httpx.Client(timeout=10) as c:
+        assert _url_of(c, url, "css/a.css") == "/static/css/a.css"
+    assert "no static_path setting" in caplog.text
+
+
+def test_static_url_without_static_path_uses_the_configured_handler_class(serve: Serve) -> None:
+    class Versioned(StaticFileHandler):
+        @classmethod
+        def get_version(cls, settings: Any, path: str) -> str | None:
+            return "fixed"
+
+    url = serve(Application([(r"/url", UrlHandler)], static_handler_class=Versioned))
+    with httpx.Client(timeout=10) as client:
+        assert _url_of(client, url, "css/a.css") == "/static/css/a.css?v=fixed"
+
+
 def test_without_debug_an_edited_file_keeps_its_url(site: Path, serve: Serve) -> None:
     # The notes: the hash cache is what debug turns off; with it on, the URL is kept.
     url = serve(Application([(r"/url", UrlHandler)], static_path=str(site)))

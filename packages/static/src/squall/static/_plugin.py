@@ -7,6 +7,12 @@ nothing here runs per request.
 
 Pass it explicitly with ``Application(..., plugins=[squall.static._plugin])`` (or the
 ``squall.static.plugin`` alias) when entry-point autoloading is off.
+
+Start-up cost: this module is imported at every ``Application()`` (entry points), so it does
+not import the handler (``_handler`` and its cache, hashing, MIME and path modules: ≈ 6-8 ms,
+``python -X importtime``). The hooks import it when an application needs it: a
+``static_path`` (its routes), a ``static_handler_class`` (its check), or a ``static_url()``
+call in an application without ``static_path``.
 """
 
 from __future__ import annotations
@@ -17,10 +23,10 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from squall.static._handler import StaticFileHandler
 from squall.web import ConfigurationError, hookimpl
 
 if TYPE_CHECKING:
+    from squall.static._handler import StaticFileHandler
     from squall.web import Application, RequestHandler
     from squall.web._settings import SettingsRegistry
 
@@ -29,8 +35,17 @@ OWNER = "squall-static"
 gen_log = logging.getLogger("squall.general")
 
 
+def _default_handler_class() -> type[StaticFileHandler]:
+    # A function-level import on purpose: see the module docstring (start-up cost).
+    from squall.static._handler import StaticFileHandler
+
+    return StaticFileHandler
+
+
 def _is_static_handler_class(value: object) -> bool:
-    return value is None or (isinstance(value, type) and issubclass(value, StaticFileHandler))
+    return value is None or (
+        isinstance(value, type) and issubclass(value, _default_handler_class())
+    )
 
 
 def _is_url_prefix(value: object) -> bool:
@@ -100,7 +115,7 @@ def squall_web_routes(app: Application) -> list[tuple[str, type, dict[str, Any]]
     path = settings.get("static_path")
     if path is None:
         return None
-    handler_class = settings.get("static_handler_class") or StaticFileHandler
+    handler_class = settings.get("static_handler_class") or _default_handler_class()
     kwargs: dict[str, Any] = dict(settings.get("static_handler_args") or {})
     kwargs["path"] = os.fspath(path)
     prefix = settings.get("static_url_prefix") or "/static/"
@@ -113,30 +128,45 @@ def squall_web_routes(app: Application) -> list[tuple[str, type, dict[str, Any]]
     ]
 
 
-def static_url(
-    handler: RequestHandler, path: str, include_host: bool | None = None, **kwargs: Any
-) -> str:
-    """The URL of static file ``path``, versioned by content hash (``?v=...``).
+def static_url_function(
+    default: type[StaticFileHandler] | None,
+) -> Callable[..., str]:
+    """``static_url`` for one application; ``default`` is the handler class of its files.
 
-    Args:
-        handler: the handler asking (its settings and request are used).
-        path: the file's path relative to ``static_path``.
-        include_host: prefix ``protocol://host``; None takes ``handler.include_host``
-            (False unless a handler sets it).
-        **kwargs: passed to ``make_static_url`` (``include_version=False``).
+    None: the class is imported on the first call (an application without ``static_path``,
+    which did not import it at construction).
     """
-    settings = handler.settings
-    cls = settings.get("static_handler_class") or StaticFileHandler
-    url: str = cls.make_static_url(settings, path, **kwargs)
-    if include_host is None:
-        include_host = bool(getattr(handler, "include_host", False))
-    if include_host:
-        request = handler.request
-        return f"{request.protocol}://{request.host}{url}"
-    return url
+
+    def static_url(
+        handler: RequestHandler, path: str, include_host: bool | None = None, **kwargs: Any
+    ) -> str:
+        """The URL of static file ``path``, versioned by content hash (``?v=...``).
+
+        Args:
+            handler: the handler asking (its settings and request are used).
+            path: the file's path relative to ``static_path``.
+            include_host: prefix ``protocol://host``; None takes ``handler.include_host``
+                (False unless a handler sets it).
+            **kwargs: passed to ``make_static_url`` (``include_version=False``).
+        """
+        settings = handler.settings
+        cls = settings.get("static_handler_class") or default or _default_handler_class()
+        url: str = cls.make_static_url(settings, path, **kwargs)
+        if include_host is None:
+            include_host = bool(getattr(handler, "include_host", False))
+        if include_host:
+            request = handler.request
+            return f"{request.protocol}://{request.host}{url}"
+        return url
+
+    return static_url
 
 
 @hookimpl
 def squall_web_handler_functions(app: Application) -> dict[str, Callable[..., Any]]:
     """``static_url`` for ``RequestHandler.static_url`` and templates."""
-    return {"static_url": static_url}
+    if app.settings.get("static_path") is None:
+        return {"static_url": static_url_function(None)}
+    # static_path is set: its routes import the handler anyway, so bind it now and no call
+    # of static_url pays for finding it.
+    return {"static_url": static_url_function(_default_handler_class())}
