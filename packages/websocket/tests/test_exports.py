@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import squall.websocket
 
 
@@ -12,3 +14,11 @@ def test_all_lists_the_public_names() -> None:
 
 def test_version_is_a_string() -> None:
     assert isinstance(squall.websocket.__version__, str)
+
+
+def test_public_names_load_on_first_access_and_unknown_names_fail() -> None:
+    assert squall.websocket.WebSocketHandler.__module__ == "squall.websocket._handler"
+    assert squall.websocket.frames.__name__ == "squall.websocket._frames"
+    assert isinstance(squall.websocket.speedups_enabled(), bool)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        squall.websocket.no_such_name  # noqa: B018 - the access is the test

@@ -21,11 +21,11 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from squall.http import HTTPHeaders
+from squall.websocket._appstate import DEFAULT_MAX_MESSAGE_SIZE
 from squall.websocket._connection import WebSocketProtocol
 from squall.websocket._deflate import check_options, client_offer, parse_response
 from squall.websocket._errors import HandshakeError, ProtocolError, WebSocketClosedError
 from squall.websocket._fromrequest import from_request
-from squall.websocket._handler import DEFAULT_MAX_MESSAGE_SIZE
 from squall.websocket._handshake import check_response, client_key, split_header
 
 __all__ = ["WebSocketClientConnection", "websocket_connect"]

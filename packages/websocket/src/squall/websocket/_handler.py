@@ -24,8 +24,9 @@ from collections.abc import Awaitable
 from typing import Any, Final
 from urllib.parse import urlparse
 
-from squall.web import HTTPError, RequestHandler, StashKey
+from squall.web import HTTPError, RequestHandler
 from squall.web.escape import json_encode
+from squall.websocket._appstate import DEFAULT_MAX_MESSAGE_SIZE, OPEN_SOCKETS
 from squall.websocket._connection import WebSocketProtocol
 from squall.websocket._deflate import accept_offer, check_options
 from squall.websocket._errors import WebSocketClosedError
@@ -36,9 +37,6 @@ __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocketHandler"]
 gen_log: Final = logging.getLogger("squall.general")
 app_log: Final = logging.getLogger("squall.application")
 
-DEFAULT_MAX_MESSAGE_SIZE: Final = 10 * 1024 * 1024  # Tornado's 10 MiB
-OPEN_SOCKETS: StashKey[set[WebSocketProtocol]] = StashKey()
-"""The open WebSockets of an Application (closed with 1001 by the plugin at shutdown)."""
 # Headers that describe a body: a 101 has none (as Tornado clears them for 1xx).
 _BODY_HEADERS: Final = frozenset(("content-type", "content-length", "content-encoding", "etag"))
 
