@@ -52,6 +52,27 @@ def test_missing_or_non_directory_path_entries_are_skipped(tmp_path: Path) -> No
     assert scan("squall.web", [str(tmp_path / "missing"), str(not_a_dir)]) == ()
 
 
+def test_windows_line_ends_are_read(tmp_path: Path) -> None:
+    d = tmp_path / "crlf-1.0.dist-info"
+    d.mkdir()
+    (d / "entry_points.txt").write_bytes(b"[squall.web]\r\ncrlf = crlf_mod:plugin\r\n")
+    assert scan("squall.web", [str(tmp_path)]) == (
+        PluginEntryPoint("crlf", "crlf_mod:plugin", "crlf"),
+    )
+
+
+def test_a_long_entry_points_file_is_read_to_its_end(tmp_path: Path) -> None:
+    scripts = "".join(f"tool{i} = pkg.cli:main{i}\n" for i in range(5000))  # > 64 KiB
+    make_dist(tmp_path, "big-1.0.dist-info", f"[console_scripts]\n{scripts}[squall.web]\nbig = b\n")
+    assert [ep.name for ep in scan("squall.web", [str(tmp_path)])] == ["big"]
+
+
+def test_an_unreadable_entry_points_name_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "odd-1.0.dist-info" / "entry_points.txt").mkdir(parents=True)  # a directory
+    make_dist(tmp_path, "plug-1.0.dist-info", "[squall.web]\nplug = p\n")
+    assert [ep.name for ep in scan("squall.web", [str(tmp_path)])] == ["plug"]
+
+
 def test_load_follows_the_attribute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "ep_target_mod.py").write_text("class Plugin:\n    instance = 42\n")
     monkeypatch.syspath_prepend(str(tmp_path))

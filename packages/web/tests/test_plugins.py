@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,66 @@ def test_unmarked_hooks_with_the_prefix_are_used() -> None:
 
     app = Application([], plugins=[Unmarked()], autoload_plugins=False)
     assert app._base_headers["X-Unmarked"] == "1"
+
+
+def _pluggy_answer(pm: _plugins.PluginManager, plugin: object, name: str) -> Any:
+    # What registration found before the module fast path: pluggy's own answer, then the
+    # squall_web_ prefix rule.
+    opts = pluggy.PluginManager.parse_hookimpl_opts(pm, plugin, name)
+    if opts is None and name.startswith("squall_web_") and callable(getattr(plugin, name)):
+        return "unmarked"
+    return opts
+
+
+def test_module_plugins_are_read_from_their_dict_with_pluggys_answers() -> None:
+    module = types.ModuleType("fake_plugin_module")
+    exec(
+        textwrap.dedent(
+            """
+            import os
+            from functools import partial
+            from squall.web import StashKey, hookimpl
+
+            KEY = StashKey()
+            squall_web_not_a_function = 1
+            join = os.path.join
+
+            @hookimpl
+            def squall_web_default_headers(app):
+                return [("X-Module", "1")]
+
+            def squall_web_configure(app):
+                pass
+
+            @hookimpl(specname="squall_web_startup")
+            def on_startup(app):
+                return None
+
+            @hookimpl
+            @staticmethod
+            def squall_web_shutdown(app):
+                return None
+
+            class Helper:
+                pass
+            """
+        ),
+        module.__dict__,
+    )
+    pm = _plugins.make_plugin_manager(autoload_plugins=True)  # imports the installed plugins
+    modules = [module, *_plugins.DEFAULT_PLUGINS]
+    modules += [sys.modules[n] for n in sorted(sys.modules) if n.endswith("._plugin")]
+    for plugin in modules:
+        for name in dir(plugin):
+            answer = pm.parse_hookimpl_opts(plugin, name)
+            expected = _pluggy_answer(pm, plugin, name)
+            assert (answer is not None) == (expected is not None), (plugin, name)
+            if expected != "unmarked":
+                assert answer == expected, (plugin, name)
+    app = Application([], plugins=[module], autoload_plugins=False)
+    assert app._base_headers["X-Module"] == "1"
+    startup = app.plugin_manager.hook.squall_web_startup
+    assert "on_startup" in {i.function.__name__ for i in startup.get_hookimpls()}
 
 
 def test_invalid_default_header_from_a_plugin_is_refused() -> None:
