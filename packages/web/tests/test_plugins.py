@@ -29,6 +29,7 @@ from squall.web import (
     StashKey,
     _plugins,
     hookimpl,
+    hookspecs,
 )
 from squall.web.testing import wait_until
 
@@ -284,6 +285,9 @@ def test_module_plugins_are_read_from_their_dict_with_pluggys_answers() -> None:
             assert (answer is not None) == (expected is not None), (plugin, name)
             if expected != "unmarked":
                 assert answer == expected, (plugin, name)
+    for name in dir(hookspecs):  # the specs are read the same way
+        expected = pluggy.PluginManager.parse_hookspec_opts(pm, hookspecs, name)
+        assert pm.parse_hookspec_opts(hookspecs, name) == expected, name
     app = Application([], plugins=[module], autoload_plugins=False)
     assert app._base_headers["X-Module"] == "1"
     startup = app.plugin_manager.hook.squall_web_startup

@@ -14,11 +14,13 @@ Strategy:
 - Any attribute named ``squall_web_*`` counts as a hook implementation even without the
   ``@hookimpl`` marker, so that ``check_pending()`` refuses a misspelt hook name instead of
   silently ignoring it (as pytest does for ``pytest_*``).
-- Registering looks at every attribute of a plugin (a module: its imports too), and pluggy
-  reads each one with ``inspect.getattr_static`` (≈ 10 µs): for a plain module the
-  manager reads the module's ``__dict__`` first and skips what cannot be a hook (classes,
-  modules, constants) without asking pluggy, which halves the registration time of an
-  Application (start-up).
+- Registering looks at every attribute of a plugin (a module: its imports too), and so
+  does adding the hookspecs; pluggy reads each one with ``inspect.getattr_static``
+  (≈ 10 µs). For a plain module the manager reads the module's ``__dict__`` instead and
+  gives pluggy's answer itself for what cannot be a hook (classes, modules, constants) and
+  for plain functions (their ``@hookimpl`` / ``@hookspec`` marker's options), which cuts
+  the registration time of an Application by about two thirds (start-up). Anything else
+  (a plugin object, a builtin, a staticmethod) is asked of pluggy.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import inspect
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from types import ModuleType
-from typing import Any
+from types import FunctionType, ModuleType
+from typing import Any, cast
 
 import pluggy
 
@@ -48,21 +50,44 @@ DEFAULT_PLUGINS: tuple[object, ...] = (_builtin, _health, _security)
 HOOK_PREFIX = "squall_web_"
 
 _ABSENT = object()
+_ASK_PLUGGY = object()
+
+
+def _module_marker(namespace: object, name: str, marker: str) -> Any:
+    """pluggy's answer for attribute ``name`` of a plain module, or ``_ASK_PLUGGY``.
+
+    The answer: the options of the ``marker`` attribute of a plain function (``@hookimpl``,
+    ``@hookspec``), None for what cannot be a hook (classes, modules, constants). Anything
+    else (a plugin object, a builtin, a staticmethod) is left to pluggy.
+    """
+    # Exactly ModuleType: a subclass could put a descriptor of that name on its type,
+    # which pluggy's static lookup would find before the module's __dict__.
+    if type(namespace) is not ModuleType:
+        return _ASK_PLUGGY
+    value = namespace.__dict__.get(name, _ABSENT)
+    if type(value) is FunctionType:
+        opts = getattr(value, marker, None)
+        return opts if isinstance(opts, dict) else None
+    # isroutine: functions, builtins, bound methods, staticmethod and classmethod objects
+    # (method descriptors), all that pluggy may accept
+    if value is _ABSENT or inspect.isroutine(value):
+        return _ASK_PLUGGY
+    return None
 
 
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager with the ``squall_web_`` prefix rule (see the module docstring)."""
 
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> pluggy.HookspecOpts | None:
+        opts = _module_marker(module_or_class, name, self.project_name + "_spec")
+        if opts is _ASK_PLUGGY:
+            return super().parse_hookspec_opts(module_or_class, name)
+        return cast("pluggy.HookspecOpts | None", opts)
+
     def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
-        if type(plugin) is ModuleType:
-            # Exactly ModuleType: a subclass could put a descriptor of that name on its type,
-            # which pluggy's static lookup would find before the module's __dict__.
-            value = plugin.__dict__.get(name, _ABSENT)
-            # isroutine: functions, builtins, bound methods and the staticmethod and
-            # classmethod objects (method descriptors), all that pluggy may accept
-            if value is not _ABSENT and not inspect.isroutine(value):
-                return None  # what pluggy would answer too: not a function, no hook
-        opts = super().parse_hookimpl_opts(plugin, name)
+        opts = _module_marker(plugin, name, self.project_name + "_impl")
+        if opts is _ASK_PLUGGY:
+            opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and name.startswith(HOOK_PREFIX):
             method = getattr(plugin, name, None)
             if inspect.isroutine(method):
@@ -74,7 +99,7 @@ class PluginManager(pluggy.PluginManager):
                     "trylast": False,
                     "specname": None,
                 }
-        return opts
+        return cast("pluggy.HookimplOpts | None", opts)
 
 
 _entry_points_cache: tuple[PluginEntryPoint, ...] | None = None
