@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from squall.web import Application, RequestHandler
+from squall.web._headers import convert_header_value
 
 
 def raw_head(port: int, path: str) -> list[str]:
@@ -157,6 +158,34 @@ def test_header_values_beyond_latin1_are_refused_where_set(squall_client: httpx.
     assert "x-name" not in r.headers
     assert r.headers["x-latin"].encode("latin-1") == "café".encode("latin-1")
     assert r.headers["x-bytes"].encode("latin-1") == "中文".encode()  # bytes go as they are
+
+
+@pytest.mark.parametrize(
+    ("char", "refused"),
+    [
+        ("\x00", "control"),
+        ("\x08", "control"),
+        ("\t", None),
+        ("\n", "control"),
+        ("\x1f", "control"),
+        (" ", None),
+        ("~", None),
+        ("\x7f", "control"),
+        ("\x80", None),
+        ("\xff", None),
+        ("\u0100", "latin"),
+        ("\ud800", "latin"),
+        ("\U0010ffff", "latin"),
+    ],
+)
+def test_header_value_characters_at_each_boundary(char: str, refused: str | None) -> None:
+    value = f"a{char}b"
+    if refused is None:
+        assert convert_header_value(value) == value
+    else:
+        message = "control characters" if refused == "control" else "is not ISO-8859-1"
+        with pytest.raises(ValueError, match=message):
+            convert_header_value(value)
 
 
 def test_get_status_and_set_status(squall_client: httpx.Client) -> None:
