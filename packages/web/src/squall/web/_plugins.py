@@ -51,6 +51,7 @@ HOOK_PREFIX = "squall_web_"
 
 _ABSENT = object()
 _ASK_PLUGGY = object()
+_ROUTINE_TYPES: dict[type, bool] = {}
 
 
 def _module_marker(namespace: object, name: str, marker: str) -> Any:
@@ -65,12 +66,17 @@ def _module_marker(namespace: object, name: str, marker: str) -> Any:
     if type(namespace) is not ModuleType:
         return _ASK_PLUGGY
     value = namespace.__dict__.get(name, _ABSENT)
-    if type(value) is FunctionType:
+    kind = type(value)
+    if kind is FunctionType:
         opts = getattr(value, marker, None)
         return opts if isinstance(opts, dict) else None
     # isroutine: functions, builtins, bound methods, staticmethod and classmethod objects
-    # (method descriptors), all that pluggy may accept
-    if value is _ABSENT or inspect.isroutine(value):
+    # (method descriptors), all that pluggy may accept. Its answer depends on the type
+    # alone (isinstance and type attribute checks), so it is kept per type.
+    routine = _ROUTINE_TYPES.get(kind)
+    if routine is None:
+        routine = _ROUTINE_TYPES[kind] = inspect.isroutine(value)
+    if value is _ABSENT or routine:
         return _ASK_PLUGGY
     return None
 
