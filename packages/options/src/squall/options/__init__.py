@@ -24,8 +24,6 @@ from __future__ import annotations
 import importlib
 import typing
 
-from squall.options._version import __version__
-
 if typing.TYPE_CHECKING:
     from squall.options._app import define_app_options
     from squall.options._errors import (
@@ -51,6 +49,7 @@ if typing.TYPE_CHECKING:
     from squall.options._logging import LogFormatter, define_logging_options
     from squall.options._option import Option
     from squall.options._parser import OptionParser
+    from squall.options._version import __version__
 
 __all__ = [
     "ConfigFileError",
@@ -104,6 +103,7 @@ _LAZY = {
     "define_logging_options": "squall.options._logging",
     "Option": "squall.options._option",
     "OptionParser": "squall.options._parser",
+    "__version__": "squall.options._version",  # one module fewer at every Application()
 }
 
 

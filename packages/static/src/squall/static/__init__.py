@@ -7,7 +7,7 @@ otherwise pass its plugin module explicitly:
 ``make_static_url(settings, path, include_version=True) -> str`` builds the URL of a static
 file for templates and scripts (``StaticFileHandler.make_static_url``).
 
-``StaticFileHandler`` and ``make_static_url`` are loaded on first access (PEP 562
+``StaticFileHandler``, ``make_static_url`` and ``__version__`` are loaded on first access (PEP 562
 ``__getattr__``): the handler and its cache cost ≈ 6-8 ms to import, and this package is
 imported at every ``Application()`` through the plugin's entry point, static files or not.
 """
@@ -18,10 +18,10 @@ import importlib
 import typing
 
 from squall.static import _plugin as plugin
-from squall.static._version import __version__
 
 if typing.TYPE_CHECKING:
     from squall.static._handler import StaticFileHandler
+    from squall.static._version import __version__
 
     make_static_url = StaticFileHandler.make_static_url
 
@@ -31,6 +31,7 @@ __all__ = ["StaticFileHandler", "__version__", "make_static_url", "plugin"]
 _LAZY = {
     "StaticFileHandler": ("squall.static._handler", "StaticFileHandler"),
     "make_static_url": ("squall.static._handler", "StaticFileHandler.make_static_url"),
+    "__version__": ("squall.static._version", "__version__"),  # one module fewer at startup
 }
 
 

@@ -28,7 +28,6 @@ import typing
 
 from squall.template import _plugin as plugin
 from squall.template._settings import DEFAULT_AUTOESCAPE
-from squall.template._version import __version__
 
 if typing.TYPE_CHECKING:
     from squall.template._errors import TemplateNotFoundError
@@ -37,6 +36,7 @@ if typing.TYPE_CHECKING:
     from squall.template._tt_template import BaseLoader, DictLoader, Loader, Template
     from squall.template._tt_whitespace import filter_whitespace
     from squall.template._uimodules import TemplateModule, UIModule
+    from squall.template._version import __version__
 
 __all__ = [
     "DEFAULT_AUTOESCAPE",
@@ -67,6 +67,7 @@ _LAZY = {
     "filter_whitespace": "squall.template._tt_whitespace",
     "UIModule": "squall.template._uimodules",
     "TemplateModule": "squall.template._uimodules",
+    "__version__": "squall.template._version",  # one module fewer at every Application()
 }
 
 

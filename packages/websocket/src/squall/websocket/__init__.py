@@ -20,7 +20,6 @@ import importlib as _importlib
 import typing as _typing
 
 from squall.websocket import _plugin as plugin
-from squall.websocket._version import __version__
 
 if _typing.TYPE_CHECKING:
     from squall.websocket import _frames as frames
@@ -35,6 +34,7 @@ if _typing.TYPE_CHECKING:
     from squall.websocket._frames import speedups_enabled
     from squall.websocket._fromrequest import UnsupportedRequestField
     from squall.websocket._handler import WebSocketHandler
+    from squall.websocket._version import __version__
 
 __all__ = [
     "HandshakeError",
@@ -65,6 +65,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "speedups_enabled": ("squall.websocket._frames", "speedups_enabled"),
     "UnsupportedRequestField": ("squall.websocket._fromrequest", "UnsupportedRequestField"),
     "WebSocketHandler": ("squall.websocket._handler", "WebSocketHandler"),
+    "__version__": ("squall.websocket._version", "__version__"),  # one module fewer at startup
 }
 
 
