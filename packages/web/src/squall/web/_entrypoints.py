@@ -15,7 +15,8 @@ today.
 
 Each ``entry_points.txt`` is read with ``os.open``/``os.read``, not ``open()``: a virtualenv
 holds a hundred distributions or more, most without the file, and ``open()``'s buffered text
-file (and its exception) costs about twice as much per distribution (the scan ≈ 2 ms → 1 ms).
+file (and its exception) costs about twice as much per distribution (with listdir instead
+of scandir, the scan of a 128-distribution virtualenv went from ≈ 2 ms to ≈ 1.2 ms).
 """
 
 from __future__ import annotations
