@@ -109,7 +109,7 @@ def test_body_in_one_piece_is_handed_over_without_a_copy() -> None:
 def test_mutable_chunks_are_copied_not_aliased() -> None:
     chunk = bytearray(b"abc")
     collector = BodyCollector(HTTPHeaders(), HTTPLimits())
-    collector.feed(chunk)  # type: ignore[arg-type]
+    collector.feed(chunk)
     chunk[:] = b"zzz"
     assert collector.finish().body == b"abc"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from squall.http._body import BodyCollector, ParsedBody
 from squall.http._closing import unlink_transport
+from squall.http._compiled import compiled
 from squall.http._connection import ConnectionContext, ConnectionStream, HTTPConnection
 from squall.http._errors import (
     HTTPError,
@@ -59,6 +60,7 @@ __all__ = [
     "__version__",
     "checked_body_timeout",
     "checked_max_body_size",
+    "compiled",
     "parse_body_arguments",
     "parse_qs_bytes",
     "responses",

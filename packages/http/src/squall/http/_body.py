@@ -153,7 +153,7 @@ class BodyCollector:
         """Bytes received so far."""
         return self._size
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | bytearray) -> None:
         """Take the next piece of the decoded body.
 
         Raises:
@@ -162,6 +162,8 @@ class BodyCollector:
         """
         if self._raw is None:
             raise RuntimeError("BodyCollector.feed() after finish() or close()")
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk)  # a caller's buffer may change after this call: keep a copy
         try:
             if self._error is not None:
                 raise self._take_error()

@@ -308,7 +308,10 @@ class HTTPConnection:
 
     # -- limits of this request's body ----------------------------------------------------
 
-    def set_max_body_size(self, max_body_size: int) -> None:
+    # The parameters are typed ``object``: the value is checked here, with an error that
+    # names it, also where mypyc compiles this module (it would refuse a wrong type first,
+    # with a message that names nothing).
+    def set_max_body_size(self, max_body_size: object) -> None:
         """Allow this request's body up to ``max_body_size`` bytes (above or below the server's).
 
         Only this request is affected. Call it before the body is read: in a delegate's
@@ -323,15 +326,15 @@ class HTTPConnection:
             TypeError: ``max_body_size`` is not an int.
             ValueError: ``max_body_size`` is negative.
         """
-        max_body_size = checked_max_body_size(max_body_size)
-        self._max_body = max_body_size
+        limit = checked_max_body_size(max_body_size)
+        self._max_body = limit
         proto = self._proto
         if proto._current is self:
             proto._own_body_limits = True
             if proto._reading_body:
-                proto._parser.max_body_size = max_body_size
+                proto._parser.max_body_size = limit
 
-    def set_body_timeout(self, timeout: float | None) -> None:
+    def set_body_timeout(self, timeout: object) -> None:
         """Use ``timeout`` seconds without progress, not the server's ``body_timeout``, here.
 
         Only this request's body is affected; ``None`` lifts the limit (``body_min_rate``
@@ -343,13 +346,13 @@ class HTTPConnection:
             TypeError: ``timeout`` is not a number (nor None).
             ValueError: ``timeout`` is not positive (or not finite).
         """
-        timeout = checked_body_timeout(timeout)
-        self._body_timeout = timeout
+        seconds = checked_body_timeout(timeout)
+        self._body_timeout = seconds
         proto = self._proto
         if proto._current is self:
             proto._own_body_limits = True
             if proto._reading_body:
-                proto._timer.body_timeout = timeout
+                proto._timer.body_timeout = seconds
                 proto._timer.arm_body(proto)
 
     @property

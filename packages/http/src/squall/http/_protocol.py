@@ -335,7 +335,9 @@ class HTTPProtocol(asyncio.Protocol):
         if ctx.xheaders:
             request.remote_ip = xheaders_ip(ev.headers, self._remote_ip, ctx.trusted_downstream)
             request.protocol = xheaders_protocol(ev.headers, self._scheme)
-        self._current = conn
+        # Typed wide on purpose: the callbacks below may end the request (set it to None),
+        # which a narrowed attribute would hide from mypy and from mypyc's compiled checks.
+        self._current = cast("HTTPConnection | None", conn)
         self._request = request
         has_body = ev.chunked or ev.content_length > 0
         if ctx.factory is None and not has_body:
