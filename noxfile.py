@@ -117,6 +117,52 @@ def tests(session: nox.Session, package: str) -> None:
         )
 
 
+# The packages whose tests exercise squall.http's request path, run again against its
+# mypyc-compiled build (everything above http; http's own first).
+COMPILED_SUITES = ["http", "web", "websocket", "asgi", "static", "httpclient", "testing"]
+
+
+def _compiled_http_wheel(session: nox.Session) -> str:
+    """Build squall-http with its mypyc hook on, for this session's Python; the wheel's path."""
+    session.install("hatchling>=1.26", "mypy>=1.15", "setuptools>=77")
+    # Not session.create_tmp(): it points TMPDIR there, too deep for the tests' unix sockets.
+    out = Path(session.virtualenv.location) / "compiled-http"
+    if out.exists():
+        for old in out.glob("*.whl"):
+            old.unlink()
+    # No build isolation: the hook types the package against the squall-loop installed here.
+    session.run(
+        "python", "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", str(out),
+        str(PACKAGES_DIR / "http"),
+        env={"HATCH_BUILD_HOOKS_ENABLE": "1"},
+    )  # fmt: skip
+    wheels = sorted(out.glob("squall_http-*.whl"))
+    if len(wheels) != 1 or wheels[0].name.endswith("-none-any.whl"):
+        session.error(f"expected one platform wheel of squall-http in {out}, found {wheels}")
+    return str(wheels[0])
+
+
+@nox.session(python=ALL_PYTHONS)
+def compiled(session: nox.Session) -> None:
+    """The suites above squall.http again, on its mypyc-compiled build (hatch_build.py)."""
+    session.install("pip>=24")
+    _install_packages(session, ["loop"])
+    wheel = _compiled_http_wheel(session)
+    # The compiled wheel stands for squall-http among the editable siblings that need it.
+    others = [p for p in PACKAGES if p not in ("loop", "http", "template", "compress", "tcp")]
+    args = [wheel] + [a for p in others for a in ("-e", str(PACKAGES_DIR / p))]
+    session.install(*(["--no-sources"] if session.venv_backend == "uv" else []), *args)
+    session.run(
+        "python", "-c",
+        "import squall.http, sys; sys.exit(0 if squall.http.compiled() else "
+        "'squall.http is not the compiled build')",
+    )  # fmt: skip
+    for pkg in COMPILED_SUITES:
+        session.install(*_group(pkg, "test"), XDIST)
+    for pkg in COMPILED_SUITES:
+        session.run("pytest", str(PACKAGES_DIR / pkg / "tests"), *_workers(), *session.posargs)
+
+
 @nox.session(python=ALL_PYTHONS)
 def integration(session: nox.Session) -> None:
     """Every behaviour of the notes, against real servers started as processes."""
