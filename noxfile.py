@@ -258,10 +258,27 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=ALL_PYTHONS[0], default=False)
 def bench(session: nox.Session) -> None:
-    """Side-by-side load tests against peers (wrk); writes benchmarks/RESULTS.md."""
+    """Side-by-side load tests against peers (wrk); writes benchmarks/RESULTS.md.
+
+    Also builds squall-http with mypyc and unpacks it for the "mypyc" rows (run.py's
+    --compiled-http), unless the arguments name a build already.
+    """
     _install_packages(session, PACKAGES, extras="[uvloop]")
     session.install("-r", str(ROOT / "benchmarks" / "requirements.txt"))
-    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+    args = list(session.posargs)
+    if not any(a.startswith("--compiled-http") for a in args) and "--list" not in args:
+        import zipfile
+
+        tree = Path(session.virtualenv.location) / "compiled-http-tree"
+        if tree.exists():
+            import shutil
+
+            shutil.rmtree(tree)
+        session.install("pip>=24")
+        with zipfile.ZipFile(_compiled_http_wheel(session)) as whl:
+            whl.extractall(tree)
+        args = ["--compiled-http", str(tree), *args]
+    session.run("python", str(ROOT / "benchmarks" / "run.py"), *args)
 
 
 AUTOBAHN = ROOT / "packages" / "websocket" / "autobahn"

@@ -74,6 +74,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="Markdown file to write (default benchmarks/RESULTS.md; with --quick "
         "a file in the temporary directory, so a quick run never replaces RESULTS.md)",
     )
+    p.add_argument(
+        "--compiled-http",
+        type=Path,
+        metavar="DIR",
+        help="an unpacked mypyc-compiled wheel of squall-http: adds the 'mypyc' rows "
+        "(`nox -s bench` builds one; without it those rows are left out)",
+    )
     p.add_argument("--list", action="store_true", help="list scenarios and server ids, exit")
     p.add_argument(
         "--profile",
@@ -96,6 +103,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         args.hello_conns = [int(c) for c in args.hello_conns.split(",") if c.strip()]
     except ValueError:
         p.error(f"--hello-conns wants numbers, not {args.hello_conns!r}")
+    if args.compiled_http is not None:
+        built = list((args.compiled_http / "squall" / "http").glob("_protocol.*.so"))
+        if not built:
+            p.error(f"--compiled-http {args.compiled_http}: no compiled squall/http there")
+        args.compiled_http = args.compiled_http.resolve()
     if args.output is None:
         args.output = (
             Path(tempfile.gettempdir()) / "squall-bench-quick.md"

@@ -78,11 +78,26 @@ def py(id: str, label: str, script: str, *args: str, **env: str) -> ServerSpec:
 
 NGINX = ServerSpec("nginx", "nginx (C ref)", nginx=True)
 
+# squall.http's optional mypyc build (packages/http/hatch_build.py): the same scripts with
+# an unpacked compiled wheel first on PYTHONPATH (run.py --compiled-http DIR; `nox -s bench`
+# builds it). The script refuses to start if squall.http there is not the compiled one.
+COMPILED_HTTP = "@COMPILED_HTTP@"
+_MYPYC = {"PYTHONPATH": COMPILED_HTTP, "SQUALL_BENCH_COMPILED": "1"}
+MYPYC_SPECS = [
+    py("squall-http-mypyc", "squall.http mypyc", "squall_http.py", "--loop", "asyncio", **_MYPYC),
+    py("squall-http-uvloop-mypyc", "squall.http+uvloop mypyc", "squall_http.py",
+       "--loop", "uvloop", **_MYPYC),
+    py("squall-web-mypyc", "squall.web mypyc", "squall_web.py", "--loop", "asyncio", **_MYPYC),
+    py("squall-web-uvloop-mypyc", "squall.web+uvloop mypyc", "squall_web.py",
+       "--loop", "uvloop", **_MYPYC),
+]  # fmt: skip
+
 HELLO_SPECS = [
     py("squall-http", "squall.http", "squall_http.py", "--loop", "asyncio"),
     py("squall-http-uvloop", "squall.http+uvloop", "squall_http.py", "--loop", "uvloop"),
     py("squall-web", "squall.web", "squall_web.py", "--loop", "asyncio"),
     py("squall-web-uvloop", "squall.web+uvloop", "squall_web.py", "--loop", "uvloop"),
+    *MYPYC_SPECS,
     py("tornado", "tornado", "tornado_web.py"),
     py("tornado-httpserver", "tornado HTTPServer", "tornado_httpserver.py"),
     py("aiohttp", "aiohttp", "aiohttp_web.py"),
@@ -101,9 +116,9 @@ JSON_SPECS = [
     *(
         _BY_ID[i]
         for i in (
-            "squall-http", "squall-http-uvloop", "squall-web", "squall-web-uvloop", "tornado",
-            "aiohttp", "uvicorn-raw", "uvicorn-starlette", "granian-rsgi", "granian-asgi",
-            "socketify",
+            "squall-http", "squall-http-uvloop", "squall-web", "squall-web-uvloop",
+            *(m.id for m in MYPYC_SPECS), "tornado", "aiohttp", "uvicorn-raw",
+            "uvicorn-starlette", "granian-rsgi", "granian-asgi", "socketify",
         )
     ),
     # The limit's fixed answer, with the JSON body (same labels: the ÷limit column).
@@ -113,8 +128,9 @@ JSON_SPECS = [
 PIPELINED_SPECS = [
     _BY_ID[i]
     for i in (
-        "squall-http", "squall-http-uvloop", "squall-web", "squall-web-uvloop", "uvicorn-raw",
-        "granian-rsgi", "granian-asgi", "socketify", "limit-asyncio", "limit-uvloop",
+        "squall-http", "squall-http-uvloop", "squall-web", "squall-web-uvloop",
+        *(m.id for m in MYPYC_SPECS), "uvicorn-raw", "granian-rsgi", "granian-asgi",
+        "socketify", "limit-asyncio", "limit-uvloop",
     )
 ]  # fmt: skip
 ROUTES_SPECS = [
@@ -179,13 +195,21 @@ def specs_for(scenario: str) -> list[ServerSpec]:
 
 
 def selected(ctx: Context, scenario: str) -> list[ServerSpec]:
+    import dataclasses
     import fnmatch
 
-    return [
-        s
-        for s in specs_for(scenario)
-        if any(fnmatch.fnmatchcase(s.id, p) for p in ctx.args.servers)
-    ]
+    out = []
+    for s in specs_for(scenario):
+        if not any(fnmatch.fnmatchcase(s.id, p) for p in ctx.args.servers):
+            continue
+        if COMPILED_HTTP in s.env.values():
+            if ctx.args.compiled_http is None:
+                continue  # no compiled build given: the mypyc rows are left out
+            env = {k: str(ctx.args.compiled_http) if v == COMPILED_HTTP else v
+                   for k, v in s.env.items()}  # fmt: skip
+            s = dataclasses.replace(s, env=env)
+        out.append(s)
+    return out
 
 
 # --------------------------------------------------------------------------- load tables
@@ -327,7 +351,8 @@ def pipelined(ctx: Context) -> tuple[list[Table], list[Section]]:
 
 def issue20_targets(t: Table, kind: str) -> list[str]:
     """Issue 20's goals: server CPU per request against the fastest raw servers."""
-    web, http = ["squall.web", "squall.web+uvloop"], ["squall.http", "squall.http+uvloop"]
+    web = ["squall.web", "squall.web+uvloop", "squall.web mypyc", "squall.web+uvloop mypyc"]
+    http = ["squall.http", "squall.http+uvloop", "squall.http mypyc", "squall.http+uvloop mypyc"]
     granian, socketify = ["granian RSGI raw"], ["socketify raw"]
     out: list[str] = []
     if kind in ("hello", "json"):

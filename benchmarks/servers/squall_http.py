@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 from typing import Any
 
 HEADERS = [("Content-Type", "text/plain")]
@@ -33,7 +34,11 @@ def main() -> None:
     if args.loop == "asyncio":
         # Before squall is imported, so that nothing in it picks uvloop behind our back.
         os.environ["SQUALL_NO_UVLOOP"] = "1"
+    import squall.http
     from squall.http import HTTPServer
+
+    if os.environ.get("SQUALL_BENCH_COMPILED") == "1" and not squall.http.compiled():
+        sys.exit("error: this row measures the mypyc build, but squall.http here is pure Python")
 
     async def serve() -> None:
         server = HTTPServer(hello)

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from typing import Any
 
 
@@ -45,7 +46,11 @@ def main() -> None:
                 ["squall_web.py", f"--log_file_prefix={args.access_log}"]
             )
 
+    import squall.http
     import squall.web
+
+    if os.environ.get("SQUALL_BENCH_COMPILED") == "1" and not squall.http.compiled():
+        sys.exit("error: this row measures the mypyc build, but squall.http here is pure Python")
 
     class IndexHandler(squall.web.RequestHandler):  # type: ignore[misc]
         def get(self) -> None:
