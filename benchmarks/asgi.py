@@ -21,6 +21,9 @@ request (the steadier figure on a shared machine). Results go to the "ASGI" sect
 RESULTS.md (replaced in place; other sections are left alone). Nothing here is asserted
 by a test.
 
+``--compiled-http DIR`` (an unpacked mypyc-compiled wheel of squall-http, as ``nox -s
+bench`` builds) adds ASGIServer rows on that build ("mypyc") and their goal lines.
+
 A/B: ``--base REV`` adds, beside every squall.asgi row, the same server running
 squall.asgi's sources at git revision REV (``git archive`` of packages/asgi/src, put first
 on PYTHONPATH; the other squall packages are the working tree's), in the same interleaved
@@ -162,7 +165,28 @@ def main() -> int:
         metavar="REV",
         help="A/B: also run squall.asgi's sources at git revision REV (RESULTS.md untouched)",
     )
+    parser.add_argument(
+        "--compiled-http",
+        type=Path,
+        metavar="DIR",
+        help="an unpacked mypyc-compiled wheel of squall-http: adds ASGIServer 'mypyc' rows",
+    )
     args = parser.parse_args()
+    if args.compiled_http is not None:
+        if not list((args.compiled_http / "squall" / "http").glob("_protocol.*.so")):
+            parser.error(f"--compiled-http {args.compiled_http}: no compiled squall/http there")
+        mypyc_env = {
+            "PYTHONPATH": str(args.compiled_http.resolve()),
+            "SQUALL_BENCH_COMPILED": "1",
+        }
+        for number, spec_id in ((1, "squall-raw"), (2, "squall-starlette")):
+            specs = TABLES[number - 1][1]
+            plain = next(s for s in specs if s.id == spec_id)
+            specs.insert(
+                1,
+                ServerSpec(f"{spec_id}-mypyc", f"{plain.label}, mypyc build", plain.script,
+                           plain.args, env=mypyc_env),
+            )  # fmt: skip
     wanted = {int(n) for n in args.tables.split(",")}
     raise_nofile_limit()
     tools = check_tools(need_nginx=False)
@@ -236,6 +260,13 @@ def main() -> int:
         ("squall.web vs Starlette under uvicorn", "3:uvicorn-squallweb", "3:uvicorn-starlette",
          0.9),
     ]  # fmt: skip
+    if args.compiled_http is not None:
+        pairs += [
+            ("ASGIServer (mypyc build) vs uvicorn, raw ASGI", "1:squall-raw-mypyc",
+             "1:uvicorn-raw", 1.5),
+            ("ASGIServer (mypyc build) vs Granian, raw ASGI", "1:squall-raw-mypyc",
+             "1:granian-raw", 1.0),
+        ]  # fmt: skip
     goals = [
         (f"{what} (goal ≥ {goal:g}×), by req/s", ratio(a, b), goal) for what, a, b, goal in pairs
     ] + [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
 from asgi_apps import load
 
@@ -17,7 +18,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.loop == "asyncio":
         os.environ["SQUALL_NO_UVLOOP"] = "1"
+    import squall.http
     from squall.asgi import ASGIServer
+
+    if os.environ.get("SQUALL_BENCH_COMPILED") == "1" and not squall.http.compiled():
+        sys.exit("error: this row measures the mypyc build, but squall.http here is pure Python")
 
     async def serve() -> None:
         server = ASGIServer(load(args.app))
