@@ -144,7 +144,11 @@ def _compiled_http_wheel(session: nox.Session) -> str:
 
 @nox.session(python=ALL_PYTHONS)
 def compiled(session: nox.Session) -> None:
-    """The suites above squall.http again, on its mypyc-compiled build (hatch_build.py)."""
+    """The suites above squall.http again, on its mypyc-compiled build (hatch_build.py).
+
+    Every Python: the unit suites of COMPILED_SUITES; the first Python also the integration
+    suite (but the package-index test, which builds pure wheels of its own).
+    """
     session.install("pip>=24")
     _install_packages(session, ["loop"])
     wheel = _compiled_http_wheel(session)
@@ -152,15 +156,32 @@ def compiled(session: nox.Session) -> None:
     others = [p for p in PACKAGES if p not in ("loop", "http", "template", "compress", "tcp")]
     args = [wheel] + [a for p in others for a in ("-e", str(PACKAGES_DIR / p))]
     session.install(*(["--no-sources"] if session.venv_backend == "uv" else []), *args)
-    session.run(
-        "python", "-c",
+    check = (
         "import squall.http, sys; sys.exit(0 if squall.http.compiled() else "
-        "'squall.http is not the compiled build')",
-    )  # fmt: skip
+        "'squall.http is not the compiled build')"
+    )
+    session.run("python", "-c", check)
     for pkg in COMPILED_SUITES:
         session.install(*_group(pkg, "test"), XDIST)
     for pkg in COMPILED_SUITES:
         session.run("pytest", str(PACKAGES_DIR / pkg / "tests"), *_workers(), *session.posargs)
+    if session.python == ALL_PYTHONS[0]:
+        # The integration suite too, on one Python (it needs every package: the rest join
+        # the same environment, after the package suites that must not see them).
+        rest = [p for p in PACKAGES if p not in ("loop", "http", *others)]
+        session.install(
+            *(["--no-sources"] if session.venv_backend == "uv" else []),
+            wheel,
+            *[a for p in [*others, *rest] for a in ("-e", str(PACKAGES_DIR / p))],
+            "uvloop>=0.19",
+            "-r",
+            str(ROOT / "integration_tests" / "requirements.txt"),
+        )
+        session.run("python", "-c", check)
+        tests_dir = ROOT / "integration_tests"
+        session.run(
+            "pytest", str(tests_dir), "--ignore", str(INDEX_TEST), *_workers(), *session.posargs
+        )
 
 
 @nox.session(python=ALL_PYTHONS)
