@@ -33,6 +33,16 @@ def test_add_keeps_every_value_and_item_access_joins_them_with_commas() -> None:
     assert len(h) == 1
 
 
+def test_get_all_keeps_the_order_of_names_with_one_value_and_with_several() -> None:
+    h = HTTPHeaders()
+    h.add("Host", "a")
+    assert list(h.get_all()) == [("Host", "a")]  # no repeated name yet
+    h.add("Vary", "x")
+    h.add("Vary", "y")
+    h.add("Server", "s")
+    assert list(h.get_all()) == [("Host", "a"), ("Vary", "x"), ("Vary", "y"), ("Server", "s")]
+
+
 def test_repeated_request_headers_are_joined_as_tornado_joins_them() -> None:
     from squall.http._grammar import analyze_block
 

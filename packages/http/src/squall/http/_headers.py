@@ -141,10 +141,16 @@ class HTTPHeaders(MutableMapping[str, str]):
         return [] if value is None else [value]
 
     def get_all(self) -> Iterator[tuple[str, str]]:
-        """Yield every ``(name, value)`` pair; a repeated name yields once per value."""
+        """Iterate over every ``(name, value)`` pair; a repeated name comes once per value."""
         multi = self._multi
+        if multi is None:
+            # the usual case (no repeated name): the dict's own iterator, no generator
+            return iter(self._dict.items())
+        return self._each_value(multi)
+
+    def _each_value(self, multi: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
         for name, value in self._dict.items():
-            if multi is not None and name in multi:
+            if name in multi:
                 for v in multi[name]:
                     yield name, v
             else:
