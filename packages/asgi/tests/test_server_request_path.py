@@ -78,6 +78,39 @@ def test_each_request_on_one_connection_gets_its_own_scope(serve: Any) -> None:
     ]
 
 
+def test_a_request_repeated_on_one_connection_gets_a_pristine_scope_each_time(
+    serve: Any,
+) -> None:
+    # A keep-alive client repeats its request: the scope is then copied from the last one,
+    # so what an application changed in its scope (or its header list) must not show.
+    seen: list[tuple[Any, ...]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+        seen.append(
+            (scope["method"], scope["path"], scope["query_string"], scope["client"][0],
+             list(scope["headers"]), "extensions" in scope)
+        )  # fmt: skip
+        scope["path"] = "/rewritten"
+        scope["client"] = ("10.9.9.9", 1)
+        scope["extensions"] = {"x": {}}
+        scope["headers"].append((b"x-added", b"1"))
+        scope["headers"][0] = (b"host", b"rewritten")
+        await _answer(send, "ok")
+
+    head = b"GET /p%2Fq?x=1 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n"
+    other = b"GET /p%2Fq?x=1 HTTP/1.1\r\nHost: a\r\nAccept: text/html\r\n\r\n"
+    with serve(lambda: ASGIServer(app)) as url:
+        with socket.create_connection(("127.0.0.1", _port(url))) as s:
+            for request in (head, head, head, other, head):
+                s.sendall(request)
+                assert _responses(s, 1) == [b"ok"]
+    first = ("GET", "/p/q", b"x=1", "127.0.0.1", [(b"host", b"a"), (b"accept", b"*/*")], False)
+    changed = first[:4] + ([(b"host", b"a"), (b"accept", b"text/html")], False)
+    assert seen == [first, first, first, changed, first]
+
+
 def test_xheaders_client_and_scheme_follow_each_request_on_one_connection(serve: Any) -> None:
     seen: list[tuple[str, str]] = []
 

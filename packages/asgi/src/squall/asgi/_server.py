@@ -26,7 +26,6 @@ An application that does not speak lifespan (it raises on that scope) is served 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import sys
@@ -225,20 +224,22 @@ class ASGIBridge:
             await lifespan.shutdown()
 
 
-# id(transport) → (a weak reference to it, the connection's scope template, and what the
-# template was made from: remote address, scheme, HTTP version, peer port). What stays the
-# same on one connection is built once and copied per request (a dict copy is cheaper than
-# a twelve-key literal), and the addresses are asked once per connection (each
-# get_extra_info costs a system call under uvloop). Keyed by id with a plain dict (a
-# WeakKeyDictionary lookup builds a weak reference per call); the reference's callback
-# drops the entry when the transport dies, before its id can be reused.
+# id(transport) → what is kept of that connection (``_Connection``): the scope template
+# of its requests, and the scope of its last request. What stays the same on one
+# connection is built once and copied per request (a dict copy is cheaper than a
+# twelve-key literal), and the addresses are asked once per connection (each
+# get_extra_info costs a system call under uvloop). A keep-alive client mostly repeats its
+# request (same method, target and headers): then the last scope is copied whole. Keyed by
+# id with a plain dict (a WeakKeyDictionary lookup builds a weak reference per call); the
+# reference's callback drops the entry when the transport dies, before its id can be reused.
 _VERSIONS: Final = {"HTTP/1.1": "1.1", "HTTP/1.0": "1.0"}
 
 
 class _Connection:
-    """What ``_template`` keeps of one connection."""
+    """What ``_scope`` keeps of one connection."""
 
-    __slots__ = ("ref", "template", "remote_ip", "scheme", "version", "port")
+    __slots__ = ("ref", "template", "remote_ip", "scheme", "version", "port", "last_key",
+                 "last_scope", "last_headers")  # fmt: skip
 
     def __init__(
         self,
@@ -250,39 +251,19 @@ class _Connection:
         port: Any,
     ) -> None:
         self.ref = ref
-        self.template = template  # what _template returns
+        self.template = template  # the scope but for its per-request keys
         self.remote_ip = remote_ip  # what it was made from
         self.scheme = scheme
         self.version = version
         self.port = port  # the peer's
+        # the last request made from the template: (method, uri, header pairs), its scope
+        # (without "state") and its ASGI header list; None when not kept (large headers)
+        self.last_key: tuple[str, str, tuple[tuple[str, str], ...]] | None = None
+        self.last_scope: dict[str, Any] | None = None
+        self.last_headers: list[tuple[bytes, bytes]] | None = None
 
 
 _CONNECTIONS: dict[int, _Connection] = {}
-
-
-def _template(request: HTTPServerRequest, connection: Any) -> dict[str, Any]:
-    """The scope of ``request`` but for its per-request keys (a shared dict: copy it)."""
-    transport = connection.transport
-    key = id(transport)
-    remote_ip = request.remote_ip
-    scheme = request.protocol
-    version = request.version
-    known = _CONNECTIONS.get(key)
-    if known is not None and known.ref() is transport:
-        if known.remote_ip == remote_ip and known.scheme == scheme and known.version == version:
-            return known.template
-        # X-Real-Ip or X-Scheme (xheaders): this request speaks for another client. The
-        # connection keeps the template of its first request; this one is built anew.
-        return _new_template(remote_ip, scheme, version, known.port, known.template["server"])
-    peer = transport.get_extra_info("peername")
-    sock = transport.get_extra_info("sockname")
-    port = peer[1] if isinstance(peer, tuple) else None
-    server = tuple(sock[:2]) if isinstance(sock, tuple) else None
-    template = _new_template(remote_ip, scheme, version, port, server)
-    with contextlib.suppress(TypeError):  # not weakly referenceable: built every time
-        ref = weakref.ref(transport, lambda _ref: _CONNECTIONS.pop(key, None))
-        _CONNECTIONS[key] = _Connection(ref, template, remote_ip, scheme, version, port)
-    return template
 
 
 def _new_template(
@@ -304,23 +285,38 @@ def _new_template(
     }
 
 
+def _connection_of(
+    transport: Any, key: int, request: HTTPServerRequest
+) -> tuple[_Connection | None, dict[str, Any]]:
+    """A new record for ``transport`` (None if it cannot be weakly referenced: nothing is
+    kept then), and the scope template of its requests."""
+    remote_ip = request.remote_ip
+    scheme = request.protocol
+    version = request.version
+    peer = transport.get_extra_info("peername")
+    sock = transport.get_extra_info("sockname")
+    port = peer[1] if isinstance(peer, tuple) else None
+    server = tuple(sock[:2]) if isinstance(sock, tuple) else None
+    template = _new_template(remote_ip, scheme, version, port, server)
+    try:
+        ref = weakref.ref(transport, lambda _ref: _CONNECTIONS.pop(key, None))
+    except TypeError:  # not weakly referenceable: built every time
+        return None, template
+    known = _CONNECTIONS[key] = _Connection(ref, template, remote_ip, scheme, version, port)
+    return known, template
+
+
 # Request header names → their ASGI form (lower-cased latin-1 bytes): a server sees the
 # same few dozen names over and over. Bounded, cleared wholesale when full.
 _NAMES: dict[str, bytes] = {}
 _NAMES_MAX: Final = 1000
-# Whole request header lists → their ASGI form: a client repeats the same headers request
-# after request (same host, agent, cookies). Only short lists of short values are kept,
-# so the memo stays small; returned as a fresh list (applications may change theirs).
-_HEADERS: dict[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = {}
-_HEADERS_MAX: Final = 256
+# Only header lists of short values are kept with a connection's last request, so what a
+# connection keeps stays small.
 _HEADERS_MEMO_CHARS: Final = 2048
 
 
-def _request_headers(headers: Any) -> list[tuple[bytes, bytes]]:
-    pairs = tuple(headers.get_all())
-    hit = _HEADERS.get(pairs)
-    if hit is not None:
-        return hit.copy()
+def _request_headers(pairs: tuple[tuple[str, str], ...]) -> tuple[list[tuple[bytes, bytes]], int]:
+    """The ASGI header list of ``pairs``, and the length of their values."""
     names = _NAMES
     out = []
     size = 0
@@ -332,26 +328,58 @@ def _request_headers(headers: Any) -> list[tuple[bytes, bytes]]:
             key = names[name] = name.lower().encode("latin-1")
         out.append((key, value.encode("latin-1")))
         size += len(value)
-    if size <= _HEADERS_MEMO_CHARS:
-        if len(_HEADERS) >= _HEADERS_MAX:
-            _HEADERS.clear()
-        _HEADERS[pairs] = out
-        return out.copy()
-    return out
+    return out, size
 
 
 def _scope(
     request: HTTPServerRequest, connection: Any, state: dict[str, Any] | None
 ) -> dict[str, Any]:
-    scope = _template(request, connection).copy()
-    scope["method"] = request.method
+    """The ASGI scope of ``request`` (a new dict; its header list is the request's own)."""
+    transport = connection.transport
+    key = id(transport)
+    known = _CONNECTIONS.get(key)
+    pairs = tuple(request.headers.get_all())
+    method = request.method
+    uri = request.uri
+    if (
+        known is not None
+        and known.ref() is transport
+        and known.remote_ip == request.remote_ip
+        and known.scheme == request.protocol
+        and known.version == request.version
+    ):
+        if known.last_key == (method, uri, pairs):
+            # the connection's last request again: its scope, fresh copies
+            scope = known.last_scope.copy()  # type: ignore[union-attr]
+            scope["headers"] = known.last_headers.copy()  # type: ignore[union-attr]
+            if state is not None:
+                scope["state"] = dict(state)
+            return scope
+        template = known.template
+    elif known is not None and known.ref() is transport:
+        # X-Real-Ip or X-Scheme (xheaders): this request speaks for another client. The
+        # connection keeps the template of its first request; this one is built anew.
+        template = _new_template(
+            request.remote_ip, request.protocol, request.version, known.port,
+            known.template["server"],
+        )  # fmt: skip
+        known = None
+    else:
+        known, template = _connection_of(transport, key, request)
+    scope = template.copy()
+    scope["method"] = method
     path = request.path
     scope["path"] = unquote(path) if "%" in path else path
     scope["raw_path"] = path.encode("latin-1")
     query = request.query
     if query:
         scope["query_string"] = query.encode("latin-1")
-    scope["headers"] = _request_headers(request.headers)
+    headers, size = _request_headers(pairs)
+    scope["headers"] = headers
+    if known is not None and size <= _HEADERS_MEMO_CHARS:
+        known.last_key = (method, uri, pairs)
+        known.last_scope = scope.copy()
+        known.last_headers = headers.copy()  # the application may change its own
     if state is not None:
         scope["state"] = dict(state)  # each request gets a shallow copy (ASGI's lifespan state)
     return scope
