@@ -192,6 +192,49 @@ def test_valid_request_parses_to_the_same_events_however_it_arrives(
     assert summarize(feed(data)) == expected
 
 
+# CONNECT ends the parse (nothing after it is read): not repeatable on one connection
+REPEATABLE = [pytest.param(d, e, id=i) for i, d, e in GOOD if e[0][1] != "CONNECT"]
+
+
+@pytest.mark.parametrize("feed", FEEDERS)
+@pytest.mark.parametrize(("data", "expected"), REPEATABLE)
+def test_a_request_repeated_on_one_connection_parses_the_same_each_time(
+    feed: Any, data: bytes, expected: list[Any]
+) -> None:
+    # A keep-alive client repeats its request byte for byte: the parser then reuses the
+    # last head's parse; every event must be what a fresh parse gives.
+    events = feed(data * 3)
+    assert summarize(events) == expected * 3
+    heads = [ev.headers for ev in events if isinstance(ev, Request)]
+    assert len({id(h) for h in heads}) == 3  # each request has headers of its own
+
+
+def test_headers_changed_by_one_request_do_not_show_in_the_next_identical_one() -> None:
+    p = RequestParser()
+    head = b"GET / HTTP/1.1\r\nHost: t\r\nAccept: */*\r\n\r\n"
+    for _ in range(3):
+        p.receive_data(head)
+        (request,) = _events(p)
+        assert list(request.headers.get_all()) == [("Host", "t"), ("Accept", "*/*")]
+        request.headers["Accept"] = "changed"
+        request.headers.add("X-New", "1")
+
+
+def test_a_head_differing_from_the_last_by_one_byte_is_parsed_anew() -> None:
+    p = RequestParser()
+    p.receive_data(b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+    p.receive_data(b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nabcd")
+    p.receive_data(b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 40\r\n\r\n" + b"x" * 40)
+    assert [e for e in summarize(_events(p)) if e[0] == "body"] == [
+        ("body", b"abc"),
+        ("body", b"abcd"),
+        ("body", b"x" * 40),
+    ]
+    with pytest.raises(RemoteProtocolError):
+        p.receive_data(b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 4x\r\n\r\n")
+        _events(p)
+
+
 BAD = [
     ("garbage", b"HELLO WORLD\r\n\r\n", 400),
     ("target not a path", b"GET foo HTTP/1.1\r\nHost: t\r\n\r\n", 400),

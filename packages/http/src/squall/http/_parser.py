@@ -29,7 +29,9 @@ driver's policy, not the parser's).
 
 Speed: the head is located with one ``bytes.find(b"\\r\\n\\r\\n")``, decoded once, validated
 with one compiled regex and split into pairs with one ``findall``; no per-character Python
-loop runs on the hot path. Slow arrivals (a byte at a time) stay linear: the buffer is a
+loop runs on the hot path. A keep-alive client that repeats its last head byte for byte
+(the same method, target and headers) gets that head's parse again after one prefix
+comparison, with a fresh copy of its headers. Slow arrivals (a byte at a time) stay linear: the buffer is a
 ``bytearray`` grown in place and the terminator search resumes where it stopped.
 
 Strictness (RFC 9112; each check names the attack it stops): obs-fold, bare CR/LF, NUL and
@@ -80,6 +82,11 @@ __all__ = [
     "RequestParser",
 ]
 
+# What a head parsed to: method, target, version, the header dict (copied per request),
+# keep-alive, expect-continue, content length, chunked.
+_Parsed = tuple[str, str, str, dict[str, str], bool, bool, int, bool]
+_LAST_HEAD_MAX: Final = 1024
+
 # States. Small ints compare fastest.
 _HEAD: Final = 0
 _BODY: Final = 1
@@ -115,6 +122,8 @@ class RequestParser:
         "_line_len",
         "_error",
         "max_body_size",
+        "_last_head",
+        "_last_parse",
     )
 
     def __init__(self, limits: HTTPLimits | None = None) -> None:
@@ -128,6 +137,11 @@ class RequestParser:
         self._line_len = -1  # length of the current head's request line, once seen whole
         self._error: RemoteProtocolError | None = None
         self.max_body_size = self._limits.max_body_size
+        # The last head parsed (its bytes, up to the blank line) and what it parsed to: a
+        # keep-alive client mostly repeats its request, and the same bytes parse the same
+        # under the same limits. Kept for short heads without repeated names only.
+        self._last_head: bytes | None = None
+        self._last_parse: _Parsed | None = None
 
     # -- input -----------------------------------------------------------------------------
 
@@ -232,6 +246,9 @@ class RequestParser:
             while buf.startswith(b"\r\n", pos):
                 pos += 2
             self._pos = pos
+        last = self._last_head
+        if last is not None and buf.startswith(last, pos):
+            return self._repeated_head(pos + len(last))
         scan = self._scan
         end = buf.find(b"\r\n\r\n", scan if scan > pos else pos)
         if end < 0:
@@ -282,7 +299,34 @@ class RequestParser:
 
         if method == "CONNECT":
             return self._connect_request(target, version, headers)
+        if headers._multi is None and end + 4 - pos <= _LAST_HEAD_MAX:
+            self._last_head = bytes(buf[pos : end + 4])
+            self._last_parse = (
+                method, target, version, info[0], keep_alive, expect_continue, length, chunked
+            )  # fmt: skip
         self.max_body_size = lim.max_body_size
+        self._received = 0
+        if chunked:
+            self._state = _CHUNK_SIZE
+        elif length:
+            self._state = _BODY
+            self._remaining = length
+        return Request(
+            method, target, version, headers, keep_alive, expect_continue, length, chunked
+        )
+
+    def _repeated_head(self, end: int) -> Request:
+        """The head before ``end`` is the last one again, byte for byte: its parse, anew."""
+        self._pos = end
+        self._scan = end
+        self._line_len = -1
+        method, target, version, fields, keep_alive, expect_continue, length, chunked = (
+            self._last_parse  # type: ignore[misc]
+        )
+        headers = HTTPHeaders.__new__(HTTPHeaders)
+        headers._dict = fields.copy()
+        headers._multi = None
+        self.max_body_size = self._limits.max_body_size
         self._received = 0
         if chunked:
             self._state = _CHUNK_SIZE
