@@ -106,7 +106,14 @@ class Application:
         for _owner, plugin_rules in call_with_owners(hook.squall_web_routes, app=self):
             rules.extend(plugin_rules)
         rules.extend(handlers or ())
-        self._hosts.append((None, self._make_router(rules)))
+        router = self._make_router(rules)
+        self._hosts.append((None, router))
+        # The dispatcher's first look-up (one dict get for a literal path): only while the
+        # rules match any host and find_handler is this class's own (add_handlers and a
+        # subclass's find_handler route everything through find_handler).
+        self._direct_routes: dict[str, URLSpec] | None = (
+            router.direct if type(self).find_handler is Application.find_handler else None
+        )
 
         self.handler_functions.update(
             merge_handler_functions(call_with_owners(hook.squall_web_handler_functions, app=self))
@@ -211,6 +218,7 @@ class Application:
         if self._hosts and self._hosts[-1][0] is None:
             index -= 1
         self._hosts.insert(index, (pattern, router))
+        self._direct_routes = None  # the host decides now: find_handler routes every request
 
     def find_handler(
         self, request: HTTPServerRequest

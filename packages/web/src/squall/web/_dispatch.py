@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 app_log = logging.getLogger("squall.application")
 
+# The path groups of a literal rule: none (shared, never written: handlers get their own).
+_NO_GROUPS: dict[str, str | None] = {}
+
 _ERROR_PAGE_500 = (
     b"<html><title>500: Internal Server Error</title><body>500: Internal Server Error</body></html>"
 )
@@ -85,11 +88,21 @@ class RequestDispatcher:
 
     def headers_received(self, request: HTTPServerRequest) -> Awaitable[None] | None:
         self.request = request
-        cls, kwargs, args, kw = self.application.find_handler(request)
-        self.handler_class = cls
-        self.handler_kwargs = kwargs
-        self.path_args = args
-        self.path_kwargs = kw
+        direct = self.application._direct_routes
+        spec = direct.get(request.path) if direct is not None else None
+        if spec is not None:
+            # A literal rule (Application.find_handler's answer, without its call and tuple).
+            cls = spec.handler_class
+            self.handler_class = cls
+            self.handler_kwargs = spec.kwargs
+            self.path_args = ()
+            self.path_kwargs = _NO_GROUPS
+        else:
+            cls, kwargs, args, kw = self.application.find_handler(request)
+            self.handler_class = cls
+            self.handler_kwargs = kwargs
+            self.path_args = args
+            self.path_kwargs = kw
         self.max_body_size = cls.max_body_size
         if cls is ErrorHandler:
             # No rule matched: answer the 404 now, so a large body is never read for it.
@@ -113,22 +126,26 @@ class RequestDispatcher:
         try:
             handler = self.handler_class(self.application, self.request, **self.handler_kwargs)
         except Exception:
-            app_log.error(
-                "Uncaught exception creating %s for %s %s",
-                self.handler_class.__name__,
-                self.request.method,
-                self.request.uri,
-                exc_info=True,
-            )
-            try:
-                self.connection.respond(
-                    500, [("Content-Type", "text/html; charset=UTF-8")], _ERROR_PAGE_500
-                )
-            except Exception:
-                pass  # something was already sent: the connection will be closed by http
+            self._construction_failed()
             return None
         self.handler = handler
         return handler
+
+    def _construction_failed(self) -> None:
+        """The handler's constructor raised (in an ``except`` block): log it, answer 500."""
+        app_log.error(
+            "Uncaught exception creating %s for %s %s",
+            self.handler_class.__name__,
+            self.request.method,
+            self.request.uri,
+            exc_info=True,
+        )
+        try:
+            self.connection.respond(
+                500, [("Content-Type", "text/html; charset=UTF-8")], _ERROR_PAGE_500
+            )
+        except Exception:
+            pass  # something was already sent: the connection will be closed by http
 
     def _begin(self, handler: RequestHandler) -> bool:
         """Check the method and decode path arguments; False when an error was answered."""
@@ -191,12 +208,23 @@ class RequestDispatcher:
             return handler._run_method(name)
         if self._created:
             return None  # answered in headers_received (404), or the constructor failed
-        handler = self._make_handler()
-        if handler is None:
+        # _make_handler and _method_name inline: this is every request's path.
+        self._created = True
+        cls = self.handler_class
+        kwargs = self.handler_kwargs
+        request = self.request
+        try:
+            if kwargs:
+                handler = cls(self.application, request, **kwargs)
+            else:
+                handler = cls(self.application, request)
+        except Exception:
+            self._construction_failed()
             return None
-        return handler._execute(
-            self.handler_class._method_name(self.request.method), self.path_args, self.path_kwargs
-        )
+        self.handler = handler
+        table = cls.__dict__.get("_squall_method_table")
+        name = table.get(request.method) if table is not None else cls._method_name(request.method)
+        return handler._execute(name, self.path_args, self.path_kwargs)
 
     def on_connection_close(self) -> None:
         handler = self.handler

@@ -427,13 +427,19 @@ class RequestHandler(
                 started = self._start()
                 if started is not None:
                     return self._spawn(self._after_start(started, method_name))
-            else:
+            elif type(self).prepare is not _PREPARE:  # the base prepare does nothing
                 result = self.prepare()
                 if result is not None and result is not DONE and inspect.isawaitable(result):
                     return self._spawn(self._after_prepare(result, method_name))
-            if self._finished:
-                return None
-            result = getattr(self, method_name)(*self.path_args, **self.path_kwargs)
+                if self._finished:
+                    return None
+            # Read after prepare, which may change them (as in Tornado).
+            path_args = self.path_args
+            path_kwargs = self.path_kwargs
+            if path_args or path_kwargs:
+                result = getattr(self, method_name)(*path_args, **path_kwargs)
+            else:
+                result = getattr(self, method_name)()
             if result is not None and result is not DONE and inspect.isawaitable(result):
                 return self._spawn(self._finish_async(result))
             if self._auto_finish and not self._finished:
@@ -483,6 +489,9 @@ class RequestHandler(
             self.on_finish()
         except Exception:
             app_log.error("Uncaught exception in on_finish", exc_info=True)
+
+
+_PREPARE = RequestHandler.prepare
 
 
 def stream_request_body(cls: _H) -> _H:

@@ -238,10 +238,13 @@ def first_segment(path: str) -> str:
 class Router:
     """The rules of one host, indexed by literal prefix (see the module docstring)."""
 
-    __slots__ = ("rules", "_exact", "_by_segment", "_wildcards", "_has_patterns")
+    __slots__ = ("rules", "direct", "_exact", "_by_segment", "_wildcards", "_has_patterns")
 
     def __init__(self, rules: Sequence[URLSpec] = ()) -> None:
         self.rules: list[URLSpec] = []
+        # The literal paths no earlier pattern rule could match: their rule is the answer
+        # without a regex (the dispatcher looks here first; a miss goes through find()).
+        self.direct: dict[str, URLSpec] = {}
         self._exact: dict[str, tuple[int, URLSpec]] = {}
         self._by_segment: dict[str, list[tuple[int, URLSpec]]] = {}
         self._wildcards: list[tuple[int, URLSpec]] = []
@@ -261,6 +264,8 @@ class Router:
             if prefix not in self._exact:
                 before = index if self._has_patterns else -1
                 self._exact[prefix] = (before, spec)
+                if before < 0:
+                    self.direct[prefix] = spec
             return
         self._has_patterns = True
         if prefix.startswith("/") and prefix.find("/", 1) > 0 and not spec.regex.flags & re.I:

@@ -1,0 +1,89 @@
+"""The request path's shortcuts keep Tornado's behaviour for every override.
+
+squall.web skips work a request does not need (a dict look-up for a literal rule instead of
+``find_handler``, no call to the base class's no-op ``prepare``, ...). Each test here
+overrides, or patches in later, the thing a shortcut skips and checks that it still runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from squall.web import Application, RequestHandler
+
+
+class Hello(RequestHandler):
+    def get(self, *args: str) -> None:
+        self.write({"cls": "Hello", "args": list(args)})
+
+
+class Other(RequestHandler):
+    def get(self, *args: str) -> None:
+        self.write({"cls": "Other", "args": list(args)})
+
+
+class PrepareSetsPathArgs(RequestHandler):
+    def prepare(self) -> None:
+        self.path_args = ["from prepare"]
+
+    def get(self, *args: str) -> None:
+        self.write({"args": list(args)})
+
+
+class PatchedLater(RequestHandler):
+    def get(self) -> None:
+        self.write("get ran")
+
+
+# -- routing -------------------------------------------------------------------------------
+
+
+def test_a_subclass_find_handler_routes_literal_paths_too(squall_live_server: Any) -> None:
+    class Rerouting(Application):
+        def find_handler(self, request: Any) -> Any:
+            if request.path == "/":
+                return Other, {}, (), {}
+            return super().find_handler(request)
+
+    server = squall_live_server(Rerouting([(r"/", Hello), (r"/hello", Hello)]))
+    assert httpx.get(server.url + "/").json()["cls"] == "Other"
+    assert httpx.get(server.url + "/hello").json()["cls"] == "Hello"
+
+
+def test_host_rules_added_later_win_over_a_literal_rule(squall_live_server: Any) -> None:
+    # add_handlers' rules come before the constructor's, for every literal path too.
+    app = Application([(r"/", Hello), (r"/kept", Hello)])
+    app.add_handlers(r".*", [(r"/", Other)])
+    server = squall_live_server(app)
+    assert httpx.get(server.url + "/").json()["cls"] == "Other"
+    assert httpx.get(server.url + "/kept").json()["cls"] == "Hello"
+
+
+def test_a_literal_rule_after_a_pattern_rule_loses_to_it(squall_live_server: Any) -> None:
+    server = squall_live_server(Application([(r"/(x)", Hello), (r"/x", Other), (r"/y", Other)]))
+    assert httpx.get(server.url + "/x").json() == {"cls": "Hello", "args": ["x"]}
+    assert httpx.get(server.url + "/y").json() == {"cls": "Other", "args": []}
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+
+
+def test_path_args_set_in_prepare_reach_the_method(squall_live_server: Any) -> None:
+    server = squall_live_server(Application([(r"/", PrepareSetsPathArgs)]))
+    assert httpx.get(server.url + "/").json() == {"args": ["from prepare"]}
+
+
+def test_prepare_patched_onto_a_class_after_a_request_runs(
+    squall_live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = squall_live_server(Application([(r"/", PatchedLater)]))
+    assert httpx.get(server.url + "/").text == "get ran"
+
+    def prepare(self: RequestHandler) -> None:
+        self.finish("prepare ran")
+
+    monkeypatch.setattr(PatchedLater, "prepare", prepare, raising=False)
+    assert httpx.get(server.url + "/").text == "prepare ran"
