@@ -38,6 +38,23 @@ class PatchedLater(RequestHandler):
         self.write("get ran")
 
 
+class ClearSetsHeader(RequestHandler):
+    def clear(self) -> None:
+        super().clear()
+        self.set_header("X-From-Clear", "yes")
+
+    def get(self) -> None:
+        self.write("ok")
+
+
+class InitializeWithoutArguments(RequestHandler):
+    def initialize(self) -> None:
+        self.word = "initialized"
+
+    def get(self) -> None:
+        self.write(self.word)
+
+
 # -- routing -------------------------------------------------------------------------------
 
 
@@ -87,3 +104,38 @@ def test_prepare_patched_onto_a_class_after_a_request_runs(
 
     monkeypatch.setattr(PatchedLater, "prepare", prepare, raising=False)
     assert httpx.get(server.url + "/").text == "prepare ran"
+
+
+def test_a_clear_override_runs_when_the_handler_is_made(squall_live_server: Any) -> None:
+    # Tornado's __init__ calls clear(); handlers written before set_default_headers existed
+    # set their default headers by overriding it.
+    server = squall_live_server(Application([(r"/", ClearSetsHeader)]))
+    response = httpx.get(server.url + "/")
+    assert response.headers["X-From-Clear"] == "yes"
+    assert response.headers["Content-Type"] == "text/html; charset=UTF-8"
+
+
+def test_initialize_without_arguments_runs_for_a_rule_without_kwargs(
+    squall_live_server: Any,
+) -> None:
+    server = squall_live_server(Application([(r"/", InitializeWithoutArguments)]))
+    assert httpx.get(server.url + "/").text == "initialized"
+
+
+def test_initialize_and_default_headers_patched_in_after_a_request_run(
+    squall_live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = squall_live_server(Application([(r"/", PatchedLater)]))
+    assert "X-Patched" not in httpx.get(server.url + "/").headers
+
+    def set_default_headers(self: RequestHandler) -> None:
+        self.set_header("X-Patched", "default headers")
+
+    def initialize(self: RequestHandler) -> None:
+        self.set_header("X-Initialized", "yes")
+
+    monkeypatch.setattr(PatchedLater, "set_default_headers", set_default_headers)
+    monkeypatch.setattr(PatchedLater, "initialize", initialize)
+    response = httpx.get(server.url + "/")
+    assert response.headers["X-Patched"] == "default headers"
+    assert response.headers["X-Initialized"] == "yes"

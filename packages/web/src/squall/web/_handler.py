@@ -129,8 +129,19 @@ class RequestHandler(
         self._new_cookie = None
         self._prepared = None
         self._current_user = _UNSET
-        self.clear()
-        self.initialize(**kwargs)
+        cls = type(self)
+        if cls.clear is _CLEAR and cls.set_default_headers is _SET_DEFAULT_HEADERS:
+            # clear() inline, minus its call of the base no-op set_default_headers().
+            self._headers = application._base_headers.copy()
+            self._multi_headers = None
+            self._write_buffer = []
+            self._status_code = 200
+            self._reason = "OK"
+            self._custom_reason = False
+        else:
+            self.clear()
+        if kwargs or cls.initialize is not _initialize_nothing:
+            self.initialize(**kwargs)
 
     # -- overridable lifecycle -------------------------------------------------------------
 
@@ -492,6 +503,9 @@ class RequestHandler(
 
 
 _PREPARE = RequestHandler.prepare
+_CLEAR = RequestHandler.clear
+_SET_DEFAULT_HEADERS = RequestHandler.set_default_headers
+_initialize_nothing = RequestHandler._initialize
 
 
 def stream_request_body(cls: _H) -> _H:
