@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from squall.web import Application, RequestHandler
+from squall.web.testing import wait_until
 
 
 class Hello(RequestHandler):
@@ -139,3 +140,19 @@ def test_initialize_and_default_headers_patched_in_after_a_request_run(
     response = httpx.get(server.url + "/")
     assert response.headers["X-Patched"] == "default headers"
     assert response.headers["X-Initialized"] == "yes"
+
+
+def test_on_finish_patched_in_after_a_request_runs(
+    squall_live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finished: list[str] = []
+    server = squall_live_server(Application([(r"/", PatchedLater)]))
+    assert httpx.get(server.url + "/?before").text == "get ran"
+
+    def on_finish(self: RequestHandler) -> None:
+        finished.append(self.request.uri)
+
+    monkeypatch.setattr(PatchedLater, "on_finish", on_finish)
+    assert httpx.get(server.url + "/?after").text == "get ran"
+    # on_finish runs once the response is out (the first request's may see the patch too)
+    wait_until(lambda: "/?after" in finished)

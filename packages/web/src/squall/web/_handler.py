@@ -20,7 +20,7 @@ already-complete ``DONE`` that ``finish()``/``flush()`` return does not count, s
 ``return self.finish()`` in a plain method stays synchronous.
 
 The parts: ``_arguments.ArgumentsMixin`` (argument getters), ``_headers.HeadersMixin``
-(status, headers), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag),
+(status, headers), ``_output.OutputMixin`` (write/flush/finish/redirect/ETag, on_finish),
 ``_json.JSONBodyMixin`` (get_json_body), ``_error_handling.ErrorsMixin``
 (send_error/write_error/exceptions), ``_cookies.CookiesMixin``
 (cookies, signed cookies), ``_xsrf.XSRFMixin`` (XSRF token, Origin check), ``_auth.AuthMixin``
@@ -165,9 +165,6 @@ class RequestHandler(
     def prepare(self) -> Awaitable[None] | None:
         """Called before the method whatever the HTTP method; may be ``async``."""
         return None
-
-    def on_finish(self) -> None:
-        """Called once the response was sent (clean-up, metrics)."""
 
     def on_connection_close(self) -> None:
         """Called when the client closes the connection before the response is finished."""
@@ -475,31 +472,6 @@ class RequestHandler(
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         return task
-
-    def _after_finish(self) -> None:
-        app = self.application
-        try:
-            app._log_request(self)
-        except Exception:
-            app_log.error("Error in the access log function", exc_info=True)
-        for hook in app._after_hooks:
-            try:
-                hook(self)
-            except Exception:
-                app_log.error("Error in a plugin's after-request hook", exc_info=True)
-        if app._complete_hooks:
-            exception = getattr(self, "_exception", None)
-            if exception is not None:
-                del self._exception  # read once: its traceback holds this handler (a cycle)
-            for complete in app._complete_hooks:
-                try:
-                    complete(self, exception)
-                except Exception:
-                    app_log.error("Error in a plugin's complete-request hook", exc_info=True)
-        try:
-            self.on_finish()
-        except Exception:
-            app_log.error("Uncaught exception in on_finish", exc_info=True)
 
 
 _PREPARE = RequestHandler.prepare

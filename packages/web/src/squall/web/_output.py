@@ -30,6 +30,7 @@ from squall.web._headers import HeadersMixin, convert_header_value, wire_reason
 from squall.web._jsonencode import json_encode
 
 gen_log = logging.getLogger("squall.general")
+app_log = logging.getLogger("squall.application")
 
 # Headers that describe a body; a 204/304 carries none of them (RFC 9110 §15.3.5, §15.4.5).
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
@@ -197,26 +198,29 @@ class OutputMixin(HeadersMixin, HandlerBase):
             raise RuntimeError("finish() called twice")
         if chunk is not None:
             self.write(chunk)
-        conn: HTTPConnection = self.request.connection  # type: ignore[assignment]
+        request = self.request
+        conn: HTTPConnection = request.connection  # type: ignore[assignment]
         if not self._headers_written:
             status = self._status_code
-            if (
-                status == 200
-                and self.request.method in ("GET", "HEAD")
-                and "Etag" not in self._headers
-            ):
+            headers = self._headers
+            if status == 200 and request.method in ("GET", "HEAD") and "Etag" not in headers:
                 cls = type(self)
                 if (
                     cls.compute_etag is _COMPUTE_ETAG
                     and cls.set_etag_header is _SET_ETAG_HEADER
                     and cls.check_etag_header is _CHECK_ETAG_HEADER
                 ):
-                    # The three methods as defined below, inline (three calls fewer).
-                    etag = _default_etag(self._write_buffer)
-                    self._headers["Etag"] = etag
+                    # The three methods as defined below, inline (three calls fewer), and
+                    # the ETag of a small body seen before read from the cache directly.
+                    buf = self._write_buffer
+                    if len(buf) == 1 and len(buf[0]) <= _SMALL_BODY:
+                        etag = _etags.get(buf[0]) or _small_etag(buf[0])
+                    else:
+                        etag = _default_etag(buf)
+                    headers["Etag"] = etag
                     if self._multi_headers is not None:
                         self._multi_headers.pop("Etag", None)
-                    inm = self.request.headers.get("If-None-Match")
+                    inm = request.headers.get("If-None-Match")
                     if inm and _etag_matches(inm, etag):
                         status = 304
                         self.set_status(304)
@@ -246,6 +250,8 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 status, items, body = self._transform_first(status, body, True)
                 if status != status_in:
                     reason = None
+            elif self._multi_headers is None and self._new_cookie is None:
+                items = list(self._headers.items())  # _header_items() with nothing to expand
             else:
                 items = self._header_items()
             self._headers_written = True
@@ -278,8 +284,45 @@ class OutputMixin(HeadersMixin, HandlerBase):
                 self._write_buffer = []
                 self._finished = True
                 _client_gone(self)
-        self._after_finish()
+        app = self.application
+        if app._after_hooks or app._complete_hooks or type(self).on_finish is not _ON_FINISH:
+            self._after_finish()
+        else:
+            # _after_finish() with nothing to run but the access log.
+            try:
+                app._log_request(self)  # type: ignore[arg-type]
+            except Exception:
+                app_log.error("Error in the access log function", exc_info=True)
         return DONE
+
+    def on_finish(self) -> None:
+        """Called once the response was sent (clean-up, metrics)."""
+
+    def _after_finish(self) -> None:
+        """The access log, the plugins' after- and complete-hooks, then ``on_finish``."""
+        app = self.application
+        try:
+            app._log_request(self)  # type: ignore[arg-type]
+        except Exception:
+            app_log.error("Error in the access log function", exc_info=True)
+        for hook in app._after_hooks:
+            try:
+                hook(self)  # type: ignore[arg-type]
+            except Exception:
+                app_log.error("Error in a plugin's after-request hook", exc_info=True)
+        if app._complete_hooks:
+            exception = getattr(self, "_exception", None)
+            if exception is not None:
+                del self._exception  # read once: its traceback holds this handler (a cycle)
+            for complete in app._complete_hooks:
+                try:
+                    complete(self, exception)  # type: ignore[arg-type]
+                except Exception:
+                    app_log.error("Error in a plugin's complete-request hook", exc_info=True)
+        try:
+            self.on_finish()
+        except Exception:
+            app_log.error("Uncaught exception in on_finish", exc_info=True)
 
     def _transform_first(
         self, status: int, chunk: bytes, finishing: bool
@@ -353,6 +396,7 @@ class OutputMixin(HeadersMixin, HandlerBase):
         return _etag_matches(inm, etag)
 
 
+_ON_FINISH = OutputMixin.on_finish
 _COMPUTE_ETAG = OutputMixin.compute_etag
 _SET_ETAG_HEADER = OutputMixin.set_etag_header
 _CHECK_ETAG_HEADER = OutputMixin.check_etag_header
