@@ -75,31 +75,37 @@ def _headers_from_scope(raw: Any) -> tuple[HTTPHeaders, bool, str | None]:
     return headers, announced, host
 
 
-_VERSIONS: Final = {"1.1": "HTTP/1.1", "2": "HTTP/2", "1.0": "HTTP/1.0"}
+# scope's http_version → (the request's version, whether a body may come unannounced:
+# HTTP/2 and 3 frame a body without Content-Length or Transfer-Encoding)
+_VERSIONS: Final = {
+    "1.1": ("HTTP/1.1", False),
+    "1.0": ("HTTP/1.0", False),
+    "2": ("HTTP/2", True),
+    "3": ("HTTP/3", True),
+}
 
 
 def _request_from_scope(scope: Scope, conn: ASGIConnection) -> tuple[HTTPServerRequest, bool]:
     """The request of an ``http`` scope, and whether it may have a body.
 
     A bodiless HTTP/1 GET needs no ``receive()``; HTTP/2 and 3 frame a body without
-    Content-Length or Transfer-Encoding, so theirs is always read.
+    Content-Length or Transfer-Encoding, so theirs is always read. (The usual scope,
+    with every optional key, is built inline in ``SquallASGIApp.__call__``; this is the
+    general form, for scopes that leave keys out.)
     """
     headers, announced, host = _headers_from_scope(scope["headers"])
     if host is None:
-        server = scope.get("server")
-        if server and server[1] is not None:
-            host = headers["Host"] = f"{server[0]}:{server[1]}"
+        host = _host_from_server(scope, headers)
     raw = scope.get("raw_path")
     path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/%:@!$&'()*+,;=~-._")
     query = scope.get("query_string") or b""
     uri = f"{path}?{query.decode('latin-1')}" if query else path
     client = scope.get("client")
-    version = scope.get("http_version", "1.1")
-    # positional: a call with keywords costs more, and this runs for every request
+    version, unannounced = _version(scope.get("http_version", "1.1"))
     request = HTTPServerRequest(
         scope["method"],
         uri,
-        _VERSIONS.get(version) or "HTTP/" + version,
+        version,
         headers,
         None,  # body
         host or "127.0.0.1",  # (what the request would find itself, without a lookup)
@@ -108,7 +114,24 @@ def _request_from_scope(scope: Scope, conn: ASGIConnection) -> tuple[HTTPServerR
         client[0] if client else None,
         scope.get("scheme", "http"),
     )
-    return request, announced or not version.startswith("1")
+    return request, announced or unannounced
+
+
+def _host_from_server(scope: Scope, headers: HTTPHeaders) -> str | None:
+    """No Host header: the scope's ``server`` stands in for it (set on the headers too)."""
+    server = scope.get("server")
+    if server and server[1] is not None:
+        host: str = f"{server[0]}:{server[1]}"
+        headers["Host"] = host
+        return host
+    return None
+
+
+def _version(version: str) -> tuple[str, bool]:
+    known = _VERSIONS.get(version)
+    if known is not None:
+        return known
+    return "HTTP/" + version, not version.startswith("1")
 
 
 class SquallASGIApp:
@@ -137,10 +160,48 @@ class SquallASGIApp:
             return
         if not self._started:
             await self._startup()
-        # The http scope, here rather than in a method of its own: one coroutine fewer
-        # per request.
-        conn = ASGIConnection(scope["method"] == "HEAD", scope)
-        request, may_have_body = _request_from_scope(scope, conn)
+        # The http scope, here rather than in a method of its own (one coroutine fewer per
+        # request), and the request built inline from the usual scope (every optional key
+        # present, as uvicorn, Hypercorn and Granian give it): each call and each tuple
+        # packed and unpacked on the way costs, and this runs for every request.
+        method = scope["method"]
+        conn = ASGIConnection(method == "HEAD", scope)
+        try:
+            raw = scope["raw_path"]
+            query = scope["query_string"]
+            client = scope["client"]
+            version, unannounced = _VERSIONS[scope["http_version"]]
+            scheme = scope["scheme"]
+            raw_headers = scope["headers"]
+            if not raw:
+                raise KeyError("raw_path")  # None or b"": the general form quotes path
+        except KeyError:
+            request, may_have_body = _request_from_scope(scope, conn)
+        else:
+            try:
+                hit = _HEADERS[tuple(raw_headers)]
+            except (KeyError, TypeError):  # new, or [name, value] lists (unhashable)
+                headers, announced, host = _headers_from_scope(raw_headers)
+            else:
+                headers = hit[0].copy()
+                announced = hit[1]
+                host = hit[2]
+            if host is None:
+                host = _host_from_server(scope, headers)
+            path = raw.decode("latin-1")
+            request = HTTPServerRequest(
+                method,
+                f"{path}?{query.decode('latin-1')}" if query else path,
+                version,
+                headers,
+                None,  # body
+                host or "127.0.0.1",  # (what the request would find itself, without a lookup)
+                None,  # files
+                conn,  # type: ignore[arg-type]
+                client[0] if client else None,
+                scheme,
+            )
+            may_have_body = announced or unannounced
         delegate = self.app.start_request(conn)
         ready = delegate.headers_received(request)
         if ready is not None and not await self._ready(ready, conn):
@@ -148,26 +209,34 @@ class SquallASGIApp:
         if conn._state != 2:  # (not conn.finished, without the property)
             if may_have_body and self._too_large(delegate, request, conn):
                 pass  # answered 413 before reading
-            elif getattr(delegate, "stream_body", False):
-                if not await self._stream_body(delegate, conn, receive):
+            else:
+                try:
+                    streams = delegate.stream_body
+                except AttributeError:  # a delegate other than web's dispatcher
+                    streams = False
+                if streams:
+                    if not await self._stream_body(delegate, conn, receive):
+                        return
+                elif may_have_body and not await self._whole_body(delegate, request, conn, receive):
                     return
-            elif may_have_body and not await self._whole_body(delegate, request, conn, receive):
-                return
-            if not conn.finished:
+            if conn._state != 2:
                 # web keeps its own reference to a handler it runs as a task
                 delegate.finish()
         if conn._state == 2 and not conn._gone:
-            # Answered at once (the common case): send the queued messages here, without
-            # the draining loop (nothing more can be queued once the response is finished).
-            out, conn._out = conn._out, []
-            for message, future in out:
-                try:
-                    await send(message)
-                except (OSError, RuntimeError):
-                    self._client_left(conn, delegate)  # the server refuses: client gone
+            # Answered at once (the common case): send the response here, without the
+            # draining loop. Nothing more can be queued once the response is finished.
+            whole = conn._whole
+            try:
+                if whole is not None:
+                    await send(whole[0])
+                    await send(whole[1])
                     return
-                if future is not None and not future.done():
-                    future.set_result(None)
+                for message, future in conn._out:
+                    await send(message)
+                    if future is not None and not future.done():
+                        future.set_result(None)
+            except (OSError, RuntimeError):
+                self._client_left(conn, delegate)  # the server refuses: client gone
             return
         await self._drain(conn, delegate, receive, send)
 
@@ -348,6 +417,16 @@ class SquallASGIApp:
         watcher: asyncio.Task[None] | None = None
         try:
             while True:
+                whole = conn._whole
+                if whole is not None:  # respond(): the whole response, nothing after it
+                    conn._whole = None
+                    for message in whole:
+                        try:
+                            await send(message)
+                        except (OSError, RuntimeError):
+                            self._client_left(conn, delegate)
+                            return
+                    return
                 out = conn._out
                 if out:
                     conn._out = []
@@ -368,7 +447,7 @@ class SquallASGIApp:
                 wake = conn._wake = asyncio.get_running_loop().create_future()
                 await asyncio.wait((wake, watcher), return_when=asyncio.FIRST_COMPLETED)
                 conn._wake = None
-                if watcher.done() and not conn._out:
+                if watcher.done() and not conn._out and conn._whole is None:
                     self._client_left(conn, delegate)
                     return
         finally:

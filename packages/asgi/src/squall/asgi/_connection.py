@@ -80,6 +80,20 @@ def _encode_memo(headers: Any) -> tuple[list[tuple[bytes, bytes]], bool]:
     return encoded, any(k == b"content-length" for k, _ in encoded)
 
 
+# body size → its Content-Length header, shared (tuples do not change): the same few
+# sizes recur. Bounded, cleared wholesale when full.
+_LENGTHS: dict[int, tuple[bytes, bytes]] = {}
+_LENGTHS_MAX: Final = 1024
+
+
+def _content_length(size: int) -> tuple[bytes, bytes]:
+    header = (b"content-length", b"%d" % size)
+    if len(_LENGTHS) >= _LENGTHS_MAX:
+        _LENGTHS.clear()
+    _LENGTHS[size] = header
+    return header
+
+
 def _encode(headers: Any) -> list[tuple[bytes, bytes]]:
     if isinstance(headers, HTTPHeaders):
         pairs: Iterable[tuple[str, str]] = headers.get_all()
@@ -141,13 +155,16 @@ class ConnectionStream:
 class ASGIConnection:
     """The answering side of one ASGI HTTP request (see the module docstring)."""
 
-    __slots__ = ("_head", "_state", "_out", "_wake", "_gone", "_close_callback",
+    __slots__ = ("_head", "_state", "_whole", "_out", "_wake", "_gone", "_close_callback",
                  "_nobody", "_max_body", "_body_timeout", "_scope", "__weakref__")  # fmt: skip
 
     def __init__(self, head: bool, scope: Any = None) -> None:
         self._head = head
         self._scope = scope
         self._state = _FRESH
+        # respond()'s two messages, kept apart from the queue of a streamed response
+        # (no future to resolve, nothing queued before or after them): sent as a pair
+        self._whole: tuple[Message, Message] | None = None
         self._out: list[tuple[Message, asyncio.Future[None] | None]] = []
         self._wake: asyncio.Future[None] | None = None
         self._gone = False
@@ -273,21 +290,39 @@ class ASGIConnection:
             InvalidHeaderError: a header holds CR, LF or NUL.
             StreamClosedError: the client left.
         """
-        self._check_open()
+        if self._gone:  # (_check_open, inline: this runs for every response)
+            self._state = _DONE
+            raise StreamClosedError("connection closed")
         if self._state:
             raise ResponseStateError("respond() after the response was started")
-        encoded, has_length = _encode_memo(headers)
+        # The memo's hit, inline (the list web hands over); anything else goes through
+        # _encode_memo, which also checks and remembers a new list.
+        hit = None
+        if type(headers) is list:
+            try:
+                hit = _ENCODED[tuple(headers)]
+            except (KeyError, TypeError):  # new, or unhashable items
+                pass
+        if hit is None:
+            encoded, has_length = _encode_memo(headers)
+        else:
+            encoded = hit[0].copy()  # a copy: the server (or a middleware) may change it
+            has_length = hit[1]
         if status < 200 or status == 204 or status == 304:  # _no_body, inline
             body = b""
         elif not has_length:
-            encoded.append((b"content-length", b"%d" % len(body)))
+            size = len(body)
+            try:
+                encoded.append(_LENGTHS[size])
+            except KeyError:
+                encoded.append(_content_length(size))
         if self._head:
             body = b""
         self._state = _DONE
-        # both messages at once, then one wake-up (what two _push calls would do)
-        out = self._out
-        out.append(({"type": "http.response.start", "status": status, "headers": encoded}, None))
-        out.append(({"type": "http.response.body", "body": body, "more_body": False}, None))
+        self._whole = (
+            {"type": "http.response.start", "status": status, "headers": encoded},
+            {"type": "http.response.body", "body": body, "more_body": False},
+        )
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
@@ -378,6 +413,7 @@ class ASGIConnection:
             if future is not None and not future.done():
                 future.set_result(None)  # the writer's next write() raises instead
         self._out = []
+        self._whole = None
         callback = self._close_callback
         self._close_callback = None
         if callback is not None:
