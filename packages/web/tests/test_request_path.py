@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from squall.web import Application, RequestHandler
+from squall.web import Application, RequestHandler, RequestHooks, hookimpl
 from squall.web.testing import wait_until
 
 
@@ -87,6 +87,36 @@ def test_a_literal_rule_after_a_pattern_rule_loses_to_it(squall_live_server: Any
 
 
 # -- lifecycle -------------------------------------------------------------------------------
+
+
+method_ran: list[str] = []
+
+
+class GetMustNotRun(RequestHandler):
+    def get(self) -> None:
+        method_ran.append(self.request.path)
+        self.write("get ran after the hook answered")
+
+
+def test_a_sync_before_hook_that_answers_skips_the_method(squall_live_server: Any) -> None:
+    class Gate:
+        @hookimpl
+        def squall_web_request_hooks(self, app: Any) -> RequestHooks:
+            def before(handler: RequestHandler) -> None:
+                handler.set_status(403)
+                handler.finish("refused by the hook")
+
+            return RequestHooks(before=before)
+
+    app = Application([(r"/", GetMustNotRun)], plugins=[Gate()], autoload_plugins=False)
+    server = squall_live_server(app)
+    method_ran.clear()
+    response = httpx.get(server.url + "/")
+    assert (response.status_code, response.text) == (403, "refused by the hook")
+    # The method would run right after the answer, in the same callback: once a second
+    # answer is in, the first request is over.
+    assert httpx.get(server.url + "/").status_code == 403
+    assert method_ran == []
 
 
 def test_path_args_set_in_prepare_reach_the_method(squall_live_server: Any) -> None:

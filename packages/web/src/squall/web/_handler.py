@@ -435,6 +435,8 @@ class RequestHandler(
                 started = self._start()
                 if started is not None:
                     return self._spawn(self._after_start(started, method_name))
+                if self._finished:
+                    return None  # a hook or prepare answered (an XSRF 403, a redirect)
             elif type(self).prepare is not _PREPARE:  # the base prepare does nothing
                 result = self.prepare()
                 if result is not None and result is not DONE and inspect.isawaitable(result):
