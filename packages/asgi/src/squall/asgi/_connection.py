@@ -2,8 +2,9 @@
 
 squall.web answers through ``request.connection`` (docs/interfaces.md): ``respond`` for a
 whole response, or ``write_headers`` → ``write``* → ``finish``. Those calls are synchronous
-and ASGI's ``send`` is a coroutine, so each call only queues its messages; the ASGI call
-that owns the request (``_app.SquallASGIApp``) drains the queue in order. ``write`` returns
+and ASGI's ``send`` is a coroutine, so each call only queues its messages (``respond``
+keeps its two apart, as a pair: nothing comes before or after them); the ASGI call that
+owns the request (``_app.SquallASGIApp``) sends them in order. ``write`` returns
 a future resolved once its message was sent: awaiting it (web's ``flush()``) is how a
 handler follows the server's flow control, as on squall.http.
 
