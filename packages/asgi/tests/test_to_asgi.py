@@ -101,6 +101,30 @@ def test_get_answers_with_status_headers_and_body() -> None:
     assert r.headers["content-length"] == "10"
 
 
+def test_the_asgi_server_names_itself_in_server_unless_the_handler_set_its_own() -> None:
+    # squall.web's default "Server: SquallServer/..." is left out (uvicorn and Hypercorn add
+    # their own; a response has one Server field); a value the handler set stays.
+    class Named(RequestHandler):
+        def get(self) -> None:
+            self.set_header("Server", "my-app/2")
+            self.write("named")
+
+    class Streamed(RequestHandler):
+        async def get(self) -> None:
+            self.write("a")
+            await self.flush()
+
+    async def go() -> list[httpx.Response]:
+        app = Application([(r"/", Hello), (r"/named", Named), (r"/streamed", Streamed)])
+        async with client(app) as c:
+            return [await c.get("/"), await c.get("/named"), await c.get("/streamed")]
+
+    default, named, streamed = run(go)
+    assert default.status_code == named.status_code == streamed.status_code == 200
+    assert "server" not in default.headers and "server" not in streamed.headers
+    assert named.headers.get_list("server") == ["my-app/2"]
+
+
 def test_request_built_from_scope_client_scheme_path_and_form_body() -> None:
     async def go() -> httpx.Response:
         async with client(make_app()) as c:

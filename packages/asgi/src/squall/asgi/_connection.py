@@ -10,7 +10,9 @@ handler follows the server's flow control, as on squall.http.
 
 ASGI carries no reason phrase and owns the framing: a custom reason is dropped, and the
 hop-by-hop headers (``Connection``, ``Transfer-Encoding``, ``Keep-Alive``) are left to the
-server, which frames the body for HTTP/1.1 or HTTP/2 itself.
+server, which frames the body for HTTP/1.1 or HTTP/2 itself. So is ``Server``: squall.web's
+default ``Server: SquallServer/<version>`` is dropped (uvicorn and Hypercorn name
+themselves, and a response carries one Server field); a value the application set is kept.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ _STREAMING: Final = 1
 _DONE: Final = 2
 
 _HOP_BY_HOP: Final = frozenset({b"connection", b"transfer-encoding", b"keep-alive"})
+# squall.web's default Server value ("SquallServer/<version>"), dropped under ASGI
+_WEB_SERVER: Final = "SquallServer/"
 _CHUNK: Final = 256 * 1024
 
 
@@ -108,8 +112,12 @@ def _encode(headers: Any) -> list[tuple[bytes, bytes]]:
         if "\r" in text or "\n" in text or "\x00" in text:
             raise InvalidHeaderError(f"header {name!r} holds CR, LF or NUL")
         key = name.lower().encode("latin-1")
-        if key not in _HOP_BY_HOP:
-            out.append((key, str(value).encode("latin-1")))
+        if key in _HOP_BY_HOP:
+            continue
+        text = str(value)
+        if key == b"server" and text.startswith(_WEB_SERVER):
+            continue  # squall.web's default: the ASGI server names itself (one Server field)
+        out.append((key, text.encode("latin-1")))
     return out
 
 
