@@ -244,8 +244,9 @@ class HTTPHeaders(MutableMapping[str, str]):
     def copy(self) -> HTTPHeaders:
         """Return an independent copy holding every value."""
         new = HTTPHeaders.__new__(HTTPHeaders)
-        new._dict = dict(self._dict)
-        new._multi = None if self._multi is None else {k: list(v) for k, v in self._multi.items()}
+        new._dict = self._dict.copy()
+        multi = self._multi
+        new._multi = None if multi is None else {k: list(v) for k, v in multi.items()}
         return new
 
     __copy__ = copy
