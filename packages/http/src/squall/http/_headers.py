@@ -233,7 +233,11 @@ class HTTPHeaders(MutableMapping[str, str]):
     def get(self, name: str, default: Any = None) -> Any:
         """Return the value of ``name`` (every value joined with ``,`` when it came more
         than once), or ``default`` when absent."""
-        return self._dict.get(normalize_header_name(name), default)
+        # the cache of normalize_header_name read inline: get() runs on every request
+        norm = _NORMALIZED.get(name)
+        if norm is None:
+            norm = normalize_header_name(name)
+        return self._dict.get(norm, default)
 
     def __len__(self) -> int:
         return len(self._dict)
