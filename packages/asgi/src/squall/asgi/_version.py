@@ -1,3 +1,3 @@
 """The version of squall-asgi (read by hatch and by ``squall.asgi.__version__``)."""
 
-__version__ = "0.1.3"
+__version__ = "0.1.4"
