@@ -31,8 +31,9 @@ Speed: the head is located with one ``bytes.find(b"\\r\\n\\r\\n")``, decoded onc
 with one compiled regex and split into pairs with one ``findall``; no per-character Python
 loop runs on the hot path. A keep-alive client that repeats its last head byte for byte
 (the same method, target and headers) gets that head's parse again after one prefix
-comparison, with a fresh copy of its headers. Slow arrivals (a byte at a time) stay linear: the buffer is a
-``bytearray`` grown in place and the terminator search resumes where it stopped.
+comparison, with a fresh copy of its headers. Slow arrivals (a byte at a time) stay
+linear: the buffer is a ``bytearray`` grown in place and the terminator search resumes
+where it stopped.
 
 Strictness (RFC 9112; each check names the attack it stops): obs-fold, bare CR/LF, NUL and
 non-token names are refused (request smuggling through lenient proxies); Content-Length must
@@ -304,14 +305,7 @@ class RequestParser:
             self._last_parse = (
                 method, target, version, info[0], keep_alive, expect_continue, length, chunked
             )  # fmt: skip
-        self.max_body_size = lim.max_body_size
-        self._received = 0
-        if chunked:
-            self._state = _CHUNK_SIZE
-        elif length:
-            self._state = _BODY
-            self._remaining = length
-        return Request(
+        return self._begin(
             method, target, version, headers, keep_alive, expect_continue, length, chunked
         )
 
@@ -326,6 +320,22 @@ class RequestParser:
         headers = HTTPHeaders.__new__(HTTPHeaders)
         headers._dict = fields.copy()
         headers._multi = None
+        return self._begin(
+            method, target, version, headers, keep_alive, expect_continue, length, chunked
+        )
+
+    def _begin(
+        self,
+        method: str,
+        target: str,
+        version: str,
+        headers: HTTPHeaders,
+        keep_alive: bool,
+        expect_continue: bool,
+        length: int,
+        chunked: bool,
+    ) -> Request:
+        """Enter the state of a request with this head (its body, if any, comes next)."""
         self.max_body_size = self._limits.max_body_size
         self._received = 0
         if chunked:
