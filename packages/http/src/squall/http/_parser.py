@@ -306,7 +306,7 @@ class RequestParser:
                 method, target, version, info[0], keep_alive, expect_continue, length, chunked
             )  # fmt: skip
         return self._begin(
-            method, target, version, headers, keep_alive, expect_continue, length, chunked
+            Request(method, target, version, headers, keep_alive, expect_continue, length, chunked)
         )
 
     def _repeated_head(self, end: int) -> Request:
@@ -321,31 +321,19 @@ class RequestParser:
         headers._dict = fields.copy()
         headers._multi = None
         return self._begin(
-            method, target, version, headers, keep_alive, expect_continue, length, chunked
+            Request(method, target, version, headers, keep_alive, expect_continue, length, chunked)
         )
 
-    def _begin(
-        self,
-        method: str,
-        target: str,
-        version: str,
-        headers: HTTPHeaders,
-        keep_alive: bool,
-        expect_continue: bool,
-        length: int,
-        chunked: bool,
-    ) -> Request:
-        """Enter the state of a request with this head (its body, if any, comes next)."""
+    def _begin(self, request: Request) -> Request:
+        """Enter the state of ``request`` (its body, if any, comes next); return it."""
         self.max_body_size = self._limits.max_body_size
         self._received = 0
-        if chunked:
+        if request.chunked:
             self._state = _CHUNK_SIZE
-        elif length:
+        elif request.content_length:
             self._state = _BODY
-            self._remaining = length
-        return Request(
-            method, target, version, headers, keep_alive, expect_continue, length, chunked
-        )
+            self._remaining = request.content_length
+        return request
 
     def _connect_request(self, target: str, version: str, headers: HTTPHeaders) -> Request:
         # CONNECT has no content (RFC 9110 §9.3.6): a Content-Length or Transfer-Encoding
