@@ -10,7 +10,8 @@ The notes add one line to the options example, ``parse_config_file("./config")``
 ``--config`` is relative to the current directory; without it, the ``config`` file next to
 this script is read. A value given on the command line wins over the file's, whatever the
 order of the two calls. A bad file ends the program with one line (``error: file:line:
-...``) and exit status 2. (For the "import config" way, see config_module.py.)
+...``) and exit status 2; a missing one raises ``FileNotFoundError``, as in Tornado. (For
+the "import config" way, see config_module.py.)
 """
 
 from __future__ import annotations

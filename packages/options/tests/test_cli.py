@@ -279,7 +279,6 @@ BAD_CONFIG_FILES = [
     ),
     ("group.toml", "[db]\nhots = 'x'\n", ":2: unknown option 'hots' in group [db]"),
     ("syntax.toml", "port = 1\nport = \n", ":2: invalid TOML: Invalid value"),
-    ("missing.toml", None, ": cannot read config file: No such file or directory"),
     ("type.py", "# a comment\nport = 'sdf'\n", ":2: option --port: invalid int value: 'sdf'"),
     (
         "unknown.py",
@@ -333,6 +332,42 @@ def test_bad_config_file_read_by_an_option_callback_is_one_line_and_exit_2(
     proc = run_in(tmp_path, CALLBACK_SCRIPT, *form.format(name).split(), files={name: text})
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == f"error: conf/{name}{line}\n"
+
+
+# Tornado's optional config file: a missing file is an IOError the script catches.
+OPTIONAL_CONFIG_SCRIPT = """
+import squall.options
+
+squall.options.define('port', default=8000, type=int)
+
+if __name__ == "__main__":
+    try:
+        squall.options.parse_config_file("conf/{name}")
+    except IOError as exc:
+        print("no config:", exc.filename)
+    print(squall.options.options.port)
+"""
+
+
+@pytest.mark.parametrize("name", ["missing.toml", "missing.py"])
+def test_missing_config_file_is_an_ioerror_the_tornado_idiom_catches(
+    tmp_path: Path, name: str
+) -> None:
+    proc = run_in(tmp_path, OPTIONAL_CONFIG_SCRIPT.replace("{name}", name), files={})
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == f"no config: conf/{name}\n8000\n"
+
+
+def test_missing_config_file_not_caught_ends_with_the_file_not_found_error(
+    tmp_path: Path,
+) -> None:
+    proc = run_in(tmp_path, CONFIG_SCRIPT, "--config=conf/missing.toml", files={})
+    assert (proc.returncode, proc.stdout) == (1, "")
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == (
+        "squall.options._errors.ConfigFileNotFoundError: "
+        "conf/missing.toml: cannot read config file: No such file or directory"
+    )
 
 
 @pytest.mark.parametrize("form", ["--config=conf/{}", "--config conf/{}"])

@@ -17,6 +17,10 @@ from squall.web.testing import LiveServer, wait_until
 
 Serve = Callable[..., LiveServer]
 
+# For the tests that must not see other installed plugins (squall-static offers static_url
+# too, and two plugins offering one name are refused): the template plugin alone.
+ONLY_TEMPLATE: dict[str, Any] = {"autoload_plugins": False, "plugins": [squall.template.plugin]}
+
 
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
@@ -157,7 +161,7 @@ def test_get_template_namespace_extended_with_super_tornado_style(
         def get(self) -> None:
             self.render("s.html")
 
-    app = squall.web.Application([(r"/s", Base)], template_path=tmp_path)
+    app = squall.web.Application([(r"/s", Base)], template_path=tmp_path, **ONLY_TEMPLATE)
     assert get(squall_live_server(app), "/s").text == "ann|cu|/s|base"
     # web's base namespace is what super() returned: no plugin-only names in it.
     assert set(seen[0]) == {
@@ -223,7 +227,10 @@ def test_static_url_comes_from_the_plugin_that_offers_it(
 ) -> None:
     write(tmp_path, "s.html", '<link href="{{ static_url("app.css") }}">')
     app = squall.web.Application(
-        [(r"/", Page, {"name": "s.html"})], template_path=tmp_path, plugins=[FakeStatic()]
+        [(r"/", Page, {"name": "s.html"})],
+        template_path=tmp_path,
+        autoload_plugins=False,
+        plugins=[squall.template.plugin, FakeStatic()],
     )
     assert get(squall_live_server(app), "/").text == '<link href="/static/app.css?v=abc">'
 
@@ -232,7 +239,9 @@ def test_static_url_is_undefined_without_a_static_plugin(
     tmp_path: Path, squall_live_server: Serve
 ) -> None:
     write(tmp_path, "s.html", "{{ 'yes' if static_url is defined else 'no' }}")
-    app = squall.web.Application([(r"/", Page, {"name": "s.html"})], template_path=tmp_path)
+    app = squall.web.Application(
+        [(r"/", Page, {"name": "s.html"})], template_path=tmp_path, **ONLY_TEMPLATE
+    )
     assert get(squall_live_server(app), "/").text == "no"
 
 
@@ -383,7 +392,10 @@ def test_readme_form_page_escapes_what_the_user_typed(
             self.render("form.html", name=self.get_body_argument("name"))
 
     app = squall.web.Application(
-        [url(r"/greet", Greet, name="greet")], template_path=tmp_path, plugins=[FakeStatic()]
+        [url(r"/greet", Greet, name="greet")],
+        template_path=tmp_path,
+        autoload_plugins=False,
+        plugins=[squall.template.plugin, FakeStatic()],
     )
     server = squall_live_server(app)
     page = get(server, "/greet").text

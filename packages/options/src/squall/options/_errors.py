@@ -72,9 +72,9 @@ class ConfigFileNotFoundError(ConfigFileError, FileNotFoundError):
     """The config file does not exist.
 
     Also a ``FileNotFoundError`` (``errno`` and ``filename`` set), so that Tornado's
-    optional config file, ``try: parse_config_file(path, exit_on_error=False) except
-    IOError: pass``, catches it. (Without ``exit_on_error=False`` the module-level function
-    ends the program with one line, as for any bad file.) ``str()`` is the one-line message
+    optional config file, ``try: parse_config_file(path) except IOError: pass``, catches
+    it. It is raised even where other bad files end the program with one line (the
+    module-level function's ``exit_on_error``). ``str()`` is the one-line message
     (``conf/app.toml: cannot read config file: No such file or directory``).
     """
 

@@ -83,7 +83,9 @@ def parse_config_file(
 
     A bad file ends the program with one line, ``error: <file>:<line>: <problem>``, on
     stderr and exit status 2, like a bad value on the real command line (this is the call
-    a script makes); pass ``exit_on_error=False`` to get the :class:`Error` instead.
+    a script makes); pass ``exit_on_error=False`` to get the :class:`Error` instead. A
+    missing file raises :class:`ConfigFileNotFoundError`, a ``FileNotFoundError``, as
+    Tornado does: ``try: parse_config_file(path) except IOError: pass`` works unchanged.
     """
     options.parse_config_file(path, final, exit_on_error=exit_on_error)
 

@@ -28,6 +28,7 @@ from typing import IO, Any, NoReturn
 
 from squall.options import _help, _sources
 from squall.options._errors import (
+    ConfigFileNotFoundError,
     DuplicateOptionError,
     Error,
     OptionValueError,
@@ -359,11 +360,13 @@ class OptionParser(OverrideMixin):
             exit_on_error: on a bad file, print ``error: <message>`` (one line) on stderr
                 and exit with status 2, as a bad command-line value does, instead of
                 raising. The module-level ``squall.options.parse_config_file`` (what a script
-                calls) does this by default.
+                calls) does this by default. A missing file raises all the same.
 
         Raises:
-            Error: naming the file and the line (missing file, syntax error, exception,
-                bad value, unknown name), unless ``exit_on_error``.
+            ConfigFileNotFoundError: the file does not exist (also a ``FileNotFoundError``,
+                as Tornado raises), whatever ``exit_on_error`` says.
+            Error: naming the file and the line (syntax error, exception, bad value,
+                unknown name), unless ``exit_on_error``.
         """
         path = os.fspath(path)
         try:
@@ -371,6 +374,11 @@ class OptionParser(OverrideMixin):
                 self._apply_toml(_sources.read_toml_config(path))
             else:
                 self._apply_python(_sources.read_python_config(path), path)
+        except ConfigFileNotFoundError:
+            # Raised even under exit_on_error: it is a FileNotFoundError, and Tornado's
+            # optional config file (try: parse_config_file(p) except IOError: ...) must work
+            # after renaming the import.
+            raise
         except Error as exc:
             if not exit_on_error:
                 raise
