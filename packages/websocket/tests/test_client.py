@@ -15,6 +15,7 @@ import tornado.httpserver
 import tornado.web
 import tornado.websocket
 
+from squall.loop import IOLoop
 from squall.web import Application
 from squall.web.testing import serve
 from squall.websocket import (
@@ -257,6 +258,39 @@ def test_outside_a_loop_it_is_a_coroutine_for_asyncio_run() -> None:
 def test_a_callback_where_no_loop_runs_is_refused_by_name() -> None:
     with pytest.raises(RuntimeError, match=r"callback=.*needs a running event loop"):
         websocket_connect("ws://127.0.0.1:9/ws", callback=print)
+
+
+def test_where_an_ioloop_is_current_but_not_running_the_future_is_of_that_loop() -> None:
+    # A unittest method of AsyncHTTPTestCase connects with callback=self.stop and only
+    # then runs the test's IOLoop with self.wait(): the Future must wait for that loop.
+    io_loop = IOLoop(make_current=True)
+    server = serve(Application([("/ws", Echo)]))
+    try:
+        url = io_loop.run_sync(server.__aenter__)
+        seen: list[asyncio.Future[Any]] = []
+
+        def connected(future: asyncio.Future[Any]) -> None:
+            seen.append(future)
+            io_loop.stop()
+
+        future = websocket_connect(url.replace("http", "ws") + "/ws", callback=connected)
+        assert asyncio.isfuture(future)
+        guard = io_loop.call_later(10.0, io_loop.stop)
+        io_loop.start()
+        io_loop.remove_timeout(guard)
+        assert seen == [future]
+        c = future.result()
+
+        async def echo() -> Any:
+            await c.write_message("hi")
+            return await c.read_message()
+
+        assert io_loop.run_sync(echo) == "hi"
+        c.close()
+    finally:
+        io_loop.run_sync(lambda: server.__aexit__(None, None, None))
+        IOLoop.clear_current()
+        io_loop.close()
 
 
 async def _server_speaking_first() -> tuple[asyncio.Server, str]:

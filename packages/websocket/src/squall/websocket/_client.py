@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl as _ssl
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -223,8 +223,10 @@ def websocket_connect(
     Called while an event loop runs (in a coroutine, a callback, a test), it returns a
     Future (an asyncio Task) of the connection, as Tornado's does: await it, ``yield`` it
     in a ``gen.coroutine``, or give it to ``IOLoop.add_future``. Called where no loop
-    runs, it returns the coroutine that connects, for ``asyncio.run`` or
-    ``IOLoop.run_sync`` to run.
+    runs but an IOLoop is current (a unittest method of ``AsyncTestCase`` before
+    ``self.wait()``), the Future belongs to that IOLoop and completes once it runs.
+    Called where no loop runs and none is current, it returns the coroutine that
+    connects, for ``asyncio.run`` or ``IOLoop.run_sync`` to run.
 
     Args:
         url: where to connect; or, as in Tornado, an ``HTTPRequest`` (squall's or
@@ -242,14 +244,14 @@ def websocket_connect(
         headers: extra request headers (cookies, ``Origin``, authorization).
         ssl: for ``wss://``, an SSLContext (default: the system's verified one).
         callback: as in Tornado, called with the Future once it is done (needs a running
-            event loop: without one there is no Future to call it with).
+            event loop or a current IOLoop: without one there is no Future to call it with).
 
     Raises:
         HandshakeError: the server refused (its status in ``.status``) or did not speak
             WebSocket.
         TimeoutError: ``connect_timeout`` passed.
         OSError: the connection failed.
-        RuntimeError: ``callback`` given where no event loop runs.
+        RuntimeError: ``callback`` given where no event loop runs and no IOLoop is current.
     """
     starter: list[Callable[[], None]] = []
     coro = _connect(
@@ -268,6 +270,12 @@ def websocket_connect(
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
+        # A unittest suite calls websocket_connect(url, callback=self.stop) in a plain test
+        # method and then runs the test's IOLoop with self.wait(): as in Tornado, the
+        # Future belongs to the current IOLoop even while that loop is not running yet.
+        current = _current_loop()
+        if current is not None:
+            return _start_task(current, coro, callback, starter)
         starter.append(_NOW)  # no Task to wait for: _connect starts reading itself
         if callback is not None:
             coro.close()
@@ -276,6 +284,25 @@ def websocket_connect(
                 "coroutine or a loop callback, or await it and drop the callback"
             ) from None
         return coro
+    return _start_task(loop, coro, callback, starter)
+
+
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    """The open asyncio loop of this thread's current IOLoop, when one was made current."""
+    from squall.loop import IOLoop  # only where no loop runs: off the usual path
+
+    current = IOLoop.current(instance=False)
+    if current is None or current.asyncio_loop.is_closed():
+        return None
+    return current.asyncio_loop
+
+
+def _start_task(
+    loop: asyncio.AbstractEventLoop,
+    coro: Coroutine[Any, Any, WebSocketClientConnection],
+    callback: Callable[[asyncio.Future[WebSocketClientConnection]], Any] | None,
+    starter: list[Callable[[], None]],
+) -> asyncio.Task[WebSocketClientConnection]:
     task = loop.create_task(coro)
     if callback is not None:
         task.add_done_callback(callback)
