@@ -126,6 +126,20 @@ def test_missing_argument_error_attributes() -> None:
     assert "Missing argument x" in str(err)
 
 
+def test_missing_argument_log_message_names_the_argument_as_tornado_does() -> None:
+    # A JSON write_error commonly sends exc.log_message to the client: it must read
+    # "Missing argument x", not the bare format string.
+    from squall.web import MissingArgumentError
+
+    err = MissingArgumentError("page_size")
+    assert err.log_message == "Missing argument page_size"
+    assert err.args == ()
+    assert str(err) == "HTTP 400: Missing argument page_size (Missing argument page_size)"
+    # a '%' in the name is kept literal, as for any log_message given without args
+    odd = MissingArgumentError("50%off")
+    assert odd.log_message % odd.args == "Missing argument 50%off"
+
+
 def test_arguments_module_keeps_helpers_private() -> None:
     import squall.web
 

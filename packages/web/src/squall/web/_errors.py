@@ -70,9 +70,9 @@ class MissingArgumentError(HTTPError):
     """
 
     def __init__(self, arg_name: str) -> None:
-        super().__init__(
-            400, "Missing argument %s", arg_name, reason=f"Missing argument {arg_name}"
-        )
+        # log_message holds the name itself (no args), as Tornado's does: write_error
+        # overrides that report exc.log_message to the client show the argument's name.
+        super().__init__(400, f"Missing argument {arg_name}", reason=f"Missing argument {arg_name}")
         self.arg_name = arg_name
 
 
