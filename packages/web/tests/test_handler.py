@@ -108,6 +108,38 @@ class BadInitialize(RequestHandler):
         raise RuntimeError("broken initialize")
 
 
+class RefusedInInitialize(RequestHandler):
+    def initialize(self) -> None:
+        if not self.request.headers.get("X-Allowed"):
+            self.set_status(401)
+            self.finish("refused")
+
+    def post(self) -> None:
+        events.append("post ran")
+        self.write("done")
+
+
+def refuse_without_token(handler_class: type[RequestHandler]) -> type[RequestHandler]:
+    """A class decorator as JWT recipes write it: it wraps _execute and answers 401 there."""
+    original = handler_class._execute
+
+    def _execute(self: RequestHandler, *args: Any, **kwargs: Any) -> Any:
+        if not self.request.headers.get("X-Allowed"):
+            self.set_status(401)
+            self.finish("no token")
+        return original(self, *args, **kwargs)
+
+    handler_class._execute = _execute  # type: ignore[method-assign]
+    return handler_class
+
+
+@refuse_without_token
+class GuardedByExecuteWrapper(RequestHandler):
+    def delete(self) -> None:
+        events.append("delete ran")
+        self.write("deleted")
+
+
 class UsesPluginFunctions(RequestHandler):
     def get(self, what: str) -> None:
         try:
@@ -139,6 +171,8 @@ def app() -> Application:
             (r"/slow", SlowHandler),
             (r"/bad-init", BadInitialize),
             (r"/plugin/(.+)", UsesPluginFunctions),
+            (r"/refused-in-initialize", RefusedInInitialize),
+            (r"/guarded", GuardedByExecuteWrapper),
         ],
         autoload_plugins=False,  # static_url()/render() must find no plugin, whatever is installed
     )
@@ -165,6 +199,30 @@ def test_sync_prepare_may_finish_the_request(squall_client: httpx.Client) -> Non
     events.clear()
     assert squall_client.get("/sync-prepare-finishes").text == "early"
     assert events == []
+
+
+def test_a_handler_finished_in_initialize_does_not_run_its_method(
+    squall_client: httpx.Client,
+) -> None:
+    events.clear()
+    r = squall_client.post("/refused-in-initialize")
+    assert (r.status_code, r.text) == (401, "refused")
+    assert events == []
+    r = squall_client.post("/refused-in-initialize", headers={"X-Allowed": "1"})
+    assert (r.status_code, r.text) == (200, "done")
+    assert events == ["post ran"]
+
+
+def test_a_handler_finished_by_an_execute_wrapper_does_not_run_its_method(
+    squall_client: httpx.Client,
+) -> None:
+    events.clear()
+    r = squall_client.delete("/guarded")
+    assert (r.status_code, r.text) == (401, "no token")
+    assert events == []
+    r = squall_client.delete("/guarded", headers={"X-Allowed": "1"})
+    assert (r.status_code, r.text) == (200, "deleted")
+    assert events == ["delete ran"]
 
 
 def test_finish_exception_ends_the_request_without_error(squall_client: httpx.Client) -> None:

@@ -443,6 +443,12 @@ class RequestHandler(
                     return self._spawn(self._after_prepare(result, method_name))
                 if self._finished:
                     return None
+            elif self._finished:
+                # Answered before its method could run: by initialize(), or by a wrapper of
+                # _execute (the widespread JWT recipe finishes a 401 there, then calls the
+                # original). As in Tornado, the method must not run: its side effects would
+                # happen for a refused request.
+                return None
             # Read after prepare, which may change them (as in Tornado).
             path_args = self.path_args
             path_kwargs = self.path_kwargs
