@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import pathlib
 import re
 import types
@@ -60,6 +61,22 @@ MODULES = [
 NOT_API = {"doctests", "colorama_available"}
 
 
+def _builtin_aliases(module: types.ModuleType) -> set[str]:
+    """Names the module binds at its top level to a builtin type (``unicode_type = str``).
+
+    Their ``__module__`` is ``builtins``, so the test below would skip them, yet a ported
+    program imports them from the module (``from tornado.util import unicode_type``).
+    """
+    source = inspect.getsource(module)
+    return {
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and value.__module__ == "builtins"
+        and re.search(rf"^{re.escape(name)} = ", source, flags=re.M)
+    }
+
+
 def _tornado_public_names(module_name: str) -> set[str]:
     module = importlib.import_module(f"tornado.{module_name}")
     declared = getattr(module, "__all__", None)
@@ -71,7 +88,7 @@ def _tornado_public_names(module_name: str) -> set[str]:
         if not name.startswith("_")
         and not isinstance(value, types.ModuleType)
         and getattr(value, "__module__", module.__name__) == module.__name__
-    } - NOT_API
+    } - NOT_API | _builtin_aliases(module)
 
 
 def _sections() -> dict[str, str]:
