@@ -155,6 +155,14 @@ def test_bad_value_raises_error_naming_option_type_and_value(parser: OptionParse
         parser.parse_command_line(["t1.py", "--port=sdf"])
 
 
+def test_a_bad_value_is_also_a_value_error_as_in_tornado(parser: OptionParser) -> None:
+    # Tornado lets int("abc")'s ValueError out of parse_command_line(args): ported code
+    # written `except ValueError` around it must still catch squall's error.
+    parser.define("port", default=8000, type=int)
+    with pytest.raises(ValueError, match=r"^option --port: invalid int value: 'abc'$"):
+        parser.parse_command_line(["prog", "--port=abc"])
+
+
 def test_unknown_option_suggests_the_closest_name(parser: OptionParser) -> None:
     parser.define("port", default=8000)
     with pytest.raises(UnknownOptionError) as info:

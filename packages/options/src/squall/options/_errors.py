@@ -5,7 +5,7 @@ defined twice) is an :class:`Error`, so one ``except squall.options.Error`` catc
 the subclasses say which kind it was for code that cares::
 
     Error
-    ├── OptionValueError        a value does not fit the option's type (or choices)
+    ├── OptionValueError        a value does not fit the option's type (also a ValueError)
     ├── UnknownOptionError      a name that no ``define`` made (command line, TOML)
     ├── DuplicateOptionError    ``define`` of a name already defined
     └── ConfigFileError         a config file that cannot be read or run (syntax, exception)
@@ -30,8 +30,12 @@ class Error(Exception):
     """
 
 
-class OptionValueError(Error):
+class OptionValueError(Error, ValueError):
     """A value does not fit an option: wrong type, not one of its choices, bad range.
+
+    Also a ``ValueError``: Tornado lets the type's own ``ValueError`` out of
+    ``parse_command_line(args)`` (``--port=abc``), so ported code catching ``ValueError``
+    around it still catches squall's error.
 
     Attributes:
         option: the option's name as defined.
