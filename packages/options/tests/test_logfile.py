@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import sys
 import time
@@ -206,3 +207,52 @@ def test_a_forked_child_does_not_write_its_parents_buffered_lines(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert sorted(on_disk(path).splitlines()) == ["child line", "parent line"]
+
+
+SIGTERM_SCRIPT = """
+import logging, signal, sys, time
+from squall.options._logfile import BufferedRotatingFileHandler
+handler = BufferedRotatingFileHandler(sys.argv[1], flush_interval=60)
+handler.setFormatter(logging.Formatter("%(message)s"))
+log = logging.getLogger("terminated")
+log.addHandler(handler)
+log.setLevel(logging.INFO)
+log.info("last request")  # buffered for up to a minute
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+def test_sigterm_writes_the_buffered_lines_before_the_process_dies_of_it(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_SCRIPT, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        assert on_disk(path) == ""  # still in the buffer
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGTERM, stderr  # still a death by the signal
+    assert on_disk(path) == "last request\n"
+
+
+def test_a_sigterm_handler_of_the_program_is_left_in_place(tmp_path: Path) -> None:
+    def programs_own(signum: int, frame: object) -> None:  # pragma: no cover - never sent
+        pass
+
+    before = signal.signal(signal.SIGTERM, programs_own)
+    try:
+        handler = BufferedRotatingFileHandler(str(tmp_path / "a.log"), flush_interval=60)
+        handler.close()
+        assert signal.getsignal(signal.SIGTERM) is programs_own
+    finally:
+        signal.signal(signal.SIGTERM, before)

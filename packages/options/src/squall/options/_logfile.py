@@ -21,7 +21,8 @@ These handlers keep the stdlib's rotation (file names, ``backupCount``, the ``wh
 ``flush_interval=0`` restores the stdlib's behaviour: every line is written at once. The
 price of the default is that a process killed with SIGKILL (or a power loss) loses at most
 the last ``flush_interval`` seconds of INFO lines; nginx's ``access_log ... flush=`` makes
-the same trade.
+the same trade. SIGTERM (``kill``, systemd, ``docker stop``) loses nothing: while its
+disposition is the default one, the buffers are written out before the process dies of it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import signal
 import stat
 import threading
 import weakref
@@ -68,6 +70,8 @@ class _BufferedFile:
         self.flush_interval = flush_interval
         self._timer = None
         _live.add(self)
+        if flush_interval > 0:
+            _flush_on_sigterm()
 
     def _open(self) -> TextIOWrapper:
         """Open the file with a large buffer (the stdlib opens it with the default 8 KiB)."""
@@ -214,6 +218,47 @@ class BufferedTimedRotatingFileHandler(_BufferedFile, logging.handlers.TimedRota
         return created >= self.rolloverAt
 
 
+def _write_out_buffers() -> None:
+    """Write out every live handler's buffer (a handler busy for over a second is skipped)."""
+    for handler in list(_live):
+        lock = handler.lock
+        if lock is None or not lock.acquire(timeout=1.0):
+            continue
+        try:
+            stream = handler.stream
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except (OSError, RuntimeError):
+            # RuntimeError: the signal came in the middle of this thread's own write to the
+            # file (a reentrant flush is refused); what is buffered is lost, as at SIGKILL.
+            pass
+        finally:
+            lock.release()
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """Write out the buffers, then die of the signal as the default disposition would."""
+    _write_out_buffers()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _flush_on_sigterm() -> None:
+    """Make SIGTERM write out the buffers first, when nothing else handles it.
+
+    With the default disposition the process dies at once, without ``logging.shutdown``,
+    and the last ``flush_interval`` seconds of INFO lines (the access log of the last
+    requests) would be lost on every ``kill``. A handler the application sets (before or
+    after this: squall.http's graceful shutdown, say) stays its own: its normal exit runs
+    ``logging.shutdown``, which writes the buffers out. The process still ends by the
+    signal (exit status 128 + 15 in a shell), as it would without squall.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set a handler; such a program keeps the default
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def _flush_before_fork() -> None:
     """Write out every buffer, so the child does not inherit (and write again) its lines.
 
@@ -229,17 +274,7 @@ def _flush_before_fork() -> None:
             if timer is not threading.current_thread():
                 timer.join(1.0)
             handler._timer = None
-        lock = handler.lock
-        if lock is None or not lock.acquire(timeout=1.0):
-            continue
-        try:
-            stream = handler.stream
-            if stream is not None and not stream.closed:
-                stream.flush()
-        except OSError:
-            pass
-        finally:
-            lock.release()
+    _write_out_buffers()
 
 
 def _forget_timers_in_child() -> None:
