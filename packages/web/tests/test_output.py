@@ -156,10 +156,35 @@ class NoContent(RequestHandler):
         self.write("a body this status cannot carry")
 
 
+callbacks_seen: list[str] = []
+
+
+class UsesFutureMethods(RequestHandler):
+    """Code written for Tornado, whose flush() and finish() return Futures."""
+
+    async def get(self) -> None:
+        callbacks_seen.clear()
+        loop = asyncio.get_running_loop()
+        empty = self.flush()  # the headers only: nothing to wait for
+        assert (empty.done(), empty.cancelled(), empty.result(), empty.exception()) == (  # type: ignore[attr-defined]
+            True,
+            False,
+            None,
+            None,
+        )
+        called: asyncio.Future[Any] = loop.create_future()
+        empty.add_done_callback(called.set_result)  # type: ignore[attr-defined]
+        assert await called is empty
+        callbacks_seen.append("flush callback")
+        self.write("body")
+        self.finish().add_done_callback(lambda _: callbacks_seen.append("finish callback"))  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def app() -> Application:
     return Application(
         [
+            (r"/future-methods", UsesFutureMethods),
             (r"/write/(.+)", Writes),
             (r"/stream", Streams),
             (r"/stream-length", StreamsWithLength),
@@ -173,6 +198,15 @@ def app() -> Application:
             (r"/nocontent", NoContent),
         ]
     )
+
+
+def test_flush_and_finish_results_offer_the_future_methods_tornado_code_calls(
+    squall_client: httpx.Client,
+) -> None:
+    r = squall_client.get("/future-methods")
+    assert (r.status_code, r.text) == (200, "body")
+    wait_until(lambda: len(callbacks_seen) == 2)
+    assert callbacks_seen == ["flush callback", "finish callback"]
 
 
 def test_write_bytes_as_is(squall_client: httpx.Client) -> None:

@@ -8,7 +8,8 @@ so there is one layout); the mixins declare ``__slots__ = ()`` and only annotate
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextvars
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,39 @@ if TYPE_CHECKING:
 
 
 class Done:
-    """An awaitable that is already complete (``flush()``/``finish()`` with nothing to wait)."""
+    """An awaitable that is already complete (``flush()``/``finish()`` with nothing to wait).
+
+    Tornado returns a Future there, and code written for it uses the Future's methods
+    (``self.flush().add_done_callback(cb)``, as sockjs-tornado's transports do): the
+    read-only part of that interface is offered, without the cost of a Future per request.
+    """
 
     __slots__ = ()
 
     def __await__(self) -> Any:
         return iter(())
+
+    def done(self) -> bool:
+        """Always True: there is nothing to wait for."""
+        return True
+
+    def cancelled(self) -> bool:
+        """Always False."""
+        return False
+
+    def result(self) -> None:
+        """None, as the Future of a completed flush or finish."""
+        return None
+
+    def exception(self) -> BaseException | None:
+        """None: nothing failed."""
+        return None
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        """Schedule ``fn(self)`` on the running loop, as a done Future does."""
+        asyncio.get_running_loop().call_soon(fn, self, context=context)
 
 
 DONE: Awaitable[None] = Done()
