@@ -58,6 +58,18 @@ def test_a_continuation_line_extends_the_last_of_several_values() -> None:
     assert h["X-A"] == "1,2 more"
 
 
+def test_a_continuation_line_extends_the_name_of_the_line_before_it() -> None:
+    # X-A's key was made first, so it is not the dict's last key when its second line comes.
+    h = HTTPHeaders.parse("X-A: 1\r\nX-B: 2\r\nX-A: 3\r\n  more\r\n")
+    assert h.get_list("X-A") == ["1", "3 more"]
+    assert h["X-B"] == "2"
+    line_by_line = HTTPHeaders()
+    for line in ("x-b: 1", "X-C: 2", "X-B: 3", "\tand more"):
+        line_by_line.parse_line(line)
+    assert line_by_line.get_list("X-B") == ["1", "3 and more"]
+    assert line_by_line["X-C"] == "2"
+
+
 def test_setitem_replaces_all_values_and_delitem_removes_them() -> None:
     h = HTTPHeaders()
     h.add("X", "1")

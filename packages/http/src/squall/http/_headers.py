@@ -55,10 +55,12 @@ class HTTPHeaders(MutableMapping[str, str]):
     ('A=B,C=D', ['A=B', 'C=D'])
     """
 
-    __slots__ = ("_dict", "_multi")
+    # _last_line_name: set only by parse_line (left unset elsewhere: read with getattr).
+    __slots__ = ("_dict", "_multi", "_last_line_name")
 
     _dict: dict[str, str]
     _multi: dict[str, list[str]] | None
+    _last_line_name: str  # the name of the last line parse_line() added
 
     @overload
     def __init__(self, __arg: Mapping[str, str], **kwargs: str) -> None: ...
@@ -165,7 +167,9 @@ class HTTPHeaders(MutableMapping[str, str]):
         if line[:1] in (" ", "\t"):
             if not self._dict:
                 raise ValueError("first header line cannot start with whitespace")
-            last = next(reversed(self._dict))
+            last: str | None = getattr(self, "_last_line_name", None)
+            if last is None or last not in self._dict:
+                last = next(reversed(self._dict))
             more = " " + line.strip(" \t")
             values = None if self._multi is None else self._multi.get(last)
             if values is None:
@@ -177,7 +181,11 @@ class HTTPHeaders(MutableMapping[str, str]):
         name, sep, value = line.partition(":")
         if not sep or not name:
             raise ValueError(f"no colon in header line {line!r}")
-        self.add(name.strip(" \t"), value.strip(" \t"))
+        name = name.strip(" \t")
+        self.add(name, value.strip(" \t"))
+        # A continuation line belongs to this name, which is not the dict's last key when
+        # the name was seen before ("A: 1", "B: 2", "A: 3", " more").
+        self._last_line_name = normalize_header_name(name)
 
     @classmethod
     def parse(cls, headers: str | bytes) -> HTTPHeaders:
