@@ -311,6 +311,12 @@ def test_unsatisfiable_range_is_416_with_the_size(site: Path, serve: Serve, spec
     r = _get(url + "/static/data.bin", headers={"Range": spec})
     assert r.status_code == 416
     assert r.headers["content-range"] == "bytes */4096"
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["accept-ranges"] == "bytes"
+    # The file's validators, as on its 200 (Tornado sends them on a 416 too).
+    whole = _get(url + "/static/data.bin")
+    assert r.headers["etag"] == whole.headers["etag"]
+    assert r.headers["last-modified"] == whole.headers["last-modified"]
 
 
 @pytest.mark.parametrize(

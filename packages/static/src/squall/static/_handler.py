@@ -567,12 +567,14 @@ class StaticFileHandler(RequestHandler):
         size = entry.size
         parsed = parse_range(rng, size)
         if parsed is UNSATISFIABLE:
+            # The file's validators and caching headers too (as Tornado sends them): a
+            # client may re-validate its copy or learn the size from this answer.
             return (
                 416,
                 [
                     ("Content-Type", "text/plain; charset=utf-8"),
+                    *base[1:],
                     ("Content-Range", f"bytes */{size}"),
-                    ("Accept-Ranges", "bytes"),
                 ],
                 None,
             )
