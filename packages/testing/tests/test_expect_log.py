@@ -91,3 +91,27 @@ def test_level_lowers_the_logger_for_the_block_and_restricts_the_match() -> None
                 quiet.error("detail")  # right text, wrong level: not a match
     finally:
         quiet.setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("kind", ["access", "application", "general"])
+def test_tornado_logger_names_also_watch_squalls_loggers(kind: str) -> None:
+    # Suites write ExpectLog("tornado.access", "404"): the string survives the renamed
+    # imports, while squall logs the record on squall.access.
+    squall_logger = logging.getLogger(f"squall.{kind}")
+    before = squall_logger.level
+    with ExpectLog(f"tornado.{kind}", "lost page", level=logging.DEBUG) as expect:
+        assert squall_logger.isEnabledFor(logging.DEBUG)
+        squall_logger.debug("lost page %s", "/x")
+    assert expect.matched == 1
+    assert squall_logger.level == before
+    assert not squall_logger.filters
+    with pytest.raises(MissingLogError, match="on logger 'tornado.access'"):
+        with ExpectLog("tornado.access", "never"):
+            pass
+
+
+def test_a_record_on_the_tornado_logger_itself_still_matches() -> None:
+    tornado_logger = logging.getLogger("tornado.general")
+    with ExpectLog("tornado.general", "own record") as expect:
+        tornado_logger.warning("own record")
+    assert expect.matched == 1

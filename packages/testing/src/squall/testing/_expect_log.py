@@ -10,6 +10,15 @@ __all__ = ["ExpectLog", "MissingLogError"]
 
 _log = logging.getLogger("squall.general")
 
+# Tornado's logger names as strings (``ExpectLog("tornado.access", "404")``, common in
+# suites) stay unchanged when a program's imports are renamed; squall logs the same
+# records on its own loggers, so a block naming one watches both.
+_SQUALL_NAMES = {
+    "tornado.access": "squall.access",
+    "tornado.application": "squall.application",
+    "tornado.general": "squall.general",
+}
+
 
 class MissingLogError(AssertionError):
     """An ``ExpectLog`` block with ``required=True`` ended without a matching record.
@@ -26,7 +35,10 @@ class ExpectLog(logging.Filter):
             response = self.fetch("/broken")
 
     Args:
-        logger: a ``logging.Logger`` or its name (``""``: the root logger).
+        logger: a ``logging.Logger`` or its name (``""``: the root logger). Tornado's
+            names ``"tornado.access"``, ``"tornado.application"`` and ``"tornado.general"``
+            also watch squall's ``squall.access``, ``squall.application``,
+            ``squall.general``, where squall logs those records.
         regex: matched (``re.match``) against each record's message; matches are
             suppressed and counted, other records pass.
         required: raise at the end of the block if nothing matched (default True).
@@ -50,12 +62,17 @@ class ExpectLog(logging.Filter):
     ) -> None:
         super().__init__()
         self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        squall_name = _SQUALL_NAMES.get(self.logger.name)
+        self._loggers = [self.logger]
+        if squall_name is not None:
+            self._loggers.append(logging.getLogger(squall_name))
         self.regex = re.compile(regex)
         self.required = required
         self.level = level
         self.matched = 0
         self.logged_stack = False
         self.orig_level: int | None = None
+        self._orig_levels: list[tuple[logging.Logger, int]] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
         """False (suppress) for a matching record; True for any other."""
@@ -76,10 +93,13 @@ class ExpectLog(logging.Filter):
         return False
 
     def __enter__(self) -> ExpectLog:
-        if self.level is not None and self.level < self.logger.getEffectiveLevel():
-            self.orig_level = self.logger.level
-            self.logger.setLevel(self.level)
-        self.logger.addFilter(self)
+        for logger in self._loggers:
+            if self.level is not None and self.level < logger.getEffectiveLevel():
+                self._orig_levels.append((logger, logger.level))
+                if logger is self.logger:
+                    self.orig_level = logger.level
+                logger.setLevel(self.level)
+            logger.addFilter(self)
         return self
 
     def __exit__(
@@ -88,10 +108,12 @@ class ExpectLog(logging.Filter):
         value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.orig_level is not None:
-            self.logger.setLevel(self.orig_level)
-            self.orig_level = None
-        self.logger.removeFilter(self)
+        for logger, level in self._orig_levels:
+            logger.setLevel(level)
+        self._orig_levels.clear()
+        self.orig_level = None
+        for logger in self._loggers:
+            logger.removeFilter(self)
         if typ is None and self.required and not self.matched:
             raise MissingLogError(
                 f"did not get expected log message: {self.regex.pattern!r} on logger "
