@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from typing import Any
 
@@ -410,6 +411,53 @@ def test_handshake_runs_prepare_current_user_signed_cookies_and_authenticated(ws
             assert info.value.response.status_code == 403
 
     ws.run(main())
+
+
+@pytest.mark.parametrize("async_open", [False, True])
+def test_an_async_get_override_may_await_the_handshake(
+    ws: Any, async_open: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Tornado's get() is a coroutine: authentication wrappers (Jupyter's, Bokeh's) are
+    # written `async def get(...): check; await super().get(*args, **kwargs)`.
+    events: list[str] = []
+
+    class Guarded(WebSocketHandler):
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            if self.request.headers.get("X-Token") != "t":
+                self.set_status(401)
+                self.finish("no token")
+                return
+            await super().get(*args, **kwargs)
+            events.append("handshake awaited")
+
+        def open(self) -> Any:
+            if async_open:
+                return self._open_later()
+            events.append("open")
+            return None
+
+        async def _open_later(self) -> None:
+            await asyncio.sleep(0)
+            events.append("open")
+
+        def on_message(self, message: str | bytes) -> None:
+            self.write_message(f"got {message}")
+
+    async def main() -> None:
+        async with ws.app([("/ws", Guarded)]) as url:
+            with pytest.raises(InvalidStatus) as info:
+                async with websockets.connect(url + "/ws"):
+                    pass
+            assert info.value.response.status_code == 401
+            headers = {"X-Token": "t"}
+            async with websockets.connect(url + "/ws", additional_headers=headers) as c:
+                await c.send("x")
+                assert await c.recv() == "got x"
+                await wait_for(lambda: "handshake awaited" in events)
+
+    ws.run(main())
+    assert events == ["open", "handshake awaited"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_write_after_close_raises_websocket_closed_error(ws: Any) -> None:

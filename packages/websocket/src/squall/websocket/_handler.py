@@ -25,6 +25,7 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 from squall.web import HTTPError, RequestHandler
+from squall.web._base import DONE  # the completed awaitable web runs no Task for
 from squall.web.escape import json_encode
 from squall.websocket._appstate import DEFAULT_MAX_MESSAGE_SIZE, OPEN_SOCKETS
 from squall.websocket._connection import WebSocketProtocol
@@ -184,38 +185,39 @@ class WebSocketHandler(RequestHandler):
 
     # -- the handshake -----------------------------------------------------------------------
 
-    def get(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:  # type: ignore[override]
-        """The opening handshake; override it only to wrap it (``super().get(...)``)."""
+    def get(self, *args: Any, **kwargs: Any) -> Awaitable[None]:  # type: ignore[override]
+        """The opening handshake; override it only to wrap it (``super().get(...)``).
+
+        Returns an awaitable, as Tornado's coroutine does, so an override written
+        ``async def get(...): ...; await super().get(*args, **kwargs)`` (authentication
+        before the handshake) works; it completes once ``open()`` has run.
+        """
         self.open_args = args
         self.open_kwargs = kwargs
         headers = self.request.headers
         if headers.get("Upgrade", "").lower() != "websocket":
-            self._refuse(400, 'Can "Upgrade" only to "WebSocket".')
-            return None
+            return self._refuse(400, 'Can "Upgrade" only to "WebSocket".')
         tokens = [t.lower() for t in split_header(headers.get_list("Connection"))]
         if "upgrade" not in tokens:
-            self._refuse(400, '"Connection" must be "Upgrade".')
-            return None
+            return self._refuse(400, '"Connection" must be "Upgrade".')
         if not self._origin_allowed():
-            self._refuse(403, "Cross origin websockets not allowed")
-            return None
+            return self._refuse(403, "Cross origin websockets not allowed")
         if headers.get("Sec-WebSocket-Version", "").strip() != "13":
             self.set_status(426, "Upgrade Required")
             self.set_header("Sec-WebSocket-Version", "13")
-            self.finish()
-            return None
+            return self.finish()
         key = headers.get("Sec-WebSocket-Key", "").strip()
         if not key_is_valid(key) or self.request.version != "HTTP/1.1":
-            self._refuse(400, "Missing/Invalid WebSocket headers")
-            return None
+            return self._refuse(400, "Missing/Invalid WebSocket headers")
         return self._accept(key)
 
-    def _refuse(self, status: int, message: str) -> None:
+    def _refuse(self, status: int, message: str) -> Awaitable[None]:
         self.set_status(status)
-        self.finish(message)
+        done = self.finish(message)
         gen_log.debug("WebSocket handshake refused (%d): %s", status, message)
+        return done
 
-    def _accept(self, key: str) -> Awaitable[None] | None:
+    def _accept(self, key: str) -> Awaitable[None]:
         headers = self.request.headers
         answer = [
             ("Upgrade", "websocket"),
@@ -274,11 +276,11 @@ class WebSocketHandler(RequestHandler):
             app_log.error("Uncaught exception in %s.open", type(self).__name__, exc_info=True)
             self._open_failed = True
             protocol.close(1011)
-            return None
+            return DONE
         if result is not None and inspect.isawaitable(result):
             return self._open_async(result, protocol)
         protocol.start()
-        return None
+        return DONE
 
     async def _open_async(self, pending: Awaitable[None], protocol: WebSocketProtocol) -> None:
         try:
