@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -164,6 +165,38 @@ def test_headers_from_set_extra_headers_win_over_the_handlers_own(site: Path, se
     assert r.status_code == 304
     assert r.headers["cache-control"] == "public, max-age=604800"
     assert "content-type" not in r.headers
+
+
+def test_an_async_get_override_may_await_the_parent_for_an_spa_fallback(
+    site: Path, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Tornado's get() is a coroutine: single-page apps serve index.html for unknown paths
+    # with `async def get(...): try: await super().get(path) except HTTPError: ...`.
+    from squall.web import HTTPError
+
+    class SinglePage(StaticFileHandler):
+        async def get(self, path: str, include_body: bool = True) -> None:
+            try:
+                await super().get(path, include_body)
+            except HTTPError as e:
+                if e.status_code != 404:
+                    raise
+                await super().get("html/index.html", include_body)
+
+    past = os.stat(site / "css" / "a.css").st_mtime - 3600
+    for name in ("css/a.css", "html/index.html"):  # out of the racy window: cacheable
+        os.utime(site / name, (past, past))
+    url = serve(Application([(r"/app/(.*)", SinglePage, {"path": str(site)})]))
+    for _ in range(2):  # a miss first, then the same files from the cache
+        r = _get(url + "/app/css/a.css")
+        assert (r.status_code, r.text) == (200, "body { color: red }")
+        r = _get(url + "/app/some/client/route")
+        assert (r.status_code, r.text) == (200, "<h1>index</h1>")
+    with httpx.Client(timeout=10) as client:
+        r = client.head(url + "/app/other/route")
+    assert (r.status_code, r.headers["content-length"]) == (200, str(len("<h1>index</h1>")))
+    # a cached file is answered at once: awaiting that answer must not fail afterwards
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_should_return_304_override_is_honoured(site: Path, serve: Serve) -> None:

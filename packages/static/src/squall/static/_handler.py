@@ -188,14 +188,19 @@ class StaticFileHandler(RequestHandler):
 
     # ---------------------------------------------------------------- request entry points
 
-    def head(self, path: str) -> Awaitable[None] | None:  # type: ignore[override]
+    def head(self, path: str) -> Awaitable[None]:  # type: ignore[override]
         """Same headers as ``get``, no body."""
         return self.get(path, include_body=False)
 
     def get(  # type: ignore[override]
         self, path: str, include_body: bool = True
-    ) -> Awaitable[None] | None:
-        """Answer with the file at ``path`` (relative to the root): 200, 206, 304, 416..."""
+    ) -> Awaitable[None]:
+        """Answer with the file at ``path`` (relative to the root): 200, 206, 304, 416...
+
+        Always returns an awaitable, as Tornado's coroutine does, so a subclass may write
+        ``async def get(self, path, include_body=True): ... await super().get(...)`` (a
+        single-page app falling back to ``index.html``).
+        """
         if self._parses_url_path and path is not None:
             path = self.parse_url_path(path)
         entry = self._store.fresh(path)
@@ -208,8 +213,7 @@ class StaticFileHandler(RequestHandler):
                 if encoded is None or encoded.body is None:
                     return self._get_slow(path, include_body)
                 entry = encoded
-        self._answer(path, entry, include_body)
-        return None
+        return self._answer(path, entry, include_body)
 
     async def _get_slow(self, path: str | None, include_body: bool) -> None:
         if path is None:  # an optional group that matched nothing: the root
@@ -594,7 +598,9 @@ class StaticFileHandler(RequestHandler):
         length = entry.size if byte_range is None else byte_range.stop - byte_range.start
         return [*headers, ("Content-Length", str(length))]
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+    def _send(
+        self, status: int, headers: list[tuple[str, str]], body: bytes = b""
+    ) -> Awaitable[None]:
         if status != 200:
             self.set_status(status)
         set_header = self.set_header
@@ -602,21 +608,20 @@ class StaticFileHandler(RequestHandler):
             set_header(name, value)
         if status == 416:
             self.clear_header("Content-Length")  # web counts the (empty) body itself
-        # finish() returns an already-complete awaitable: dropping it keeps this request
-        # on web's synchronous path (no Task).
-        self.finish(body) if body else self.finish()
+        # finish() returns web's already-complete awaitable: handed back by get(), it
+        # keeps this request on web's synchronous path (no Task).
+        return self.finish(body) if body else self.finish()
 
-    def _answer(self, path: str, entry: FileEntry, include_body: bool) -> None:
+    def _answer(self, path: str, entry: FileEntry, include_body: bool) -> Awaitable[None]:
         assert entry.body is not None
         status, headers, byte_range = self._plan(path, entry)
         if status != 200 and status != 206:
-            self._send(status, headers)
-        elif not include_body:  # HEAD: no body, so announce its length ourselves
-            self._send(status, self._content_length(entry, headers, byte_range))
-        elif byte_range is not None:
-            self._send(status, headers, entry.body[byte_range.start : byte_range.stop])
-        else:
-            self._send(status, headers, entry.body)
+            return self._send(status, headers)
+        if not include_body:  # HEAD: no body, so announce its length ourselves
+            return self._send(status, self._content_length(entry, headers, byte_range))
+        if byte_range is not None:
+            return self._send(status, headers, entry.body[byte_range.start : byte_range.stop])
+        return self._send(status, headers, entry.body)
 
     async def _answer_from_file(
         self, path: str, entry: FileEntry, f: Any, include_body: bool
