@@ -460,6 +460,27 @@ def test_an_async_get_override_may_await_the_handshake(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_write_message_result_has_the_future_methods_tornado_code_calls(ws: Any) -> None:
+    class Confirms(WebSocketHandler):
+        def on_message(self, message: str | bytes) -> None:
+            sent = self.write_message(f"echo {message}")
+            assert (sent.done(), sent.cancelled(), sent.result(), sent.exception()) == (  # type: ignore[attr-defined]
+                True,
+                False,
+                None,
+                None,
+            )
+            sent.add_done_callback(lambda _: self.write_message("callback ran"))  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        async with ws.app([("/ws", Confirms)]) as url, websockets.connect(url + "/ws") as c:
+            await c.send("a")
+            assert await c.recv() == "echo a"
+            assert await c.recv() == "callback ran"
+
+    ws.run(main())
+
+
 def test_write_after_close_raises_websocket_closed_error(ws: Any) -> None:
     errors: list[str] = []
 

@@ -30,6 +30,7 @@ to the sans-I/O ``FrameParser`` and back, with no Task per message.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -94,12 +95,39 @@ WRITELINES_FROM: Final = 16 * 1024
 
 
 class _Done:
-    """An already complete awaitable: ``send_message`` when the buffer has room."""
+    """An already complete awaitable: ``send_message`` when the buffer has room.
+
+    Tornado's ``write_message`` returns a Future, and code calls its methods
+    (``self.write_message(m).add_done_callback(...)``): the read-only part of a done
+    Future's interface is offered, without a Future per message.
+    """
 
     __slots__ = ()
 
     def __await__(self) -> Any:
         return iter(())
+
+    def done(self) -> bool:
+        """Always True: the message is in the buffer."""
+        return True
+
+    def cancelled(self) -> bool:
+        """Always False."""
+        return False
+
+    def result(self) -> None:
+        """None, as the Future of a sent message."""
+        return None
+
+    def exception(self) -> BaseException | None:
+        """None: nothing failed."""
+        return None
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        """Schedule ``fn(self)`` on the running loop, as a done Future does."""
+        asyncio.get_running_loop().call_soon(fn, self, context=context)
 
 
 _DONE: Final = _Done()
