@@ -90,6 +90,27 @@ def test_jinja2_meeting_a_tornado_template_names_the_setting(
     assert "template_syntax='tornado'" in text
 
 
+@pytest.mark.parametrize("call", ["escape(v)", "json_encode({'k': v})", "squeeze(v)"])
+def test_jinja2_missing_a_tornado_template_name_names_the_setting(
+    tmp_path: Path, squall_live_server: Serve, call: str
+) -> None:
+    # No {% end %} to give it away: only {{ escape(...) }}, which Tornado's namespace has.
+    write(tmp_path, **{"page.html": "<title>{{ " + call + " }}</title>"})
+    server = squall_live_server(app((r"/", Strings), template_path=tmp_path))
+    text = get(server).text
+    name = call.split("(")[0]
+    assert text.startswith(f"UndefinedError: '{name}' is undefined (")
+    assert "template_syntax='tornado'" in text
+
+
+def test_jinja2_missing_an_ordinary_name_keeps_its_message(
+    tmp_path: Path, squall_live_server: Serve
+) -> None:
+    write(tmp_path, **{"page.html": "{{ nothing_by_that_name() }}"})
+    server = squall_live_server(app((r"/", Strings), template_path=tmp_path))
+    assert get(server).text == "UndefinedError: 'nothing_by_that_name' is undefined"
+
+
 def test_template_loader_setting_selects_tornado_syntax(squall_live_server: Serve) -> None:
     loader = DictLoader({"page.html": "[{{ v }}]"}, autoescape=None)
     server = squall_live_server(app(template_loader=loader))

@@ -70,6 +70,25 @@ def _tornado_hint(exc: jinja2.TemplateSyntaxError) -> str | None:
     return None
 
 
+# Names Tornado puts in every template's namespace; squall gives them to Tornado-syntax
+# templates only, so a Jinja2 template calling one was written for Tornado.
+_TORNADO_ONLY_NAMES = frozenset(
+    ("escape", "xhtml_escape", "url_escape", "json_encode", "squeeze", "linkify", "datetime")
+)
+
+
+def _tornado_name_hint(exc: jinja2.UndefinedError) -> str | None:
+    """A hint when Jinja2 misses one of the names of Tornado's template namespace."""
+    message = exc.message or ""
+    for name in _TORNADO_ONLY_NAMES:
+        if message.startswith(f"'{name}' is undefined"):
+            return (
+                f"{name}() is a name of Tornado's templates: set template_syntax='tornado' "
+                "in the Application settings to render Tornado templates"
+            )
+    return None
+
+
 def render_string(handler: RequestHandler, template_name: str, **kwargs: Any) -> bytes:
     """Render the template ``template_name`` for ``handler``; the page as UTF-8 bytes.
 
@@ -98,5 +117,10 @@ def render_string(handler: RequestHandler, template_name: str, **kwargs: Any) ->
             exc.args = (f"{exc.message} ({hint})", *exc.args[1:])
         where = exc.filename or exc.name or template_name
         exc.add_note(f'template syntax error in "{where}", line {exc.lineno}: {exc.message}')
+        raise
+    except jinja2.UndefinedError as exc:
+        hint = _tornado_name_hint(exc)
+        if hint is not None:
+            exc.args = (f"{exc.message} ({hint})", *exc.args[1:])
         raise
     return text.encode("utf-8")
