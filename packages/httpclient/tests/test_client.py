@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +207,20 @@ def test_http_client_cannot_run_inside_a_running_loop(server: Server) -> None:
         asyncio.run(go())
     finally:
         client.close()
+
+
+def test_http_client_made_inside_a_running_loop_is_one_clear_error(
+    caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    async def go() -> None:
+        with pytest.raises(RuntimeError, match="use AsyncHTTPClient there"):
+            HTTPClient()
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(go())
+    # Nothing else: no second traceback from closing a loop that could not run.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [str(w.message) for w in recwarn if "never awaited" in str(w.message)] == []
 
 
 def test_http_client_passes_options_to_its_async_client(server: Server) -> None:

@@ -267,6 +267,9 @@ class HTTPClient:
         self, async_client_class: type[AsyncHTTPClient] | None = None, **kwargs: Any
     ) -> None:
         self._closed = True
+        # Refused before the private loop exists: closing a loop it could not run would
+        # add a second traceback to this one clear error.
+        _refuse_in_running_loop()
         self._io_loop = IOLoop(make_current=False)
         cls = async_client_class or AsyncHTTPClient
 
@@ -281,15 +284,7 @@ class HTTPClient:
         self._closed = False
 
     def _run(self, func: Callable[[], Any]) -> Any:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise RuntimeError(
-                "HTTPClient cannot run while an event loop is running in this thread: "
-                "use AsyncHTTPClient there"
-            )
+        _refuse_in_running_loop()
         previous = IOLoop.current(instance=False)
         try:
             return self._io_loop.run_sync(func)
@@ -321,3 +316,15 @@ class HTTPClient:
             self.close()
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
+
+
+def _refuse_in_running_loop() -> None:
+    """Raise ``RuntimeError`` when an event loop runs in this thread (HTTPClient blocks)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        "HTTPClient cannot run while an event loop is running in this thread: "
+        "use AsyncHTTPClient there"
+    )
