@@ -37,6 +37,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, overload
 
+from squall.loop._interrupt import SigintToStop
 from squall.loop._policy import new_event_loop
 from squall.loop._state import note_ioloop
 
@@ -222,17 +223,26 @@ class IOLoop:
     def start(self) -> None:
         """Run the loop until :meth:`stop` is called (the notes' ``IOLoop.current().start()``).
 
+        Ctrl-C (SIGINT, while Python's default handler has it) stops the loop, and then
+        ``KeyboardInterrupt`` is raised here: never inside a callback, where uvloop would
+        swallow it (``squall.loop._interrupt``).
+
         Raises:
             RuntimeError: the loop is already running or closed.
+            KeyboardInterrupt: Ctrl-C stopped the loop.
         """
         note_ioloop("started")
         previous = getattr(IOLoop._local, "current", None)
         self.make_current()
+        ctrl_c = SigintToStop(self.stop)
         try:
-            self._loop.run_forever()
+            with ctrl_c:
+                self._loop.run_forever()
         finally:
             self._sweep_spawned()
             self._restore_current(previous)
+        if ctrl_c.interrupted:
+            raise KeyboardInterrupt
 
     def _restore_current(self, previous: IOLoop | None) -> None:
         # Tornado's rule: start()/run_sync() make this loop current only while they run.
@@ -368,8 +378,18 @@ class IOLoop:
         note_ioloop("started")
         previous = getattr(IOLoop._local, "current", None)
         self.make_current()
+        main = asyncio.ensure_future(
+            run() if timeout is None else run_with_timeout(), loop=self._loop
+        )
+        # Ctrl-C cancels func's work; KeyboardInterrupt is raised once it has unwound.
+        ctrl_c = SigintToStop(lambda: self._loop.call_soon_threadsafe(main.cancel))
         try:
-            return self._loop.run_until_complete(run() if timeout is None else run_with_timeout())
+            with ctrl_c:
+                return self._loop.run_until_complete(main)
+        except asyncio.CancelledError:
+            if ctrl_c.interrupted:
+                raise KeyboardInterrupt from None
+            raise
         finally:
             # Failures of callbacks spawned by ``func`` are logged before run_sync returns,
             # even when they happen as it finishes (not after KeyboardInterrupt and such).
