@@ -163,3 +163,15 @@ def test_a_peer_that_reset_before_its_address_was_read_is_logged_as_unknown(
     peer = lines[0].split(": ")[0]
     # asyncio keeps the address accept() returned; uvloop asks the (reset) socket later
     assert peer == "unknown peer" or peer.startswith("127.0.0.1:"), peer
+
+
+def test_stream_closed_error_is_the_one_squall_loop_and_squall_tcp_raise() -> None:
+    # Ported Tornado code catches a client that left as tornado.iostream's error, which is
+    # squall.tcp's (squall.loop's) once renamed: it must match what http raises.
+    import squall.http
+    import squall.loop
+
+    err = squall.http.StreamClosedError("connection closed")
+    assert isinstance(err, squall.loop.StreamClosedError) and isinstance(err, OSError)
+    assert isinstance(err, squall.http.HTTPError)
+    assert (str(err), err.real_error) == ("connection closed", None)

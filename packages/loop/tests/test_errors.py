@@ -9,6 +9,7 @@ from squall.loop import (
     ForkAfterIOLoopError,
     ForkError,
     LoopError,
+    StreamClosedError,
     TooManyRestartsError,
     UvloopUnavailableError,
 )
@@ -31,3 +32,12 @@ def test_bind_error_keeps_errno_address_and_port() -> None:
 
 def test_too_many_restarts_counts_restarts() -> None:
     assert TooManyRestartsError("gave up", 7).restarts == 7
+
+
+def test_stream_closed_error_is_an_os_error_carrying_its_real_error() -> None:
+    reset = ConnectionResetError(errno.ECONNRESET, "reset")
+    err = StreamClosedError(reset)
+    assert isinstance(err, OSError) and not isinstance(err, LoopError)
+    assert err.real_error is reset
+    assert str(err) == "Stream is closed"
+    assert StreamClosedError().real_error is None

@@ -125,3 +125,12 @@ def test_read_until_regex_byte_by_byte(loop: IOLoop) -> None:
     _feed(stream, [data[i : i + 1] for i in range(len(data))])
     assert future.result() == b"call 555-1234"
     stream.close()
+
+
+def test_stream_closed_error_is_squall_loops_shared_class() -> None:
+    import squall.loop
+    import squall.tcp
+
+    assert squall.tcp.StreamClosedError is squall.loop.StreamClosedError
+    assert not issubclass(squall.tcp.StreamClosedError, squall.tcp.TCPError)
+    assert issubclass(squall.tcp.UnsatisfiableReadError, squall.tcp.TCPError)

@@ -11,6 +11,7 @@
     │     (header with CR/LF, respond() twice, write() after finish()) — also a ValueError or
     │     RuntimeError so callers catching those keep working
     └── StreamClosedError                 the connection closed while a response was written
+          (also squall.loop.StreamClosedError, which squall.tcp exports, and an OSError)
 
 The Protocol turns RemoteProtocolError and HTTPInputError into an answer with their
 ``status_hint`` (or a closed connection when none is possible) and one warning log line; they
@@ -18,6 +19,8 @@ never reach a client as a traceback.
 """
 
 from __future__ import annotations
+
+from squall.loop import StreamClosedError as _StreamClosedError
 
 
 class HTTPError(Exception):
@@ -59,5 +62,16 @@ class ResponseStateError(LocalProtocolError, RuntimeError):
     """``respond``/``write_headers`` called twice, or ``write`` after ``finish``."""
 
 
-class StreamClosedError(HTTPError):
-    """The connection was closed (by the peer or by a timeout) while we wrote to it."""
+class StreamClosedError(HTTPError, _StreamClosedError):
+    """The connection was closed (by the peer or by a timeout) while we wrote to it.
+
+    A ``squall.loop.StreamClosedError``, the class ``squall.tcp`` exports under this name
+    (and an ``OSError``): ported Tornado code catching ``tornado.iostream``'s error, renamed
+    ``squall.tcp.StreamClosedError``, catches this one too.
+    """
+
+    def __init__(
+        self, message: str = "Stream is closed", real_error: BaseException | None = None
+    ) -> None:
+        OSError.__init__(self, message)  # not the base's: it takes real_error first
+        self.real_error = real_error

@@ -29,6 +29,7 @@ from squall.loop._netutil import bind_sockets, bind_unix_socket, bind_unused_por
 from squall.loop._periodic import PeriodicCallback
 from squall.loop._policy import install_loop_policy, new_event_loop
 from squall.loop._process import cpu_count, forbid_fork, fork_processes, task_id
+from squall.loop._streamclosed import StreamClosedError
 from squall.loop._version import __version__
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "IOLoop",
     "LoopError",
     "PeriodicCallback",
+    "StreamClosedError",
     "TooManyRestartsError",
     "UvloopUnavailableError",
     "__version__",

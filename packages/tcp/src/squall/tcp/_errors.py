@@ -2,9 +2,10 @@
 
 ::
 
-    TCPError (Exception)                    base of every error this package raises
-    ├── StreamClosedError (also OSError)    the stream is closed: a read or write cannot be
-    │                                       done; ``real_error`` is why it closed, if known
+    StreamClosedError (OSError)             the stream is closed: a read or write cannot be
+                                            done; ``real_error`` is why it closed, if known
+                                            (squall.loop's class, shared with squall.http)
+    TCPError (Exception)                    base of the other errors this package raises
     ├── UnsatisfiableReadError              read_until/read_until_regex: no match within
     │                                       max_bytes (the stream is closed; the read
     │                                       fails with StreamClosedError, this real_error)
@@ -13,28 +14,22 @@
                                             real_error), or a write would pass
                                             max_write_buffer_size (raised by write())
 
-``StreamClosedError`` also derives from ``OSError`` (Tornado's derives from ``IOError``),
-so code catching either keeps working.
+``StreamClosedError`` is ``squall.loop.StreamClosedError``, also the base of
+``squall.http.StreamClosedError``: ported Tornado code that catches
+``squall.tcp.StreamClosedError`` around ``flush()`` catches a client that left. It derives
+from ``OSError`` (Tornado's derives from ``IOError``), so code catching either keeps
+working.
 """
 
 from __future__ import annotations
 
+from squall.loop import StreamClosedError
+
+__all__ = ["StreamBufferFullError", "StreamClosedError", "TCPError", "UnsatisfiableReadError"]
+
 
 class TCPError(Exception):
-    """Base class of every error raised by squall.tcp."""
-
-
-class StreamClosedError(TCPError, OSError):
-    """A read or write on a stream that is closed (by either side).
-
-    Attributes:
-        real_error: the exception that closed the stream (a reset, a TLS failure...), or
-            None when it was closed normally.
-    """
-
-    def __init__(self, real_error: BaseException | None = None) -> None:
-        super().__init__("Stream is closed")
-        self.real_error = real_error
+    """Base class of the errors squall.tcp raises, but for ``StreamClosedError``."""
 
 
 class UnsatisfiableReadError(TCPError):
