@@ -36,6 +36,33 @@ def test_tuple_types_and_none_are_accepted() -> None:
         make_registry().resolve({"name": 3})
 
 
+@pytest.mark.parametrize(("given", "stored"), [(1, True), (0, False), (True, True)])
+def test_a_bool_setting_takes_the_ints_0_and_1_as_tornado_apps_pass_them(
+    given: object, stored: bool
+) -> None:
+    # debug=int(os.environ.get("DEBUG", 0)) is common in Tornado apps.
+    reg = SettingsRegistry()
+    reg.add("debugish", default=False, type=bool, doc="d", owner="pkg-a")
+    settings = reg.resolve({"debugish": given})
+    assert settings["debugish"] is stored
+
+
+@pytest.mark.parametrize("given", [2, -1, "1", 1.0])
+def test_a_bool_setting_refuses_other_values(given: object) -> None:
+    reg = SettingsRegistry()
+    reg.add("debugish", default=False, type=bool, doc="d", owner="pkg-a")
+    with pytest.raises(ConfigurationError, match=r"debugish=.*must be of type bool"):
+        reg.resolve({"debugish": given})
+
+
+def test_debug_given_as_1_turns_on_what_debug_implies() -> None:
+    import squall.web
+
+    app = squall.web.Application(debug=1, autoreload=False)
+    assert app.settings["debug"] is True
+    assert app.settings["serve_traceback"] is True and app.settings["autoreload"] is False
+
+
 def test_validate_false_or_raising_refuses() -> None:
     with pytest.raises(ConfigurationError, match="size=-1"):
         make_registry().resolve({"size": -1})

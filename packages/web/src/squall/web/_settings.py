@@ -158,7 +158,12 @@ class SettingsRegistry:
                 refuse_undeclared(key)
         for name, setting in self._settings.items():
             if name in settings:
-                setting.check(settings[name])
+                value = settings[name]
+                if setting.type is bool and type(value) is int and value in (0, 1):
+                    # debug=int(os.environ.get("DEBUG", 0)), as Tornado apps write: 0 and 1
+                    # mean False and True (stored as such); other ints stay refused.
+                    settings[name] = value = bool(value)
+                setting.check(value)
             else:
                 settings[name] = setting.default
         return settings
