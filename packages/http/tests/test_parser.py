@@ -177,6 +177,13 @@ GOOD = [
         [("req", "GET", "/", "HTTP/1.1", [("Host", "[::1]:80")], True, False)],
     ),
     (
+        # A bare LF is refused inside a head, but an empty line before the request line
+        # carries nothing to misread (Tornado skips it too; netcat users send it).
+        "leading empty lines ended by CRLF or a bare LF ignored",
+        b"\n\r\n\nGET / HTTP/1.1\r\nHost: t\r\n\r\n",
+        [("req", "GET", "/", "HTTP/1.1", [("Host", "t")], True, False)],
+    ),
+    (
         "latin-1 header value",
         b"GET / HTTP/1.1\r\nHost: t\r\nX-N: caf\xe9\r\n\r\n",
         [("req", "GET", "/", "HTTP/1.1", [("Host", "t"), ("X-N", "caf\xe9")], True, False)],

@@ -241,11 +241,18 @@ class RequestParser:
     def _next_head(self) -> Request | NeedData:
         buf = self._buf
         pos = self._pos
-        if buf[pos] == 13:
+        first = buf[pos]
+        if first == 13 or first == 10:
             # RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the
-            # request line (clients send a stray CRLF after a POST body).
-            while buf.startswith(b"\r\n", pos):
-                pos += 2
+            # request line (clients send a stray CRLF after a POST body). One ended by a
+            # bare LF too: nothing in it can be misread, unlike a bare LF inside a head.
+            while True:
+                if buf.startswith(b"\r\n", pos):
+                    pos += 2
+                elif buf.startswith(b"\n", pos):
+                    pos += 1
+                else:
+                    break
             self._pos = pos
         last = self._last_head
         if last is not None and buf.startswith(last, pos):
