@@ -198,6 +198,15 @@ class RequestHandler(
         """The settings of the application (``self.application.settings``)."""
         return self.application.settings
 
+    def get_template_path(self) -> Any:
+        """The folder of this handler's templates: the ``template_path`` setting (or None).
+
+        Override it to give a handler its own folder (squall-template honours it, as
+        Tornado does); code of its own that reads templates (another template engine) can
+        call it. None means: beside the module that defines the handler class.
+        """
+        return self.application.settings.get("template_path")
+
     @property
     def current_user(self) -> Any:
         """The user of this request: ``get_current_user()``, computed once (settable).
