@@ -78,6 +78,19 @@ def test_future_is_importable_from_squall_loop_as_from_tornado_ioloop() -> None:
     assert IOLoop is squall.loop.IOLoop
 
 
+def test_timeout_error_of_run_sync_is_importable_from_squall_loop() -> None:
+    # `except tornado.ioloop.TimeoutError:` around run_sync, renamed.
+    from squall.loop import TimeoutError as LoopTimeoutError
+
+    loop = squall.loop.IOLoop(make_current=False)
+    try:
+        with pytest.raises(LoopTimeoutError):
+            loop.run_sync(lambda: asyncio.sleep(1), timeout=0.01)
+    finally:
+        loop.close()
+    assert LoopTimeoutError is asyncio.TimeoutError
+
+
 def test_future_is_importable_from_gen_as_from_tornado_gen() -> None:
     # `from tornado.gen import Future` (tornado.gen re-exports it), renamed.
     from squall.loop.gen import Future

@@ -68,4 +68,8 @@ def __getattr__(name: str) -> typing.Any:
         # tornado.ioloop re-exports its Future (tutorials write
         # `from tornado.ioloop import Future, IOLoop`); squall's is asyncio's.
         return asyncio.Future
+    if name == "TimeoutError":
+        # Likewise the TimeoutError run_sync raises (`except tornado.ioloop.TimeoutError`,
+        # pytest-tornado suites); Tornado's is asyncio's, the builtin one since 3.11.
+        return TimeoutError
     raise AttributeError(f"module 'squall.loop' has no attribute {name!r}")
