@@ -145,6 +145,16 @@ def test_the_direct_and_the_record_path_write_the_same_line(log_file: Path) -> N
     assert strip.sub("", first.string) == strip.sub("", second.string)
 
 
+def test_a_format_set_on_the_log_file_handler_is_used_for_access_lines(log_file: Path) -> None:
+    root = logging.getLogger()
+    (handler,) = (h for h in root.handlers if getattr(h, "_squall_options_handler", False))
+    handler.setFormatter(squall.options.LogFormatter(fmt="ACCESS %(levelname)s %(message)s"))
+    with script_like_root():
+        serve(Application([(r"/.*", Hello)]), ["/formatted"])
+    access = [line for line in lines_of(log_file) if "GET /formatted (" in line]
+    assert len(access) == 1 and access[0].startswith("ACCESS INFO 200 GET /formatted ")
+
+
 def test_a_filter_on_the_access_logger_is_honoured(log_file: Path) -> None:
     class NoHealth(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:

@@ -187,6 +187,83 @@ def test_formatter_appends_tracebacks() -> None:
     assert text.splitlines()[0].endswith("failed") and "ValueError: boom" in text
 
 
+def test_formatter_fmt_formats_the_record_attributes_and_extra_fields() -> None:
+    formatter = LogFormatter(fmt="<%(levelname)s %(ip)s %(name)s> %(message)s", datefmt="%H")
+    record = logging.LogRecord("peer", logging.INFO, "c.py", 3, "got %s", ("it",), None)
+    record.ip = "10.0.0.7"
+    assert formatter.format(record) == "<INFO 10.0.0.7 peer> got it"
+
+
+def test_formatter_fmt_asctime_comes_from_a_subclass_formattime() -> None:
+    class Stamped(LogFormatter):
+        def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+            return f"{datefmt}@{record.created:.0f}"
+
+    formatter = Stamped(fmt="%(asctime)s|%(message)s", datefmt="D")
+    record = logging.LogRecord("x", logging.INFO, "m.py", 1, "hi", (), None)
+    record.created = 42.0
+    assert formatter.format(record) == "D@42|hi"
+
+
+def test_formatter_takes_fmt_datefmt_style_by_position_as_dictconfig_passes_them() -> None:
+    import logging.config
+
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "incremental": False,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "f": {
+                    "class": "squall.options.LogFormatter",
+                    "format": "%(levelname)s:%(message)s",
+                }
+            },
+            "handlers": {
+                "h": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "f",
+                    "stream": "ext://sys.stdout",
+                }
+            },
+            "loggers": {"squall.options.tests.dictconfig": {"handlers": ["h"], "propagate": False}},
+        }
+    )
+    log = logging.getLogger("squall.options.tests.dictconfig")
+    try:
+        (handler,) = log.handlers
+        record = logging.LogRecord(log.name, logging.ERROR, "m.py", 1, "bad", (), None)
+        assert handler.format(record) == "ERROR:bad"
+    finally:
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+            handler.close()
+
+
+def test_formatter_default_format_is_the_built_in_line() -> None:
+    record = logging.LogRecord("x", logging.WARNING, "web.py", 12, "404 GET /", (), None)
+    record.created = 1_700_000_000.0
+    built_in = LogFormatter().format(record)
+    assert LogFormatter(fmt=LogFormatter.DEFAULT_FORMAT).format(record) == built_in
+    spelled_out = LogFormatter(fmt=LogFormatter.DEFAULT_FORMAT + " ").format(record)
+    assert spelled_out == built_in + " "
+
+
+def test_formatter_fmt_colours_between_color_and_end_color() -> None:
+    record = logging.LogRecord("x", logging.ERROR, "m.py", 1, "bad", (), None)
+    plain = LogFormatter(fmt="%(color)s%(levelname)s%(end_color)s %(message)s").format(record)
+    assert plain == "ERROR bad"
+    coloured = LogFormatter(
+        fmt="%(color)s%(levelname)s%(end_color)s %(message)s", color=True, colors={logging.ERROR: 6}
+    ).format(record)
+    assert coloured == "\033[36mERROR\033[0m bad"
+
+
+def test_formatter_refuses_a_style_other_than_percent() -> None:
+    with pytest.raises(ValueError, match="style='{'"):
+        LogFormatter(fmt="{message}", style="{")
+
+
 def test_final_parse_sets_up_logging_through_the_parse_callback(parser: OptionParser) -> None:
     root = logging.getLogger()
     level = root.level

@@ -62,7 +62,7 @@ def _direct_handler(
     if type(handler) not in _FILE_HANDLERS or handler.filters or level < handler.level:
         return None
     formatter = handler.formatter
-    if type(formatter) is not LogFormatter or formatter.color:
+    if type(formatter) is not LogFormatter or formatter.color or formatter.fmt is not None:
         return None
     return handler  # type: ignore[return-value]
 

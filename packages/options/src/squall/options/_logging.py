@@ -21,6 +21,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from squall.options._errors import OptionValueError
@@ -149,15 +151,56 @@ class LogFormatter(logging.Formatter):
 
     The first letter of the level, a compact time stamp, the module and line, then the
     message; tracebacks follow on their own lines. With ``color=True`` the bracketed
-    prefix is coloured by level.
+    prefix is coloured by level (``colors`` maps a level to a terminal colour number, 0-7).
+
+    ``fmt`` replaces that line with a %-style format of the record's attributes, as in
+    Tornado: ``%(asctime)s`` is the time stamp (``datefmt``), ``%(message)s`` the message,
+    and the text between ``%(color)s`` and ``%(end_color)s`` is coloured.
 
     The time stamp has a resolution of one second, so it is formatted once per second and
     reused (``strftime`` is a large part of formatting a short line).
     """
 
-    def __init__(self, color: bool = False, datefmt: str = DATEFMT) -> None:
+    DEFAULT_FORMAT = (
+        "%(color)s[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]%(end_color)s %(message)s"
+    )
+    """The line written without ``fmt``, as a ``fmt`` (Tornado's name)."""
+    DEFAULT_DATE_FORMAT = DATEFMT
+    """The time stamp written without ``datefmt`` (Tornado's name)."""
+    DEFAULT_COLORS: Mapping[int, int] = MappingProxyType(
+        {
+            logging.DEBUG: 4,  # blue
+            logging.INFO: 2,  # green
+            logging.WARNING: 3,  # yellow
+            logging.ERROR: 1,  # red
+            logging.CRITICAL: 5,  # magenta
+        }
+    )
+    """Terminal colour numbers (0-7) by level, the ``colors`` argument's form."""
+
+    def __init__(
+        self,
+        fmt: str | None = None,
+        datefmt: str | None = DATEFMT,
+        style: str = "%",
+        color: bool = False,
+        colors: Mapping[int, int] | None = None,
+    ) -> None:
+        # Tornado's order (fmt, datefmt, style, ...), which logging.config's dictConfig
+        # also uses when it builds a formatter "class" by position.
+        if style != "%":
+            raise ValueError(
+                f"LogFormatter: style={style!r} is not supported; fmt is a %-style format "
+                "('%(message)s')"
+            )
         super().__init__(datefmt=datefmt)
         self.color = color
+        self.fmt = None if fmt == self.DEFAULT_FORMAT else fmt
+        """The %-style line format given, or None for the built-in line."""
+        if colors is None:
+            self._colors = _COLORS
+        else:
+            self._colors = {level: f"\033[3{code}m" for level, code in colors.items()}
         self._stamp_cache: tuple[int, str] = (-1, "")
 
     def stamp(self, created: float) -> str:
@@ -181,10 +224,20 @@ class LogFormatter(logging.Formatter):
             when = self.stamp(record.created)
         else:  # a subclass decides how time looks: ask it every time
             when = self.formatTime(record, self.datefmt)
-        prefix = f"[{record.levelname[:1]} {when} {record.module}:{record.lineno}]"
-        if self.color:
-            prefix = f"{_COLORS.get(record.levelno, '')}{prefix}{_RESET}"
-        lines = [f"{prefix} {message}"]
+        colour = self._colors.get(record.levelno, "") if self.color else ""
+        if self.fmt is None:
+            prefix = f"[{record.levelname[:1]} {when} {record.module}:{record.lineno}]"
+            if colour:
+                prefix = f"{colour}{prefix}{_RESET}"
+            first = f"{prefix} {message}"
+        else:
+            # The record's attributes, plus the names a Tornado format uses.
+            record.message = message
+            record.asctime = when
+            record.color = colour
+            record.end_color = _RESET if colour else ""
+            first = self.fmt % record.__dict__
+        lines = [first]
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
