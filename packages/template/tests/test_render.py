@@ -350,6 +350,18 @@ def test_a_handler_can_choose_its_folder_with_get_template_path(
     assert get(server, "/admin").text == "admin"
 
 
+def test_get_template_path_of_the_base_class_is_the_setting(
+    tmp_path: Path, squall_live_server: Serve
+) -> None:
+    # For handlers that read templates with an engine of their own, as in Tornado.
+    class Reads(RequestHandler):
+        def get(self) -> None:
+            self.write(str(self.get_template_path()))
+
+    app = squall.web.Application([(r"/", Reads)], template_path=str(tmp_path))
+    assert get(squall_live_server(app), "/").text == str(tmp_path)
+
+
 def test_without_template_path_templates_are_found_beside_the_handler_module(
     tmp_path: Path, squall_live_server: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
