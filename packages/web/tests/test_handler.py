@@ -484,3 +484,27 @@ def test_get_template_path_is_none_without_the_setting_and_can_be_overridden() -
     # Without the setting: None (squall-template's tests check it returns the setting).
     bare = Application([("/r", Reads), ("/o", Own)], autoload_plugins=False)
     assert asyncio.run(go(bare)) == ["None", "'/srv/own'"]
+
+
+def _defining_class(method: Any) -> type | None:
+    """The class in the handler's MRO whose namespace holds the method's __name__."""
+    for cls in type(method.__self__).__mro__:
+        if method.__name__ in cls.__dict__:
+            return cls
+    return None
+
+
+def test_methods_a_handler_leaves_alone_are_found_defined_on_request_handler() -> None:
+    # The introspection CORS mixins use to build Access-Control-Allow-Methods: a method
+    # counts as implemented unless the class defining it is RequestHandler itself.
+    class OnlyPost(RequestHandler):
+        def post(self) -> None:
+            pass
+
+    handler = object.__new__(OnlyPost)
+    implemented = [
+        m
+        for m in ("get", "head", "post", "delete", "patch", "put", "options")
+        if _defining_class(getattr(handler, m)) is not RequestHandler
+    ]
+    assert implemented == ["post"]

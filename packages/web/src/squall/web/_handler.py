@@ -176,6 +176,10 @@ class RequestHandler(
         )
 
     head = get = post = delete = patch = put = options = _unimplemented_method
+    # Also under its own name, as in Tornado's class: CORS mixins list the methods a
+    # handler implements by looking the method's __name__ up in each class of the MRO,
+    # and count a method not found there as implemented (every 405 one advertised).
+    _unimplemented_method = _unimplemented_method
     # CONNECT is answered by a handler that defines ``connect`` (it is not in
     # SUPPORTED_METHODS, as in Tornado, so every other handler answers it 405). squall.http
     # reads no body for it and closes the connection after the answer: no tunnel.
