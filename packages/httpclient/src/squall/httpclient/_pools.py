@@ -22,13 +22,17 @@ from squall.httpclient._backend import close_on_cancel
 from squall.httpclient._errors import UnsupportedOptionError
 from squall.httpclient._request import RequestSettings
 
-# httpx logs every request at INFO on its "httpx" logger ("HTTP Request: GET ... 200 OK").
+# httpx logs every request at INFO on its "httpx" logger ("HTTP Request: GET ... 200 OK"),
+# and httpcore, below it, about ten DEBUG lines per request (connect, send headers, ...).
 # Tornado's client logs nothing per fetch, and a Tornado program's parse_command_line()
-# puts the root logger at INFO: each fetch would add a line the program never wrote. Unless
-# the application already chose a level for that logger, it is kept to warnings.
-_HTTPX_LOG = logging.getLogger("httpx")
-if _HTTPX_LOG.level == logging.NOTSET:
-    _HTTPX_LOG.setLevel(logging.WARNING)
+# puts the root logger at INFO (logging.basicConfig(level=logging.DEBUG) is common too):
+# each fetch would add lines the program never wrote, drowning its own. Unless the
+# application already chose a level for these loggers, they are kept to warnings.
+for _name in ("httpx", "httpcore"):
+    _log = logging.getLogger(_name)
+    if _log.level == logging.NOTSET:
+        _log.setLevel(logging.WARNING)
+del _name, _log
 
 __all__ = ["Pools"]
 
