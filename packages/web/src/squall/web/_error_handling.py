@@ -69,7 +69,10 @@ class ErrorsMixin(HandlerBase):
             reason = exc_info[1].reason
         try:
             self.set_status(status_code, reason=reason)
-        except ValueError:
+        except ValueError as exc:
+            # Tornado sends any integer (HTTP/1.1 623 Unknown); squall answers 500, and says
+            # why, or the handler's author sees a 500 that nothing explains.
+            gen_log.warning("send_error(%r) answered 500: %s", status_code, exc)
             self.set_status(500)
         if self._status_code == 405:
             allowed = type(self)._allowed_methods()  # type: ignore[attr-defined]
