@@ -187,6 +187,19 @@ def test_formatter_appends_tracebacks() -> None:
     assert text.splitlines()[0].endswith("failed") and "ValueError: boom" in text
 
 
+def test_formatter_indents_every_line_after_the_first_by_four_spaces() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, "f.py", 1, "two\nlines", (), sys.exc_info())
+    first, *rest = LogFormatter().format(record).split("\n")
+    assert first.endswith("] two")
+    assert rest[0] == "    lines"
+    assert rest[1] == "    Traceback (most recent call last):"
+    assert rest[-1] == "    ValueError: boom"
+    assert all(line.startswith("    ") for line in rest)
+
+
 def test_formatter_fmt_formats_the_record_attributes_and_extra_fields() -> None:
     formatter = LogFormatter(fmt="<%(levelname)s %(ip)s %(name)s> %(message)s", datefmt="%H")
     record = logging.LogRecord("peer", logging.INFO, "c.py", 3, "got %s", ("it",), None)

@@ -150,7 +150,8 @@ class LogFormatter(logging.Formatter):
     """``[I 241123 22:57:01 web:123] 200 GET / (127.0.0.1) 0.52ms``.
 
     The first letter of the level, a compact time stamp, the module and line, then the
-    message; tracebacks follow on their own lines. With ``color=True`` the bracketed
+    message; tracebacks follow on their own lines, indented by four spaces (as every line
+    after a record's first, as in Tornado). With ``color=True`` the bracketed
     prefix is coloured by level (``colors`` maps a level to a terminal colour number, 0-7).
 
     ``fmt`` replaces that line with a %-style format of the record's attributes, as in
@@ -244,7 +245,10 @@ class LogFormatter(logging.Formatter):
             lines.append(record.exc_text)
         if record.stack_info:
             lines.append(self.formatStack(record.stack_info))
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        # Every line after the first is indented, as Tornado's formatter does: a log reader
+        # (or a log shipper's multi-line rule) tells a record's own lines from the next one.
+        return text.replace("\n", "\n    ") if "\n" in text else text
 
 
 # --------------------------------------------------------------------------------------
