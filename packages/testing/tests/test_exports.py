@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 
+import squall.httpclient
 import squall.testing
 
 
@@ -19,6 +20,12 @@ def test_all_lists_exactly_the_public_names() -> None:
         if not n.startswith("_") and type(v).__name__ != "module"
     } - {"annotations"}
     assert set(squall.testing.__all__) - {"__version__"} == public
+
+
+def test_async_http_client_imported_from_testing_is_the_httpclient_one() -> None:
+    from squall.testing import AsyncHTTPClient
+
+    assert AsyncHTTPClient is squall.httpclient.AsyncHTTPClient
 
 
 def test_bind_unused_port_gives_a_listening_socket_on_127_0_0_1() -> None:

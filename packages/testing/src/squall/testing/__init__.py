@@ -20,6 +20,9 @@ A unittest suite written for a Tornado app runs once its imports are renamed, un
 
 from __future__ import annotations
 
+# Tornado's tornado.testing lets its AsyncHTTPClient through, and test suites import it
+# from there ("from tornado.testing import AsyncHTTPTestCase, AsyncHTTPClient").
+from squall.httpclient import AsyncHTTPClient
 from squall.loop import bind_unused_port
 from squall.testing._case import AsyncTestCase
 from squall.testing._decorator import gen_test
@@ -31,6 +34,7 @@ from squall.testing._timeout import get_async_test_timeout
 from squall.testing._version import __version__
 
 __all__ = [
+    "AsyncHTTPClient",
     "AsyncHTTPSTestCase",
     "AsyncHTTPTestCase",
     "AsyncTestCase",
