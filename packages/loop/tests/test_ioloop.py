@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from squall.loop import IOLoop
+from squall.loop import IOLoop, LoopClassError
 from squall.loop._state import ioloop_event_in_this_process
 
 
@@ -678,3 +678,29 @@ def test_run_sync_inside_a_running_loop_is_refused_without_a_stray_coroutine() -
         gc.collect()
     finally:
         other.close()
+
+
+@pytest.mark.parametrize(
+    "impl", ["tornado.platform.asyncio.AsyncIOMainLoop", "tornado.platform.asyncio.AsyncIOLoop"]
+)
+def test_configure_naming_tornados_asyncio_loops_is_what_squall_does_already(impl: str) -> None:
+    IOLoop.configure(impl)  # Tornado 4/5 programs do this before anything else
+    loop = IOLoop(make_current=False)
+    try:
+        assert isinstance(loop.asyncio_loop, asyncio.AbstractEventLoop)
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    ("impl", "kwargs"),
+    [("tornado.platform.twisted.TwistedIOLoop", {}), ("AsyncIOMainLoop", {"x": 1})],
+)
+def test_configure_naming_another_loop_class_is_refused_in_one_line(
+    impl: str, kwargs: dict[str, int]
+) -> None:
+    with pytest.raises(LoopClassError) as info:
+        IOLoop.configure(impl, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message and repr(impl) in message
+    assert "squall has one IOLoop" in message and isinstance(info.value, ValueError)

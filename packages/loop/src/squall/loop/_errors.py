@@ -9,6 +9,8 @@
     │   └── TooManyRestartsError            children kept dying; max_restarts was exceeded
     ├── BindError (also OSError)            bind_sockets could not bind; names address and port,
     │                                       keeps the errno (EADDRINUSE for a busy port)
+    ├── LoopClassError (also ValueError)    IOLoop.configure named another loop class than
+    │                                       Tornado's asyncio ones
     └── UvloopUnavailableError (also ImportError)
                                             uvloop was asked for explicitly but is not installed
 
@@ -65,6 +67,10 @@ class BindError(LoopError, OSError):
             super().__init__(errno, message)
         self.address = address
         self.port = port
+
+
+class LoopClassError(LoopError, ValueError):
+    """``IOLoop.configure`` named a loop class squall does not have (it has one IOLoop)."""
 
 
 class UvloopUnavailableError(LoopError, ImportError):

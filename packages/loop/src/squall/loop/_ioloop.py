@@ -37,6 +37,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, overload
 
+from squall.loop._errors import LoopClassError
 from squall.loop._interrupt import SigintToStop
 from squall.loop._policy import new_event_loop
 from squall.loop._state import note_ioloop
@@ -46,6 +47,9 @@ from squall.loop._state import note_ioloop
 logger = logging.getLogger("squall.application")
 
 _T = TypeVar("_T")
+
+# The IOLoop classes of tornado.platform.asyncio: what squall's one IOLoop always is.
+_ASYNCIO_LOOP_CLASSES = frozenset(("AsyncIOMainLoop", "AsyncIOLoop"))
 
 
 class _Selectable(Protocol):
@@ -212,6 +216,28 @@ class IOLoop:
         .. versionadded:: 0.1.1
         """
         IOLoop.clear_current()
+
+    @classmethod
+    def configure(cls, impl: object, **kwargs: Any) -> None:
+        """Tornado's choice of the IOLoop class; squall has one, always on asyncio.
+
+        Naming Tornado's asyncio loops (``"tornado.platform.asyncio.AsyncIOMainLoop"`` or
+        ``AsyncIOLoop``, as programs written for Tornado 4 and 5 do) asks for what squall
+        always does, so it is accepted and changes nothing. Anything else is refused.
+
+        Raises:
+            LoopClassError: ``impl`` names another class, or options are given (choose
+                uvloop with ``IOLoop(use_uvloop=...)`` or ``SQUALL_NO_UVLOOP=1`` instead).
+        """
+        name = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))
+        if name.rpartition(".")[2] in _ASYNCIO_LOOP_CLASSES and not kwargs:
+            return
+        given = ", ".join([repr(name), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        raise LoopClassError(
+            f"IOLoop.configure({given}): squall has one IOLoop, always on asyncio (uvloop "
+            "when installed); remove the call, or choose the loop with "
+            "IOLoop(use_uvloop=...) or SQUALL_NO_UVLOOP=1"
+        )
 
     @property
     def asyncio_loop(self) -> asyncio.AbstractEventLoop:
