@@ -11,6 +11,7 @@ import pytest
 
 from squall.httpclient import (
     AsyncHTTPClient,
+    CurlClientUnavailableError,
     HTTPClient,
     HTTPClientError,
     HTTPRequest,
@@ -136,13 +137,33 @@ def test_configure_max_clients_and_a_subclass() -> None:
     AsyncHTTPClient.configure(f"{__name__}.Recording")
 
 
-def test_configure_refuses_tornado_implementations_by_name() -> None:
-    with pytest.raises(UnsupportedOptionError, match="impl: tornado.curl_httpclient"):
+def test_configure_refuses_tornados_curl_client_as_an_import_error_too() -> None:
+    with pytest.raises(CurlClientUnavailableError, match="impl: tornado.curl_httpclient") as info:
         AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")
-    with pytest.raises(UnsupportedOptionError, match="impl: tornado.simple_httpclient"):
-        AsyncHTTPClient.configure("tornado.simple_httpclient.SimpleAsyncHTTPClient")
+    assert isinstance(info.value, ImportError) and isinstance(info.value, UnsupportedOptionError)
     with pytest.raises(UnsupportedOptionError, match="not a subclass of AsyncHTTPClient"):
         AsyncHTTPClient.configure(dict)  # type: ignore[arg-type]
+
+
+def test_the_curl_or_simple_fallback_of_tornado_programs_keeps_squalls_client() -> None:
+    try:
+        AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient", max_clients=9)
+    except ImportError:
+        AsyncHTTPClient.configure("tornado.simple_httpclient.SimpleAsyncHTTPClient", max_clients=9)
+
+    async def go() -> AsyncHTTPClient:
+        return AsyncHTTPClient(force_instance=True)
+
+    try:
+        client = asyncio.run(go())
+        assert type(client) is AsyncHTTPClient and client.max_clients == 9
+        # Its options are checked as squall's own: one the simple client had is refused.
+        with pytest.raises(UnsupportedOptionError, match="hostname_mapping"):
+            AsyncHTTPClient.configure(
+                "tornado.simple_httpclient.SimpleAsyncHTTPClient", hostname_mapping={}
+            )
+    finally:
+        AsyncHTTPClient.configure(None)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from squall.httpclient._client import AsyncHTTPClient, HTTPClient
 from squall.httpclient._errors import (
+    CurlClientUnavailableError,
     HTTPClientError,
     HTTPError,
     HTTPStreamClosedError,
@@ -29,6 +30,7 @@ from squall.httpclient._version import __version__
 
 __all__ = [
     "AsyncHTTPClient",
+    "CurlClientUnavailableError",
     "HTTPClient",
     "HTTPClientError",
     "HTTPError",

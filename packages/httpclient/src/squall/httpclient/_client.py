@@ -20,7 +20,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, ClassVar
 
-from squall.httpclient._errors import UnsupportedOptionError
+from squall.httpclient._errors import CurlClientUnavailableError, UnsupportedOptionError
 from squall.httpclient._fetch import Fetcher
 from squall.httpclient._request import DEFAULTS, FIELDS, HTTPRequest
 from squall.httpclient._response import HTTPResponse
@@ -28,13 +28,10 @@ from squall.loop import IOLoop
 
 __all__ = ["AsyncHTTPClient", "HTTPClient"]
 
-# The implementations Tornado users name in configure(): squall has one, on httpx.
-_TORNADO_IMPLS = frozenset(
-    {
-        "tornado.simple_httpclient.SimpleAsyncHTTPClient",
-        "tornado.curl_httpclient.CurlAsyncHTTPClient",
-    }
-)
+# Tornado's two clients, by the names configure() is given. The simple one is Tornado's
+# default, whose part squall's client plays: naming it keeps squall's client.
+_TORNADO_SIMPLE = "tornado.simple_httpclient.SimpleAsyncHTTPClient"
+_TORNADO_CURL = "tornado.curl_httpclient.CurlAsyncHTTPClient"
 _OPTIONS = frozenset({"max_clients", "defaults"})
 # Closing tasks started by close() from inside the loop: kept until done.
 _closing: set[asyncio.Future[None]] = set()
@@ -130,20 +127,26 @@ class AsyncHTTPClient:
 
         Args:
             impl: None (squall's client), a subclass of ``AsyncHTTPClient`` or its dotted
-                name. Tornado's ``simple_httpclient`` / ``curl_httpclient`` classes are
-                refused by name: squall has one implementation, on httpx.
+                name. Tornado's default, ``"tornado.simple_httpclient.SimpleAsyncHTTPClient"``,
+                means squall's client too (its options are checked as for None); its curl
+                client is refused: squall has one implementation, on httpx.
             **kwargs: ``max_clients``, ``defaults``.
 
         Raises:
+            CurlClientUnavailableError: ``impl`` names Tornado's curl client (an
+                ``ImportError`` too, as Tornado's without pycurl).
             UnsupportedOptionError: an implementation or an option squall cannot honour.
         """
         if isinstance(impl, str):
-            if impl in _TORNADO_IMPLS:
-                raise UnsupportedOptionError(
+            if impl == _TORNADO_SIMPLE:
+                impl = None
+            elif impl == _TORNADO_CURL:
+                raise CurlClientUnavailableError(
                     "impl",
-                    f"{impl} is Tornado's; squall's AsyncHTTPClient runs on httpx "
-                    "(configure(None, ...) keeps it)",
+                    f"{impl} is Tornado's curl client; squall's AsyncHTTPClient runs on "
+                    "httpx (configure(None, ...) keeps it)",
                 )
+        if isinstance(impl, str):
             module, _, name = impl.rpartition(".")
             try:
                 impl = getattr(importlib.import_module(module), name)

@@ -6,6 +6,8 @@
     ├── HTTPTimeoutError                no answer in time (code 599)
     └── HTTPStreamClosedError           the connection closed before the answer (code 599)
     UnsupportedOptionError (ValueError) an HTTPRequest field or client option squall cannot honour
+    └── CurlClientUnavailableError      configure() named Tornado's curl client (also an
+                                        ImportError, as Tornado's without pycurl)
 
 Other failures to reach the server are raised as the ``OSError`` behind them
 (``ConnectionRefusedError``, ``socket.gaierror``, ``ssl.SSLCertVerificationError``), as
@@ -26,6 +28,7 @@ __all__ = [
     "HTTPError",
     "HTTPStreamClosedError",
     "HTTPTimeoutError",
+    "CurlClientUnavailableError",
     "UnsupportedOptionError",
 ]
 
@@ -104,3 +107,12 @@ class UnsupportedOptionError(ValueError):
     def __init__(self, option: str, why: str) -> None:
         super().__init__(f"{option}: {why}")
         self.option = option
+
+
+class CurlClientUnavailableError(UnsupportedOptionError, ImportError):
+    """``AsyncHTTPClient.configure`` named Tornado's ``CurlAsyncHTTPClient``.
+
+    squall has one client, on httpx. Also an ``ImportError``, what Tornado raises when
+    pycurl is missing, so the usual fallback
+    ``try: configure(curl) except ImportError: configure(simple)`` takes its second branch.
+    """
