@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookies
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +79,13 @@ class Plain(RequestHandler):
             self.set_cookie("t", "1", expires=time.gmtime(0))
         elif action == "extra-kwargs":
             self.set_cookie("k", "1", HttpOnly=True, Comment="c")
+        elif action == "partitioned":
+            self.set_cookie("chips", "1", secure=True, samesite="None", partitioned=True)
+        elif action == "misspelt-attribute":
+            try:
+                self.set_cookie("half", "1", secure=True, partitionned=True)
+            except http.cookies.CookieError as exc:
+                self.write(f"refused: {exc}")
 
 
 class NoSecret(RequestHandler):
@@ -280,3 +288,22 @@ def test_expires_as_a_time_tuple_and_extra_morsel_attributes(
     )
     header = client.get("/plain/extra-kwargs").headers["set-cookie"]
     assert "HttpOnly" in header and "Comment=c" in header
+
+
+def test_partitioned_cookie_carries_the_flag_on_every_python(
+    start: Callable[..., httpx.Client],
+) -> None:
+    r = start().get("/plain/partitioned")
+    assert r.status_code == 200
+    attributes = [part.strip() for part in r.headers["set-cookie"].split(";")]
+    assert attributes[0] == "chips=1"
+    assert {"Partitioned", "Secure", "SameSite=None", "Path=/"} <= set(attributes[1:])
+
+
+def test_a_misspelt_attribute_is_refused_and_leaves_no_cookie_behind(
+    start: Callable[..., httpx.Client],
+) -> None:
+    r = start().get("/plain/misspelt-attribute")
+    assert r.status_code == 200
+    assert "partitionned" in r.text
+    assert "set-cookie" not in r.headers

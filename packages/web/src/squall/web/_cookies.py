@@ -38,6 +38,8 @@ from squall.web._signing import (
 # at the call, rather than when the response is sent (where Tornado fails too).
 _BAD_VALUE = re.compile(r"[\x00-\x20;\x7f]|[^\x00-\xff]")
 _BAD_ATTRIBUTE = re.compile(r"[\x00-\x1f;\x7f]|[^\x00-\xff]")
+# Quotes a value as SimpleCookie does when given a plain string.
+_ENCODER = http.cookies.SimpleCookie()
 
 
 def _check_attribute(cookie: str, attribute: str, value: object) -> None:
@@ -46,6 +48,17 @@ def _check_attribute(cookie: str, attribute: str, value: object) -> None:
             f"invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}: "
             "control characters, ';' and characters beyond Latin-1 are refused"
         )
+
+
+class _Morsel(http.cookies.Morsel[str]):
+    """A ``Morsel`` that knows the ``Partitioned`` flag (CHIPS) on every Python.
+
+    ``http.cookies`` learnt it in Python 3.14; before that ``morsel["partitioned"]`` raises
+    ``CookieError``, so ``set_cookie(..., partitioned=True)`` would fail on 3.11-3.13.
+    """
+
+    _reserved = {**http.cookies.Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
+    _flags = http.cookies.Morsel._flags | {"partitioned"}  # type: ignore[attr-defined]
 
 
 def _http_date(expires: float | tuple[int, ...] | datetime.datetime) -> str:
@@ -99,9 +112,11 @@ class CookiesMixin(HandlerBase):
             expires: a timestamp, a ``time.gmtime()`` tuple or a datetime;
                 ``expires_days`` is a shortcut (``expires`` wins when both are given).
             max_age, httponly, secure, samesite: the attributes of the same name.
-            **kwargs: other ``Morsel`` attributes (``comment``, ``version``; any case).
+            **kwargs: other ``Morsel`` attributes (``partitioned=True``, ``comment``,
+                ``version``; any case).
 
         Raises:
+            http.cookies.CookieError: a keyword that is no cookie attribute; nothing is set.
             ValueError: the name or value holds a control character, a space, ``;`` or a
                 character beyond Latin-1 (``"中文"``: quote or encode it, or use
                 ``set_signed_cookie``), or an attribute holds a control character, ``;`` or
@@ -118,12 +133,11 @@ class CookiesMixin(HandlerBase):
             _check_attribute(name, attribute, attr_value)
         for attribute, attr_value in kwargs.items():
             _check_attribute(name, attribute, attr_value)
-        if self._new_cookie is None:
-            self._new_cookie = http.cookies.SimpleCookie()
-        if name in self._new_cookie:
-            del self._new_cookie[name]
-        self._new_cookie[name] = value
-        morsel = self._new_cookie[name]
+        # The morsel is built whole before it joins the response's cookies: an attribute
+        # Morsel refuses (a misspelt keyword) then leaves no half-made cookie to be sent
+        # on the error page.
+        morsel = _Morsel()
+        morsel.set(name, value, _ENCODER.value_encode(value)[1])
         if domain:
             morsel["domain"] = domain
         if expires_days is not None and not expires:
@@ -143,6 +157,10 @@ class CookiesMixin(HandlerBase):
             morsel["samesite"] = samesite
         for attribute, attr_value in kwargs.items():
             morsel[attribute] = attr_value  # Morsel refuses an unknown attribute name
+        if self._new_cookie is None:
+            self._new_cookie = http.cookies.SimpleCookie()
+        self._new_cookie.pop(name, None)
+        self._new_cookie[name] = morsel
 
     def clear_cookie(
         self, name: str, path: str = "/", domain: str | None = None, **kwargs: Any
