@@ -20,6 +20,7 @@ from squall.http._closing import unlink_transport
 from squall.http._compiled import compiled
 from squall.http._connection import ConnectionContext, ConnectionStream, HTTPConnection
 from squall.http._errors import (
+    ContentLengthMismatchError,
     HTTPError,
     HTTPInputError,
     InvalidHeaderError,
@@ -42,6 +43,7 @@ __all__ = [
     "BodyCollector",
     "ConnectionContext",
     "ConnectionStream",
+    "ContentLengthMismatchError",
     "HTTPConnection",
     "HTTPError",
     "HTTPFile",

@@ -29,7 +29,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Final, Protocol
 
-from squall.http._errors import LocalProtocolError, ResponseStateError, StreamClosedError
+from squall.http._errors import (
+    ContentLengthMismatchError,
+    LocalProtocolError,
+    ResponseStateError,
+    StreamClosedError,
+)
 from squall.http._grammar import HTTP10
 from squall.http._headers import HTTPHeaders
 from squall.http._limits import checked_body_timeout, checked_max_body_size
@@ -66,6 +71,20 @@ _BLOCKS_MAX: Final = 256
 _STATUS_LINES: Final[dict[int, str]] = {
     code: f"HTTP/1.1 {code} {phrase}\r\n" for code, phrase in responses.items()
 }
+
+
+def _check_declared_length(headers: list[tuple[str, str]], body_len: int) -> None:
+    """Refuse a whole body whose length is not the Content-Length the application gave.
+
+    Sent as is, a longer body would be read by the client as the start of the next
+    response, and a shorter one would leave it waiting for bytes that never come: the
+    keep-alive connection would be out of step either way.
+    """
+    declared = (_header_value(headers, "content-length") or "").strip()
+    if not (declared.isascii() and declared.isdigit()) or int(declared) != body_len:
+        raise ContentLengthMismatchError(
+            f"Content-Length {declared!r} given for a response body of {body_len} bytes"
+        )
 
 
 class _ServerState(Protocol):
@@ -436,6 +455,9 @@ class HTTPConnection:
         Raises:
             ResponseStateError: the response was already started (also a RuntimeError).
             InvalidHeaderError: a header holds CR, LF or NUL (also a ValueError).
+            ContentLengthMismatchError: a ``Content-Length`` given that is not the body's
+                length (also a ValueError; nothing is sent; HEAD, 1xx, 204 and 304 answers
+                are not checked).
             StreamClosedError: the connection is closed (nothing is sent).
         """
         proto = self._proto
@@ -487,7 +509,9 @@ class HTTPConnection:
         else:
             # The whole body is sent with its length: a given Transfer-Encoding cannot apply.
             headers = [(n, v) for n, v in headers if n.lower() != "transfer-encoding"]
-            head, _ = self._build_head(status, headers, reason, len(body))
+            head, has_cl = self._build_head(status, headers, reason, len(body))
+            if has_cl and not self._head and 200 <= status != 204 and status != 304:
+                _check_declared_length(headers, len(body))
         try:
             data = head.encode("latin-1")
         except UnicodeEncodeError:

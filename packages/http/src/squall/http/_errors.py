@@ -58,6 +58,10 @@ class InvalidHeaderError(LocalProtocolError, ValueError):
     """A response header name or value holds CR, LF or NUL, or a name is not a token."""
 
 
+class ContentLengthMismatchError(LocalProtocolError, ValueError):
+    """``respond`` got a body whose length is not the ``Content-Length`` header given."""
+
+
 class ResponseStateError(LocalProtocolError, RuntimeError):
     """``respond``/``write_headers`` called twice, or ``write`` after ``finish``."""
 
