@@ -156,6 +156,14 @@ class NoContent(RequestHandler):
         self.write("a body this status cannot carry")
 
 
+class DeclaresLength(RequestHandler):
+    """Sets a Content-Length of its own, then writes a 5-byte body (or a matching one)."""
+
+    def get(self, declared: str) -> None:
+        self.set_header("Content-Length", declared)
+        self.write("hello")
+
+
 callbacks_seen: list[str] = []
 
 
@@ -196,6 +204,7 @@ def app() -> Application:
             (r"/etag-of/(.*)", EtagByBody),
             (r"/own-etag-methods", OwnEtagMethods),
             (r"/nocontent", NoContent),
+            (r"/declares-length/(.*)", DeclaresLength),
         ]
     )
 
@@ -385,3 +394,21 @@ def test_the_automatic_304_still_drops_the_body_it_replaces(squall_client: httpx
     etag = squall_client.get("/etag").headers["Etag"]
     response = squall_client.get("/etag", headers={"If-None-Match": etag})
     assert response.status_code == 304 and response.content == b""
+
+
+@pytest.mark.parametrize("declared", ["3", "10"])
+def test_a_content_length_the_body_does_not_have_is_a_500_and_the_connection_stays_in_step(
+    squall_server: Any, caplog: pytest.LogCaptureFixture, declared: str
+) -> None:
+    data = raw(
+        squall_server.port,
+        f"GET /declares-length/{declared} HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /declares-length/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(),
+    )
+    first, _, rest = data.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 500 ")
+    assert f"Content-Length {declared!r} given for a response body of 5 bytes" in caplog.text
+    error_page, _, second = rest.partition(b"HTTP/1.1 ")
+    assert b"hello" not in error_page
+    # the next response on the connection is read whole, where it starts
+    assert second.startswith(b"200 OK\r\n") and second.endswith(b"\r\n\r\nhello")
