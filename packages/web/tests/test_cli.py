@@ -405,7 +405,7 @@ def test_config_file_that_does_not_exist_is_refused(tmp_path):
 # -- main: status and output -------------------------------------------------------------
 
 
-def test_main_unknown_module_is_one_line_and_status_2(capsys, modules):
+def test_main_unknown_module_is_one_line_and_status_2(capsys, modules, clean_logging):
     _folder, name = modules
     with pytest.raises(SystemExit) as info:
         cli.main(["run", f"{name}_nothing:app"])
@@ -415,8 +415,9 @@ def test_main_unknown_module_is_one_line_and_status_2(capsys, modules):
 
 
 def test_main_app_that_raises_at_import_shows_its_traceback_and_status_1(
-    capsys, modules, monkeypatch
+    capsys, modules, monkeypatch, clean_logging
 ):
+    # clean_logging: main() sets the root level (--log-level error); later tests need theirs.
     folder, name = modules
     write_module(folder, name, "def broken():\n    raise KeyError('oops')\nbroken()\n")
     monkeypatch.chdir(folder)
