@@ -301,6 +301,27 @@ def test_a_changed_file_asks_for_a_restart(tmp_path: Path) -> None:
     assert reloader.check() is False  # nothing changed since
 
 
+def test_a_restart_removes_the_changed_modules_cached_bytecode(tmp_path: Path) -> None:
+    # The cache is trusted on size + whole-second mtime: an edit keeping the size within
+    # that second (VALUE = "one" -> "two") would restart into the old code.
+    import importlib.util
+    import py_compile
+
+    mod, other = tmp_path / "m.py", tmp_path / "other.py"
+    mod.write_text('VALUE = "one"\n')
+    other.write_text("y = 1\n")
+    for path in (mod, other):
+        py_compile.compile(str(path), doraise=True)
+    cached = Path(importlib.util.cache_from_source(str(mod)))
+    other_cached = Path(importlib.util.cache_from_source(str(other)))
+    reloader, recorder = make_reloader([mod, other])
+    mod.write_text('VALUE = "two"\n')
+    assert reloader.check() is True
+    assert recorder.calls == [[str(mod)]]
+    assert not cached.exists()
+    assert other_cached.exists()  # unchanged: its cache is still right
+
+
 def test_a_file_that_does_not_compile_is_logged_and_waited_on(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -47,6 +47,7 @@ Theory of operation
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import runpy
@@ -126,6 +127,23 @@ def compile_errors(paths: Iterable[str]) -> list[tuple[str, BaseException]]:
         except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes in the source
             errors.append((path, exc))
     return errors
+
+
+def forget_bytecode(paths: Iterable[str]) -> None:
+    """Remove the cached bytecode (``__pycache__``) of the ``.py`` files among ``paths``.
+
+    A cached ``.pyc`` is trusted when the source's size and its mtime in whole seconds
+    match: an edit that keeps the size (``"one"`` -> ``"two"``) within the second the cache
+    was written would restart the program into the old code (a module run with ``-m``, an
+    imported module). Without the cache the restarted program compiles the source anew.
+    """
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        try:
+            os.remove(importlib.util.cache_from_source(path))
+        except (OSError, ValueError, NotImplementedError):
+            pass  # none written, read-only, or no cache tag: nothing stale to fear
 
 
 def main_file() -> str | None:
@@ -217,6 +235,7 @@ class _Reloader:
                 )
             return False
         gen_log.info("autoreload: %s modified; restarting", ", ".join(sorted(changed)))
+        forget_bytecode(changed)
         self.restart(changed)
         return True
 
