@@ -30,13 +30,13 @@ to the sans-I/O ``FrameParser`` and back, with no Task per message.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from squall.http import unlink_transport
+from squall.web._base import DONE
 from squall.websocket._deflate import Deflater, InflaterImpl
 from squall.websocket._errors import ProtocolError, WebSocketClosedError
 from squall.websocket._frames import (
@@ -94,43 +94,10 @@ CLOSE_TIMEOUT: Final = 5.0  # Tornado's wait for the peer's close frame
 WRITELINES_FROM: Final = 16 * 1024
 
 
-class _Done:
-    """An already complete awaitable: ``send_message`` when the buffer has room.
-
-    Tornado's ``write_message`` returns a Future, and code calls its methods
-    (``self.write_message(m).add_done_callback(...)``): the read-only part of a done
-    Future's interface is offered, without a Future per message.
-    """
-
-    __slots__ = ()
-
-    def __await__(self) -> Any:
-        return iter(())
-
-    def done(self) -> bool:
-        """Always True: the message is in the buffer."""
-        return True
-
-    def cancelled(self) -> bool:
-        """Always False."""
-        return False
-
-    def result(self) -> None:
-        """None, as the Future of a sent message."""
-        return None
-
-    def exception(self) -> BaseException | None:
-        """None: nothing failed."""
-        return None
-
-    def add_done_callback(
-        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
-    ) -> None:
-        """Schedule ``fn(self)`` on the running loop, as a done Future does."""
-        asyncio.get_running_loop().call_soon(fn, self, context=context)
-
-
-_DONE: Final = _Done()
+# An already complete awaitable (``send_message`` when the buffer has room): web's, which
+# offers a done Future's read-only methods, as Tornado's ``write_message`` returns a Future
+# and code calls them (``self.write_message(m).add_done_callback(...)``).
+_DONE: Final = DONE
 
 
 def _dropped_message(message: str | bytes) -> None:
