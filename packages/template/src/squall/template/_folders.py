@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import inspect
 import os
-from typing import TYPE_CHECKING
 
 from squall.template._settings import Folders, folders_of
+from squall.web import RequestHandler
 
-if TYPE_CHECKING:
-    from squall.web import RequestHandler
+# None with a squall-web that has no get_template_path of its own (before 0.2.6).
+_WEB_GET_TEMPLATE_PATH = getattr(RequestHandler, "get_template_path", None)
 
 
 class FolderFinder:
@@ -30,9 +30,15 @@ class FolderFinder:
         self._class_folders: dict[type, Folders] = {}
 
     def override(self, handler: RequestHandler | None) -> Folders | None:
-        """Folders from ``handler.get_template_path()`` when the handler defines it."""
-        method = getattr(handler, "get_template_path", None)
-        return None if method is None else folders_of(method())
+        """Folders from ``handler.get_template_path()`` when the handler's class overrides it.
+
+        squall-web's own method returns the ``template_path`` setting, which
+        :meth:`default` gives already: it is not called.
+        """
+        method = getattr(type(handler), "get_template_path", None)
+        if method is None or method is _WEB_GET_TEMPLATE_PATH:
+            return None
+        return folders_of(handler.get_template_path())  # type: ignore[union-attr]
 
     def default(self, handler: RequestHandler | None) -> Folders:
         """``template_path``, else the folder of the handler's module (or the cwd)."""

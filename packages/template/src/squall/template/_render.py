@@ -70,17 +70,18 @@ def _tornado_hint(exc: jinja2.TemplateSyntaxError) -> str | None:
     return None
 
 
-# Names Tornado puts in every template's namespace; squall gives them to Tornado-syntax
-# templates only, so a Jinja2 template calling one was written for Tornado.
-_TORNADO_ONLY_NAMES = frozenset(
-    ("escape", "xhtml_escape", "url_escape", "json_encode", "squeeze", "linkify", "datetime")
-)
-
-
 def _tornado_name_hint(exc: jinja2.UndefinedError) -> str | None:
-    """A hint when Jinja2 misses one of the names of Tornado's template namespace."""
+    """A hint when Jinja2 misses one of the names of Tornado's template namespace.
+
+    Those names (``BASE_NAMESPACE``'s public ones) are given to Tornado-syntax templates
+    only, so a Jinja2 template calling one was written for Tornado.
+    """
+    from squall.template._tt_runtime import BASE_NAMESPACE  # only on this error path
+
     message = exc.message or ""
-    for name in _TORNADO_ONLY_NAMES:
+    for name in BASE_NAMESPACE:
+        if name.startswith("_"):
+            continue
         if message.startswith(f"'{name}' is undefined"):
             return (
                 f"{name}() is a name of Tornado's templates: set template_syntax='tornado' "
