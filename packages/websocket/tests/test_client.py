@@ -392,3 +392,35 @@ def test_with_on_message_callback_read_message_never_completes_as_in_tornado(ws:
 
     ws.run(main())
     assert got == ["first", "second", None]
+
+
+def test_read_message_between_loop_runs_belongs_to_the_connections_loop() -> None:
+    # Tornado's unittest style: a plain test method writes and calls
+    # read_message(self.stop) where no loop runs, then runs the loop with self.wait().
+    io_loop = IOLoop(make_current=True)
+    server = serve(Application([("/ws", Echo)]))
+    try:
+        url = io_loop.run_sync(server.__aenter__)
+
+        async def connect() -> Any:
+            return await websocket_connect(url.replace("http", "ws") + "/ws")
+
+        c = io_loop.run_sync(connect)
+        seen: list[asyncio.Future[Any]] = []
+
+        def got(future: asyncio.Future[Any]) -> None:
+            seen.append(future)
+            io_loop.stop()
+
+        c.write_message("hello")
+        future = c.read_message(got)
+        guard = io_loop.call_later(10.0, io_loop.stop)
+        io_loop.start()
+        io_loop.remove_timeout(guard)
+        assert seen == [future]
+        assert future.result() == "hello"
+        c.close()
+    finally:
+        io_loop.run_sync(lambda: server.__aexit__(None, None, None))
+        IOLoop.clear_current()
+        io_loop.close()

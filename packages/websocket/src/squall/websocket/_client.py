@@ -101,7 +101,10 @@ class WebSocketClientConnection:
         With ``on_message_callback`` every message (and the None of the close) goes to it
         and the Future returned here never completes, as in Tornado.
         """
-        fut: asyncio.Future[str | bytes | None] = asyncio.get_running_loop().create_future()
+        if self.protocol is not None:
+            fut: asyncio.Future[str | bytes | None] = self.protocol.create_future()
+        else:
+            fut = asyncio.get_running_loop().create_future()
         if callback is not None:
             fut.add_done_callback(callback)
         if self._callback is not None:

@@ -418,9 +418,23 @@ class WebSocketProtocol(asyncio.Protocol):
         return self._wait_for_room()
 
     def _wait_for_room(self) -> asyncio.Future[None]:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[None] = self.create_future()
         self._waiters.append(fut)
         return fut
+
+    def create_future(self) -> asyncio.Future[Any]:
+        """A Future of the loop running now, else of the loop the transport belongs to.
+
+        Tornado's unittest style calls the client between loop runs (``read_message(
+        self.stop)``, then ``self.wait()``): its Future must belong to the loop that will
+        run next, the connection's.
+        """
+        try:
+            return asyncio.get_running_loop().create_future()
+        except RuntimeError:
+            if self._loop is None:
+                raise
+            return self._loop.create_future()
 
     def send_ping(self, data: bytes) -> None:
         """Send a ping frame (at most 125 bytes).
