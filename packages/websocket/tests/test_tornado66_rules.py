@@ -175,6 +175,33 @@ def test_an_exception_in_on_message_is_logged_as_uncaught_and_closes_1011(
     assert any(r.getMessage().startswith("Uncaught exception") for r in caplog.records)
 
 
+@pytest.mark.parametrize("raised", [ZeroDivisionError, asyncio.CancelledError])
+def test_an_exception_in_an_async_on_message_is_logged_as_uncaught_and_closes_1011(
+    ws: Any, raised: type[BaseException], caplog: pytest.LogCaptureFixture
+) -> None:
+    # CancelledError included: an on_message that awaits a cancelled future is a bug of
+    # the handler, not the server going away.
+    class Fails(WebSocketHandler):
+        async def on_message(self, message: str | bytes) -> None:
+            await asyncio.sleep(0)
+            if raised is asyncio.CancelledError:
+                cancelled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                cancelled.cancel()
+                await cancelled
+            raise raised()
+
+    async def main() -> int | None:
+        async with ws.app([("/ws", Fails)]) as url:
+            conn = await websocket_connect(url + "/ws")
+            await conn.write_message("boom")
+            assert await conn.read_message() is None
+            return conn.close_code
+
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
+        assert ws.run(main()) == 1011
+    assert any(r.getMessage().startswith("Uncaught exception") for r in caplog.records)
+
+
 def test_the_client_pings_with_a_str_as_utf8(ws: Any) -> None:
     class Pings(WebSocketHandler):
         def on_ping(self, data: bytes) -> None:

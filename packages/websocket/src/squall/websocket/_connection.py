@@ -328,7 +328,17 @@ class WebSocketProtocol(asyncio.Protocol):
     def _message_done(self, fut: asyncio.Future[Any]) -> None:
         self._busy = False
         if fut.cancelled():
-            self.close(1001)
+            cancelling = getattr(fut, "cancelling", None)
+            if cancelling is not None and cancelling():
+                # Cancelled from outside (the loop shutting down): we are going away.
+                self.close(1001)
+                return
+            # The handler's own code raised CancelledError (it awaited a cancelled
+            # future): a bug like any exception, logged and closed with 1011 as Tornado.
+            try:
+                fut.result()
+            except asyncio.CancelledError as cancelled:
+                self._app_error(cancelled)
             return
         exc = fut.exception()
         if exc is not None:
