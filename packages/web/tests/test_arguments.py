@@ -144,3 +144,41 @@ def test_arguments_module_keeps_helpers_private() -> None:
     import squall.web
 
     assert not hasattr(squall.web, "ArgumentsMixin")
+
+
+class Latin1Bytes(RequestHandler):
+    """Keeps every argument as its raw bytes, as a Tornado handler may."""
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> Any:
+        self.names_seen = [*getattr(self, "names_seen", []), name]
+        return value
+
+    def get(self, *args: Any, **kwargs: Any) -> None:
+        def show(v: Any) -> list[str]:
+            return [type(v).__name__, v.hex() if isinstance(v, bytes) else v]
+
+        self.write(
+            {
+                "args": [show(a) for a in args],
+                "kwargs": {k: show(v) for k, v in kwargs.items()},
+                "q": show(self.get_argument("q")),
+                "names": self.names_seen,
+            }
+        )
+
+
+def test_decode_argument_override_returning_bytes_is_honoured(squall_live_server: Any) -> None:
+    server = squall_live_server(
+        Application([(r"/pos/(.*)", Latin1Bytes), (r"/kw/(?P<word>.*)", Latin1Bytes)])
+    )
+    # a group with and one without an escape both go through the override, as bytes
+    r = httpx.get(server.url + "/pos/plain?q=%C3%A9%01")
+    assert r.status_code == 200
+    assert r.json()["args"] == [["bytes", b"plain".hex()]]
+    assert r.json()["q"] == ["bytes", "c3a901"]
+    r = httpx.get(server.url + "/pos/%C3%A9?q=")
+    assert r.json()["args"] == [["bytes", "c3a9"]]
+    # a named group is decoded with its name, as Tornado passes it
+    r = httpx.get(server.url + "/kw/abc?q=x")
+    assert r.json()["kwargs"] == {"word": ["bytes", b"abc".hex()]}
+    assert r.json()["names"] == ["word", "q"]

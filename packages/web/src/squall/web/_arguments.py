@@ -67,7 +67,11 @@ class ArgumentsMixin(HandlerBase):
         values = []
         decode = self.decode_argument
         for v in raw:
-            s = _REMOVE_CONTROL_CHARS.sub(" ", decode(v, name))
+            s = decode(v, name)
+            # An override may keep the raw bytes (Tornado allows it): those are the
+            # handler's own business, so only text has its control characters replaced.
+            if isinstance(s, str):
+                s = _REMOVE_CONTROL_CHARS.sub(" ", s)
             if strip:
                 s = s.strip()
             values.append(s)

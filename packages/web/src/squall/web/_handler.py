@@ -353,13 +353,22 @@ class RequestHandler(
 
     def _decode_path(self, args: tuple[str | None, ...], kwargs: dict[str, str | None]) -> None:
         decode = self.decode_argument
+        # A group without "%" is already its own UTF-8 decoding, unless the handler decodes
+        # arguments its own way: then every group goes through its decode_argument, as in
+        # Tornado (a latin-1 handler, or one keeping bytes).
+        custom = type(self).decode_argument is not ArgumentsMixin.decode_argument
         if args:
             self.path_args = [
-                a if a is None or "%" not in a else decode(unquote_to_bytes(a), None) for a in args
+                a
+                if a is None or ("%" not in a and not custom)
+                else decode(unquote_to_bytes(a), None)
+                for a in args
             ]
         if kwargs:
             self.path_kwargs = {
-                k: v if v is None or "%" not in v else decode(unquote_to_bytes(v), None)
+                k: v
+                if v is None or ("%" not in v and not custom)
+                else decode(unquote_to_bytes(v), k)
                 for k, v in kwargs.items()
             }
 
