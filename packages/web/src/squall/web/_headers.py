@@ -74,7 +74,8 @@ def convert_header_value(value: Any) -> str:
                 f"header value {result!r} is not ISO-8859-1: encode it first (bytes are "
                 "sent as they are; for a file name, RFC 8187 filename*=UTF-8''...)"
             )
-        raise ValueError(f"unsafe header value {result!r}: control characters (CR/LF) refused")
+        # Worded as Tornado's message: handlers written for it match on "Unsafe header value".
+        raise ValueError(f"Unsafe header value {result!r}: control characters are refused")
     return result
 
 
