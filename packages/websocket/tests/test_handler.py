@@ -545,6 +545,40 @@ def test_frames_sent_with_the_handshake_are_delivered_after_open(ws: Any) -> Non
     assert log[0][0] == "open" and log[1] == ("message", "early")
 
 
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_a_flood_of_small_frames_lets_the_loop_run_other_callbacks(
+    ws: Any, use_uvloop: bool
+) -> None:
+    # Thousands of one-byte messages arriving in one read are not all handed to on_message
+    # in one callback: other connections' callbacks get turns in between, as in Tornado.
+    count = 5000
+    got = [0]
+    turns = [0]
+
+    def other_callback() -> None:
+        if got[0] < count:
+            turns[0] += 1
+            asyncio.get_running_loop().call_soon(other_callback)
+
+    class Counter(WebSocketHandler):
+        def open(self) -> None:
+            other_callback()  # from here on, count the loop's turns
+
+        def on_message(self, message: str | bytes) -> None:
+            got[0] += 1
+
+    async def main() -> None:
+        async with ws.app([("/ws", Counter)]) as url:
+            flood = frames.encode_frame(frames.BINARY, b"x", mask=True) * count
+            _, writer, head = await ws.raw_connect(url, ws.upgrade_request() + flood)
+            assert head.startswith(b"HTTP/1.1 101 ")
+            await wait_for(lambda: got[0] == count)
+            writer.close()
+
+    ws.run(main(), use_uvloop=use_uvloop)
+    assert turns[0] >= count // 256 // 2
+
+
 def test_server_shutdown_closes_open_websockets_with_1001(ws: Any) -> None:
     async def main() -> None:
         app = Application([("/ws", Echo)], plugins=[plugin], autoload_plugins=False)

@@ -88,6 +88,10 @@ def _warn_long_ping_timeout(timeout: float, interval: float) -> None:
 WRITE_HIGH_WATER: Final = 256 * 1024  # as squall.http's responses
 WRITE_LOW_WATER: Final = 64 * 1024
 READ_BUFFER: Final = 64 * 1024  # unparsed bytes kept while the application is busy
+# Frames handled in one go before the loop's other callbacks get a turn: one read can hold
+# tens of thousands of small frames, and a peer flooding them must not hold the loop for
+# all of their on_message calls (Tornado 6.6 yields likewise).
+FRAMES_PER_TURN: Final = 256
 CLOSE_TIMEOUT: Final = 5.0  # Tornado's wait for the peer's close frame
 # From this payload size a frame goes to uvloop as (header, payload) with writelines rather
 # than joined first: below it the copy costs less than the extra buffer handling.
@@ -124,8 +128,8 @@ class WebSocketProtocol(asyncio.Protocol):
     __slots__ = (
         "_is_client", "_on_message", "_on_close", "_on_ping", "_on_pong", "_deflater",
         "_parser", "_ping_interval", "_ping_timeout", "transport", "_peer", "_started",
-        "_busy", "_in_process", "_read_paused", "_write_paused", "_waiters", "_close_sent",
-        "_close_received", "_lost", "_close_notified", "_timer", "_ping_timer",
+        "_busy", "_in_process", "_yielding", "_read_paused", "_write_paused", "_waiters",
+        "_close_sent", "_close_received", "_lost", "_close_notified", "_timer", "_ping_timer",
         "_pong_received", "close_code", "close_reason", "_lost_waiters", "_writelines",
         "_loop", "__weakref__",
     )  # fmt: skip
@@ -167,6 +171,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._started = False
         self._busy = False  # an awaitable on_message is running
         self._in_process = False
+        self._yielding = False  # a later turn of the loop will go on with the frames
         self._read_paused = False
         self._write_paused = False
         self._waiters: list[asyncio.Future[None]] = []
@@ -279,8 +284,14 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         self._in_process = True
         parser = self._parser
+        turn = FRAMES_PER_TURN
         try:
             while not self._busy and not self._lost:
+                if not turn:
+                    if parser.buffered:
+                        self._yield_turn()
+                    break
+                turn -= 1
                 try:
                     ev = parser.next_event()
                 except ProtocolError as exc:
@@ -315,8 +326,30 @@ class WebSocketProtocol(asyncio.Protocol):
                         self._call(self._on_pong, ev.payload)  # type: ignore[union-attr]
         finally:
             self._in_process = False
-        if self._read_paused and not self._busy and parser.buffered <= READ_BUFFER:
+        if (
+            self._read_paused
+            and not self._busy
+            and not self._yielding
+            and parser.buffered <= READ_BUFFER
+        ):
             self._resume_reading()
+
+    def _yield_turn(self) -> None:
+        """Let the loop's other callbacks run before the next frames are handled."""
+        if self._yielding:
+            return
+        self._yielding = True
+        self._pause_reading()  # the frames already here are enough to go on with
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        loop.call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        self._yielding = False
+        if self._lost:
+            return
+        if self._busy:
+            return  # _message_done goes on (and resumes reading)
+        self._process()
 
     def _await_message(self, result: Awaitable[Any]) -> None:
         """An async ``on_message``: the next message waits until it completes."""
