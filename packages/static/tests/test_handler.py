@@ -559,3 +559,65 @@ def test_override_serving_another_file_than_the_url_names_is_cached_and_fresh(
     assert _get(url + "/m/note").text == "second"
     (site / "note.txt").unlink()
     assert _get(url + "/m/note").status_code == 404
+
+
+# ---------------------------------------------------------------- own initialize()
+
+
+class SearchPath(StaticFileHandler):
+    """Searches several folders, as Jupyter's FileFindHandler: its initialize sets root
+    (a tuple) without calling StaticFileHandler.initialize."""
+
+    def initialize(self, path: list[str]) -> None:  # type: ignore[override]
+        self.root = tuple(os.path.abspath(p) + os.sep for p in path)  # type: ignore[assignment]
+
+    @classmethod
+    def get_absolute_path(cls, root: Any, path: str) -> str:
+        for folder in root:
+            candidate = os.path.abspath(os.path.join(folder, path))
+            if os.path.exists(candidate):
+                return candidate
+        return os.path.abspath(os.path.join(root[0], path))
+
+    def validate_absolute_path(self, root: Any, absolute_path: str) -> Any:
+        for folder in self.root:
+            if (absolute_path + os.sep).startswith(folder):
+                root = folder
+                break
+        return super().validate_absolute_path(root, absolute_path)
+
+
+def test_subclass_whose_initialize_sets_root_itself_serves_from_it(
+    tmp_path: Path, serve: Serve
+) -> None:
+    one, two, outside = tmp_path / "one", tmp_path / "two", tmp_path / "outside"
+    for folder in (one, two, outside):
+        folder.mkdir()
+    (one / "a.txt").write_text("from one")
+    (two / "b.txt").write_text("from two")
+    (outside / "secret.txt").write_text("secret")
+    (one / "escape.txt").symlink_to(outside / "secret.txt")
+    url = serve(Application([(r"/s/(.*)", SearchPath, {"path": [str(one), str(two)]})]))
+    for _ in range(2):  # a miss, then a hit from the cache
+        r = _get(url + "/s/a.txt")
+        assert (r.status_code, r.text) == (200, "from one")
+        r = _get(url + "/s/b.txt")
+        assert (r.status_code, r.text) == (200, "from two")
+    assert _get(url + "/s/escape.txt").status_code == 403
+    assert _get(url + "/s/missing.txt").status_code == 404
+    assert _get(url + "/s/").status_code == 403  # a folder, and no default_filename
+
+
+def test_subclass_initialize_without_root_is_a_clear_error(
+    site: Path, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Forgetful(StaticFileHandler):
+        def initialize(self) -> None:  # type: ignore[override]
+            pass
+
+    url = serve(Application([(r"/f/(.*)", Forgetful)]))
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
+        assert _get(url + "/f/css/a.css").status_code == 500
+    assert "Forgetful.initialize() must call super().initialize(path) or set self.root" in (
+        caplog.text
+    )

@@ -68,8 +68,8 @@ gen_log = logging.getLogger("squall.general")
 CHUNK_SIZE: Final = 256 * 1024
 """Bytes per write when a file is streamed without ``sendfile``."""
 
-_StoreKey = tuple[str, str | None, bool | None, bool, bool, float, tuple[str, ...]]
-_STORES: StashKey[dict[_StoreKey, tuple[str, bool, FileStore]]] = StashKey()
+_StoreKey = tuple[Any, str | None, bool | None, bool, bool, float, tuple[str, ...]]
+_STORES: StashKey[dict[_StoreKey, tuple[Any, bool, FileStore]]] = StashKey()
 """Per application: (root, default_filename, follow_symlinks argument, the two settings,
 CACHE_TTL, PRECOMPRESSED) → (root, follow_symlinks in effect, store)."""
 
@@ -93,6 +93,13 @@ _UNCALLED_HOOKS: Final = {
     "set_headers": "override set_extra_headers, get_cache_time or get_content_type",
 }
 """Tornado StaticFileHandler hooks a subclass may not override here, and what to do instead."""
+
+
+class StaticRootMissingError(TypeError):
+    """A subclass's ``initialize`` neither called ``super().initialize(path)`` nor set root."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name}.initialize() must call super().initialize(path) or set self.root")
 
 
 def _sibling_key(path: str, coding: str) -> str:
@@ -163,6 +170,15 @@ class StaticFileHandler(RequestHandler):
         # kwargs and the two settings (read each time, so a changed setting applies) is
         # made once and kept with the store.
         root = path if type(path) is str else os.fspath(path)
+        self.root, self.follow_symlinks, self._store = self._find_store(
+            root, default_filename, follow_symlinks
+        )
+        self.default_filename = default_filename
+
+    def _find_store(
+        self, root: Any, default_filename: str | None, follow_symlinks: bool | None
+    ) -> tuple[Any, bool, FileStore]:
+        """This application's (root, follow_symlinks in effect, store) for these kwargs."""
         settings = self.application.settings
         key = (
             root,
@@ -183,8 +199,28 @@ class StaticFileHandler(RequestHandler):
             enabled = key[4]
             store = FileStore(HASHES if enabled else NO_HASHES, enabled=enabled, ttl=key[5])
             found = stores[key] = (root, follow, store)
-        self.root, self.follow_symlinks, self._store = found
-        self.default_filename = default_filename
+        return found
+
+    def _own_initialize_skipped(self) -> FileStore:
+        """The store of a subclass whose ``initialize`` does not call this class's.
+
+        Tornado allows it: such a subclass sets ``self.root`` itself (Jupyter's
+        ``FileFindHandler`` sets a tuple of folders, which its own ``get_absolute_path`` and
+        ``validate_absolute_path`` search), and the other attributes keep their defaults.
+        """
+        if not hasattr(self, "root"):
+            raise StaticRootMissingError(type(self).__qualname__)
+        if not hasattr(self, "default_filename"):
+            self.default_filename = None
+        root = self.root
+        # The key must be hashable: a list of folders is keyed as the tuple it holds.
+        key_root = tuple(root) if isinstance(root, list) else root
+        _, follow, store = self._find_store(
+            key_root, self.default_filename, getattr(self, "follow_symlinks", None)
+        )
+        self.follow_symlinks = follow
+        self._store = store
+        return store
 
     # ---------------------------------------------------------------- request entry points
 
@@ -203,7 +239,11 @@ class StaticFileHandler(RequestHandler):
         """
         if self._parses_url_path and path is not None:
             path = self.parse_url_path(path)
-        entry = self._store.fresh(path)
+        try:
+            store = self._store
+        except AttributeError:
+            store = self._own_initialize_skipped()
+        entry = store.fresh(path)
         if entry is None or entry.body is None:
             return self._get_slow(path, include_body)
         if entry.siblings:  # precompressed siblings: only these files negotiate
