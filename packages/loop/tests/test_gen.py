@@ -162,6 +162,24 @@ def test_each_coroutine_call_runs_in_a_copy_of_the_callers_context(io_loop: IOLo
     assert io_loop.run_sync(main) == ("inside", "caller")
 
 
+def test_a_yielded_native_coroutine_sees_the_generators_context_vars(io_loop: IOLoop) -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+
+    async def read() -> str:
+        return var.get()
+
+    @gen.coroutine
+    def work() -> Generator[Any, Any, tuple[str, str]]:
+        var.set("set before the first yield")
+        first = yield read()
+        yield gen.moment
+        var.set("set after a wait")
+        second = yield read()
+        return first, second
+
+    assert io_loop.run_sync(work) == ("set before the first yield", "set after a wait")
+
+
 def test_is_coroutine_function_knows_both_kinds() -> None:
     @gen.coroutine
     def decorated() -> None:

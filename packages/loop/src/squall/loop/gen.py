@@ -337,7 +337,9 @@ class Runner:
                 return
             value, exc = None, None
             try:
-                future = convert_yielded(yielded)
+                # In the coroutine's context: a yielded ``async def`` coroutine becomes a
+                # Task there, and a Task runs in the context current when it is made.
+                future = self._context.run(convert_yielded, yielded)
             except BadYieldError as error:
                 exc = error
                 continue
