@@ -446,3 +446,22 @@ def test_wait_iterator_async_for_with_keywords(io_loop: IOLoop) -> None:
     assert io_loop.run_sync(main) == [("one", 2), ("two", None)]
     with pytest.raises(ValueError, match="not both"):
         gen.WaitIterator(io_loop.asyncio_loop.create_future(), other=gen.moment)
+
+
+def test_wait_iterator_hands_out_a_future_given_twice_once_per_place(io_loop: IOLoop) -> None:
+    async def main() -> list[tuple[Any, Any]]:
+        loop = asyncio.get_running_loop()
+        shared: asyncio.Future[str] = loop.create_future()
+        other: asyncio.Future[str] = loop.create_future()
+        waiter = gen.WaitIterator(shared, other, shared)
+        loop.call_soon(shared.set_result, "s")
+        loop.call_later(0.01, other.set_result, "o")
+        seen = []
+        async for result in waiter:
+            seen.append((waiter.current_index, result))
+        by_keyword = gen.WaitIterator(first=shared, second=shared)
+        async for result in by_keyword:
+            seen.append((by_keyword.current_index, result))
+        return seen
+
+    assert io_loop.run_sync(main) == [(0, "s"), (2, "s"), (1, "o"), ("first", "s"), ("second", "s")]

@@ -424,8 +424,9 @@ class WaitIterator:
         if args and kwargs:
             raise ValueError("WaitIterator: give futures positionally or by keyword, not both")
         keyed: list[tuple[Any, Any]] = list(kwargs.items()) if kwargs else list(enumerate(args))
-        self._keys: dict[asyncio.Future[Any], Any] = {}
-        self._finished: list[asyncio.Future[Any]] = []
+        # (index or keyword, future) in the order they finished, not yet handed out. Keyed
+        # by position, not by future: the same future may be given twice.
+        self._finished: list[tuple[Any, asyncio.Future[Any]]] = []
         self._waiter: asyncio.Future[Any] | None = None
         self._remaining = len(keyed)
         self.current_index: Any = None
@@ -434,24 +435,23 @@ class WaitIterator:
         """The future whose result ``next()`` gave last."""
         for key, child in keyed:
             future = convert_yielded(child)
-            self._keys[future] = key
-            future.add_done_callback(self._child_done)
+            future.add_done_callback(functools.partial(self._child_done, key))
 
     def done(self) -> bool:
         """True once every future's result has been handed out."""
         return self._remaining == 0
 
-    def _child_done(self, future: asyncio.Future[Any]) -> None:
+    def _child_done(self, key: Any, future: asyncio.Future[Any]) -> None:
         if self._waiter is not None and not self._waiter.done():
             waiter, self._waiter = self._waiter, None
-            self._hand_out(future, waiter)
+            self._hand_out(key, future, waiter)
         else:
-            self._finished.append(future)
+            self._finished.append((key, future))
 
-    def _hand_out(self, future: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
+    def _hand_out(self, key: Any, future: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
         self._remaining -= 1
         self.current_future = future
-        self.current_index = self._keys[future]
+        self.current_index = key
         chain_future(future, target)
 
     def next(self) -> asyncio.Future[Any]:
@@ -464,7 +464,7 @@ class WaitIterator:
             raise StopIteration
         target = _new_future()
         if self._finished:
-            self._hand_out(self._finished.pop(0), target)
+            self._hand_out(*self._finished.pop(0), target)
         else:
             self._waiter = target
         return target
