@@ -465,3 +465,16 @@ def test_wait_iterator_hands_out_a_future_given_twice_once_per_place(io_loop: IO
         return seen
 
     assert io_loop.run_sync(main) == [(0, "s"), (2, "s"), (1, "o"), ("first", "s"), ("second", "s")]
+
+
+def test_wait_iterator_clears_the_current_future_once_done(io_loop: IOLoop) -> None:
+    async def main() -> tuple[Any, Any, Any]:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done.set_result(1)
+        waiter = gen.WaitIterator(done)
+        while not waiter.done():
+            await waiter.next()
+            assert (waiter.current_index, waiter.current_future) == (0, done)
+        return waiter.current_index, waiter.current_future, waiter.done()
+
+    assert io_loop.run_sync(main) == (None, None, True)

@@ -438,8 +438,14 @@ class WaitIterator:
             future.add_done_callback(functools.partial(self._child_done, key))
 
     def done(self) -> bool:
-        """True once every future's result has been handed out."""
-        return self._remaining == 0
+        """True once every future's result has been handed out.
+
+        Then ``current_index`` and ``current_future`` are None again, as in Tornado.
+        """
+        if self._remaining:
+            return False
+        self.current_index = self.current_future = None
+        return True
 
     def _child_done(self, key: Any, future: asyncio.Future[Any]) -> None:
         if self._waiter is not None and not self._waiter.done():
