@@ -184,6 +184,9 @@ class UsesFutureMethods(RequestHandler):
         empty.add_done_callback(called.set_result)  # type: ignore[attr-defined]
         assert await called is empty
         callbacks_seen.append("flush callback")
+        # asyncio.wait takes only futures (it adds, then removes, a done callback)
+        done, pending = await asyncio.wait([self.flush()], timeout=5)
+        assert len(done) == 1 and not pending
         self.write("body")
         self.finish().add_done_callback(lambda _: callbacks_seen.append("finish callback"))  # type: ignore[attr-defined]
 

@@ -53,6 +53,13 @@ class Done:
         """Schedule ``fn(self)`` on the running loop, as a done Future does."""
         asyncio.get_running_loop().call_soon(fn, self, context=context)
 
+    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        """0: a callback added here is already scheduled, as on a done Future.
+
+        ``asyncio.wait([self.flush()])`` calls it once the wait is over.
+        """
+        return 0
+
 
 DONE: Awaitable[None] = Done()
 
