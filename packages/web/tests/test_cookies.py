@@ -307,3 +307,40 @@ def test_a_misspelt_attribute_is_refused_and_leaves_no_cookie_behind(
     assert r.status_code == 200
     assert "partitionned" in r.text
     assert "set-cookie" not in r.headers
+
+
+class RefusedAsTornado(RequestHandler):
+    def get(self) -> None:
+        # Tornado raises http.cookies.CookieError for a bad name or attribute; code ported
+        # from it catches that, and squall's ValueError contract still holds.
+        caught = []
+        for kwargs in (
+            {"name": "a;b"},
+            {"name": "a\x00b"},
+            {"domain": "example;.com"},
+            {"path": "/\r\nX: 1"},
+            {"DoMaIn": "x;y"},
+        ):
+            args = {"name": "n", "value": "v", **kwargs}
+            try:
+                self.set_cookie(**args)
+            except http.cookies.CookieError as exc:
+                assert isinstance(exc, ValueError)
+                caught.append(str(exc).split("=")[0])
+        self.write({"caught": caught})
+
+
+def test_bad_cookie_name_or_attribute_raises_cookie_error_as_tornado(
+    squall_live_server: Callable[..., LiveServer],
+) -> None:
+    server = squall_live_server(Application([(r"/", RefusedAsTornado)]))
+    r = httpx.get(server.url + "/")
+    assert r.status_code == 200
+    assert r.json()["caught"] == [
+        "Invalid cookie attribute name",
+        "Invalid cookie attribute name",
+        "Invalid cookie attribute domain",
+        "Invalid cookie attribute path",
+        "Invalid cookie attribute DoMaIn",
+    ]
+    assert "set-cookie" not in r.headers

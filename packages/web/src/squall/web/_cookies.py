@@ -42,11 +42,24 @@ _BAD_ATTRIBUTE = re.compile(r"[\x00-\x1f;\x7f]|[^\x00-\xff]")
 _ENCODER = http.cookies.SimpleCookie()
 
 
+class InvalidCookieAttributeError(http.cookies.CookieError, ValueError):
+    """``set_cookie()`` was given a name or attribute a ``Set-Cookie`` header cannot carry.
+
+    Tornado raises ``http.cookies.CookieError`` there, and squall documents a
+    ``ValueError``: this is both, so either ``except`` catches it.
+    """
+
+    def __init__(self, cookie: str, attribute: str, value: object, refused: str) -> None:
+        super().__init__(
+            f"Invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}: "
+            f"{refused} are refused"
+        )
+
+
 def _check_attribute(cookie: str, attribute: str, value: object) -> None:
     if value is not None and _BAD_ATTRIBUTE.search(str(value)):
-        raise ValueError(
-            f"invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}: "
-            "control characters, ';' and characters beyond Latin-1 are refused"
+        raise InvalidCookieAttributeError(
+            cookie, attribute, value, "control characters, ';' and characters beyond Latin-1"
         )
 
 
@@ -117,14 +130,20 @@ class CookiesMixin(HandlerBase):
 
         Raises:
             http.cookies.CookieError: a keyword that is no cookie attribute; nothing is set.
-            ValueError: the name or value holds a control character, a space, ``;`` or a
-                character beyond Latin-1 (``"中文"``: quote or encode it, or use
-                ``set_signed_cookie``), or an attribute holds a control character, ``;`` or
-                a character beyond Latin-1 (no header injection, no unsendable header).
+            ValueError: the value holds a control character, a space, ``;`` or a character
+                beyond Latin-1 (``"中文"``: quote or encode it, or use ``set_signed_cookie``).
+                The name holding one of those, or an attribute holding a control character,
+                ``;`` or a character beyond Latin-1 (no header injection, no unsendable
+                header), raises an error that is both a ``ValueError`` and, as in Tornado,
+                an ``http.cookies.CookieError``.
         """
         if isinstance(value, bytes):
             value = value.decode("latin-1")
-        if not name or _BAD_VALUE.search(name) or _BAD_VALUE.search(value):
+        if not name or _BAD_VALUE.search(name):
+            raise InvalidCookieAttributeError(
+                name, "name", name, "control characters, spaces, ';' and characters beyond Latin-1"
+            )
+        if _BAD_VALUE.search(value):
             raise ValueError(
                 f"invalid cookie {name!r}: {value!r} (control characters, spaces, ';' and "
                 "characters beyond Latin-1 are refused: quote or encode the value)"
