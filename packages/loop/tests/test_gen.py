@@ -6,7 +6,9 @@ import asyncio
 import concurrent.futures
 import contextvars
 import datetime
+import gc
 import logging
+import weakref
 from collections.abc import Generator
 from typing import Any
 
@@ -478,3 +480,42 @@ def test_wait_iterator_clears_the_current_future_once_done(io_loop: IOLoop) -> N
         return waiter.current_index, waiter.current_future, waiter.done()
 
     assert io_loop.run_sync(main) == (None, None, True)
+
+
+@pytest.mark.parametrize("waits", [False, True], ids=["fails-at-once", "fails-after-a-wait"])
+def test_a_failed_coroutines_locals_are_freed_without_the_cycle_collector(
+    io_loop: IOLoop, waits: bool
+) -> None:
+    class Payload:
+        pass
+
+    refs: list[weakref.ref[Payload]] = []
+
+    @gen.coroutine
+    def fails() -> Generator[Any, Any, None]:
+        payload = Payload()
+        refs.append(weakref.ref(payload))
+        yield gen.sleep(0) if waits else gen.maybe_future(None)
+        raise ValueError("failed")
+
+    @gen.coroutine
+    def plain_function_fails() -> None:
+        payload = Payload()
+        refs.append(weakref.ref(payload))
+        raise ValueError("failed")
+
+    @gen.coroutine
+    def caller() -> Generator[Any, Any, None]:
+        for failing in (fails, plain_function_fails):
+            try:
+                yield failing()
+            except ValueError:
+                pass
+
+    gc.collect()
+    gc.disable()
+    try:
+        io_loop.run_sync(caller)
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()

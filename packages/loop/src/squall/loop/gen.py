@@ -293,7 +293,7 @@ class Runner:
         context: contextvars.Context,
     ) -> None:
         self._gen = gen
-        self._result = result
+        self._result: asyncio.Future[Any] | None = result  # None once the generator ended
         self._context = context
         self._waiting: asyncio.Future[Any] | None = None
         # Cancelling the coroutine's Future cancels what it waits on, which throws
@@ -305,54 +305,69 @@ class Runner:
         if result.cancelled() and self._waiting is not None:
             self._waiting.cancel()
 
-    def _resume(self, done: asyncio.Future[Any]) -> None:
+    def _resume(self, done: asyncio.Future[Any] | None) -> None:
         self._waiting = None
-        if done.cancelled():
-            self.run(None, asyncio.CancelledError())
-        else:
-            exc = done.exception()
-            self.run(None if exc is not None else done.result(), exc)
+        exc: BaseException | None = None
+        try:
+            assert done is not None
+            if done.cancelled():
+                self.run(None, asyncio.CancelledError())
+            else:
+                exc = done.exception()
+                self.run(None if exc is not None else done.result(), exc)
+        finally:
+            done = exc = None  # see run()
 
     def run(self, value: Any = None, exc: BaseException | None = None) -> None:
         """Send ``value`` (or throw ``exc``) in and run until a yield that is not ready."""
         result = self._result
-        while True:
-            try:
-                if exc is not None:
-                    yielded = self._context.run(self._gen.throw, exc)
-                else:
-                    yielded = self._context.run(self._gen.send, value)
-            except StopIteration as stop:
-                future_set_result_unless_cancelled(result, stop.value)
-                return
-            except Return as ret:
-                future_set_result_unless_cancelled(result, ret.value)
-                return
-            except asyncio.CancelledError:
-                result.cancel()
-                return
-            except Exception as error:
-                if not result.done():
-                    result.set_exception(error)
-                return
-            value, exc = None, None
-            try:
-                # In the coroutine's context: a yielded ``async def`` coroutine becomes a
-                # Task there, and a Task runs in the context current when it is made.
-                future = self._context.run(convert_yielded, yielded)
-            except BadYieldError as error:
-                exc = error
-                continue
-            if future.done() and yielded is not None and yielded is not moment:
-                if future.cancelled():
-                    exc = asyncio.CancelledError()
-                else:
-                    exc = future.exception()
-                    value = None if exc is not None else future.result()
-                continue
-            self._waiting = future
-            future.add_done_callback(self._resume)
+        if result is None:
             return
+        future: asyncio.Future[Any] | None = None
+        yielded: Any = None
+        try:
+            while True:
+                try:
+                    if exc is not None:
+                        yielded = self._context.run(self._gen.throw, exc)
+                    else:
+                        yielded = self._context.run(self._gen.send, value)
+                except (StopIteration, Return) as stop:
+                    future_set_result_unless_cancelled(result, stop.value)
+                    break
+                except asyncio.CancelledError:
+                    result.cancel()
+                    break
+                except Exception as error:
+                    if not result.done():
+                        result.set_exception(error)
+                    break
+                value, exc = None, None
+                try:
+                    # In the coroutine's context: a yielded ``async def`` coroutine becomes
+                    # a Task there, and a Task runs in the context current when it is made.
+                    future = self._context.run(convert_yielded, yielded)
+                except BadYieldError as error:
+                    exc = error
+                    continue
+                if future.done() and yielded is not None and yielded is not moment:
+                    if future.cancelled():
+                        exc = asyncio.CancelledError()
+                    else:
+                        exc = future.exception()
+                        value = None if exc is not None else future.result()
+                    continue
+                self._waiting = future
+                future.add_done_callback(self._resume)
+                return
+            self._result = None
+        finally:
+            # A failure's traceback keeps the frame that caught it, and through f_back its
+            # callers' (_resume, the decorator's wrapper): holding the coroutine's Future
+            # (which holds the failure) or the failure itself there would make a cycle
+            # that only the cyclic collector frees, with the failed coroutine's locals in
+            # it. Dropped, they are freed at once, as in Tornado.
+            value = exc = result = future = yielded = None
 
 
 def coroutine(func: Callable[..., Any]) -> Callable[..., asyncio.Future[Any]]:
@@ -373,24 +388,28 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., asyncio.Future[Any]]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> asyncio.Future[Any]:
-        future = _new_future()
+        future: asyncio.Future[Any] | None = _new_future()
+        assert future is not None
         context = contextvars.copy_context()
         try:
-            result = context.run(func, *args, **kwargs)
-        except (Return, StopIteration) as stop:
-            future.set_result(stop.value)
+            try:
+                result = context.run(func, *args, **kwargs)
+            except (Return, StopIteration) as stop:
+                future.set_result(stop.value)
+                return future
+            except asyncio.CancelledError:
+                future.cancel()
+                return future
+            except Exception as error:
+                future.set_exception(error)
+                return future
+            if isinstance(result, Generator):
+                Runner(result, future, context).run()
+            else:
+                future.set_result(result)
             return future
-        except asyncio.CancelledError:
-            future.cancel()
-            return future
-        except Exception as error:
-            future.set_exception(error)
-            return future
-        if isinstance(result, Generator):
-            Runner(result, future, context).run()
-        else:
-            future.set_result(result)
-        return future
+        finally:
+            future = result = None  # see Runner.run(): no cycle through this frame
 
     wrapper.__squall_coroutine__ = True  # type: ignore[attr-defined]
     return wrapper
