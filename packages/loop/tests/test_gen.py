@@ -7,6 +7,7 @@ import concurrent.futures
 import contextvars
 import datetime
 import gc
+import inspect
 import logging
 import weakref
 from collections.abc import Generator
@@ -519,3 +520,22 @@ def test_a_failed_coroutines_locals_are_freed_without_the_cycle_collector(
         assert [ref() for ref in refs] == [None, None]
     finally:
         gc.enable()
+
+
+def test_in_debug_mode_a_coroutines_future_says_it_was_created_at_the_callers_line(
+    io_loop: IOLoop,
+) -> None:
+    @gen.coroutine
+    def work() -> Generator[Any, Any, None]:
+        yield gen.moment
+
+    async def main() -> tuple[str, str]:
+        asyncio.get_running_loop().set_debug(True)
+        here = inspect.getframeinfo(inspect.currentframe())  # type: ignore[arg-type]
+        future = work()  # the line after `here`
+        text = repr(future)
+        await future
+        return text, f"created at {here.filename}:{here.lineno + 1}>"
+
+    text, expected = io_loop.run_sync(main)
+    assert text.endswith(expected)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import numbers
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -43,10 +44,25 @@ def _fire(waiter: asyncio.Future[Any], expire: Callable[[], None]) -> None:
 
 
 def new_future() -> asyncio.Future[Any]:
-    """A Future of the running loop, or of the current IOLoop's outside a running loop."""
+    """A Future of the running loop, or of the current IOLoop's outside a running loop.
+
+    In asyncio's debug mode a Future records where it was created (its repr says "created
+    at", and so does a "never retrieved" warning): squall.loop's own frames are left out,
+    so that is the caller's line, as with Tornado's futures.
+    """
     try:
-        return asyncio.get_running_loop().create_future()
+        future = asyncio.get_running_loop().create_future()
     except RuntimeError:
         io_loop = IOLoop.current()
         assert io_loop is not None  # current() with instance=True always gives one
-        return io_loop.asyncio_loop.create_future()
+        future = io_loop.asyncio_loop.create_future()
+    created = getattr(future, "_source_traceback", None)  # only set in debug mode
+    while created and os.path.dirname(created[-1][0]) in _NOT_THE_CALLER:
+        del created[-1]
+    return future
+
+
+# squall.loop's folder, and asyncio's (its loop's create_future is Python code).
+_NOT_THE_CALLER = frozenset(
+    {os.path.dirname(os.path.abspath(__file__)), os.path.dirname(asyncio.__file__)}
+)
