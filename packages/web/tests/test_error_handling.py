@@ -171,6 +171,29 @@ def test_an_error_304_is_sent_without_calling_write_error(
     assert NotModified.written == []
 
 
+class NoContent(RequestHandler):
+    def get(self, code: str) -> None:
+        self.set_header("X-Kept", "no")  # send_error clears it
+        self.write("dropped")
+        raise HTTPError(int(code))
+
+
+@pytest.mark.parametrize("code", ["204", "304"])
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_error_status_without_body_gets_an_empty_answer(
+    squall_live_server: Any, code: str, debug: bool
+) -> None:
+    # `raise HTTPError(204)` ends a request with nothing to say: an empty 204, not a 500
+    # from the default error page that such a status cannot carry.
+    app = Application([(r"/(\d+)", NoContent)], serve_traceback=debug)
+    server = squall_live_server(app)
+    r = httpx.get(f"{server.url}/{code}")
+    assert r.status_code == int(code)
+    assert r.content == b""
+    assert "content-length" not in r.headers and "transfer-encoding" not in r.headers
+    assert "x-kept" not in r.headers
+
+
 def test_debug_serves_tracebacks(squall_live_server: Any) -> None:
     server = squall_live_server(make_app(debug=True, autoreload=False))
     assert "Traceback" in httpx.get(server.url + "/fail/value").text

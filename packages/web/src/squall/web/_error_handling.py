@@ -91,9 +91,15 @@ class ErrorsMixin(HandlerBase):
         """Write the error page; override to customise (the notes' ``write_error``).
 
         The default page is ``<html><title>404: Not Found</title><body>404: Not Found
-        </body></html>`` (HTML-escaped); with the ``serve_traceback`` setting (``debug``) and
+        </body></html>`` (HTML-escaped), and nothing for a status without a body (1xx, 204,
+        304); with the ``serve_traceback`` setting (``debug``) and
         an exception, the page shows its HTML-escaped traceback.
         """
+        if status_code in (204, 304) or 100 <= status_code < 200:
+            # No body may follow these (`raise HTTPError(204)` ends a request that has
+            # nothing to say): an empty answer, as Tornado's write_error gives.
+            self.finish()
+            return
         title = escape_html(f"{status_code}: {self._reason}")
         exc_info = kwargs.get("exc_info")
         if exc_info is not None and self.settings.get("serve_traceback"):
