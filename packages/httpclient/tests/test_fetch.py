@@ -8,11 +8,13 @@ import errno
 import json
 import os
 import socket
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from squall.http import HTTPHeaders
 from squall.httpclient import (
     AsyncHTTPClient,
     HTTPClientError,
@@ -110,6 +112,26 @@ def test_method_headers_and_body_are_sent(server: Server) -> None:
     assert doc["headers"]["x-one"] == "1"
     assert doc["body"] == "héllo".encode().decode("latin-1")
     assert doc["headers"]["content-length"] == str(len("héllo".encode()))
+
+
+@pytest.mark.parametrize("bad", ["a\rb", "a\nb", "a\r\nInjected: 1"])
+def test_cr_or_lf_in_a_header_name_or_value_is_refused_before_sending(
+    server: Server, bad: str
+) -> None:
+    for headers in ({"X-Test": bad}, {bad: "value"}):
+        with pytest.raises(ValueError, match="CR or LF"):
+            fetch(server.url + "/echo", headers=headers)
+    assert server.app.seen == []
+
+
+def test_header_values_may_be_bytes(server: Server) -> None:
+    plain: dict[str, Any] = {"User-Agent": b"MyAgent", "X-Name": "caf\u00e9".encode()}
+    as_headers = HTTPHeaders()
+    as_headers["User-Agent"] = b"MyAgent"  # type: ignore[assignment]
+    for headers in (plain, as_headers):
+        doc = echo(fetch(server.url + "/echo", headers=headers))
+        assert doc["headers"]["user-agent"] == "MyAgent"
+    assert server.app.seen[0].headers["X-Name"] == "caf\u00e9"
 
 
 def test_post_without_content_type_is_form_encoded(server: Server) -> None:
@@ -442,6 +464,15 @@ def test_basic_auth(server: Server) -> None:
     with pytest.raises(HTTPClientError) as info:
         fetch(server.url + "/basic", auth_username="ann", auth_password="wrong")
     assert info.value.code == 401
+
+
+def test_basic_auth_sends_the_nfc_utf8_of_the_credentials(server: Server) -> None:
+    # RFC 7617 section 2.1's example, and a user name typed in decomposed form.
+    fetch(server.url + "/echo", auth_username="test", auth_password="123\u00a3")
+    assert server.app.seen[-1].headers["Authorization"] == "Basic dGVzdDoxMjPCow=="
+    decomposed = unicodedata.normalize("NFD", "jos\u00e9")
+    fetch(server.url + "/echo", auth_username=decomposed, auth_password="s\u0259cr\u0259t")
+    assert server.app.seen[-1].headers["Authorization"] == "Basic am9zw6k6c8mZY3LJmXQ="
 
 
 def test_credentials_in_the_url_are_basic_auth(server: Server) -> None:

@@ -23,6 +23,7 @@ import copy
 import inspect
 import os
 import time
+import unicodedata
 import urllib.parse
 import zlib
 from collections import deque
@@ -105,6 +106,26 @@ def _failure(exc: BaseException) -> BaseException:
             return _plain(os_error)
         return HTTPStreamClosedError("Stream closed")
     return exc
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _wire_headers(headers: HTTPHeaders) -> list[tuple[bytes, bytes]]:
+    """The request's header lines as bytes, refusing a CR or LF anywhere in them.
+
+    A value given as bytes is taken as UTF-8 text (Tornado accepts both kinds); each line
+    goes out as latin-1. A CR or LF would end the line early and let a value smuggle in
+    headers of its own, so it is refused before anything is sent.
+    """
+    lines: list[tuple[bytes, bytes]] = []
+    for name, value in headers.get_all():
+        text: str = value.decode("utf-8") if isinstance(value, bytes) else value
+        if "\r" in name or "\n" in name or "\r" in text or "\n" in text:
+            raise ValueError(f"Illegal characters (CR or LF) in header: {name!r}: {text!r}")
+        lines.append((name.encode("latin-1"), text.encode("latin-1")))
+    return lines
 
 
 class _Producer:
@@ -256,7 +277,9 @@ class Fetcher:
             if s.auth_mode == "digest":
                 auth = httpx.DigestAuth(username, password or "")
             else:
-                token = f"{username}:{password or ''}".encode()
+                # RFC 7617: the credentials are UTF-8 of their NFC form, so a name typed
+                # in decomposed form (macOS file names, some keyboards) still matches.
+                token = f"{_nfc(username)}:{_nfc(password or '')}".encode()
                 headers["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
         if s.user_agent:
             headers["User-Agent"] = s.user_agent
@@ -276,7 +299,7 @@ class Fetcher:
         request = httpx.Request(
             s.method,
             urllib.parse.urlunsplit(target),
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.get_all()],
+            headers=_wire_headers(headers),
             content=content,
             extensions={"timeout": timeout.as_dict()},
         )
