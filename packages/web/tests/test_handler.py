@@ -508,3 +508,62 @@ def test_methods_a_handler_leaves_alone_are_found_defined_on_request_handler() -
         if _defining_class(getattr(handler, m)) is not RequestHandler
     ]
     assert implemented == ["post"]
+
+
+def _cancelled_future() -> asyncio.Future[None]:
+    fut = asyncio.get_running_loop().create_future()
+    fut.cancel()
+    return fut
+
+
+class AwaitsSomethingCancelled(RequestHandler):
+    async def prepare(self) -> None:
+        if self.get_argument("where") == "prepare":
+            await _cancelled_future()
+
+    async def get(self) -> None:
+        await _cancelled_future()
+
+    def post(self) -> None:
+        _cancelled_future().result()  # raises CancelledError without any await
+
+
+@pytest.mark.parametrize(("method", "where"), [("GET", "get"), ("GET", "prepare"), ("POST", "")])
+def test_awaiting_something_cancelled_is_an_uncaught_exception(
+    squall_live_server: Any, caplog: pytest.LogCaptureFixture, method: str, where: str
+) -> None:
+    # CancelledError is no Exception, but the handler's own task was not cancelled: as in
+    # Tornado, a logged 500 rather than a request that never gets an answer.
+    server = squall_live_server(Application([(r"/", AwaitsSomethingCancelled)]))
+    with caplog.at_level("ERROR", logger="squall.application"):
+        r = httpx.request(method, server.url + "/", params={"where": where}, timeout=5)
+    assert r.status_code == 500
+    assert "Uncaught exception" in caplog.text and "CancelledError" in caplog.text
+
+
+own_task: dict[str, Any] = {}
+
+
+class WaitsForever(RequestHandler):
+    async def get(self) -> None:
+        own_task["loop"] = asyncio.get_running_loop()
+        own_task["task"] = asyncio.current_task()
+        await asyncio.Event().wait()
+
+
+def test_a_handler_whose_own_task_is_cancelled_answers_500_unlogged(
+    squall_live_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    own_task.clear()
+    server = squall_live_server(Application([(r"/", WaitsForever)]))
+    result: list[httpx.Response] = []
+    client = threading.Thread(target=lambda: result.append(httpx.get(server.url + "/", timeout=5)))
+    with caplog.at_level("ERROR", logger="squall.application"):
+        client.start()
+        wait_until(lambda: "task" in own_task)
+        own_task["loop"].call_soon_threadsafe(own_task["task"].cancel)
+        client.join(10)
+    assert result and result[0].status_code == 500
+    wait_until(lambda: own_task["task"].done())
+    assert own_task["task"].cancelled()
+    assert "Uncaught exception" not in caplog.text

@@ -387,6 +387,9 @@ class RequestHandler(
                 return self._spawn(self._start_async(result, (), False))  # type: ignore[arg-type]
         except Exception as e:
             self._handle_request_exception(e)
+        except asyncio.CancelledError as e:
+            if self._cancelled(e):
+                raise
         return None
 
     async def _start_async(
@@ -408,6 +411,9 @@ class RequestHandler(
                     await result  # type: ignore[misc]
         except Exception as e:
             self._handle_request_exception(e)
+        except asyncio.CancelledError as e:
+            if self._cancelled(e):
+                raise
 
     def _run_method(self, method_name: str) -> asyncio.Task[None] | None:
         """Call the method and finish; None when done synchronously, else a Task."""
@@ -421,6 +427,9 @@ class RequestHandler(
                 self.finish()
         except Exception as e:
             self._handle_request_exception(e)
+        except asyncio.CancelledError as e:
+            if self._cancelled(e):
+                raise
         return None
 
     async def _finish_async(self, pending: Awaitable[Any]) -> None:
@@ -430,6 +439,28 @@ class RequestHandler(
                 self.finish()
         except Exception as e:
             self._handle_request_exception(e)
+        except asyncio.CancelledError as e:
+            if self._cancelled(e):
+                raise
+
+    def _cancelled(self, e: asyncio.CancelledError) -> bool:
+        """Handle a ``CancelledError`` out of handler code; True: the caller re-raises it.
+
+        When this request's own task is being cancelled (shutdown, a timeout around it),
+        a 500 goes out unlogged so the client is not left waiting, and the cancellation
+        goes on. Otherwise something the handler awaited was cancelled: that is an uncaught
+        exception like any other (logged, 500), as in Tornado.
+        """
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            if not self._finished:
+                try:
+                    self.send_error(500)
+                except Exception:
+                    app_log.error("Exception in exception handler", exc_info=True)
+            return True
+        self._handle_request_exception(e)
+        return False
 
     async def _after_start(self, started: Awaitable[None], method_name: str) -> None:
         await started
@@ -484,6 +515,9 @@ class RequestHandler(
                 self.finish()
         except Exception as e:
             self._handle_request_exception(e)
+        except asyncio.CancelledError as e:
+            if self._cancelled(e):
+                raise
         return None
 
     async def _after_prepare(self, pending: Awaitable[None], method_name: str) -> None:
@@ -491,6 +525,10 @@ class RequestHandler(
             await pending
         except Exception as e:
             self._handle_request_exception(e)
+            return
+        except asyncio.CancelledError as e:
+            if self._cancelled(e):
+                raise
             return
         result = self._run_method(method_name)
         if result is not None:
