@@ -290,6 +290,17 @@ def test_follow_redirects_false_returns_the_redirect(server: Server) -> None:
     assert info.value.response.headers["Location"] == "/hops/0"
 
 
+def test_a_location_that_is_no_http_url_is_returned_or_refused_by_scheme(
+    server: Server,
+) -> None:
+    url = server.url + "/redirect/302?to=h:5"
+    response = fetch(url, follow_redirects=False, raise_error=False)
+    assert response.code == 302
+    assert response.headers["Location"] == "h:5"
+    with pytest.raises(ValueError, match="Unsupported url scheme: h:5"):
+        fetch(url)
+
+
 @pytest.mark.parametrize(
     ("code", "method", "after"),
     [(303, "PUT", "GET"), (302, "POST", "GET"), (301, "POST", "GET"), (307, "POST", "POST")],

@@ -39,7 +39,7 @@ from squall.httpclient._errors import (
     HTTPStreamClosedError,
     HTTPTimeoutError,
 )
-from squall.httpclient._pools import Pools
+from squall.httpclient._pools import RAW_HEADERS, Pools
 from squall.httpclient._request import BodyProducer, HTTPRequest, RequestSettings, check_supported
 from squall.httpclient._response import HTTPResponse
 from squall.httpclient._version import __version__
@@ -314,7 +314,7 @@ class Fetcher:
         queue: float,
     ) -> HTTPResponse | HTTPRequest:
         headers = HTTPHeaders()
-        for raw_name, raw_value in answer.headers.raw:
+        for raw_name, raw_value in answer.extensions.get(RAW_HEADERS, answer.headers.raw):
             headers.add(raw_name.decode("latin-1"), raw_value.decode("latin-1"))
         code = answer.status_code
         location = headers.get("Location")

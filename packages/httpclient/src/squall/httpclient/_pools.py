@@ -144,6 +144,23 @@ def _local_address(settings: RequestSettings) -> str | None:
     return None
 
 
+RAW_HEADERS = "squall.raw_headers"
+"""The key of ``Response.extensions`` holding the headers as received, Location included."""
+
+
+async def _hide_location(response: httpx.Response) -> None:
+    """Keep httpx from parsing a ``Location`` header (squall follows redirects itself).
+
+    Even with ``follow_redirects=False`` httpx builds the next request from a 3xx's
+    ``Location``, and a value it cannot parse (``h:5``) failed the whole fetch with
+    ``httpx.InvalidURL``. The header is taken out of httpx's view and the headers as
+    received are kept for squall under :data:`RAW_HEADERS`.
+    """
+    if "location" in response.headers:
+        response.extensions[RAW_HEADERS] = list(response.headers.raw)
+        del response.headers["location"]
+
+
 class Pools:
     """The pools of one client, created on first use, all closed by :meth:`aclose`.
 
@@ -178,6 +195,7 @@ class Pools:
             client = httpx.AsyncClient(
                 transport=transport,
                 trust_env=False,
+                event_hooks={"response": [_hide_location]},
                 cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             )
             # The SSLContext given by the caller is kept alive with its pool, so that its
