@@ -12,6 +12,7 @@ import http.cookies
 import time
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from squall.http._cookies import load_cookie_header
 from squall.http._files import HTTPFile
 from squall.http._forms import parse_qs_bytes
 from squall.http._headers import HTTPHeaders
@@ -223,16 +224,16 @@ class HTTPServerRequest:
 
     @property
     def cookies(self) -> http.cookies.SimpleCookie:
-        """The Cookie header parsed into a ``SimpleCookie`` (bad cookies are skipped)."""
+        """The Cookie header parsed into a ``SimpleCookie``.
+
+        Values are read as browsers send them (JSON, spaces, non-ASCII text are kept, a
+        quoted value is unquoted); a pair whose name no cookie can have is skipped.
+        """
         c = self._cookies
         if c is None:
             c = http.cookies.SimpleCookie()
             for value in self.headers.get_list("Cookie"):
-                for piece in value.split(";"):
-                    try:
-                        c.load(piece.strip())
-                    except http.cookies.CookieError:
-                        continue
+                load_cookie_header(c, value)
             self._cookies = c
         return c
 
