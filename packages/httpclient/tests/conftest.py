@@ -37,6 +37,8 @@ class App:
     def __init__(self) -> None:
         self.seen: list[HTTPServerRequest] = []
         self.gate: asyncio.Event | None = None
+        # /bytes/NAME answers 200 with bodies[NAME]: (headers, body), as given.
+        self.bodies: dict[str, tuple[list[tuple[str, str]], bytes]] = {}
 
     def _json(self, request: HTTPServerRequest, status: int = 200, **extra: Any) -> None:
         doc = {
@@ -76,6 +78,9 @@ class App:
                 conn.respond(200, [("Content-Encoding", "gzip")], gzip.compress(data))
             else:
                 conn.respond(200, [], data)
+        elif path.startswith("/bytes/"):
+            extra, data = self.bodies[path.rsplit("/", 1)[1]]
+            conn.respond(200, extra, data)
         elif path == "/chunks":
             conn.write_headers(200, [("Content-Type", "text/plain"), ("X-Test", "a")])
             for i in range(3):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime
 import errno
+import gzip
 import json
 import os
 import socket
 import unicodedata
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -464,6 +466,44 @@ def test_use_gzip_is_the_old_name_of_decompress_response(server: Server) -> None
     assert HTTPRequest("http://x/", use_gzip=False).decompress_response is False
     fetch(server.url + "/gzip", use_gzip=False)
     assert "Accept-Encoding" not in server.app.seen[-1].headers
+
+
+def _gzip_bomb(size: int) -> bytes:
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1024 * 1024)
+    parts = [squeeze.compress(zeros) for _ in range(size // len(zeros))]
+    return b"".join(parts) + squeeze.flush()
+
+
+def test_gzip_body_reaches_a_streaming_callback_in_bounded_pieces(server: Server) -> None:
+    # 16 MiB of zeros is about 16 KiB of gzip: one read from the socket.
+    server.app.bodies["bomb"] = ([("Content-Encoding", "gzip")], _gzip_bomb(16 * 1024 * 1024))
+    sizes: list[int] = []
+    fetch(server.url + "/bytes/bomb", streaming_callback=lambda chunk: sizes.append(len(chunk)))
+    assert sum(sizes) == 16 * 1024 * 1024
+    assert max(sizes) <= 64 * 1024
+
+
+def test_gzip_body_of_several_members_is_decompressed_whole(server: Server) -> None:
+    data = gzip.compress(b"first member, ") + gzip.compress(b"second member")
+    server.app.bodies["members"] = ([("Content-Encoding", "gzip")], data)
+    assert fetch(server.url + "/bytes/members").body == b"first member, second member"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        gzip.compress(b"hello" * 100) + b"\0\0\0\0",
+        gzip.compress(b"hello" * 100) + b"not gzip",
+        gzip.compress(b"hello" * 100)[:-10],
+        b"not gzip at all",
+    ],
+    ids=["trailing-nul", "trailing-garbage", "truncated", "garbage"],
+)
+def test_invalid_gzip_body_is_a_stream_closed_error(server: Server, data: bytes) -> None:
+    server.app.bodies["bad"] = ([("Content-Encoding", "gzip")], data)
+    with pytest.raises(HTTPStreamClosedError, match="Invalid gzip data"):
+        fetch(server.url + "/bytes/bad", raise_error=False)
 
 
 # -- authentication ---------------------------------------------------------------------------

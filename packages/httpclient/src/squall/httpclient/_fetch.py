@@ -27,7 +27,7 @@ import unicodedata
 import urllib.parse
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from io import BytesIO
 from typing import Any
 
@@ -126,6 +126,46 @@ def _wire_headers(headers: HTTPHeaders) -> list[tuple[bytes, bytes]]:
             raise ValueError(f"Illegal characters (CR or LF) in header: {name!r}: {text!r}")
         lines.append((name.encode("latin-1"), text.encode("latin-1")))
     return lines
+
+
+# The largest piece of a decompressed body handed on at once: a small gzip body can expand
+# a thousandfold, and a streaming_callback is there so that the whole never sits in memory.
+_GUNZIP_PIECE = 64 * 1024
+
+
+class _Gunzip:
+    """Undoes ``Content-Encoding: gzip`` in pieces of at most ``_GUNZIP_PIECE`` bytes.
+
+    A body may hold several gzip members one after the other (RFC 1952); each is undone in
+    turn. Bytes that are no gzip member, and a body that ends inside one, fail the fetch
+    with ``HTTPStreamClosedError``, as a body that breaks HTTP does.
+    """
+
+    def __init__(self) -> None:
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._in_member = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decompressed pieces of the next bytes of the body."""
+        while data:
+            self._in_member = True
+            try:
+                piece = self._inflate.decompress(data, _GUNZIP_PIECE)
+            except zlib.error as exc:
+                raise HTTPStreamClosedError(f"Invalid gzip data: {exc}") from None
+            if piece:
+                yield piece
+            if self._inflate.eof:
+                data = self._inflate.unused_data
+                self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._in_member = False
+            else:
+                data = self._inflate.unconsumed_tail
+
+    def finish(self) -> None:
+        """Check that the body did not stop inside a member."""
+        if self._in_member and not self._inflate.eof:
+            raise HTTPStreamClosedError("Invalid gzip data: the body ends inside a gzip member")
 
 
 class _Producer:
@@ -322,9 +362,9 @@ class Fetcher:
             # The body of a hop is dropped unread (closing the answer closes its connection
             # only when some of it is left).
             return _follow(s, code, location)
-        decompressor = None
+        gunzip = None
         if s.decompress_response and headers.get("Content-Encoding", "").strip() == "gzip":
-            decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            gunzip = _Gunzip()
             headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
             del headers["Content-Encoding"]
         reason = answer.reason_phrase
@@ -347,9 +387,13 @@ class Fetcher:
                 await result
 
         async for raw in answer.aiter_raw():
-            await deliver(decompressor.decompress(raw) if decompressor else raw)
-        if decompressor is not None:
-            await deliver(decompressor.flush())
+            if gunzip is None:
+                await deliver(raw)
+                continue
+            for piece in gunzip.feed(raw):
+                await deliver(piece)
+        if gunzip is not None:
+            gunzip.finish()
         # Tornado hands the body over as a BytesIO at position 0: suites read it with
         # response.buffer.read().
         buffer.seek(0)
