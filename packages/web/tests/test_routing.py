@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from squall.web import Application, RequestHandler, URLSpec, url
+from squall.web import Application, ConfigurationError, RequestHandler, URLSpec, url
 from squall.web._routing import Router, first_segment, literal_prefix
 
 
@@ -325,3 +325,35 @@ def test_404_is_answered_before_a_large_body_is_read(squall_server: Any) -> None
         s.sendall(b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n")
         data = s.recv(65536)  # no body sent at all: the answer cannot have waited for it
     assert data.startswith(b"HTTP/1.1 404 Not Found\r\n")
+
+
+class NamedByString(RequestHandler):
+    def get(self) -> None:
+        self.write("found by name")
+
+
+def test_a_rule_may_name_its_handler_as_module_dot_class(squall_live_server: Any) -> None:
+    # Tornado imports a handler given as its full name ("myapp.handlers.Main").
+    app = Application(
+        [
+            (r"/by-name", f"{__name__}.NamedByString"),
+            url(r"/teapot", "squall.web.ErrorHandler", {"status_code": 418}, name="teapot"),
+        ]
+    )
+    server = squall_live_server(app)
+    assert httpx.get(server.url + "/by-name").text == "found by name"
+    assert httpx.get(server.url + "/teapot").status_code == 418
+    assert app.reverse_url("teapot") == "/teapot"
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("NoDot", "give the full name, as module.ClassName"),
+        ("squall.no_such_module.Handler", "No module named 'squall.no_such_module'"),
+        ("squall.web.NoSuchHandler", "module 'squall.web' has no 'NoSuchHandler'"),
+    ],
+)
+def test_a_handler_name_that_cannot_be_imported_is_refused_naming_it(name: str, why: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"handler '{name}' cannot be imported: {why}"):
+        Application([(r"/", name)])

@@ -21,6 +21,7 @@ of static-prefix routes.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,30 @@ if TYPE_CHECKING:
     from squall.web._handler import RequestHandler
 
 _META = frozenset(".^$*+?{}[]\\|()")
+
+
+class HandlerImportError(TypeError):
+    """A rule named its handler as ``"module.Class"`` and that name cannot be imported."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"handler {name!r} cannot be imported: {why}")
+
+
+def _import_handler(name: str) -> Any:
+    """The object a rule names as ``"package.module.Class"`` (Tornado accepts such names)."""
+    module_name, dot, attribute = name.rpartition(".")
+    if not dot or not module_name or not attribute:
+        raise HandlerImportError(name, "give the full name, as module.ClassName")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise HandlerImportError(name, str(exc)) from exc
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise HandlerImportError(name, f"module {module_name!r} has no {attribute!r}") from None
+
+
 _OPTIONAL_QUANTIFIERS = frozenset("*?{")
 
 
@@ -38,7 +63,8 @@ class URLSpec:
 
     Args:
         pattern: a regular expression (string or compiled), anchored at both ends.
-        handler: the RequestHandler subclass answering matching requests.
+        handler: the RequestHandler subclass answering matching requests, or its full name
+            (``"myapp.handlers.MainHandler"``, imported here, as Tornado does).
         kwargs: keyword arguments for the handler's ``initialize``.
         name: a name for ``reverse_url``.
     """
@@ -58,10 +84,13 @@ class URLSpec:
     def __init__(
         self,
         pattern: str | re.Pattern[str],
-        handler: type[RequestHandler],
+        handler: type[RequestHandler] | str,
         kwargs: dict[str, Any] | None = None,
         name: str | None = None,
     ) -> None:
+        handler_class: type[RequestHandler] = (
+            _import_handler(handler) if isinstance(handler, str) else handler
+        )
         if isinstance(pattern, str):
             source = pattern
             # A trailing "$" is redundant under fullmatch, but keep the user's pattern as is.
@@ -70,7 +99,7 @@ class URLSpec:
             source = pattern.pattern
             self.regex = pattern
         self.pattern = source
-        self.handler_class = handler
+        self.handler_class = handler_class
         self.kwargs = kwargs or {}
         self.name = name
         self.has_named_groups = bool(self.regex.groupindex)
@@ -109,7 +138,7 @@ class URLSpec:
 
 def url(
     pattern: str | re.Pattern[str],
-    handler: type[RequestHandler],
+    handler: type[RequestHandler] | str,
     kwargs: dict[str, Any] | None = None,
     name: str | None = None,
 ) -> URLSpec:
