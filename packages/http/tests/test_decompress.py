@@ -74,3 +74,36 @@ def test_bad_compressed_bodies_are_refused(
 ) -> None:
     st = serve(_echo_body, decompress_request=True, max_body_size=100_000)
     assert st.first_status(_post(encoding, data)) == status
+
+
+@pytest.mark.parametrize("one_byte", [False, True], ids=["whole", "byte-by-byte"])
+def test_every_member_of_a_multi_member_gzip_body_is_inflated(serve: Any, one_byte: bool) -> None:
+    st = serve(_echo_body, decompress_request=True)
+    data = gzip.compress(b"foo=") + gzip.compress(b"") + gzip.compress(b"bar")
+    raw = st.send_raw(_post("gzip", data), one_byte_at_a_time=one_byte)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert body == b"foo=bar"
+
+
+def test_a_later_gzip_member_counts_toward_max_body_size(serve: Any) -> None:
+    st = serve(_echo_body, decompress_request=True, max_body_size=100_000)
+    data = gzip.compress(b"a" * 60_000) + gzip.compress(b"b" * 60_000)
+    assert st.first_status(_post("gzip", data)) == 413
+
+
+@pytest.mark.parametrize(
+    ("encoding", "data"),
+    [
+        ("gzip", gzip.compress(PLAIN) + b"\0"),
+        ("gzip", gzip.compress(PLAIN) + b"trailing junk after the member"),
+        ("gzip", gzip.compress(PLAIN) + gzip.compress(PLAIN)[:-3]),  # second member cut
+        ("deflate", zlib.compress(PLAIN) + b"junk"),
+    ],
+    ids=["gzip-nul", "gzip-junk", "gzip-truncated-second", "zlib-junk"],
+)
+def test_bytes_after_the_compressed_data_are_refused(
+    serve: Any, encoding: str, data: bytes
+) -> None:
+    st = serve(_echo_body, decompress_request=True)
+    assert st.first_status(_post(encoding, data)) == 400

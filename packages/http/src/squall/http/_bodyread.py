@@ -17,7 +17,8 @@ leaves a closed connection to the cyclic collector. Rules:
 - ``100 Continue`` is sent when the client asked for it, the application did not answer in
   ``headers_received`` and no body byte has arrived yet.
 - Under ``decompress_request`` gzip/deflate bodies are inflated piece by piece, with the
-  inflated size bounded by ``max_body_size`` (decompression bombs → 413).
+  inflated size bounded by ``max_body_size`` (decompression bombs → 413). A gzip body of
+  several members is all of them; bytes after the compressed data are refused (400).
 - Streamed bodies go to ``delegate.data_received``; when it returns an awaitable, pulling
   events stops until it completes (flow control). Other bodies go to a ``BodyCollector``
   (spooled to disk past ``spool_threshold``, forms parsed at the end).
@@ -317,14 +318,33 @@ class _Inflater:
     def decompress(self, data: bytes, max_length: int) -> bytes:
         head = self._head
         if head is None:
-            return bytes(self._d.decompress(data, max_length))
-        head += data
-        try:
             out = bytes(self._d.decompress(data, max_length))
-        except zlib.error:
-            self._head = None
-            self._d = zlib.decompressobj(-zlib.MAX_WBITS)
-            return bytes(self._d.decompress(head, max_length))
-        # Output means the wrapper was right; past the cap we stop keeping the input.
-        self._head = None if out or len(head) > _HEAD_KEEP else head
+        else:
+            head += data
+            try:
+                out = bytes(self._d.decompress(data, max_length))
+            except zlib.error:
+                self._head = None
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = bytes(self._d.decompress(head, max_length))
+            else:
+                # Output means the wrapper was right; past the cap we stop keeping the input.
+                self._head = None if out or len(head) > _HEAD_KEEP else head
+        if self._d.eof and self._d.unused_data:
+            out += self._next_members(max_length - len(out))
+        return out
+
+    def _next_members(self, max_length: int) -> bytes:
+        """Inflate what follows a finished stream: further gzip members, or an error.
+
+        A gzip body may hold several members one after the other (RFC 1952 §2.2, what
+        ``cat a.gz b.gz`` makes), and the body is all of them inflated in turn. Anything
+        else after the end of the compressed data (padding, a stray byte) is refused rather
+        than dropped: zlib raises on it.
+        """
+        out = b""
+        while self._d.eof and self._d.unused_data and len(out) < max_length:
+            rest = self._d.unused_data
+            self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip members only
+            out += bytes(self._d.decompress(rest, max_length - len(out)))
         return out
