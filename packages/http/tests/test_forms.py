@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_from_bytes
+import random
+import tracemalloc
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import pytest
 from hypothesis import given
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 from squall.http._errors import HTTPInputError
 from squall.http._files import HTTPFile
-from squall.http._forms import parse_body_arguments, parse_qs_bytes
+from squall.http._forms import _SLICE, parse_body_arguments, parse_qs_bytes
 from squall.http._headers import HTTPHeaders
 from squall.http._limits import HTTPLimits
 
@@ -167,3 +169,29 @@ def test_parse_body_arguments_honours_limits() -> None:
         parse_body_arguments(
             "application/x-www-form-urlencoded", b"a=1&b=2", {}, {}, limits=HTTPLimits(max_fields=1)
         )
+
+
+# Long values made of escapes, lone and malformed ones, so slices end in every position
+# relative to a "%": the decoding must match the standard library's byte for byte.
+_PIECES = [b"%41", b"%", b"%%", b"%4", b"%zz", b"%e9", b"x", b"%2", b"%%41", b"+"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_long_values_decode_as_the_standard_library_does(seed: int) -> None:
+    rng = random.Random(seed)
+    value = b"".join(rng.choice(_PIECES) for _ in range(rng.randrange(_SLICE // 2, _SLICE * 3)))
+    expected = unquote_to_bytes(value.replace(b"+", b" "))
+    assert parse_qs_bytes(b"a=" + value) == {"a": [expected]}
+    assert parse_qs_bytes(value + b"=1") == {expected.decode("utf-8", "replace"): [b"1"]}
+
+
+@pytest.mark.parametrize("value", [b"%41" * 100_000, b"%" * 300_000], ids=["escapes", "lone"])
+def test_decoding_a_long_value_uses_memory_in_proportion_to_it(value: bytes) -> None:
+    # The standard decoder alone peaks at 75-190 bytes per input byte on such values.
+    tracemalloc.start()
+    try:
+        parse_qs_bytes(b"a=" + value)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * len(value)
