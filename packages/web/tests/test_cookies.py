@@ -344,3 +344,22 @@ def test_bad_cookie_name_or_attribute_raises_cookie_error_as_tornado(
         "Invalid cookie attribute DoMaIn",
     ]
     assert "set-cookie" not in r.headers
+
+
+class BadExpires(RequestHandler):
+    def get(self) -> None:
+        try:
+            self.set_cookie("n", "v", expires="tomorrow")  # type: ignore[arg-type]
+        except TypeError as exc:
+            self.write(f"TypeError: {exc}")
+
+
+def test_set_cookie_with_an_expires_of_the_wrong_type_raises_type_error(
+    squall_live_server: Callable[..., LiveServer],
+) -> None:
+    server = squall_live_server(Application([(r"/", BadExpires)]))
+    r = httpx.get(server.url + "/")
+    assert r.status_code == 200
+    assert r.text == (
+        "TypeError: cookie expires must be a timestamp, a time tuple or a datetime, got 'tomorrow'"
+    )

@@ -79,6 +79,11 @@ def _http_date(expires: float | tuple[int, ...] | datetime.datetime) -> str:
         expires = calendar.timegm(expires)
     if isinstance(expires, int | float):
         expires = datetime.datetime.fromtimestamp(expires, datetime.UTC)
+    if not isinstance(expires, datetime.datetime):
+        # As Tornado: a TypeError naming the value, not an AttributeError from inside.
+        raise TypeError(
+            f"cookie expires must be a timestamp, a time tuple or a datetime, got {expires!r}"
+        )
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=datetime.UTC)
     return email.utils.format_datetime(expires.astimezone(datetime.UTC), usegmt=True)
