@@ -302,7 +302,7 @@ def test_header_names_that_are_not_tokens_are_refused(squall_live_server: Any) -
     assert httpx.get(server.url + "/").text == "refused;" * 4
 
 
-@pytest.mark.parametrize("value", ["foo\r\nX-Bar: baz", "a\x00b", "a\x7fb", "a\x1bb"])
+@pytest.mark.parametrize("value", ["foo\r\nX-Bar: baz", "a\x00b", "a\x7fb", "a\x1bb", "中文"])
 def test_unsafe_header_value_message_reads_as_tornados(value: str) -> None:
     # Handlers ported from Tornado tell a refused value from other ValueErrors by this text.
     with pytest.raises(ValueError, match="^Unsafe header value "):

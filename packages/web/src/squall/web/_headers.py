@@ -71,10 +71,10 @@ def convert_header_value(value: Any) -> str:
         if bad.group() > "\xff":
             # Tornado refuses these at the call too; a response could never carry them.
             raise ValueError(
-                f"header value {result!r} is not ISO-8859-1: encode it first (bytes are "
-                "sent as they are; for a file name, RFC 8187 filename*=UTF-8''...)"
+                f"Unsafe header value {result!r}: it is not ISO-8859-1: encode it first (bytes "
+                "are sent as they are; for a file name, RFC 8187 filename*=UTF-8''...)"
             )
-        # Worded as Tornado's message: handlers written for it match on "Unsafe header value".
+        # Both worded as Tornado's: handlers written for it match on "Unsafe header value".
         raise ValueError(f"Unsafe header value {result!r}: control characters are refused")
     return result
 
