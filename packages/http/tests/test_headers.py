@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -109,3 +111,52 @@ def test_constructor_from_headers_keeps_repeated_values() -> None:
     h.add("X", "2")
     assert HTTPHeaders(h).get_list("x") == ["1", "2"]
     assert HTTPHeaders(a="1")["A"] == "1"
+
+
+def _best_of_three(fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _add_many(n: int) -> None:
+    h = HTTPHeaders()
+    for _ in range(n):
+        h.add("X-Foo", "bar")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [_add_many, lambda n: HTTPHeaders.parse("X: a\r\n" * n)],
+    ids=["add", "parse"],
+)
+def test_repeating_one_name_takes_linear_time(build: Callable[[int], object]) -> None:
+    # Rejoining every value on each add made n adds copy O(n²) bytes (ratio ~80 here).
+    small = _best_of_three(lambda: build(10_000))
+    large = _best_of_three(lambda: build(100_000))
+    assert large < 25 * small
+
+
+def test_the_joined_value_follows_every_change_to_a_repeated_name() -> None:
+    h = HTTPHeaders()
+    h.add("A", "1")
+    h.add("a", "2")
+    assert h["A"] == "1,2"
+    h.add("A", "3")
+    assert h.get("a") == "1,2,3" and h.get_list("A") == ["1", "2", "3"]
+    c = h.copy()
+    h.add("A", "4")
+    assert c["A"] == "1,2,3" and h["A"] == "1,2,3,4"
+    assert dict(h.items()) == {"A": "1,2,3,4"} and h == {"a": "1,2,3,4"}
+    h.parse_line(" more")
+    assert h["A"] == "1,2,3,4 more"
+    h["A"] = "x"
+    assert h["A"] == "x" and h.get_list("A") == ["x"]
+    h.add("A", "y")
+    del h["A"]
+    assert "A" not in h and h.get("A") is None
+    h.add("A", "z")
+    assert h["A"] == "z"

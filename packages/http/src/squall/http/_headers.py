@@ -10,6 +10,8 @@ Strategy (why it looks like this):
   values joined with ``,`` (``headers[name]``, as Tornado: RFC 9110 §5.3 lets a recipient
   combine field lines so); ``_multi`` holds the separate values only for names seen more
   than once. Most requests repeat no header, so most requests allocate no per-header list.
+- ``add`` of a repeated name does not rejoin the values (n adds would copy O(n²) bytes):
+  it records the name in ``_stale``, and the joined value is rebuilt when next read.
 - ``parse`` is a lenient utility for raw blocks (it joins obs-fold continuation lines as
   RFC 9112 §5.2 allows a *recipient* to). The server's request parser is strict and builds
   headers through ``_from_pairs`` without going through ``parse``.
@@ -56,10 +58,11 @@ class HTTPHeaders(MutableMapping[str, str]):
     """
 
     # _last_line_name: set only by parse_line (left unset elsewhere: read with getattr).
-    __slots__ = ("_dict", "_multi", "_last_line_name")
+    __slots__ = ("_dict", "_multi", "_stale", "_last_line_name")
 
     _dict: dict[str, str]
     _multi: dict[str, list[str]] | None
+    _stale: set[str] | None  # names of _multi whose joined value in _dict is out of date
     _last_line_name: str  # the name of the last line parse_line() added
 
     @overload
@@ -72,6 +75,7 @@ class HTTPHeaders(MutableMapping[str, str]):
     def __init__(self, *args: Any, **kwargs: str) -> None:
         self._dict = {}
         self._multi = None
+        self._stale = None
         if len(args) > 1:
             raise TypeError(f"HTTPHeaders expected at most 1 positional argument, got {len(args)}")
         if args:
@@ -107,11 +111,14 @@ class HTTPHeaders(MutableMapping[str, str]):
                     multi[norm] = [d[norm], value]
                 else:
                     lst.append(value)
-                d[norm] = d[norm] + "," + value
             else:
                 d[norm] = value
+        if multi is not None:
+            for norm, lst in multi.items():
+                d[norm] = ",".join(lst)
         self._dict = d
         self._multi = multi
+        self._stale = None
         return self
 
     # -- multi-value API -------------------------------------------------------------------
@@ -128,9 +135,18 @@ class HTTPHeaders(MutableMapping[str, str]):
                 self._multi[norm] = [d[norm], value]
             else:
                 lst.append(value)
-            d[norm] = d[norm] + "," + value
+            if self._stale is None:
+                self._stale = set()
+            self._stale.add(norm)
         else:
             d[norm] = value
+
+    def _joined(self, norm: str) -> str:
+        """The value of a repeated name, joined again after ``add`` made it stale."""
+        assert self._stale is not None and self._multi is not None
+        self._stale.discard(norm)
+        value = self._dict[norm] = ",".join(self._multi[norm])
+        return value
 
     def get_list(self, name: str) -> list[str]:
         """Return every value of ``name`` in the order received (``[]`` when absent)."""
@@ -176,7 +192,9 @@ class HTTPHeaders(MutableMapping[str, str]):
                 self._dict[last] += more
             else:  # continues the last of several values
                 values[-1] += more
-                self._dict[last] = ",".join(values)
+                if self._stale is None:
+                    self._stale = set()
+                self._stale.add(last)
             return
         name, sep, value = line.partition(":")
         if not sep or not name:
@@ -212,19 +230,27 @@ class HTTPHeaders(MutableMapping[str, str]):
     # -- MutableMapping ----------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> str:
-        return self._dict[normalize_header_name(name)]
+        norm = normalize_header_name(name)
+        stale = self._stale
+        if stale and norm in stale:
+            return self._joined(norm)
+        return self._dict[norm]
 
     def __setitem__(self, name: str, value: str) -> None:
         norm = normalize_header_name(name)
         self._dict[norm] = value
         if self._multi is not None:
             self._multi.pop(norm, None)
+            if self._stale:
+                self._stale.discard(norm)
 
     def __delitem__(self, name: str) -> None:
         norm = normalize_header_name(name)
         del self._dict[norm]
         if self._multi is not None:
             self._multi.pop(norm, None)
+            if self._stale:
+                self._stale.discard(norm)
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
@@ -245,6 +271,9 @@ class HTTPHeaders(MutableMapping[str, str]):
         norm = _NORMALIZED.get(name)
         if norm is None:
             norm = normalize_header_name(name)
+        stale = self._stale
+        if stale and norm in stale:
+            return self._joined(norm)
         return self._dict.get(norm, default)
 
     def __len__(self) -> int:
@@ -259,6 +288,7 @@ class HTTPHeaders(MutableMapping[str, str]):
         new._dict = self._dict.copy()
         multi = self._multi
         new._multi = None if multi is None else {k: list(v) for k, v in multi.items()}
+        new._stale = set(self._stale) if self._stale else None
         return new
 
     __copy__ = copy

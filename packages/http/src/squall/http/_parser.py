@@ -292,6 +292,7 @@ class RequestParser:
             headers = HTTPHeaders.__new__(HTTPHeaders)
             headers._dict = info[0].copy()
             headers._multi = None
+            headers._stale = None
         _, host_missing, chunked, length, close, keep, expect100, count = info
         if count > lim.max_headers:
             raise RemoteProtocolError(f"more than {lim.max_headers} header lines", 431)
@@ -327,6 +328,7 @@ class RequestParser:
         headers = HTTPHeaders.__new__(HTTPHeaders)
         headers._dict = fields.copy()
         headers._multi = None
+        headers._stale = None
         return self._begin(
             Request(method, target, version, headers, keep_alive, expect_continue, length, chunked)
         )
