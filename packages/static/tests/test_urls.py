@@ -182,3 +182,35 @@ def test_leading_slash_in_the_path_is_ignored(site: Path) -> None:
         squall.static.make_static_url(app.settings, "css/a.css")
     )
     assert "?v=" in squall.static.make_static_url(app.settings, "/css/a.css")
+
+
+class Minified(StaticFileHandler):
+    """Serves ``x.js`` from ``x.min.js``: its get_absolute_path maps the names."""
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        return super().get_absolute_path(root, path.replace(".js", ".min.js"))
+
+
+def test_static_url_versions_the_file_an_overridden_get_absolute_path_names(
+    tmp_path: Path, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "app.min.js").write_bytes(b"var minified;")
+    url = serve(
+        Application(
+            [(r"/url", UrlHandler)], static_path=str(tmp_path), static_handler_class=Minified
+        )
+    )
+    with httpx.Client(timeout=10) as client:
+        got = _url_of(client, url, "app.js")
+        assert got == "/static/app.js?v=" + hash_bytes(b"var minified;")
+        r = client.get(url + got)
+        assert (r.status_code, r.content) == (200, b"var minified;")
+    # the plain class does not map names: its app.js does not exist
+    with caplog.at_level(logging.WARNING, logger="squall.general"):
+        assert StaticFileHandler.make_static_url({"static_path": str(tmp_path)}, "app.js") == (
+            "/static/app.js"
+        )
+    # what the override names is still checked to be under the root
+    assert Minified.make_static_url({"static_path": str(tmp_path)}, "../x.js") == "/static/../x.js"
+    assert "static_url('../x.js'): could not find the file" in caplog.text

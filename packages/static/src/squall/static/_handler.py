@@ -146,6 +146,7 @@ class StaticFileHandler(RequestHandler):
 
     _fast_classes: ClassVar[dict[type, bool]] = {}
     _parses_url_path: ClassVar[bool] = False
+    _maps_absolute_path: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,6 +159,10 @@ class StaticFileHandler(RequestHandler):
                     f"call Tornado's {name}() (it serves files from its own cache); {instead}"
                 )
         cls._parses_url_path = cls.parse_url_path is not StaticFileHandler.parse_url_path
+        cls._maps_absolute_path = (
+            cls.get_absolute_path.__func__  # type: ignore[attr-defined]
+            is not StaticFileHandler.get_absolute_path.__func__  # type: ignore[attr-defined]
+        )
 
     def initialize(
         self,
@@ -783,5 +788,11 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def get_version(cls, settings: Mapping[str, Any], path: str) -> str | None:
-        """The content hash of ``static_path``/``path``, or None (logged) when unavailable."""
-        return static_version(settings, path)
+        """The content hash of ``static_path``/``path``, or None (logged) when unavailable.
+
+        A subclass overriding ``get_absolute_path`` gets the version of the file that
+        method names (``app.js`` served from ``app.min.js``), as in Tornado.
+        """
+        return static_version(
+            settings, path, cls.get_absolute_path if cls._maps_absolute_path else None
+        )

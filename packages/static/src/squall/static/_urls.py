@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import quote
 
 from squall.static._hashing import HashCache
-from squall.static._paths import PathRefused, resolve
+from squall.static._paths import PathRefused, resolve, resolve_absolute
+from squall.web import HTTPError
 
 __all__ = ["HASHES", "NO_HASHES", "static_version", "unversioned_url"]
 
@@ -35,7 +36,7 @@ sharing is safe, and ``make_static_url(settings, path)`` (no application at hand
 NO_HASHES: Final = HashCache(enabled=False)
 """The digest "cache" of ``static_hash_cache=False``: remembers nothing."""
 
-_URL_VERSIONS: dict[tuple[str, str, bool], str] = {}
+_URL_VERSIONS: dict[tuple[str, str, bool, Callable[[str, str], str] | None], str] = {}
 _URL_VERSIONS_MAX: Final = 10_000
 
 # RFC 3986 sub-delims and ':' '@' stay readable in paths; spaces and '%' get quoted.
@@ -50,10 +51,21 @@ def unversioned_url(settings: Mapping[str, Any], path: str) -> str:
     return prefix + quote(path.lstrip("/"), safe=_SAFE)
 
 
-def static_version(settings: Mapping[str, Any], path: str) -> str | None:
+def static_version(
+    settings: Mapping[str, Any],
+    path: str,
+    absolute_path: Callable[[str, str], str] | None = None,
+) -> str | None:
     """The content version of ``static_path``/``path``, or None (with a warning) if unknown.
 
     A large file not hashed yet is hashed in the executor and gives None this time.
+
+    Args:
+        settings: the application's settings.
+        path: the path ``static_url`` was given.
+        absolute_path: a handler class's own ``get_absolute_path(root, path)``, when it
+            maps URL paths to other files: the file it names is versioned (still checked to
+            be a regular file under the root), as Tornado versions it.
     """
     root = settings.get("static_path")
     if not root:
@@ -63,12 +75,12 @@ def static_version(settings: Mapping[str, Any], path: str) -> str | None:
     path = path.lstrip("/")  # as unversioned_url does: "/css/a.css" means "css/a.css"
     follow = bool(settings.get("static_follow_symlinks", False))
     caching = bool(settings.get("static_hash_cache", True))
-    key = (root, path, follow)
+    key = (root, path, follow, absolute_path)
     if caching:
         hit = _URL_VERSIONS.get(key)
         if hit is not None:
             return hit
-    version = _compute_version(root, path, follow, HASHES if caching else NO_HASHES)
+    version = _compute_version(root, path, follow, HASHES if caching else NO_HASHES, absolute_path)
     if caching and version is not None:  # a missing file is looked for again next time
         if len(_URL_VERSIONS) >= _URL_VERSIONS_MAX:
             _URL_VERSIONS.clear()
@@ -76,10 +88,22 @@ def static_version(settings: Mapping[str, Any], path: str) -> str | None:
     return version
 
 
-def _compute_version(root: str, path: str, follow: bool, hashes: HashCache) -> str | None:
+def _compute_version(
+    root: str,
+    path: str,
+    follow: bool,
+    hashes: HashCache,
+    absolute_path: Callable[[str, str], str] | None,
+) -> str | None:
     try:
-        resolved = resolve(root, path, follow_symlinks=follow)
+        if absolute_path is None:
+            resolved = resolve(root, path, follow_symlinks=follow)
+        else:
+            resolved = resolve_absolute(root, absolute_path(root, path), follow_symlinks=follow)
     except PathRefused as exc:
+        gen_log.warning("static_url(%r): could not find the file: %s", path, exc)
+        return None
+    except HTTPError as exc:  # a Tornado-style override refusing the path
         gen_log.warning("static_url(%r): could not find the file: %s", path, exc)
         return None
     if resolved.is_dir:
