@@ -311,3 +311,21 @@ def test_a_negative_flush_interval_is_a_one_line_option_error(
     with pytest.raises(OptionValueError, match=r"^option --log_file_flush_interval: must be >= 0 "):
         enable_pretty_logging(parser, logger)
     assert not (tmp_path / "a.log").exists()
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"), [("port %d", ("x",)), ("%s and %s", ("one",)), ("%(name)s", (1,))]
+)
+def test_a_record_whose_message_does_not_format_is_still_written(
+    msg: str, args: tuple[object, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LogFormatter())
+    logger = logging.Logger("bad-message")
+    logger.addHandler(handler)
+    logger.error(msg, *args)
+    line = stream.getvalue()
+    assert "] bad log message (" in line
+    assert f"msg={msg!r}" in line and f"args={args!r}" in line
+    assert "Logging error" not in capsys.readouterr().err

@@ -219,8 +219,17 @@ class LogFormatter(logging.Formatter):
         return f"[{levelname[:1]} {self.stamp(created)} {module}:{lineno}] {message}"
 
     def format(self, record: logging.LogRecord) -> str:
-        """Format one record (see the class docstring)."""
-        message = record.getMessage()
+        """Format one record (see the class docstring).
+
+        A record whose message does not format (``log.info("%d", "x")``, a wrong count of
+        arguments) is still written, as Tornado's formatter does: its line says so and shows
+        the message and arguments, where the standard handler would drop the record and
+        print a traceback on stderr.
+        """
+        try:
+            message = record.getMessage()
+        except Exception as exc:
+            message = f"bad log message ({exc!r}): msg={record.msg!r} args={record.args!r}"
         if type(self).formatTime is logging.Formatter.formatTime:
             when = self.stamp(record.created)
         else:  # a subclass decides how time looks: ask it every time
