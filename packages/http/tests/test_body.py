@@ -114,9 +114,28 @@ def test_mutable_chunks_are_copied_not_aliased() -> None:
     assert collector.finish().body == b"abc"
 
 
-@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "multipart/form-data"])
-def test_still_compressed_form_is_kept_raw_as_tornado(ctype: str) -> None:
+@pytest.mark.parametrize(
+    "ctype", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=B"]
+)
+def test_a_still_compressed_form_is_refused_naming_its_encoding(ctype: str) -> None:
     headers = HTTPHeaders({"Content-Type": ctype, "Content-Encoding": "gzip"})
+    collector = BodyCollector(headers, HTTPLimits())
+    with pytest.raises(HTTPInputError, match="unsupported Content-Encoding 'gzip'") as info:
+        collector.feed(b"\x1f\x8b binary")
+        collector.finish()
+    assert info.value.status_hint == 400
+
+
+def test_a_still_compressed_empty_form_is_refused_at_finish() -> None:
+    headers = HTTPHeaders(
+        {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "br"}
+    )
+    with pytest.raises(HTTPInputError, match="'br'"):
+        BodyCollector(headers, HTTPLimits()).finish()
+
+
+def test_a_still_compressed_body_of_another_type_is_kept_raw() -> None:
+    headers = HTTPHeaders({"Content-Type": "application/json", "Content-Encoding": "gzip"})
     collector = BodyCollector(headers, HTTPLimits())
     collector.feed(b"\x1f\x8b binary")
     parsed = collector.finish()

@@ -107,3 +107,25 @@ def test_bytes_after_the_compressed_data_are_refused(
 ) -> None:
     st = serve(_echo_body, decompress_request=True)
     assert st.first_status(_post(encoding, data)) == 400
+
+
+def _form_fields(request: HTTPServerRequest) -> None:
+    fields = b"&".join(b"%s=%s" % (k.encode(), v[0]) for k, v in request.body_arguments.items())
+    request.connection.respond(200, [], fields)  # type: ignore[union-attr]
+
+
+def test_a_gzipped_form_is_refused_with_a_reason_when_the_server_does_not_inflate(
+    serve: Any,
+) -> None:
+    st = serve(_form_fields)
+    data = gzip.compress(b"a=1&b=2")
+    request = _post("gzip", data).replace(
+        b"Content-Length", b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length"
+    )
+    head, _, body = st.send_raw(request).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"unsupported Content-Encoding 'gzip'" in head + body
+    # the same form is read when the server inflates it
+    st = serve(_form_fields, decompress_request=True)
+    raw = st.send_raw(request)
+    assert raw.startswith(b"HTTP/1.1 200 ") and raw.endswith(b"a=1&b=2")

@@ -129,15 +129,17 @@ def test_other_content_types_leave_the_body_alone(ctype: str) -> None:
     assert args == {} and files == {}
 
 
-def test_encoded_body_is_left_alone_as_tornado() -> None:
+def test_an_encoded_form_is_refused_and_other_encoded_types_left_alone() -> None:
     args: dict[str, list[bytes]] = {}
     headers = HTTPHeaders({"Content-Encoding": "gzip"})
-    parse_body_arguments("application/x-www-form-urlencoded", b"a=1", args, {}, headers)
+    with pytest.raises(HTTPInputError, match="unsupported Content-Encoding 'gzip'") as info:
+        parse_body_arguments("application/x-www-form-urlencoded", b"a=1", args, {}, headers)
+    assert info.value.status_hint == 400 and args == {}
+    parse_body_arguments("application/json", b"a=1", args, {}, headers)
     assert args == {}
-    parse_body_arguments(
-        "application/x-www-form-urlencoded", b"a=1", args, {}, HTTPHeaders({"X": "y"})
-    )
-    assert args == {"a": [b"1"]}
+    for other in (HTTPHeaders({"X": "y"}), HTTPHeaders({"Content-Encoding": "identity"})):
+        parse_body_arguments("application/x-www-form-urlencoded", b"a=1", args, {}, other)
+    assert args == {"a": [b"1", b"1"]}
 
 
 @pytest.mark.parametrize(

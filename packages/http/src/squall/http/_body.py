@@ -16,9 +16,12 @@ returns a `ParsedBody`. Nothing here does socket I/O.
   arguments (held in memory, bounded by ``max_body_size``).
 * ``application/x-www-form-urlencoded`` is parsed once, at `finish` (its fields are all
   needed in memory anyway). Every other content type leaves the body alone: no arguments.
-* A body still carrying a ``Content-Encoding`` other than ``identity`` (the server did not
-  decompress it: ``decompress_request`` off) is kept raw and not parsed, as Tornado does;
-  when the server decompresses, it renames the header ``X-Consumed-Content-Encoding``.
+* A form body still carrying a ``Content-Encoding`` other than ``identity`` (the server did
+  not decompress it: ``decompress_request`` off) is refused with a 400 naming the encoding,
+  as Tornado 6.5+ does: its fields cannot be read, and running the handler without them
+  would lose them silently. Any other content type is kept raw, still encoded, for the
+  handler. When the server decompresses, it renames the header
+  ``X-Consumed-Content-Encoding``.
 * Errors are `HTTPInputError` with a ``status_hint``: a body over ``max_body_size`` (413,
   defensive: the protocol enforces it first), a missing or invalid boundary (400, raised by
   the first `feed` or by `finish`), and the limits of the form parsers (`_forms`,
@@ -40,6 +43,7 @@ from squall.http._forms import (
     MultipartFormReader,
     merge_arguments,
     parse_qs_bytes,
+    unsupported_form_encoding,
 )
 from squall.http._limits import HTTPLimits
 from squall.http._multipart import boundary_from_params, parse_header_value
@@ -125,9 +129,11 @@ class BodyCollector:
         media = media.lower()
         encoding = (headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding != "identity":
+            if media in (URLENCODED, MULTIPART):
+                self._error = unsupported_form_encoding(headers["Content-Encoding"])
             media = ""  # still compressed: not a form we can read
         self._urlencoded = media == URLENCODED
-        if media == MULTIPART:
+        if media == MULTIPART and self._error is None:
             try:
                 boundary = boundary_from_params(params)
             except HTTPInputError as exc:

@@ -217,6 +217,15 @@ class MultipartFormReader:
             upload.close()
 
 
+def unsupported_form_encoding(coding: str) -> HTTPInputError:
+    """The error for a form body that still carries the Content-Encoding ``coding``."""
+    return HTTPInputError(
+        f"unsupported Content-Encoding {coding[:40]!r} on a form body "
+        "(the server inflates gzip only with decompress_request on)",
+        400,
+    )
+
+
 def parse_body_arguments(
     content_type: str,
     body: bytes,
@@ -229,8 +238,9 @@ def parse_body_arguments(
     """Parse a whole form body into ``arguments`` and ``files`` (Tornado-compatible helper).
 
     Understands ``application/x-www-form-urlencoded`` and ``multipart/form-data``; any other
-    content type leaves both dicts untouched. As Tornado, a body whose ``Content-Encoding``
-    (in ``headers``) is neither absent nor ``identity`` is left alone too.
+    content type leaves both dicts untouched. A form whose ``Content-Encoding`` (in
+    ``headers``) is neither absent nor ``identity`` cannot be read: `HTTPInputError` (400),
+    as Tornado 6.5+.
 
     Args:
         content_type: the request's Content-Type header value.
@@ -241,17 +251,20 @@ def parse_body_arguments(
         limits: the limits to apply (default `HTTPLimits()`).
 
     Raises:
-        HTTPInputError: a malformed body or a limit exceeded (status_hint 400 or 413).
+        HTTPInputError: a malformed body, a limit exceeded, or a form still encoded
+            (status_hint 400 or 413).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.7
+       A form with a Content-Encoding is refused (it was left unparsed, silently).
     """
-    if headers is not None:
-        encoding = (headers.get("Content-Encoding") or "identity").strip().lower()
-        if encoding != "identity":
-            return
     limits = limits or HTTPLimits()
     media, params = parse_header_value(content_type)
     media = media.lower()
+    if headers is not None and media in (URLENCODED, MULTIPART):
+        coding = headers.get("Content-Encoding")
+        if coding is not None and coding.strip().lower() not in ("identity", ""):
+            raise unsupported_form_encoding(coding)
     if media == URLENCODED:
         merge_arguments(arguments, parse_qs_bytes(body, max_fields=limits.max_fields))
     elif media == MULTIPART:
