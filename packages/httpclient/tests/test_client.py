@@ -170,7 +170,9 @@ def test_the_curl_or_simple_fallback_of_tornado_programs_keeps_squalls_client() 
     ("options", "named"),
     [
         ({"hostname_mapping": {"a": "b"}}, "hostname_mapping"),
-        ({"max_body_size": 10}, "max_body_size"),
+        ({"max_header_size": 1024}, "max_header_size"),
+        ({"max_body_size": 0}, "max_body_size"),
+        ({"max_buffer_size": "big"}, "max_buffer_size"),
         ({"max_clients": 0}, "max_clients"),
         ({"defaults": {"colour": "red"}}, "defaults"),
     ],

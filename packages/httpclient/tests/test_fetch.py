@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import socket
+import threading
 import unicodedata
 import zlib
 from collections.abc import Awaitable, Callable
@@ -504,6 +505,97 @@ def test_invalid_gzip_body_is_a_stream_closed_error(server: Server, data: bytes)
     server.app.bodies["bad"] = ([("Content-Encoding", "gzip")], data)
     with pytest.raises(HTTPStreamClosedError, match="Invalid gzip data"):
         fetch(server.url + "/bytes/bad", raise_error=False)
+
+
+# -- body size limits ---------------------------------------------------------------------
+
+
+def fetch_with(url: str, client_options: dict[str, Any], **kwargs: Any) -> HTTPResponse:
+    async def go() -> HTTPResponse:
+        client = AsyncHTTPClient(force_instance=True, **client_options)
+        try:
+            return await client.fetch(url, **kwargs)
+        finally:
+            client.close()
+
+    result: HTTPResponse = run(go)
+    return result
+
+
+def test_body_limit_defaults_to_max_buffer_size_of_100_mib() -> None:
+    async def go() -> None:
+        client = AsyncHTTPClient(force_instance=True)
+        assert (client.max_body_size, client.max_buffer_size) == (100 * 1024 * 1024,) * 2
+        client.close()
+        client = AsyncHTTPClient(force_instance=True, max_buffer_size=1000)
+        assert client.max_body_size == 1000
+        client.close()
+
+    run(go)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_body_larger_than_max_body_size_is_refused(server: Server, streamed: bool) -> None:
+    server.app.bodies["small"] = ([], b"a" * 1000)
+    server.app.bodies["large"] = ([], b"a" * 1001)
+    received: list[bytes] = []
+    kwargs: dict[str, Any] = {"streaming_callback": received.append} if streamed else {}
+    response = fetch_with(server.url + "/bytes/small", {"max_body_size": 1000}, **kwargs)
+    assert len(response.body or b"".join(received)) == 1000
+    received.clear()
+    with pytest.raises(HTTPStreamClosedError, match=r"max_body_size \(1000 bytes\)") as info:
+        fetch_with(server.url + "/bytes/large", {"max_body_size": 1000}, **kwargs)
+    assert info.value.code == 599
+    assert received == []  # refused by its Content-Length, before any of it was read
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_max_body_size_counts_the_decompressed_body(server: Server, streamed: bool) -> None:
+    server.app.bodies["bomb"] = ([("Content-Encoding", "gzip")], _gzip_bomb(4 * 1024 * 1024))
+    received: list[bytes] = []
+    kwargs: dict[str, Any] = {"streaming_callback": received.append} if streamed else {}
+    with pytest.raises(HTTPStreamClosedError, match="max_body_size"):
+        fetch_with(server.url + "/bytes/bomb", {"max_body_size": 1024 * 1024}, **kwargs)
+    assert sum(map(len, received)) <= 1024 * 1024
+
+
+def test_max_body_size_holds_for_a_body_read_until_close() -> None:
+    # An HTTP/1.0 answer with no Content-Length: its end is the end of the connection.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+
+        def answer_once() -> None:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + b"a" * 100_000)
+
+        for limit, refused in ((200_000, False), (64 * 1024, True)):
+            thread = threading.Thread(target=answer_once, daemon=True)
+            thread.start()
+            try:
+                if refused:
+                    with pytest.raises(HTTPStreamClosedError, match="max_body_size"):
+                        fetch_with(f"http://127.0.0.1:{port}/", {"max_body_size": limit})
+                else:
+                    response = fetch_with(f"http://127.0.0.1:{port}/", {"max_body_size": limit})
+                    assert response.body == b"a" * 100_000
+            finally:
+                thread.join(10)
+
+
+def test_max_body_size_may_be_configured(server: Server) -> None:
+    server.app.bodies["large"] = ([], b"a" * 2000)
+    AsyncHTTPClient.configure(None, max_body_size=1000)
+    try:
+        with pytest.raises(HTTPStreamClosedError, match="max_body_size"):
+            fetch(server.url + "/bytes/large")
+    finally:
+        AsyncHTTPClient.configure(None)
 
 
 # -- authentication ---------------------------------------------------------------------------

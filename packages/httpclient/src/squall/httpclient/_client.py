@@ -32,7 +32,9 @@ __all__ = ["AsyncHTTPClient", "HTTPClient"]
 # default, whose part squall's client plays: naming it keeps squall's client.
 _TORNADO_SIMPLE = "tornado.simple_httpclient.SimpleAsyncHTTPClient"
 _TORNADO_CURL = "tornado.curl_httpclient.CurlAsyncHTTPClient"
-_OPTIONS = frozenset({"max_clients", "defaults"})
+_OPTIONS = frozenset({"max_clients", "defaults", "max_body_size", "max_buffer_size"})
+# Tornado's default max_buffer_size, which max_body_size defaults to: 100 MiB.
+_DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 # Closing tasks started by close() from inside the loop: kept until done.
 _closing: set[asyncio.Future[None]] = set()
 
@@ -42,13 +44,16 @@ def _check_options(options: dict[str, Any]) -> None:
         if name not in _OPTIONS:
             raise UnsupportedOptionError(
                 name,
-                "not an option of squall's AsyncHTTPClient (it takes max_clients and "
-                "defaults; hostname_mapping, resolver and the buffer limits of Tornado's "
-                "simple_httpclient are not provided)",
+                "not an option of squall's AsyncHTTPClient (it takes max_clients, defaults, "
+                "max_body_size and max_buffer_size; hostname_mapping, resolver and "
+                "max_header_size of Tornado's simple_httpclient are not provided)",
             )
-    max_clients = options.get("max_clients", 10)
-    if not isinstance(max_clients, int) or isinstance(max_clients, bool) or max_clients < 1:
-        raise UnsupportedOptionError("max_clients", f"must be an int >= 1, got {max_clients!r}")
+    for name in ("max_clients", "max_body_size", "max_buffer_size"):
+        value = options.get(name, 1)
+        if name == "max_body_size" and value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise UnsupportedOptionError(name, f"must be an int >= 1, got {value!r}")
     defaults = options.get("defaults")
     if defaults is not None:
         unknown = sorted(set(defaults) - set(FIELDS))
@@ -73,6 +78,12 @@ class AsyncHTTPClient:
         force_instance: make a new client instead of the loop's shared one.
         max_clients: how many fetches run at once (default 10); the others wait, for at
             most the smaller of their connect and request timeouts.
+        max_body_size: the largest response body accepted, with or without a
+            ``streaming_callback``, counted after decompression (default:
+            ``max_buffer_size``); a larger one fails the fetch with
+            ``HTTPStreamClosedError``.
+        max_buffer_size: 100 MiB by default; only the default of ``max_body_size`` (in
+            Tornado it also sizes a socket read buffer, which httpx sizes itself).
         defaults: values for the ``HTTPRequest`` fields a request leaves at None.
 
     Raises:
@@ -110,13 +121,18 @@ class AsyncHTTPClient:
         cache: weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient] | None,
         max_clients: int = 10,
         defaults: dict[str, Any] | None = None,
+        max_buffer_size: int = _DEFAULT_MAX_BUFFER_SIZE,
+        max_body_size: int | None = None,
     ) -> None:
         self.io_loop = io_loop
         self.max_clients = max_clients
+        self.max_buffer_size = max_buffer_size
+        # As in Tornado, a streamed body is held to max_buffer_size unless told otherwise.
+        self.max_body_size = max_buffer_size if max_body_size is None else max_body_size
         self.defaults = {**DEFAULTS, **(defaults or {})}
         self._cache = cache
         self._closed = False
-        self._fetcher = Fetcher(max_clients)
+        self._fetcher = Fetcher(max_clients, self.max_body_size)
         self._guard: AsyncGenerator[None, None] | None = None
 
     # -- configuration ---------------------------------------------------------------
@@ -130,7 +146,7 @@ class AsyncHTTPClient:
                 name. Tornado's default, ``"tornado.simple_httpclient.SimpleAsyncHTTPClient"``,
                 means squall's client too (its options are checked as for None); its curl
                 client is refused: squall has one implementation, on httpx.
-            **kwargs: ``max_clients``, ``defaults``.
+            **kwargs: ``max_clients``, ``defaults``, ``max_body_size``, ``max_buffer_size``.
 
         Raises:
             CurlClientUnavailableError: ``impl`` names Tornado's curl client (an

@@ -218,9 +218,10 @@ class _Producer:
 class Fetcher:
     """Runs the fetches of one client: its slots (``max_clients``) and its pools."""
 
-    def __init__(self, max_clients: int) -> None:
+    def __init__(self, max_clients: int, max_body_size: int) -> None:
         self.pools = Pools(max_clients)
         self._slots = asyncio.Semaphore(max_clients)
+        self._max_body_size = max_body_size
 
     async def fetch(self, request: HTTPRequest, defaults: dict[str, Any]) -> HTTPResponse:
         """Fetch ``request`` (following redirects); failures are in the response's ``error``."""
@@ -375,10 +376,22 @@ class Fetcher:
             s.header_callback("\r\n")
         buffer = BytesIO()
         stream = s.streaming_callback
+        # The body's limit, streamed or not, counted after decompression; past it the
+        # connection is dropped (Tornado's rule, so a gzip bomb cannot fill the memory).
+        limit = self._max_body_size
+        too_large = f"Response body larger than max_body_size ({limit} bytes)"
+        declared = headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise HTTPStreamClosedError(too_large)
+        received = 0
 
         async def deliver(data: bytes) -> None:
+            nonlocal received
             if not data:
                 return
+            received += len(data)
+            if received > limit:
+                raise HTTPStreamClosedError(too_large)
             if stream is None:
                 buffer.write(data)
                 return
