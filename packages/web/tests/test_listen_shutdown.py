@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import squall.web
 from squall.web._health import HEALTH
@@ -54,5 +55,33 @@ def test_server_shutdown_runs_the_application_shutdown_hooks_once() -> None:
         await shutting
         await app.shutdown()  # an explicit call after it does not run the hooks again
         assert recorder.calls == ["squall_web_shutdown"]
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+
+
+def test_listen_takes_tornados_socket_arguments() -> None:
+    # Application.listen(port, address, family=, flags=, reuse_port=, backlog=) as in
+    # Tornado 6.2+: the binding arguments reach the sockets, the rest the HTTPServer.
+    app = squall.web.Application([(r"/", Hello)])
+
+    async def main() -> None:
+        first = app.listen(
+            0,
+            "127.0.0.1",
+            family=socket.AF_INET,
+            flags=socket.AI_PASSIVE,
+            reuse_port=True,
+            backlog=16,
+            xheaders=True,
+        )
+        port = first.sockets[0].getsockname()[1]
+        assert first.sockets[0].family == socket.AF_INET
+        assert first.sockets[0].getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        # reuse_port lets a second server bind the same port (pre-fork style)
+        second = app.listen(port, "127.0.0.1", reuse_port=True)
+        assert (await _get(port, "/")).endswith(b"hello word")
+        for server in (first, second):
+            server.stop()
+            await server.shutdown(2)
 
     asyncio.run(asyncio.wait_for(main(), 10))

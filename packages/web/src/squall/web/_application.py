@@ -23,6 +23,7 @@ import asyncio
 import inspect
 import logging
 import re
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -301,17 +302,28 @@ class Application:
             dispatcher.data_received(request.body)
         return dispatcher.finish()
 
-    def listen(self, port: int, address: str = "", **server_options: Any) -> HTTPServer:
+    def listen(
+        self,
+        port: int,
+        address: str = "",
+        *,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        flags: int | None = None,
+        reuse_port: bool = False,
+        **server_options: Any,
+    ) -> HTTPServer:
         """Start an ``HTTPServer`` for this application on ``port`` and return it.
 
+        ``family``, ``flags`` and ``reuse_port`` say how the sockets are bound (Tornado's
+        ``listen`` arguments, for ``squall.loop.bind_sockets``); the other
         ``server_options`` go to ``HTTPServer`` (``xheaders``, ``ssl_options``,
-        ``max_body_size``, ...). The plugins' startup hooks run here, and the server's
-        ``shutdown()`` (also on the SIGTERM of ``install_signal_handlers``) runs this
-        application's ``shutdown()``: the plugins' shutdown hooks.
+        ``max_body_size``, ``backlog``...). The plugins' startup hooks run here, and the
+        server's ``shutdown()`` (also on the SIGTERM of ``install_signal_handlers``) runs
+        this application's ``shutdown()``: the plugins' shutdown hooks.
         """
         server = HTTPServer(self, **server_options)
         server.add_shutdown_callback(self.shutdown)
-        server.listen(port, address)
+        server.listen(port, address, family=family, flags=flags, reuse_port=reuse_port)
         self._run_startup_from_sync()
         return server
 
