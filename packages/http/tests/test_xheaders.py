@@ -18,7 +18,9 @@ from squall.http._xheaders import is_valid_ip, xheaders_ip, xheaders_protocol
         ({"X-Real-IP": "not-an-ip"}, "10.0.0.1"),
         ({"X-Forwarded-For": "1.1.1.1, 2.2.2.2"}, "2.2.2.2"),
         ({"X-Forwarded-For": "1.1.1.1, 2.2.2.2, 9.9.9.9"}, "2.2.2.2"),  # 9.9.9.9 trusted
-        ({"X-Forwarded-For": "9.9.9.9"}, "10.0.0.1"),
+        ({"X-Forwarded-For": "9.9.9.9"}, "9.9.9.9"),  # every hop trusted: the furthest
+        ({"X-Forwarded-For": "9.9.9.9, 9.9.9.9"}, "9.9.9.9"),
+        ({"X-Forwarded-For": "garbage, 9.9.9.9"}, "10.0.0.1"),
         ({"X-Forwarded-For": "1.1.1.1, garbage"}, "10.0.0.1"),
         ({"X-Forwarded-For": "::1"}, "::1"),
         ({}, "10.0.0.1"),

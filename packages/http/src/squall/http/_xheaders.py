@@ -4,8 +4,10 @@ Rules (as Tornado, validated):
 
 - ``remote_ip``: ``X-Real-IP`` when present, else the last address of ``X-Forwarded-For``
   that is not in ``trusted_downstream`` (each proxy appends the address it saw, so the
-  rightmost untrusted hop is the first one we cannot dismiss as ours). The candidate must
-  parse with ``ipaddress``: a malformed value is ignored and the socket address kept.
+  rightmost untrusted hop is the first one we cannot dismiss as ours); when every hop is
+  trusted, the leftmost, the furthest party known (the socket peer is only the nearest
+  proxy). The candidate must parse with ``ipaddress``: a malformed value is ignored and
+  the socket address kept.
 - ``protocol``: the last value of ``X-Scheme``, else of ``X-Forwarded-Proto``, when it is
   ``http`` or ``https``; anything else is ignored.
 """
@@ -44,7 +46,8 @@ def xheaders_ip(headers: HTTPHeaders, remote_ip: str, trusted: Collection[str]) 
     for hop in reversed(hops):
         if hop and hop not in trusted:
             return hop if is_valid_ip(hop) else remote_ip
-    return remote_ip
+    first = hops[0]
+    return first if is_valid_ip(first) else remote_ip
 
 
 def xheaders_protocol(headers: HTTPHeaders, protocol: str) -> str:
