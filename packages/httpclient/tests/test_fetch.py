@@ -507,6 +507,32 @@ def test_invalid_gzip_body_is_a_stream_closed_error(server: Server, data: bytes)
         fetch(server.url + "/bytes/bad", raise_error=False)
 
 
+def test_an_answer_with_both_transfer_encoding_and_content_length_is_refused() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+
+        def answer_once() -> None:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n"
+                    b"\r\n5\r\nhello\r\n0\r\n\r\n"
+                )
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        try:
+            with pytest.raises(HTTPStreamClosedError, match="both Transfer-Encoding"):
+                fetch(f"http://127.0.0.1:{port}/")
+        finally:
+            thread.join(10)
+
+
 # -- body size limits ---------------------------------------------------------------------
 
 

@@ -357,6 +357,10 @@ class Fetcher:
         headers = HTTPHeaders()
         for raw_name, raw_value in answer.extensions.get(RAW_HEADERS, answer.headers.raw):
             headers.add(raw_name.decode("latin-1"), raw_value.decode("latin-1"))
+        if "Transfer-Encoding" in headers and "Content-Length" in headers:
+            # RFC 9112 section 6.3: the framing is ambiguous (a sign of response smuggling
+            # through a proxy), so the answer is refused rather than read one of two ways.
+            raise HTTPStreamClosedError("Response with both Transfer-Encoding and Content-Length")
         code = answer.status_code
         location = headers.get("Location")
         if s.follow_redirects and code in _REDIRECTS and s.max_redirects > 0 and location:
