@@ -234,6 +234,13 @@ def test_http_error_str() -> None:
     assert str(HTTPError(599, reason="Odd")) == "HTTP 599: Odd"
 
 
+def test_http_error_get_message_formats_the_log_message_as_tornado() -> None:
+    # Tornado 6.5+ offers get_message(); write_error overrides use it to show the detail.
+    assert HTTPError(400, "bad %s in %d", "x", 3).get_message() == "bad x in 3"
+    assert HTTPError(400, "100% wrong").get_message() == "100% wrong"
+    assert HTTPError(404).get_message() is None
+
+
 class BadInput(RequestHandler):
     def get(self) -> None:
         raise HTTPInputError("too many fields", 413)

@@ -54,11 +54,18 @@ class HTTPError(Exception):
             # A literal '%' in a message with no args must not break the formatting later.
             self.log_message = log_message.replace("%", "%%")
 
+    def get_message(self) -> str | None:
+        """``log_message`` formatted with ``args`` (None when there is none), as Tornado's."""
+        if self.log_message:
+            return self.log_message % self.args
+        return None
+
     def __str__(self) -> str:
         reason = self.reason or responses.get(self.status_code, "Unknown")
         message = f"HTTP {self.status_code}: {reason}"
-        if self.log_message:
-            return f"{message} ({self.log_message % self.args})"
+        log_message = self.get_message()
+        if log_message:
+            return f"{message} ({log_message})"
         return message
 
 
