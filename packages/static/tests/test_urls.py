@@ -176,6 +176,21 @@ def test_without_debug_an_edited_file_keeps_its_url(site: Path, serve: Serve) ->
         assert _url_of(client, url, "css/a.css") == first
 
 
+def test_reset_forgets_the_versions_given_so_edited_files_get_new_ones(
+    site: Path, serve: Serve
+) -> None:
+    # Tornado's StaticFileHandler.reset(): clears the cache of static_url versions.
+    url = serve(Application([(r"/url", UrlHandler)], static_path=str(site)))
+    with httpx.Client(timeout=10) as client:
+        first = _url_of(client, url, "css/a.css")
+        (site / "css" / "a.css").write_text("body { color: blue }")
+        StaticFileHandler.reset()
+        assert _url_of(client, url, "css/a.css") == "/static/css/a.css?v=" + hash_bytes(
+            b"body { color: blue }"
+        )
+        assert first != "/static/css/a.css?v=" + hash_bytes(b"body { color: blue }")
+
+
 def test_leading_slash_in_the_path_is_ignored(site: Path) -> None:
     app = Application(static_path=str(site))
     assert squall.static.make_static_url(app.settings, "/css/a.css") == (

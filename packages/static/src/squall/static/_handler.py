@@ -58,7 +58,13 @@ from squall.static._paths import (
     resolve_absolute,
 )
 from squall.static._ranges import UNSATISFIABLE, ByteRange, if_range_allows, parse_range
-from squall.static._urls import HASHES, NO_HASHES, static_version, unversioned_url
+from squall.static._urls import (
+    HASHES,
+    NO_HASHES,
+    forget_versions,
+    static_version,
+    unversioned_url,
+)
 from squall.web import HTTPError, RequestHandler, StashKey, negotiate_encoding
 
 __all__ = ["StaticFileHandler"]
@@ -785,6 +791,15 @@ class StaticFileHandler(RequestHandler):
             return url
         version = cls.get_version(settings, path)
         return url if version is None else f"{url}?v={version}"
+
+    @classmethod
+    def reset(cls) -> None:
+        """Forget the versions ``static_url`` gave (Tornado's name): edited files get new ones.
+
+        With ``static_hash_cache`` on, a file keeps the ``?v=`` of its first ``static_url``
+        until a restart; after ``reset()`` the next call versions the file as it is now.
+        """
+        forget_versions()
 
     @classmethod
     def get_version(cls, settings: Mapping[str, Any], path: str) -> str | None:

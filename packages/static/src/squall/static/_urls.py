@@ -25,7 +25,7 @@ from squall.static._hashing import HashCache
 from squall.static._paths import PathRefused, resolve, resolve_absolute
 from squall.web import HTTPError
 
-__all__ = ["HASHES", "NO_HASHES", "static_version", "unversioned_url"]
+__all__ = ["HASHES", "NO_HASHES", "forget_versions", "static_version", "unversioned_url"]
 
 gen_log = logging.getLogger("squall.general")
 
@@ -41,6 +41,11 @@ _URL_VERSIONS_MAX: Final = 10_000
 
 # RFC 3986 sub-delims and ':' '@' stay readable in paths; spaces and '%' get quoted.
 _SAFE: Final = "/~!$&'()*+,;=:@"
+
+
+def forget_versions() -> None:
+    """Drop the versions ``static_url`` handed out: the next call hashes the files again."""
+    _URL_VERSIONS.clear()
 
 
 def unversioned_url(settings: Mapping[str, Any], path: str) -> str:
