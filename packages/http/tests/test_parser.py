@@ -347,6 +347,42 @@ def test_max_body_size_can_be_raised_per_request() -> None:
     assert summarize(_events(p)) == [("body", b"x" * 20), ("end", None)]
 
 
+@pytest.mark.parametrize("how", ["whole", "bytewise", "trailing"])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 23\r\n\r\n" + b"x" * 23,
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"d\r\n" + b"x" * 13 + b"\r\na\r\n" + b"x" * 10 + b"\r\n0\r\n\r\n",
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_max_data_caps_each_data_event_and_resets_with_the_next_request(
+    how: str, request_bytes: bytes
+) -> None:
+    p = RequestParser()
+    tail = b"POST /next HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\n" + b"y" * 9
+    data = request_bytes + (tail if how == "trailing" else b"")
+    pieces = [data] if how != "bytewise" else [data[i : i + 1] for i in range(len(data))]
+    events: list[Any] = []
+    for piece in pieces:
+        p.receive_data(piece)
+        while (ev := p.next_event()) is not NEED_DATA:
+            events.append(ev)
+            if isinstance(ev, Request) and ev.target == "/":
+                p.max_data = 4
+    first = [
+        e for e in events[: events.index(next(e for e in events if isinstance(e, EndOfMessage)))]
+    ]
+    sizes = [len(e.data) for e in first if isinstance(e, Data)]
+    assert sum(sizes) == 23 and max(sizes) <= 4
+    if how == "whole":
+        assert sizes in ([4, 4, 4, 4, 4, 3], [4, 4, 4, 1, 4, 4, 2])  # cut within each chunk
+    if how == "trailing":
+        second = [e for e in events if isinstance(e, Data)][len(sizes) :]
+        assert [len(e.data) for e in second] == [9]  # the next request is not capped
+
+
 def test_request_line_over_limit_is_refused_before_the_line_ends() -> None:
     p = RequestParser(HTTPLimits(max_request_line_size=50))
     for _ in range(60):

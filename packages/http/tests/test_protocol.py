@@ -317,6 +317,83 @@ def test_streamed_body_reaches_the_delegate_in_order_with_flow_control() -> None
     assert log == [("headers", "/up"), ("data", b"hello"), ("data", b" world"), "finish"]
 
 
+class PieceDelegate:
+    """Streams the body, noting each piece's size; async when ``pause`` (flow control)."""
+
+    def __init__(self, conn: Any, sizes: list[int], pieces: list[bytes], pause: bool) -> None:
+        self.conn = conn
+        self.sizes = sizes
+        self.pieces = pieces
+        self.pause = pause
+        self.stream_body = True
+        self.max_body_size = 10_000_000
+
+    def headers_received(self, request: HTTPServerRequest) -> None:
+        pass
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        self.sizes.append(len(chunk))
+        self.pieces.append(chunk)
+        return asyncio.sleep(0) if self.pause else None
+
+    def finish(self) -> None:
+        self.conn.respond(200, [], b"%d" % sum(self.sizes))
+
+    def on_connection_close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("pause", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("encoding", ["", "gzip", "deflate"])
+def test_a_streamed_body_comes_in_pieces_of_at_most_chunk_size(pause: bool, encoding: str) -> None:
+    """Raw pieces are cut by the parser; an inflated body is inflated a chunk at a time."""
+    sizes: list[int] = []
+    pieces: list[bytes] = []
+    body = bytes(range(256)) * 400  # 100 KiB
+    wire = {"": body, "gzip": gzip.compress(body), "deflate": zlib.compress(body)}[encoding]
+
+    class Factory:
+        def start_request(self, conn: Any) -> PieceDelegate:
+            return PieceDelegate(conn, sizes, pieces, pause)
+
+    async def main() -> None:
+        _, c = await connect(Factory(), chunk_size=3000, decompress=bool(encoding))
+        coding = b"Content-Encoding: %b\r\n" % encoding.encode() if encoding else b""
+        c.send(
+            b"POST / HTTP/1.1\r\nHost: t\r\n%bContent-Length: %d\r\n\r\n%b"
+            % (coding, len(wire), wire)
+        )
+        assert (await c.response())[2] == b"%d" % len(body)
+        await c.close()
+
+    run(main)
+    assert b"".join(pieces) == body
+    assert max(sizes) == 3000 and min(sizes) > 0
+
+
+def test_a_gzip_body_of_several_members_streams_every_member_in_pieces() -> None:
+    sizes: list[int] = []
+    pieces: list[bytes] = []
+    one, two = b"a" * 50_000, b"b" * 50_000
+    wire = gzip.compress(one) + gzip.compress(two)
+
+    class Factory:
+        def start_request(self, conn: Any) -> PieceDelegate:
+            return PieceDelegate(conn, sizes, pieces, True)
+
+    async def main() -> None:
+        _, c = await connect(Factory(), chunk_size=4096, decompress=True)
+        c.send(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\n"
+            b"Content-Length: %d\r\n\r\n%b" % (len(wire), wire)
+        )
+        assert (await c.response())[0] == 200
+        await c.close()
+
+    run(main)
+    assert b"".join(pieces) == one + two and max(sizes) <= 4096
+
+
 def test_delegate_hears_about_a_client_that_goes_away() -> None:
     log: list[Any] = []
 

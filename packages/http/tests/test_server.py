@@ -286,8 +286,15 @@ def test_tornado_keywords_are_understood(serve: Any) -> None:
 
     st = serve(app, max_buffer_size=10, chunk_size=4096, protocol="https")
     assert st.server.limits.max_body_size == 10
+    assert st.server.limits.chunk_size == 4096  # honoured: streamed pieces are cut to it
     assert httpx.get(st.url).text == "https"
     assert httpx.post(st.url, content=b"x" * 11).status_code == 413
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "64k"])
+def test_a_chunk_size_that_is_no_positive_int_is_refused_by_name(bad: Any) -> None:
+    with pytest.raises(ValueError, match=f"chunk_size must be a positive int.*{bad!r}"):
+        HTTPServer(lambda r: None, chunk_size=bad)
 
 
 def test_concurrent_clients_pipelining_streaming_and_vanishing_cause_no_error(

@@ -19,9 +19,12 @@ leaves a closed connection to the cyclic collector. Rules:
 - Under ``decompress_request`` gzip/deflate bodies are inflated piece by piece, with the
   inflated size bounded by ``max_body_size`` (decompression bombs → 413). A gzip body of
   several members is all of them; bytes after the compressed data are refused (400).
-- Streamed bodies go to ``delegate.data_received``; when it returns an awaitable, pulling
-  events stops until it completes (flow control). Other bodies go to a ``BodyCollector``
-  (spooled to disk past ``spool_threshold``, forms parsed at the end).
+- Streamed bodies go to ``delegate.data_received`` in pieces of at most
+  ``HTTPLimits.chunk_size`` bytes (the parser cuts the raw ones; an inflated body is
+  inflated a piece at a time, so a small compressed chunk never becomes one huge
+  allocation); when it returns an awaitable, pulling events (and inflating the rest) stops
+  until it completes (flow control). Other bodies go to a ``BodyCollector`` (spooled to
+  disk past ``spool_threshold``, forms parsed at the end).
 - At most ``_BURST_MAX`` body bytes are read per turn of the loop (see ``received``).
 """
 
@@ -85,6 +88,9 @@ class BodyOwner(Protocol):
     def _app_exception(self, exc: BaseException, what: str) -> None:
         """The application failed with ``exc``: answer and log it."""
 
+    def _on_data(self, data: bytes) -> None:
+        """Feed a piece of the body to the reader (b"": go on inflating); answer its errors."""
+
 
 class BodyReader:
     """The body-reading state of one connection (see the module docstring)."""
@@ -98,6 +104,7 @@ class BodyReader:
         "_inflater",
         "_inflated",
         "_stream",
+        "_tail",
         "flow_paused",
         "_burst",
         "_burst_paused",
@@ -119,6 +126,7 @@ class BodyReader:
         self._inflater: _Inflater | None = None
         self._inflated = 0
         self._stream = False
+        self._tail = False  # a streamed body's inflater holds output not yet handed over
         self.flow_paused = False  # a streaming data_received has not completed yet
         self._burst = 0  # body bytes read in this turn of the loop
         self._burst_paused = False
@@ -163,7 +171,10 @@ class BodyReader:
             self._inflater = _take_encoding(request.headers)
             self._inflated = 0
         self._stream = stream
-        if not stream:
+        self._tail = False
+        if stream:
+            parser.max_data = lim.chunk_size
+        else:
             if limit != lim.max_body_size:
                 lim = dataclasses.replace(lim, max_body_size=limit)
             self._collector = BodyCollector(request.headers, lim)
@@ -180,23 +191,53 @@ class BodyReader:
         Raises:
             HTTPInputError: bad compressed data, or the body grew past its limit.
         """
+        if self._stream:
+            if self._inflater is not None:
+                self._stream_inflated(owner, data)
+            else:
+                self._deliver(owner, data)
+            return
         if self._inflater is not None:
             data = self._inflate(data, owner._parser.max_body_size)
             if not data:
                 return
-        if self._stream:
-            try:
-                result = owner._delegate.data_received(data)
-            except Exception:
-                owner._app_error("error in data_received")
-                return
-            if result is not None:
-                self.flow_paused = True
-                self._timer.flow_paused()
-                fut = asyncio.ensure_future(result)
-                fut.add_done_callback(functools.partial(self._flow_done, owner))
-            return
         self._collector.feed(data)  # type: ignore[union-attr]
+
+    def _deliver(self, owner: BodyOwner, data: bytes) -> bool:
+        """Give ``data`` to the streaming delegate; whether the next piece may follow now."""
+        try:
+            result = owner._delegate.data_received(data)
+        except Exception:
+            owner._app_error("error in data_received")
+            return False
+        if result is not None:
+            self.flow_paused = True
+            self._timer.flow_paused()
+            fut = asyncio.ensure_future(result)
+            fut.add_done_callback(functools.partial(self._flow_done, owner))
+            return False
+        return not owner._closed
+
+    def _stream_inflated(self, owner: BodyOwner, data: bytes) -> None:
+        """Inflate ``data`` (b"": what the inflater still holds) a chunk_size at a time."""
+        inflater = self._inflater
+        assert inflater is not None
+        size = self._limits.chunk_size
+        limit = owner._parser.max_body_size
+        try:
+            out = inflater.decompress(data, size) if data else inflater.more(size)
+            while True:
+                self._inflated += len(out)
+                if self._inflated > limit:
+                    raise HTTPInputError("request body too large once decompressed", 413)
+                if out and not self._deliver(owner, out):
+                    self._tail = self.flow_paused and inflater.pending
+                    return
+                if not inflater.pending:
+                    return
+                out = inflater.more(size)
+        except zlib.error as exc:
+            raise HTTPInputError(f"bad compressed request body: {exc}", 400) from exc
 
     def _inflate(self, data: bytes, limit: int) -> bytes:
         """Inflate ``data``; the inflated total may not pass ``limit`` (413)."""
@@ -275,6 +316,12 @@ class BodyReader:
         if exc is not None:
             owner._app_exception(exc, "error in data_received")
             return
+        if self._tail:
+            # Inflated output waits before any new input: hand it over first.
+            self._tail = False
+            owner._on_data(b"")
+            if self.flow_paused or owner._closed:
+                return
         if owner._read_paused:
             owner._resume_reading()
         owner._process_safely()
@@ -314,6 +361,20 @@ class _Inflater:
     @property
     def unconsumed_tail(self) -> bytes:
         return bytes(self._d.unconsumed_tail)
+
+    @property
+    def pending(self) -> bool:
+        """Whether output is still to come from input already given (see `more`)."""
+        d = self._d
+        return bool(d.unconsumed_tail) or bool(d.eof and d.unused_data)
+
+    def more(self, max_length: int) -> bytes:
+        """Up to about ``max_length`` more bytes from input already given (a capped call's rest)."""
+        d = self._d
+        out = bytes(d.decompress(d.unconsumed_tail, max_length)) if d.unconsumed_tail else b""
+        if self._d.eof and self._d.unused_data and len(out) < max_length:
+            out += self._next_members(max_length - len(out))
+        return out
 
     def decompress(self, data: bytes, max_length: int) -> bytes:
         head = self._head

@@ -77,10 +77,18 @@ class HTTPLimits:
     The current Protocol parses none ahead: it answers one request at a time and pauses
     reading once 64 KiB of pipelined bytes wait, which is stricter than this bound."""
 
+    chunk_size: int = 64 * 1024
+    """Most bytes a streaming handler's ``data_received`` gets in one call (Tornado's
+    ``chunk_size``, same default): a larger read, or the inflated output of a compressed
+    body, is handed over in pieces, each after the previous call's awaitable is done."""
+
     write_high_water: int = 256 * 1024
     """Transport buffer size above which `write()` waits (asyncio default is 64 KiB)."""
 
     def __post_init__(self) -> None:
+        size = self.chunk_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"chunk_size must be a positive int number of bytes, not {size!r}")
         # A rate of 0 would divide by zero in the body timer; refuse it here, by name.
         rate = self.body_min_rate
         if rate is not None and not (isinstance(rate, int | float) and rate > 0):

@@ -48,6 +48,7 @@ preface and the PRI method are refused; CONNECT carries no body and ends the par
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Final
 
 from squall.http._errors import RemoteProtocolError
@@ -98,6 +99,7 @@ _CHUNK_CRLF: Final = 5
 _TRAILERS: Final = 6
 _ERROR: Final = 7
 _TUNNEL: Final = 8  # after CONNECT: the bytes that follow are not HTTP (terminal)
+_NO_MAX: Final = sys.maxsize  # Data events of any size
 
 
 class RequestParser:
@@ -109,7 +111,9 @@ class RequestParser:
 
     ``max_body_size`` may be changed by the driver after a ``Request`` event (a handler may
     allow more or less); it applies to chunked bodies as they arrive. Content-Length bodies
-    are checked by the driver against the same value before it reads them.
+    are checked by the driver against the same value before it reads them. ``max_data``,
+    set likewise (reset with each request), caps the bytes of one ``Data`` event: the rest
+    stays buffered for the next ``next_event()``.
     """
 
     __slots__ = (
@@ -123,6 +127,7 @@ class RequestParser:
         "_line_len",
         "_error",
         "max_body_size",
+        "max_data",
         "_last_head",
         "_last_parse",
     )
@@ -138,6 +143,7 @@ class RequestParser:
         self._line_len = -1  # length of the current head's request line, once seen whole
         self._error: RemoteProtocolError | None = None
         self.max_body_size = self._limits.max_body_size
+        self.max_data = _NO_MAX  # most bytes in one Data event (the driver sets it per body)
         # The last head parsed (its bytes, up to the blank line) and what it parsed to: a
         # keep-alive client mostly repeats its request, and the same bytes parse the same
         # under the same limits. Kept for short heads without repeated names only.
@@ -336,6 +342,7 @@ class RequestParser:
     def _begin(self, request: Request) -> Request:
         """Enter the state of ``request`` (its body, if any, comes next); return it."""
         self.max_body_size = self._limits.max_body_size
+        self.max_data = _NO_MAX
         self._received = 0
         if request.chunked:
             self._state = _CHUNK_SIZE
@@ -401,11 +408,12 @@ class RequestParser:
         if avail <= 0:
             return NEED_DATA
         remaining = self._remaining
-        if avail <= remaining:
-            take = avail
+        take = avail if avail <= remaining else remaining
+        if take > self.max_data:
+            take = self.max_data
+        if take == avail:
             chunk = buf if pos == 0 and type(buf) is bytes else bytes(buf[pos:])
         else:
-            take = remaining
             chunk = bytes(buf[pos : pos + take])
         self._pos = pos + take
         self._remaining = remaining - take

@@ -90,12 +90,11 @@ class HTTPServer:
         backlog: int | None = None,
         **limit_overrides: Any,
     ) -> None:
-        # Tornado's names: max_buffer_size was the default of max_body_size; chunk_size
-        # sized reads (the transport decides here); protocol overrode request.protocol.
+        # Tornado's names: max_buffer_size was the default of max_body_size; protocol
+        # overrode request.protocol (chunk_size is an HTTPLimits field).
         legacy_buffer = limit_overrides.pop("max_buffer_size", None)
         if legacy_buffer is not None and "max_body_size" not in limit_overrides:
             limit_overrides["max_body_size"] = legacy_buffer
-        limit_overrides.pop("chunk_size", None)
         scheme_override = limit_overrides.pop("protocol", None)
         unknown = set(limit_overrides) - _LIMIT_FIELDS
         if unknown:
