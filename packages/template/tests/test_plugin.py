@@ -36,10 +36,9 @@ def test_the_plugin_can_be_passed_explicitly_with_autoload_off(tmp_path: Path) -
 
 def test_settings_defaults_are_declared() -> None:
     settings = squall.web.Application().settings
-    assert settings["template_path"] is None
+    for name in ("template_path", "template_env", "template_globals", "template_filters"):
+        assert name not in settings  # no value of its own: absent, as in Tornado
     assert settings["autoescape"] is DEFAULT_AUTOESCAPE
-    assert settings["template_env"] is None
-    assert settings["template_globals"] is None and settings["template_filters"] is None
     assert settings["compiled_template_cache"] is True
     registry = squall.web.Application().settings_registry
     for name in ("template_path", "autoescape", "template_env"):

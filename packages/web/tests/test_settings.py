@@ -22,7 +22,13 @@ def make_registry() -> SettingsRegistry:
 
 def test_defaults_are_filled_and_unknown_keys_kept() -> None:
     settings = make_registry().resolve({"mine": 1})
-    assert settings == {"size": 10, "name": None, "mine": 1}
+    assert settings == {"size": 10, "mine": 1}  # a None default stays absent, as in Tornado
+
+
+def test_a_setting_left_unset_without_a_default_lets_the_callers_default_win() -> None:
+    settings = make_registry().resolve({})
+    assert "name" not in settings and settings.get("name", "mine") == "mine"
+    assert make_registry().resolve({"name": None})["name"] is None  # given: kept
 
 
 def test_type_is_checked_and_the_message_names_setting_value_and_owner() -> None:

@@ -181,12 +181,12 @@ def test_an_apps_own_settings_stay_readable_over_http(squall_live_server: Any) -
 
 def test_security_settings_have_tornados_defaults() -> None:
     settings = Application([]).settings
-    assert settings["cookie_secret"] is None
-    assert settings["key_version"] is None
-    assert settings["login_url"] is None
+    # Unset and without a value of their own: absent, as in Tornado, so that handler code's
+    # settings.get("login_url", "/login") and "cookie_secret" in settings read as there.
+    for name in ("cookie_secret", "key_version", "login_url", "xsrf_cookie_kwargs"):
+        assert name not in settings and settings.get(name, "default") == "default"
     assert settings["xsrf_cookies"] is False
     assert settings["xsrf_cookie_version"] == 2
-    assert settings["xsrf_cookie_kwargs"] is None
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,7 @@ class SettingsRegistry:
         return len(self._settings)
 
     def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Validate ``given`` and return the full settings dict (defaults filled in).
+        """Validate ``given`` and return the settings dict (defaults other than None filled in).
 
         Raises:
             MissingPluginError: a plugin-owned key is given but its plugin is not loaded.
@@ -164,7 +164,9 @@ class SettingsRegistry:
                     # mean False and True (stored as such); other ints stay refused.
                     settings[name] = value = bool(value)
                 setting.check(value)
-            else:
+            elif setting.default is not None:
+                # A setting without a value stays absent, as in Tornado: handler code reads
+                # it as `settings.get("login_url", "/login")`, and its own default must win.
                 settings[name] = setting.default
         return settings
 
