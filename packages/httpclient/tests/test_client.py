@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,6 +16,7 @@ from squall.httpclient import (
     HTTPClient,
     HTTPClientError,
     HTTPRequest,
+    HTTPResponse,
     UnsupportedOptionError,
 )
 from squall.loop import IOLoop
@@ -135,6 +137,77 @@ def test_configure_max_clients_and_a_subclass() -> None:
     assert type(client) is Recording
     assert client.max_clients == 3
     AsyncHTTPClient.configure(f"{__name__}.Recording")
+
+
+class Stub(AsyncHTTPClient):
+    """A client that answers from a table instead of the network (Tornado's fetch_impl)."""
+
+    def initialize(self, answers: dict[str, bytes] | None = None, **kwargs: Any) -> None:
+        super().initialize(**kwargs)
+        self.answers = answers or {}
+        self.seen: list[Any] = []
+
+    def fetch_impl(self, request: HTTPRequest, callback: Callable[[HTTPResponse], None]) -> None:
+        self.seen.append(request)
+        body = self.answers.get(request.url)
+        if body is None:
+            callback(HTTPResponse(request, 404))
+        else:
+            callback(HTTPResponse(request, 200, buffer=io.BytesIO(body)))
+
+
+def test_a_subclass_fetch_impl_answers_every_fetch() -> None:
+    AsyncHTTPClient.configure(Stub, answers={"http://example.invalid/a": b"stubbed"})
+
+    async def go() -> None:
+        client = AsyncHTTPClient()
+        assert type(client) is Stub
+        request = HTTPRequest("http://example.invalid/a")
+        response = await client.fetch(request)
+        assert response.body == b"stubbed"
+        assert response.request is request
+        # fetch_impl sees the fields merged with the client's defaults, as in Tornado
+        assert client.seen[0].request_timeout == 20.0
+        with pytest.raises(HTTPClientError) as info:
+            await client.fetch("http://example.invalid/b")
+        assert info.value.code == 404
+        response = await client.fetch("http://example.invalid/b", raise_error=False)
+        assert response.code == 404
+
+    asyncio.run(go())
+
+
+def test_a_subclass_fetch_impl_may_fetch_with_the_base_one(server: Server) -> None:
+    urls: list[str] = []
+
+    class Logging(AsyncHTTPClient):
+        def fetch_impl(
+            self, request: HTTPRequest, callback: Callable[[HTTPResponse], None]
+        ) -> None:
+            urls.append(request.url)
+            super().fetch_impl(request, callback)
+
+    async def go() -> HTTPResponse:
+        client = Logging(force_instance=True)
+        try:
+            return await client.fetch(server.url + "/echo")
+        finally:
+            client.close()
+
+    assert asyncio.run(go()).code == 200
+    assert urls == [server.url + "/echo"]
+
+
+def test_a_subclass_initialize_takes_options_of_its_own() -> None:
+    async def go() -> Stub:
+        return Stub(force_instance=True, answers={"u": b"x"}, max_clients=4)
+
+    client = asyncio.run(go())
+    assert client.answers == {"u": b"x"}
+    assert client.max_clients == 4
+    AsyncHTTPClient.configure(Stub, answers={})  # passed on, not refused
+    with pytest.raises(UnsupportedOptionError, match="answers"):
+        AsyncHTTPClient.configure(None, answers={})
 
 
 def test_configure_refuses_tornados_curl_client_as_an_import_error_too() -> None:

@@ -20,9 +20,10 @@ import weakref
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, ClassVar
 
+from squall.http import HTTPHeaders
 from squall.httpclient._errors import CurlClientUnavailableError, UnsupportedOptionError
 from squall.httpclient._fetch import Fetcher
-from squall.httpclient._request import DEFAULTS, FIELDS, HTTPRequest
+from squall.httpclient._request import DEFAULTS, FIELDS, HTTPRequest, RequestSettings
 from squall.httpclient._response import HTTPResponse
 from squall.loop import IOLoop
 
@@ -39,9 +40,14 @@ _DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _closing: set[asyncio.Future[None]] = set()
 
 
-def _check_options(options: dict[str, Any]) -> None:
+def _takes_own_options(impl: type[AsyncHTTPClient] | None) -> bool:
+    """Whether ``impl`` overrides ``initialize`` (then options unknown to squall are its)."""
+    return impl is not None and impl.initialize is not AsyncHTTPClient.initialize
+
+
+def _check_options(options: dict[str, Any], *, own_options: bool = False) -> None:
     for name in options:
-        if name not in _OPTIONS:
+        if name not in _OPTIONS and not own_options:
             raise UnsupportedOptionError(
                 name,
                 "not an option of squall's AsyncHTTPClient (it takes max_clients, defaults, "
@@ -96,6 +102,9 @@ class AsyncHTTPClient:
 
     io_loop: IOLoop
     defaults: dict[str, Any]
+    _cache: weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient] | None
+    _closed: bool
+    _guard: AsyncGenerator[None, None] | None
 
     def __new__(cls, force_instance: bool = False, **kwargs: Any) -> AsyncHTTPClient:
         io_loop = IOLoop.current()
@@ -105,9 +114,13 @@ class AsyncHTTPClient:
             return cache[io_loop]
         impl = (AsyncHTTPClient._impl or cls) if cls is AsyncHTTPClient else cls
         options = {**AsyncHTTPClient._impl_options, **kwargs}
-        _check_options(options)
+        _check_options(options, own_options=_takes_own_options(impl))
         instance: AsyncHTTPClient = object.__new__(impl)
-        instance._setup(io_loop, cache, **options)
+        instance.io_loop = io_loop
+        instance._cache = cache
+        instance._closed = False
+        instance._guard = None
+        instance.initialize(**options)
         if cache is not None:
             cache[io_loop] = instance
         return instance
@@ -115,25 +128,24 @@ class AsyncHTTPClient:
     def __init__(self, force_instance: bool = False, **kwargs: Any) -> None:
         """Everything is set up by ``__new__`` (which may return the shared client)."""
 
-    def _setup(
+    def initialize(
         self,
-        io_loop: IOLoop,
-        cache: weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient] | None,
         max_clients: int = 10,
         defaults: dict[str, Any] | None = None,
         max_buffer_size: int = _DEFAULT_MAX_BUFFER_SIZE,
         max_body_size: int | None = None,
     ) -> None:
-        self.io_loop = io_loop
+        """Set a new client up with its options (Tornado's ``Configurable.initialize``).
+
+        A subclass taking options of its own overrides it, keeps those, and passes the
+        others on with ``super().initialize(...)``; ``io_loop`` is already set.
+        """
         self.max_clients = max_clients
         self.max_buffer_size = max_buffer_size
         # As in Tornado, a streamed body is held to max_buffer_size unless told otherwise.
         self.max_body_size = max_buffer_size if max_body_size is None else max_body_size
         self.defaults = {**DEFAULTS, **(defaults or {})}
-        self._cache = cache
-        self._closed = False
         self._fetcher = Fetcher(max_clients, self.max_body_size)
-        self._guard: AsyncGenerator[None, None] | None = None
 
     # -- configuration ---------------------------------------------------------------
 
@@ -170,7 +182,7 @@ class AsyncHTTPClient:
                 raise UnsupportedOptionError("impl", f"cannot import {impl!r}: {exc}") from exc
         if impl is not None and not (isinstance(impl, type) and issubclass(impl, AsyncHTTPClient)):
             raise UnsupportedOptionError("impl", f"{impl!r} is not a subclass of AsyncHTTPClient")
-        _check_options(kwargs)
+        _check_options(kwargs, own_options=_takes_own_options(impl))
         AsyncHTTPClient._impl = impl
         AsyncHTTPClient._impl_options = dict(kwargs)
 
@@ -199,17 +211,61 @@ class AsyncHTTPClient:
             request = HTTPRequest(url=request, **kwargs)
         elif kwargs:
             raise ValueError("kwargs can't be used if request is an HTTPRequest object")
+        if type(self).fetch_impl is not AsyncHTTPClient.fetch_impl:
+            return self._fetch_through_impl(request, raise_error)
         return self.io_loop.asyncio_loop.create_task(self._fetch(request, raise_error))
 
     async def _fetch(self, request: HTTPRequest, raise_error: bool) -> HTTPResponse:
-        if self._guard is None:
-            self._guard = self._guard_body()
-            await self._guard.__anext__()
-        response = await self._fetcher.fetch(request, self.defaults)
+        response = await self._respond(request)
         error = response.error
         if error is not None and (raise_error or not response._error_is_response_code):
             raise error
         return response
+
+    async def _respond(self, request: HTTPRequest) -> HTTPResponse:
+        if self._guard is None:
+            self._guard = self._guard_body()
+            await self._guard.__anext__()
+        return await self._fetcher.fetch(request, self.defaults)
+
+    def _fetch_through_impl(
+        self, request: HTTPRequest, raise_error: bool
+    ) -> asyncio.Future[HTTPResponse]:
+        """Tornado's path for a subclass's ``fetch_impl``: it calls back with the response."""
+        request.headers = HTTPHeaders(request.headers)
+        future: asyncio.Future[HTTPResponse] = self.io_loop.asyncio_loop.create_future()
+
+        def handle_response(response: HTTPResponse) -> None:
+            if future.done():  # cancelled by the caller
+                return
+            error = response.error
+            if error is not None and (raise_error or not response._error_is_response_code):
+                future.set_exception(error)
+            else:
+                future.set_result(response)
+
+        self.fetch_impl(RequestSettings(request, self.defaults), handle_response)  # type: ignore[arg-type]
+        return future
+
+    def fetch_impl(self, request: HTTPRequest, callback: Callable[[HTTPResponse], None]) -> None:
+        """Fetch ``request`` and call ``callback`` with its ``HTTPResponse`` (failures in
+        its ``error``): Tornado's hook for clients of another kind.
+
+        ``fetch()`` calls a subclass's override with the request (its fields merged with
+        the client's ``defaults``) and turns the response into its future's result, as
+        Tornado does, so a stub client for tests (``configure(StubClient)``) answers
+        every fetch. An override may call this one to fetch over the network.
+        """
+        real = request.request if isinstance(request, RequestSettings) else request
+
+        def done(task: asyncio.Future[HTTPResponse]) -> None:
+            if task.cancelled():
+                return
+            exc = task.exception()
+            callback(HTTPResponse(real, 599, error=exc) if exc is not None else task.result())
+
+        task = self.io_loop.asyncio_loop.create_task(self._respond(real))
+        task.add_done_callback(done)
 
     # -- closing ---------------------------------------------------------------------
 
