@@ -210,6 +210,15 @@ def test_a_subclass_initialize_takes_options_of_its_own() -> None:
         AsyncHTTPClient.configure(None, answers={})
 
 
+def test_configured_class_names_what_async_http_client_builds() -> None:
+    assert AsyncHTTPClient.configured_class() is AsyncHTTPClient
+    assert AsyncHTTPClient.configurable_base() is AsyncHTTPClient
+    assert AsyncHTTPClient.configurable_default() is AsyncHTTPClient
+    AsyncHTTPClient.configure(Recording)
+    assert AsyncHTTPClient.configured_class() is Recording
+    assert Recording.configured_class() is Recording
+
+
 def test_configure_refuses_tornados_curl_client_as_an_import_error_too() -> None:
     with pytest.raises(CurlClientUnavailableError, match="impl: tornado.curl_httpclient") as info:
         AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")

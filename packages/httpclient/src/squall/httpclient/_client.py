@@ -186,6 +186,21 @@ class AsyncHTTPClient:
         AsyncHTTPClient._impl = impl
         AsyncHTTPClient._impl_options = dict(kwargs)
 
+    @classmethod
+    def configured_class(cls) -> type[AsyncHTTPClient]:
+        """The class ``AsyncHTTPClient()`` builds now (what ``configure`` set, or this one)."""
+        return AsyncHTTPClient._impl or AsyncHTTPClient
+
+    @classmethod
+    def configurable_base(cls) -> type[AsyncHTTPClient]:
+        """``AsyncHTTPClient``: the class whose ``configure`` applies (Tornado's name)."""
+        return AsyncHTTPClient
+
+    @classmethod
+    def configurable_default(cls) -> type[AsyncHTTPClient]:
+        """``AsyncHTTPClient``: squall's one implementation is the default one."""
+        return AsyncHTTPClient
+
     # -- fetching --------------------------------------------------------------------
 
     def fetch(
