@@ -575,6 +575,13 @@ def test_a_body_larger_than_max_body_size_is_refused(server: Server, streamed: b
     assert received == []  # refused by its Content-Length, before any of it was read
 
 
+def test_max_body_size_leaves_the_content_length_of_a_head_answer_alone(server: Server) -> None:
+    server.app.bodies["large"] = ([], b"a" * 2000)
+    response = fetch_with(server.url + "/bytes/large", {"max_body_size": 1000}, method="HEAD")
+    assert response.code == 200
+    assert response.headers["Content-Length"] == "2000"
+
+
 @pytest.mark.parametrize("streamed", [False, True])
 def test_max_body_size_counts_the_decompressed_body(server: Server, streamed: bool) -> None:
     server.app.bodies["bomb"] = ([("Content-Encoding", "gzip")], _gzip_bomb(4 * 1024 * 1024))

@@ -385,7 +385,8 @@ class Fetcher:
         limit = self._max_body_size
         too_large = f"Response body larger than max_body_size ({limit} bytes)"
         declared = headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
+        has_body = s.method != "HEAD" and code >= 200 and code not in (204, 304)
+        if has_body and declared.isdigit() and int(declared) > limit:
             raise HTTPStreamClosedError(too_large)
         received = 0
 
