@@ -160,3 +160,11 @@ def test_the_joined_value_follows_every_change_to_a_repeated_name() -> None:
     assert "A" not in h and h.get("A") is None
     h.add("A", "z")
     assert h["A"] == "z"
+
+
+def test_parse_line_takes_lines_with_their_line_ending_and_ignores_the_blank_one() -> None:
+    h = HTTPHeaders()
+    for line in ("Content-Type: text/html\r\n", "X-A: 1\n", "X-A: 2", "\r\n", "\n", ""):
+        h.parse_line(line)
+    assert h["Content-Type"] == "text/html" and h.get_list("X-A") == ["1", "2"]
+    assert len(h) == 2

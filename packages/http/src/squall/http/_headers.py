@@ -177,9 +177,18 @@ class HTTPHeaders(MutableMapping[str, str]):
     def parse_line(self, line: str) -> None:
         """Add one ``Name: value`` line (leading whitespace continues the previous header).
 
+        A line may keep its CRLF (or LF), as ``header_callback`` lines of the HTTP client
+        come; an empty line (the end of a block) adds nothing.
+
         Raises:
             ValueError: the line has no colon, or is a continuation with nothing before it.
         """
+        if line.endswith("\n"):
+            # A line as a client's header_callback receives it (Tornado 6.5+): its CRLF
+            # (or bare LF) ends it, and the empty line that ends a block adds nothing.
+            line = line[: -2 if line.endswith("\r\n") else -1]
+        if not line:
+            return
         if line[:1] in (" ", "\t"):
             if not self._dict:
                 raise ValueError("first header line cannot start with whitespace")
