@@ -94,6 +94,28 @@ def test_close_closes_the_pool_and_forgets_the_shared_client(server: Server) -> 
     asyncio.run(go())
 
 
+def test_close_lets_the_fetches_already_started_finish(server: Server) -> None:
+    # A handler doing `client = AsyncHTTPClient() ... finally: client.close()` closes the
+    # shared client while other handlers' fetches on it are under way (Flower does this).
+    async def go() -> None:
+        shared = AsyncHTTPClient()
+        started = shared.fetch(server.url + "/gate")
+        await asyncio.sleep(0.05)
+        AsyncHTTPClient().close()
+        with pytest.raises(RuntimeError, match="closed AsyncHTTPClient"):
+            shared.fetch(server.url + "/echo")
+        server.open_gate()
+        response = await started
+        assert (response.code, response.body) == (200, b"opened")
+        for _ in range(1000):
+            await asyncio.sleep(0.01)
+            if server.connections() == 0:
+                break
+        assert server.connections() == 0
+
+    asyncio.run(go())
+
+
 def test_kwargs_with_an_http_request_are_refused() -> None:
     async def go() -> None:
         with pytest.raises(ValueError, match="kwargs can't be used"):

@@ -18,7 +18,7 @@ import functools
 import importlib
 import weakref
 from collections.abc import AsyncGenerator, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from squall.http import HTTPHeaders
 from squall.httpclient._errors import CurlClientUnavailableError, UnsupportedOptionError
@@ -38,6 +38,7 @@ _OPTIONS = frozenset({"max_clients", "defaults", "max_body_size", "max_buffer_si
 _DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 # Closing tasks started by close() from inside the loop: kept until done.
 _closing: set[asyncio.Future[None]] = set()
+_T = TypeVar("_T")
 
 
 def _takes_own_options(impl: type[AsyncHTTPClient] | None) -> bool:
@@ -105,6 +106,7 @@ class AsyncHTTPClient:
     _cache: weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient] | None
     _closed: bool
     _guard: AsyncGenerator[None, None] | None
+    _inflight: set[asyncio.Task[Any]]
 
     def __new__(cls, force_instance: bool = False, **kwargs: Any) -> AsyncHTTPClient:
         io_loop = IOLoop.current()
@@ -120,6 +122,7 @@ class AsyncHTTPClient:
         instance._cache = cache
         instance._closed = False
         instance._guard = None
+        instance._inflight = set()
         instance.initialize(**options)
         if cache is not None:
             cache[io_loop] = instance
@@ -228,7 +231,13 @@ class AsyncHTTPClient:
             raise ValueError("kwargs can't be used if request is an HTTPRequest object")
         if type(self).fetch_impl is not AsyncHTTPClient.fetch_impl:
             return self._fetch_through_impl(request, raise_error)
-        return self.io_loop.asyncio_loop.create_task(self._fetch(request, raise_error))
+        return self._track(self.io_loop.asyncio_loop.create_task(self._fetch(request, raise_error)))
+
+    def _track(self, task: asyncio.Task[_T]) -> asyncio.Task[_T]:
+        """Remember a started fetch until it ends: ``close()`` lets it finish."""
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return task
 
     async def _fetch(self, request: HTTPRequest, raise_error: bool) -> HTTPResponse:
         response = await self._respond(request)
@@ -279,7 +288,7 @@ class AsyncHTTPClient:
             exc = task.exception()
             callback(HTTPResponse(real, 599, error=exc) if exc is not None else task.result())
 
-        task = self.io_loop.asyncio_loop.create_task(self._respond(real))
+        task = self._track(self.io_loop.asyncio_loop.create_task(self._respond(real)))
         task.add_done_callback(done)
 
     # -- closing ---------------------------------------------------------------------
@@ -298,8 +307,14 @@ class AsyncHTTPClient:
         if self._cache is not None and self._cache.get(self.io_loop) is self:
             del self._cache[self.io_loop]
 
-    async def _aclose(self) -> None:
+    async def _aclose(self, finish_fetches: bool = True) -> None:
         self._forget()
+        # As Tornado's client, close() refuses new fetches but lets the started ones end:
+        # a handler closing the shared client (AsyncHTTPClient() ... finally: close())
+        # must not cut the fetches other handlers are running on it.
+        pending = [task for task in self._inflight if not task.done()]
+        if finish_fetches and pending:
+            await asyncio.wait(pending)
         if self._guard is not None:
             await self._guard.aclose()
         await self._fetcher.pools.aclose()
@@ -308,7 +323,9 @@ class AsyncHTTPClient:
         """Close the client and its connections; it cannot fetch again.
 
         Not needed for the shared client (its loop's shutdown closes it); needed for a
-        ``force_instance=True`` client and before closing a loop by hand.
+        ``force_instance=True`` client and before closing a loop by hand. Fetches already
+        started while the loop runs end normally (the connections close after them), as
+        in Tornado; only new ones are refused.
         """
         if self._closed:
             return
@@ -317,7 +334,9 @@ class AsyncHTTPClient:
         if loop.is_closed():
             return
         if not loop.is_running():
-            loop.run_until_complete(self._aclose())
+            # Nothing runs the started fetches now: waiting for them could take their whole
+            # request_timeout (a test's tearDown), so they end with the connections.
+            loop.run_until_complete(self._aclose(finish_fetches=False))
             return
         try:
             running = asyncio.get_running_loop()
