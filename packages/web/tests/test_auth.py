@@ -40,9 +40,36 @@ class PerRequestLogin(Private):
         return "/other-login"
 
 
+class CachedUser(RequestHandler):
+    """Tornado's older idiom: current_user overridden, computed once into _current_user."""
+
+    @property
+    def current_user(self) -> Any:
+        if not hasattr(self, "_current_user"):
+            self._current_user = self.get_cookie("user")
+        return self._current_user
+
+    @authenticated
+    def get(self) -> None:
+        self.write(f"cached hello {self.current_user}")
+
+
+class NotYetComputed(RequestHandler):
+    def get(self) -> None:
+        before = hasattr(self, "_current_user")
+        user = self.current_user
+        self.write(f"{before} {hasattr(self, '_current_user')} {user}")
+
+
 def make_app(**settings: Any) -> Application:
     return Application(
-        [(r"/private", Private), (r"/async", AsyncPrivate), (r"/custom", PerRequestLogin)],
+        [
+            (r"/private", Private),
+            (r"/async", AsyncPrivate),
+            (r"/custom", PerRequestLogin),
+            (r"/cached", CachedUser),
+            (r"/not-yet", NotYetComputed),
+        ],
         **settings,
     )
 
@@ -125,3 +152,20 @@ def test_missing_login_url_is_a_clear_error(start: Callable[..., httpx.Client]) 
     assert r.status_code == 500
     assert "MissingSettingError" in r.text
     assert "the &#x27;login_url&#x27; setting is required to use @authenticated" in r.text
+
+
+def test_current_user_computed_with_the_hasattr_idiom_is_checked(
+    start: Callable[..., httpx.Client],
+) -> None:
+    # Handlers written for Tornado override current_user and compute it when
+    # hasattr(self, "_current_user") is False; it must be False until then.
+    client = start(login_url="/login")
+    r = client.get("/cached")
+    assert r.status_code == 302
+    assert r.headers["location"] == "/login?next=%2Fcached"
+    client.cookies.set("user", "ann")
+    assert client.get("/cached").text == "cached hello ann"
+
+
+def test_current_user_is_unset_until_first_read(start: Callable[..., httpx.Client]) -> None:
+    assert start().get("/not-yet").text == "False True None"

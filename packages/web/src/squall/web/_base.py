@@ -83,7 +83,7 @@ class HandlerBase:
         "_finished",
         "_auto_finish",
         "_prepared",
-        "_current_user",
+        "_current_user",  # unset (AttributeError) until current_user is first read or set
         "_json_body",  # set by get_json_body() only; unset (AttributeError) until then
         "_transforms",  # set only when the application has output transforms
         "_exception",  # set only when handler code raised; read only by complete-hooks

@@ -64,9 +64,6 @@ _PLUGIN_PACKAGES = {
 }
 
 
-_UNSET: Any = object()
-
-
 def _unimplemented_method(self: RequestHandler, *args: Any, **kwargs: Any) -> None:
     """Answer this HTTP method (override it); not overridden, the method is a 405.
 
@@ -128,7 +125,6 @@ class RequestHandler(
         self._auto_finish = True
         self._new_cookie = None
         self._prepared = None
-        self._current_user = _UNSET
         cls = type(self)
         if cls.clear is _CLEAR and cls.set_default_headers is _SET_DEFAULT_HEADERS:
             # clear() inline, minus its call of the base no-op set_default_headers().
@@ -218,9 +214,13 @@ class RequestHandler(
         Override ``get_current_user`` (sync), or set ``self.current_user`` in an async
         ``prepare`` when finding the user needs I/O.
         """
-        if self._current_user is _UNSET:
+        # Left unset until computed, as in Tornado: handlers that override this property
+        # with the `if not hasattr(self, "_current_user")` idiom compute their user then.
+        try:
+            return self._current_user
+        except AttributeError:
             self._current_user = self.get_current_user()
-        return self._current_user
+            return self._current_user
 
     @current_user.setter
     def current_user(self, value: Any) -> None:
