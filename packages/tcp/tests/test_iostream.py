@@ -427,6 +427,43 @@ def test_iostream_connect_on_an_unconnected_socket(io_loop: IOLoop) -> None:
     run(io_loop, main)
 
 
+def test_connect_starts_at_once_and_what_is_written_meanwhile_is_sent(io_loop: IOLoop) -> None:
+    # Tornado's IOStream.connect returns a Future and connecting begins at the call:
+    # a program may write before it completes (and need not await it).
+    async def main() -> None:
+        sock, port = bind_unused_port()
+        server = Capture()
+        server.add_socket(sock)
+        stream = IOStream(socket.socket())
+        connecting = stream.connect(("127.0.0.1", port))
+        assert asyncio.isfuture(connecting) and not connecting.done()
+        written = stream.write(b"sent while connecting")
+        theirs, _ = await asyncio.wait_for(server.accepted.get(), 10)
+        assert await theirs.read_bytes(21) == b"sent while connecting"
+        assert await connecting is stream
+        await written
+        stream.close()
+        theirs.close()
+        server.stop()
+
+    run(io_loop, main)
+
+
+def test_closing_while_connecting_fails_the_connect_future(io_loop: IOLoop) -> None:
+    async def main() -> None:
+        sock, port = bind_unused_port()
+        server = Capture()
+        server.add_socket(sock)
+        stream = IOStream(socket.socket())
+        connecting = stream.connect(("127.0.0.1", port))
+        stream.close()
+        with pytest.raises(StreamClosedError):
+            await connecting
+        server.stop()
+
+    run(io_loop, main)
+
+
 def test_iostream_connect_refused_raises_stream_closed_error(io_loop: IOLoop) -> None:
     async def main() -> None:
         sock, port = bind_unused_port()

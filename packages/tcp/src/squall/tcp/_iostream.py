@@ -525,15 +525,44 @@ class IOStream(BaseIOStream):
         if self.socket is not None:
             self.socket.close()
 
-    async def connect(self, address: Any, server_hostname: str | None = None) -> IOStream:
-        """Connect the stream's socket to ``address``; returns the stream.
+    def connect(self, address: Any, server_hostname: str | None = None) -> asyncio.Future[IOStream]:
+        """Connect the stream's socket to ``address``; a Future of the stream.
+
+        Connecting starts at once, as in Tornado: what is written before it completes is
+        sent once connected. Closing the stream meanwhile fails the Future.
 
         Raises:
-            StreamClosedError: the connection failed (``real_error`` says why).
+            StreamClosedError: (from the Future) the connection failed (``real_error``
+                says why).
         """
         sock = self.socket
         if sock is None or self._transport is not None or self._attaching is not None:
             raise RuntimeError("connect() needs a stream made from an unconnected socket")
+        result: asyncio.Future[IOStream] = self._loop.create_future()
+        task = asyncio.ensure_future(self._connect(sock, address, server_hostname), loop=self._loop)
+        self._attaching = task  # close() before it completes cancels it
+
+        def connected(task: asyncio.Future[IOStream]) -> None:
+            if result.done():
+                return
+            if task.cancelled():  # by close(), perhaps before it even started
+                result.set_exception(StreamClosedError(self.error))
+            elif (error := task.exception()) is not None:
+                result.set_exception(error)
+            else:
+                result.set_result(task.result())
+                return
+            # As Tornado: a failed connect is the stream closing, which the close callback
+            # reports; a Future nobody awaited is not an error of its own.
+            result.exception()
+
+        task.add_done_callback(connected)
+        result.add_done_callback(lambda _: task.cancel() if result.cancelled() else None)
+        return result
+
+    async def _connect(
+        self, sock: socket.socket, address: Any, server_hostname: str | None
+    ) -> IOStream:
         context = self._ssl_context(False)
         try:
             await self._loop.sock_connect(sock, address)
@@ -543,6 +572,11 @@ class IOStream(BaseIOStream):
                 ssl=context,
                 server_hostname=(server_hostname or _host_of(address)) if context else None,
             )
+        except asyncio.CancelledError:
+            if self._closed:  # close() while connecting
+                raise StreamClosedError(self.error) from None
+            self.close()
+            raise
         except (OSError, ssl.SSLError) as exc:
             self.close(exc)
             raise StreamClosedError(exc) from exc
