@@ -271,6 +271,25 @@ def test_rules_accept_precompiled_patterns_and_urlspec(squall_live_server: Any) 
     assert httpx.get(server.url + "/t").status_code == 200
 
 
+def test_url_is_the_rule_class_so_rules_can_be_recognised_and_rebuilt(
+    squall_live_server: Any,
+) -> None:
+    # Tornado apps test isinstance(rule, url) to rebuild their rules under a prefix.
+    rules: list[Any] = [url(r"/p/(\d+)", Echo, {}, name="p"), (r"/t", Other)]
+    rebuilt = [
+        url("/pre" + r.regex.pattern, r.handler_class, r.kwargs, r.name)
+        if isinstance(r, url)
+        else ("/pre" + r[0], r[1])
+        for r in rules
+    ]
+    assert isinstance(rebuilt[0], URLSpec)
+    app = Application(rebuilt)
+    server = squall_live_server(app)
+    assert httpx.get(server.url + "/pre/p/7").json()["args"] == ["7"]
+    assert httpx.get(server.url + "/pre/t").status_code == 200
+    assert app.reverse_url("p", 8) == "/pre/p/8"
+
+
 def test_first_matching_rule_wins(squall_live_server: Any) -> None:
     app = Application([(r"/(.*)", Echo), (r"/exact", Other)])
     server = squall_live_server(app)

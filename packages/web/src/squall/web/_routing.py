@@ -136,14 +136,10 @@ class URLSpec:
         return self._path % tuple(converted)
 
 
-def url(
-    pattern: str | re.Pattern[str],
-    handler: type[RequestHandler] | str,
-    kwargs: dict[str, Any] | None = None,
-    name: str | None = None,
-) -> URLSpec:
-    """Make a rule: ``url(r"/cc", Change, name="python_url")`` (see :class:`URLSpec`)."""
-    return URLSpec(pattern, handler, kwargs, name)
+# ``url(r"/cc", Change, name="python_url")`` makes a rule. As in Tornado, ``url`` is the
+# class itself, so programs that test ``isinstance(rule, url)`` (Flower's URL prefix
+# rewriting) or subclass it keep working.
+url = URLSpec
 
 
 def to_urlspec(rule: Any) -> URLSpec:
