@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import re
@@ -317,6 +318,67 @@ def test_close_with_exc_info_records_the_error(io_loop: IOLoop) -> None:
         other[0].stop()
 
     run(io_loop, main)
+
+
+def test_read_until_close_pending_when_an_error_closes_the_stream_fails(io_loop: IOLoop) -> None:
+    # A body cut short by an error must not look complete (Tornado 6.6).
+    async def main() -> None:
+        server, theirs, ours = await connected_pair()
+        reading = ours.read_until_close()
+        await theirs.write(b"half a body")
+        await asyncio.sleep(0.05)
+        ours.close(exc_info=OSError("broken"))
+        with pytest.raises(StreamClosedError) as info:
+            await reading
+        assert isinstance(info.value.real_error, OSError)
+        assert await ours.read_until_close() == b"half a body"  # started after: what is left
+        theirs.close()
+        server.stop()
+
+    run(io_loop, main)
+
+
+def test_a_read_on_a_closed_stream_the_buffer_cannot_satisfy_raises_at_once(
+    io_loop: IOLoop,
+) -> None:
+    async def main() -> None:
+        server, theirs, ours = await connected_pair()
+        await theirs.write(b"ab")
+        assert await ours.read_bytes(1) == b"a"
+        theirs.close()
+        assert await ours.read_until_close() == b"b"
+        with pytest.raises(StreamClosedError):
+            ours.read_bytes(1)  # raised by the call, as Tornado's, not by a Future
+        with pytest.raises(StreamClosedError):
+            ours.read_until(b"\n")
+        server.stop()
+
+    run(io_loop, main)
+
+
+def test_a_read_failed_by_the_close_is_not_reported_as_never_retrieved(
+    io_loop: IOLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As Tornado: a program may start a read, then close (or see the peer close) without
+    # awaiting it; the close callback reports the close, asyncio logs nothing.
+    async def main() -> None:
+        server, theirs, ours = await connected_pair()
+        ours.read_until(b"\r\n")  # never awaited
+        theirs.close()
+        await asyncio.sleep(0.05)
+        other = await connected_pair()
+        await other[1].write(b"abcdef")
+        other[2].read_until(b"def", max_bytes=3)  # unsatisfiable: closes, never awaited
+        await asyncio.sleep(0.05)
+        for s in (ours, other[1], other[2]):
+            s.close()
+        server.stop()
+        other[0].stop()
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        run(io_loop, main)
+        gc.collect()  # a failed Future reports "never retrieved" when it is freed
+    assert [r for r in caplog.records if r.name == "asyncio"] == []
 
 
 def test_set_nodelay_sets_tcp_nodelay(io_loop: IOLoop) -> None:

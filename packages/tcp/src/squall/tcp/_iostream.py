@@ -196,8 +196,13 @@ class BaseIOStream:
         if self._read is not None and not self._read.future.done():
             raise RuntimeError("Already reading: one read at a time on a stream")
         future: asyncio.Future[Any] = self._loop.create_future()
+        was_closed = self._closed
         self._read = _Read(kind, arg, max_bytes, partial, future)
         self._try_read()
+        if was_closed and future.done() and (error := future.exception()) is not None:
+            # As Tornado: a read the buffer of a closed stream cannot satisfy raises at
+            # once rather than handing back a failed Future.
+            raise error
         return future
 
     def _try_read(self) -> None:
@@ -216,7 +221,7 @@ class BaseIOStream:
                     self._read = None
                     log.info("Unsatisfiable read, closing connection: %s", exc)
                     self.close(exc)
-                    request.future.set_exception(StreamClosedError(exc))
+                    _fail(request.future, StreamClosedError(exc))
                     return
                 if end is not None:
                     self._read = None
@@ -226,7 +231,7 @@ class BaseIOStream:
                     if request.kind == _CLOSE:
                         self._finish(request, len(self._buffer))
                     else:
-                        request.future.set_exception(StreamClosedError(self.error))
+                        _fail(request.future, StreamClosedError(self.error))
                 elif len(self._buffer) >= self.max_buffer_size:
                     self._read = None
                     log.error("Reached maximum read buffer size (%d bytes)", self.max_buffer_size)
@@ -234,7 +239,7 @@ class BaseIOStream:
                         f"read buffer reached max_buffer_size ({self.max_buffer_size} bytes)"
                     )
                     self.close(full)
-                    request.future.set_exception(StreamClosedError(full))  # as Tornado
+                    _fail(request.future, StreamClosedError(full))  # as Tornado
                     return
         self._update_reading()
 
@@ -406,6 +411,19 @@ class BaseIOStream:
         if not self._connected.done():
             self._connected.set_exception(StreamClosedError(self.error))
             self._connected.exception()  # nobody may be waiting: not an unhandled error
+        request = self._read
+        if (
+            request is not None
+            and request.kind == _CLOSE
+            and not request.future.done()
+            and self.error is not None
+            and not _is_connection_reset(self.error)
+        ):
+            # As Tornado 6.6: a read_until_close pending when an error closes the stream
+            # fails with it, rather than handing back a truncated body as if complete. (A
+            # reset counts as the peer closing: some peers end that way.)
+            self._read = None
+            _fail(request.future, StreamClosedError(self.error))
         self._try_read()
         self._fail_writers()
         if self._close_callback is not None:
@@ -615,6 +633,21 @@ class SSLIOStream(IOStream):
         """
         await asyncio.shield(self._connected)
         return self
+
+
+def _fail(future: asyncio.Future[Any], error: StreamClosedError) -> None:
+    """Fail a read because the stream closed.
+
+    As Tornado, the error is marked retrieved: a read nobody awaits any more (the program
+    started it, then stopped caring) is not reported by asyncio as "never retrieved"; the
+    close itself is what the close callback and ``error`` report.
+    """
+    future.set_exception(error)
+    future.exception()
+
+
+def _is_connection_reset(error: BaseException) -> bool:
+    return isinstance(error, ConnectionResetError | ConnectionAbortedError | BrokenPipeError)
 
 
 def _is_connected(sock: socket.socket) -> bool:
