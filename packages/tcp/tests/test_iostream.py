@@ -511,6 +511,28 @@ def test_connect_starts_at_once_and_what_is_written_meanwhile_is_sent(io_loop: I
     run(io_loop, main)
 
 
+def test_a_write_made_while_connecting_completes_after_the_connect(io_loop: IOLoop) -> None:
+    async def main() -> list[str]:
+        sock, port = bind_unused_port()
+        server = Capture()
+        server.add_socket(sock)
+        stream = IOStream(socket.socket())
+        order: list[str] = []
+        connecting = stream.connect(("127.0.0.1", port))
+        connecting.add_done_callback(lambda _: order.append("connected"))
+        written = stream.write(b"early")
+        written.add_done_callback(lambda _: order.append("written"))
+        await asyncio.gather(connecting, written)
+        await asyncio.sleep(0)
+        theirs, _ = await server.accepted.get()
+        stream.close()
+        theirs.close()
+        server.stop()
+        return order
+
+    assert run(io_loop, main) == ["connected", "written"]
+
+
 def test_closing_while_connecting_fails_the_connect_future(io_loop: IOLoop) -> None:
     async def main() -> None:
         sock, port = bind_unused_port()

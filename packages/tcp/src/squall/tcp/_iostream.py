@@ -443,6 +443,10 @@ class BaseIOStream:
 
     # -- transport -----------------------------------------------------------------------
 
+    def _connect_pending(self) -> bool:
+        """Whether ``connect()``'s Future is still to be resolved (writes wait for it)."""
+        return False
+
     def _attach(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         if not self._connected.done():
@@ -451,7 +455,7 @@ class BaseIOStream:
         early, self._early_writes = self._early_writes, []
         for chunk in early:
             transport.write(chunk)
-        if not self._write_paused:
+        if not self._write_paused and not self._connect_pending():
             self._resume_writes()
         if self._closed:  # closed before the transport arrived
             transport.close()
@@ -506,6 +510,7 @@ class IOStream(BaseIOStream):
         super().__init__(max_buffer_size, read_chunk_size, max_write_buffer_size)
         self.socket: _Socket | None = socket
         self._attaching: asyncio.Future[Any] | None = None
+        self._connecting: asyncio.Future[IOStream] | None = None  # connect()'s Future
         if socket is not None:
             socket.setblocking(False)
             if _is_connected(socket):
@@ -518,10 +523,14 @@ class IOStream(BaseIOStream):
         BaseIOStream.__init__(stream, **limits)
         stream.socket = None
         stream._attaching = None
+        stream._connecting = None
         return stream
 
     def _ssl_context(self, server_side: bool) -> ssl.SSLContext | None:
         return None
+
+    def _connect_pending(self) -> bool:
+        return self._connecting is not None and not self._connecting.done()
 
     async def _take_over(self, sock: socket.socket) -> None:
         try:
@@ -559,6 +568,7 @@ class IOStream(BaseIOStream):
         result: asyncio.Future[IOStream] = self._loop.create_future()
         task = asyncio.ensure_future(self._connect(sock, address, server_hostname), loop=self._loop)
         self._attaching = task  # close() before it completes cancels it
+        self._connecting = result
 
         def connected(task: asyncio.Future[IOStream]) -> None:
             if result.done():
@@ -569,6 +579,9 @@ class IOStream(BaseIOStream):
                 result.set_exception(error)
             else:
                 result.set_result(task.result())
+                # Writes made while connecting complete after the connect, as in Tornado.
+                if not self._write_paused:
+                    self._resume_writes()
                 return
             # As Tornado: a failed connect is the stream closing, which the close callback
             # reports; a Future nobody awaited is not an error of its own.
