@@ -72,7 +72,7 @@ def test_condition_notify_skips_cancelled_waiters(io_loop: IOLoop) -> None:
         cancelled.cancel()
         condition.notify(1)
         assert await live is True
-        assert "waiters[0]" in repr(condition)
+        assert repr(condition) == "<Condition>"
 
     run(io_loop, main)
 
@@ -238,5 +238,25 @@ def test_lock_acquire_timeout_and_release_errors(io_loop: IOLoop) -> None:
         with pytest.raises(RuntimeError, match="async with"):
             with lock:
                 pass
+
+    run(io_loop, main)
+
+
+def test_reprs_name_the_state_and_waiters_only_when_there_are_some(io_loop: IOLoop) -> None:
+    async def main() -> None:
+        condition = Condition()
+        assert repr(condition) == "<Condition>"
+        waiting = condition.wait()
+        assert repr(condition) == "<Condition waiters[1]>"
+        condition.notify()
+        await waiting
+        semaphore = Semaphore()
+        assert repr(semaphore) == "<Semaphore [unlocked,value:1]>"
+        await semaphore.acquire()
+        assert repr(semaphore) == "<Semaphore [locked]>"
+        blocked = semaphore.acquire()
+        assert repr(semaphore) == "<Semaphore [locked,waiters:1]>"
+        semaphore.release()
+        await blocked
 
     run(io_loop, main)

@@ -173,3 +173,18 @@ def test_async_for_gets_items_until_break(io_loop: IOLoop) -> None:
         return got
 
     assert io_loop.run_sync(main) == [0, 1, 2, 3, 4]
+
+
+def test_repr_has_the_queues_id_and_str_has_not(io_loop: IOLoop) -> None:
+    async def main() -> None:
+        queue: Queue[int] = Queue(maxsize=1)
+        assert repr(queue) == f"<Queue at {hex(id(queue))} maxsize=1>"
+        assert str(queue) == "<Queue maxsize=1>"
+        getting = queue.get()
+        assert str(queue) == "<Queue maxsize=1 getters[1]>"
+        queue.put_nowait(1)
+        await getting
+        queue.put_nowait(2)
+        assert str(queue) == "<Queue maxsize=1 queue=deque([2]) tasks=2>"
+
+    io_loop.run_sync(main)

@@ -70,7 +70,8 @@ class Condition:
         self._waiters = _Waiters()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} waiters[{len(self._waiters)}]>"
+        waiting = len(self._waiters)
+        return f"<{type(self).__name__}{f' waiters[{waiting}]' if waiting else ''}>"
 
     def wait(self, timeout: Timeout | None = None) -> asyncio.Future[bool]:
         """A Future that resolves to True when notified, or to False at ``timeout``."""
@@ -207,7 +208,9 @@ class Semaphore:
 
     def __repr__(self) -> str:
         state = "locked" if self._value == 0 else f"unlocked,value:{self._value}"
-        return f"<{type(self).__name__} [{state}] waiters[{len(self._waiters)}]>"
+        if waiting := len(self._waiters):
+            state += f",waiters:{waiting}"
+        return f"<{type(self).__name__} [{state}]>"
 
     def release(self) -> None:
         """Give a unit back; the longest-waiting ``acquire()`` (if any) gets it."""

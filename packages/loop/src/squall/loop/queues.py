@@ -231,14 +231,23 @@ class Queue(Generic[_T]):
         return TimeoutError(f"{type(self).__name__}.{what} timed out")
 
     def __repr__(self) -> str:
-        parts = [f"maxsize={self._maxsize!r}", f"queue={self._queue!r}"]
+        return f"<{type(self).__name__} at {hex(id(self))} {self._describe()}>"
+
+    def __str__(self) -> str:
+        return f"<{type(self).__name__} {self._describe()}>"
+
+    def _describe(self) -> str:
+        # Tornado's form: the items only when there are some, counts of what waits.
+        parts = [f"maxsize={self._maxsize!r}"]
+        if self._queue:
+            parts.append(f"queue={self._queue!r}")
         if self._getters:
             parts.append(f"getters[{len(self._getters)}]")
         if self._putters:
             parts.append(f"putters[{len(self._putters)}]")
         if self._unfinished_tasks:
             parts.append(f"tasks={self._unfinished_tasks}")
-        return f"<{type(self).__name__} {' '.join(parts)}>"
+        return " ".join(parts)
 
 
 class PriorityQueue(Queue[_T]):
