@@ -83,6 +83,16 @@ def test_response_times_are_set(server: Server) -> None:
     assert "queue" in response.time_info
 
 
+def test_time_info_names_the_timings_as_tornados_curl_client(server: Server) -> None:
+    # Code written for the curl client reads time_info["total"] whenever time_info is
+    # not empty (Thumbor's HTTP loader computes bytes per second with it).
+    response = fetch(server.url + "/chunks")
+    info = response.time_info
+    assert set(info) == {"queue", "starttransfer", "total"}
+    assert 0 <= info["starttransfer"] <= info["total"] == response.request_time
+    assert info["total"] >= 0.02  # /chunks pauses between its chunks
+
+
 def test_response_headers_are_squall_http_headers_and_keep_repeats(server: Server) -> None:
     from squall.http import HTTPHeaders
 

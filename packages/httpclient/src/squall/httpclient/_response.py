@@ -27,7 +27,10 @@ class HTTPResponse:
         request_time: seconds from the start of the (last) request to its end, without
             the wait for a ``max_clients`` slot.
         start_time: ``time.time()`` when that request started (None if it never did).
-        time_info: diagnostic timings; ``queue`` is the wait for a ``max_clients`` slot.
+        time_info: diagnostic timings under the names of Tornado's curl client: ``queue``
+            (the wait for a ``max_clients`` slot), and for an answer received
+            ``starttransfer`` (until its headers) and ``total`` (until its last byte, as
+            ``request_time``).
     """
 
     def __init__(
