@@ -135,6 +135,15 @@ def test_a_handler_with_create_template_loader_uses_tornado_syntax(
     assert seen == [str(tmp_path)]  # one loader per folder
 
 
+@pytest.mark.parametrize("autoescape", ["xhtml_escape", True])
+def test_an_autoescape_setting_that_agrees_with_the_template_loader_is_accepted(
+    autoescape: Any,
+) -> None:
+    # Tornado apps often spell out the default beside their loader.
+    app(template_loader=DictLoader({}), autoescape=autoescape)
+    app(template_loader=DictLoader({}, autoescape=None), autoescape=None)
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

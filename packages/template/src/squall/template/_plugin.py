@@ -283,11 +283,25 @@ def _check_syntax(settings: dict[str, Any], syntax: str) -> None:
                     f"setting {name} does not apply with template_loader: give the "
                     "loader's own arguments instead (Loader(path, whitespace=...))"
                 )
-        if autoescape is not DEFAULT_AUTOESCAPE:
+        loader_escaping = getattr(settings["template_loader"], "autoescape", autoescape)
+        # Tornado apps often repeat the default (autoescape="xhtml_escape") beside their
+        # loader: a setting that agrees with the loader's own is no contradiction.
+        if autoescape is not DEFAULT_AUTOESCAPE and _escaping(autoescape) != _escaping(
+            loader_escaping
+        ):
             raise ConfigurationError(
                 "setting autoescape does not apply with template_loader: give "
                 "Loader(..., autoescape=...) instead"
             )
+
+
+def _escaping(value: Any) -> Any:
+    """The escaping an autoescape value means: True is Tornado's default, False none."""
+    if value is True:
+        return "xhtml_escape"
+    if value is False:
+        return None
+    return value
 
 
 @hookimpl
