@@ -285,3 +285,37 @@ def test_send_error_with_a_status_outside_http_logs_why_it_answers_500(
             for rec in caplog.records
         )
     )
+
+
+class ShowsLogMessage(RequestHandler):
+    """A write_error that tells the client exc.log_message, as JSON APIs commonly do."""
+
+    def post(self) -> None:
+        if self.get_query_argument("json", None) is not None:
+            self.get_json_body()
+        else:
+            self.decode_argument(b"caf\xe9", name="upload")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs["exc_info"][1]
+        self.finish({"log_message": exc.log_message, "args": list(exc.args)})
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "body", "expected"),
+    [
+        ("", {}, b"", "Invalid UTF-8 in argument upload: b'caf\\xe9'"),
+        ("?json=1", {}, b"{", "invalid JSON body: Expecting property name enclosed in"),
+        ("", {"Origin": "https://evil.example"}, b"", "Cross-origin POST refused: "),
+    ],
+)
+def test_squalls_own_http_errors_carry_a_complete_log_message(
+    squall_live_server: Any, query: str, headers: dict[str, str], body: bytes, expected: str
+) -> None:
+    # Tornado raises its own HTTPErrors with the message already formatted (no args):
+    # handlers reporting exc.log_message must not send a bare "%s" template.
+    app = Application([(r"/", ShowsLogMessage)], cross_origin_protection=True)
+    server = squall_live_server(app)
+    r = httpx.post(server.url + "/" + query, headers=headers, content=body)
+    assert r.json()["args"] == []
+    assert r.json()["log_message"].startswith(expected)

@@ -38,13 +38,10 @@ def decode_value(value: bytes, name: str | None) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         what = f"argument {name}" if name is not None else "the URL path"
-        raise HTTPError(
-            400,
-            "Invalid UTF-8 in %s: %r",
-            what,
-            value[:40],
-            reason=f"Invalid UTF-8 in {what}",
-        ) from None
+        # log_message is complete (no args), as Tornado's is: write_error overrides send
+        # exc.log_message to the client, which must not read a bare "%s" template.
+        message = f"Invalid UTF-8 in {what}: {value[:40]!r}"
+        raise HTTPError(400, message, reason=f"Invalid UTF-8 in {what}") from None
 
 
 class ArgumentsMixin(HandlerBase):

@@ -31,7 +31,7 @@ def _refuse_constant(name: str) -> NoReturn:
 
 def _bad_body(problem: str) -> HTTPError:
     reason = f"invalid JSON body: {problem}"
-    return HTTPError(400, "%s", reason, reason=reason)
+    return HTTPError(400, reason, reason=reason)
 
 
 def parse_json_body(body: bytes) -> Any:

@@ -203,4 +203,4 @@ class XSRFMixin(HandlerBase):
         refusal = self._cross_origin_refusal()
         if refusal is not None:
             reason, detail = refusal
-            raise HTTPError(403, "%s: %s", reason, detail, reason=reason)
+            raise HTTPError(403, f"{reason}: {detail}", reason=reason)
