@@ -319,3 +319,28 @@ def test_squalls_own_http_errors_carry_a_complete_log_message(
     r = httpx.post(server.url + "/" + query, headers=headers, content=body)
     assert r.json()["args"] == []
     assert r.json()["log_message"].startswith(expected)
+
+
+class FieldError(HTTPError):
+    """A subclass keeping fields of its own and passing them on, as Tornado libraries do."""
+
+    def __init__(self, status_code: int, **fields: Any) -> None:
+        super().__init__(status_code, **fields)
+        self.fields = {k: v for k, v in fields.items() if k != "reason"}
+
+
+class RaisesFieldError(RequestHandler):
+    def get(self) -> None:
+        raise FieldError(409, reason="Taken", detail="name in use", title="Conflict")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish({"status": status_code, **kwargs["exc_info"][1].fields})
+
+
+def test_http_error_ignores_keywords_it_does_not_know_as_tornado(squall_live_server: Any) -> None:
+    # Tornado's HTTPError takes any keyword and reads only reason; a subclass forwarding
+    # its own fields (tornado-problem-details' Problem) raised TypeError instead of a 409.
+    server = squall_live_server(Application([(r"/", RaisesFieldError)]))
+    r = httpx.get(server.url + "/")
+    assert (r.status_code, r.reason_phrase) == (409, "Taken")
+    assert r.json() == {"status": 409, "detail": "name in use", "title": "Conflict"}

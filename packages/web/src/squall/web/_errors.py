@@ -37,6 +37,8 @@ class HTTPError(Exception):
         log_message: a message for the log, ``%``-formatted with ``args``.
         *args: the arguments of ``log_message``.
         reason: the reason phrase to send (``"Not Found"`` by default for 404, and so on).
+        **kwargs: other keywords are ignored, as by Tornado's ``HTTPError``: subclasses
+            pass their own fields through ``super().__init__(..., **kwargs)``.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class HTTPError(Exception):
         log_message: str | None = None,
         *args: Any,
         reason: str | None = None,
+        **kwargs: Any,
     ) -> None:
         self.status_code = status_code
         self.log_message = log_message
