@@ -290,6 +290,18 @@ def test_url_is_the_rule_class_so_rules_can_be_recognised_and_rebuilt(
     assert app.reverse_url("p", 8) == "/pre/p/8"
 
 
+def test_rules_read_as_tornados_regex_with_dollar_target_and_target_kwargs() -> None:
+    # Tornado compiles a string pattern with a final "$" and names the handler and its
+    # kwargs target / target_kwargs; tornado-swagger builds its paths from both.
+    spec = url(r"/pets/([^/]+)", Echo, {"a": 1})
+    assert spec.regex.pattern == r"/pets/([^/]+)$"
+    assert spec.regex.pattern[:-1] == spec.pattern == r"/pets/([^/]+)"
+    assert url(r"/x$", Echo).regex.pattern == r"/x$"
+    compiled = re.compile(r"/c/(\d+)")
+    assert url(compiled, Echo).regex is compiled  # a compiled pattern is kept, as in Tornado
+    assert (spec.target, spec.target_kwargs) == (Echo, {"a": 1})
+
+
 def test_first_matching_rule_wins(squall_live_server: Any) -> None:
     app = Application([(r"/(.*)", Echo), (r"/exact", Other)])
     server = squall_live_server(app)

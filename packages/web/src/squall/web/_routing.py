@@ -93,8 +93,10 @@ class URLSpec:
         )
         if isinstance(pattern, str):
             source = pattern
-            # A trailing "$" is redundant under fullmatch, but keep the user's pattern as is.
-            self.regex = re.compile(pattern)
+            # Routing uses fullmatch, so the "$" changes no match; it is added to the compiled
+            # pattern as Tornado adds it, for code that reads rule.regex.pattern and drops
+            # its last character (tornado-swagger builds its paths so). `pattern` stays as given.
+            self.regex = re.compile(pattern if pattern.endswith("$") else pattern + "$")
         else:
             source = pattern.pattern
             self.regex = pattern
@@ -105,6 +107,16 @@ class URLSpec:
         self.has_named_groups = bool(self.regex.groupindex)
         self.has_groups = self.regex.groups > 0
         self._path, self._group_count = _reverse_template(source, self.regex)
+
+    @property
+    def target(self) -> type[RequestHandler]:
+        """The handler class: Tornado's name for it on its rules (``rule.target``)."""
+        return self.handler_class
+
+    @property
+    def target_kwargs(self) -> dict[str, Any]:
+        """The ``initialize`` kwargs: Tornado's name for them (``rule.target_kwargs``)."""
+        return self.kwargs
 
     def __repr__(self) -> str:
         return (
