@@ -151,6 +151,24 @@ def test_a_handshake_refused_by_check_origin_has_tornados_code_403(ws: Any) -> N
     ws.run(main())
 
 
+def test_a_host_header_given_replaces_the_urls_and_is_sent_once(ws: Any) -> None:
+    class HostEcho(WebSocketHandler):
+        def open(self) -> None:
+            self.write_message(",".join(self.request.headers.get_list("Host")))
+
+        def check_origin(self, origin: str) -> bool:
+            return True
+
+    async def main() -> None:
+        async with ws.app([("/ws", HostEcho)]) as url:
+            given = {"Host": "localhost", "Sec-WebSocket-Version": "8"}
+            c = await websocket_connect(url + "/ws", headers=given)
+            assert await c.read_message() == "localhost"
+            c.close()
+
+    ws.run(main())
+
+
 def test_client_reads_are_back_pressured(ws: Any) -> None:
     class Flood(WebSocketHandler):
         async def open(self) -> None:

@@ -33,6 +33,11 @@ __all__ = ["WebSocketClientConnection", "websocket_connect"]
 _HEAD_MAX: Final = 64 * 1024
 _QUEUE_MAX: Final = 64
 
+# Written by the handshake itself: a caller's value for one of these is not sent twice.
+_HANDSHAKE_FIELDS = frozenset(
+    ("host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version")
+)
+
 
 class WebSocketClientConnection:
     """An open client WebSocket (returned by ``websocket_connect``).
@@ -356,6 +361,16 @@ async def _connect(
     host_header = host if ":" not in host else f"[{host}]"
     if parts.port and parts.port != default_port:
         host_header += f":{parts.port}"
+    extra = list(headers.items() if isinstance(headers, Mapping) else (headers or ()))
+    for name, value in extra:
+        if any(c in f"{name}{value}" for c in "\r\n\x00"):
+            raise ValueError(f"header {name!r} holds CR, LF or NUL")
+    # A Host given by the caller replaces the URL's (as Tornado: a test naming the host a
+    # proxy or virtual host expects); the handshake's own fields are always ours.
+    given_host = [value for name, value in extra if name.lower() == "host"]
+    if given_host:
+        host_header = given_host[-1]
+    extra = [(n, v) for n, v in extra if n.lower() not in _HANDSHAKE_FIELDS]
     lines = [
         f"GET {path} HTTP/1.1",
         f"Host: {host_header}",
@@ -368,11 +383,7 @@ async def _connect(
         lines.append(f"Sec-WebSocket-Protocol: {', '.join(subprotocols)}")
     if options is not None:
         lines.append(f"Sec-WebSocket-Extensions: {client_offer(options)}")
-    extra = headers.items() if isinstance(headers, Mapping) else (headers or ())
-    for name, value in extra:
-        if any(c in f"{name}{value}" for c in "\r\n\x00"):
-            raise ValueError(f"header {name!r} holds CR, LF or NUL")
-        lines.append(f"{name}: {value}")
+    lines.extend(f"{name}: {value}" for name, value in extra)
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     ssl_ctx: _ssl.SSLContext | None = None
     if secure:
