@@ -568,6 +568,32 @@ def test_add_future_refuses_non_futures(io_loop: IOLoop) -> None:
         io_loop.add_future(object(), lambda f: None)  # type: ignore[arg-type]
 
 
+def test_add_future_takes_an_object_with_a_futures_add_done_callback(io_loop: IOLoop) -> None:
+    class Completed:
+        """Like squall-web's completed awaitable: done, calls back at once."""
+
+        def add_done_callback(self, fn: Any) -> None:
+            fn(self)
+
+    done = Completed()
+    seen: list[Any] = []
+
+    def callback(f: Any) -> None:
+        seen.append((f, threading.get_ident()))
+        io_loop.stop()
+
+    io_loop.add_future(done, callback)  # type: ignore[arg-type]
+    io_loop.call_later(5, io_loop.stop)
+    io_loop.start()
+    assert seen == [(done, threading.get_ident())]
+
+
+def test_gen_multi_keeps_tornados_capitalised_alias() -> None:
+    from squall.loop import gen
+
+    assert gen.Multi is gen.multi
+
+
 # -- Tornado's old names: instance(), install(), clear_instance() --------------------------
 
 

@@ -535,15 +535,17 @@ class IOLoop:
     def add_future(self, future: AnyFuture, callback: Callable[[Any], Any]) -> None:
         """Call ``callback(future)`` on the loop once ``future`` is done.
 
-        ``future`` may be an asyncio Future/Task or a ``concurrent.futures.Future`` (as
-        returned by an executor); the callback always runs on the loop's thread.
+        ``future`` may be an asyncio Future/Task, a ``concurrent.futures.Future`` (as
+        returned by an executor) or another object with a Future's ``add_done_callback``
+        (the completed awaitable squall-web's ``flush()`` returns); the callback always runs
+        on the loop's thread.
 
         Raises:
-            TypeError: ``future`` is neither kind of future.
+            TypeError: ``future`` has no ``add_done_callback``.
         """
         if isinstance(future, concurrent.futures.Future):
             future.add_done_callback(lambda f: self.add_callback(callback, f))
-        elif asyncio.isfuture(future):
+        elif asyncio.isfuture(future) or callable(getattr(future, "add_done_callback", None)):
             future.add_done_callback(lambda f: self._run_callback(functools.partial(callback, f)))
         else:
             raise TypeError(f"add_future needs a Future, got {future!r}")

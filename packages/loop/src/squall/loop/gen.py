@@ -41,6 +41,7 @@ from squall.loop.concurrent import Future, chain_future, future_set_result_unles
 __all__ = [
     "BadYieldError",
     "Future",
+    "Multi",
     "Return",
     "Runner",
     "TimeoutError",
@@ -210,6 +211,7 @@ def multi(
 
 
 multi_future = multi
+Multi = multi  # Tornado 6 keeps this spelling as an alias of multi
 """Tornado's older name of :func:`multi` (the same function)."""
 
 
