@@ -577,6 +577,25 @@ def test_iostream_takes_over_a_connected_socket(io_loop: IOLoop) -> None:
     run(io_loop, main)
 
 
+def test_what_is_written_to_a_taken_over_socket_is_sent_when_closed_at_once(
+    io_loop: IOLoop,
+) -> None:
+    async def main() -> None:
+        a, b = socket.socketpair()
+        stream = IOStream(a)
+        stream.write(b"x" * 100_000)  # before the transport took the socket over
+        stream.close()
+        b.setblocking(False)
+        loop = asyncio.get_running_loop()
+        got = b""
+        while chunk := await asyncio.wait_for(loop.sock_recv(b, 65536), 10):
+            got += chunk
+        assert got == b"x" * 100_000
+        b.close()
+
+    run(io_loop, main)
+
+
 def test_closing_an_unconnected_stream_closes_its_socket(io_loop: IOLoop) -> None:
     async def main() -> None:
         sock = socket.socket()
