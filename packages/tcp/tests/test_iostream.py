@@ -596,6 +596,26 @@ def test_what_is_written_to_a_taken_over_socket_is_sent_when_closed_at_once(
     run(io_loop, main)
 
 
+def test_closing_while_connecting_with_writes_pending_fails_the_connect_and_its_socket(
+    io_loop: IOLoop,
+) -> None:
+    async def main() -> None:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        sock = socket.socket()
+        stream = IOStream(sock)
+        connecting = stream.connect(listener.getsockname())
+        stream.write(b"never sent")
+        stream.close()
+        with pytest.raises(StreamClosedError):
+            await connecting
+        assert sock.fileno() == -1
+        listener.close()
+
+    run(io_loop, main)
+
+
 def test_closing_an_unconnected_stream_closes_its_socket(io_loop: IOLoop) -> None:
     async def main() -> None:
         sock = socket.socket()

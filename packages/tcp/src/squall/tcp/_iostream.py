@@ -547,10 +547,11 @@ class IOStream(BaseIOStream):
         super()._attach(transport)
 
     def _close_unattached(self) -> None:
-        if self._attaching is not None and self._early_writes:
-            # Written before the transport took over the connected socket: let it take
-            # over, send them and close (_attach sees the stream closed), as Tornado's
-            # close() after write() delivers what was written.
+        if self._attaching is not None and self._early_writes and self._connecting is None:
+            # Written before the transport took over an already connected socket: let it
+            # take over, send them and close (_attach sees the stream closed), as Tornado's
+            # close() after write() delivers what was written. (Not while connect() runs:
+            # closing then fails the connect, as in Tornado, and drops the writes.)
             return
         if self._attaching is not None:
             self._attaching.cancel()
