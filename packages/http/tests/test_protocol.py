@@ -371,6 +371,41 @@ def test_a_streamed_body_comes_in_pieces_of_at_most_chunk_size(pause: bool, enco
     assert max(sizes) == 3000 and min(sizes) > 0
 
 
+@pytest.mark.parametrize("pause", [False, True], ids=["sync", "async"])
+def test_answering_a_streamed_gzip_body_early_drops_its_inflated_rest_quietly(
+    caplog: pytest.LogCaptureFixture, pause: bool
+) -> None:
+    """An answer from data_received ends the body: its pending inflated output is dropped."""
+    pieces: list[bytes] = []
+    wire = gzip.compress(bytes(range(256)) * 400)
+
+    class AnswerEarly(PieceDelegate):
+        def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+            pieces.append(chunk)
+            if len(pieces) == 1:
+                self.conn.respond(413, [], b"enough")
+            return asyncio.sleep(0) if pause else None
+
+    class Factory:
+        def start_request(self, conn: Any) -> PieceDelegate:
+            return AnswerEarly(conn, [], pieces, True)
+
+    async def main() -> None:
+        _, c = await connect(Factory(), chunk_size=3000, decompress=True)
+        c.send(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\n"
+            b"Content-Length: %d\r\n\r\n%b" % (len(wire), wire)
+        )
+        assert (await c.response())[2] == b"enough"
+        await asyncio.sleep(0.05)  # the data_received awaitable completes meanwhile
+        await c.close()
+
+    with caplog.at_level("WARNING"):
+        run(main)
+    assert len(pieces) == 1
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
 def test_a_gzip_body_of_several_members_streams_every_member_in_pieces() -> None:
     sizes: list[int] = []
     pieces: list[bytes] = []

@@ -230,9 +230,15 @@ class BodyReader:
                 self._inflated += len(out)
                 if self._inflated > limit:
                     raise HTTPInputError("request body too large once decompressed", 413)
-                if out and not self._deliver(owner, out):
-                    self._tail = self.flow_paused and inflater.pending
-                    return
+                if out:
+                    go_on = self._deliver(owner, out)
+                    if self._inflater is not inflater:
+                        # close() ran meanwhile: an answer from data_received ends the
+                        # body, and its inflated rest goes with the inflater.
+                        return
+                    if not go_on:
+                        self._tail = self.flow_paused and inflater.pending
+                        return
                 if not inflater.pending:
                     return
                 out = inflater.more(size)
@@ -277,6 +283,7 @@ class BodyReader:
             self._collector.close()
             self._collector = None
         self._inflater = None
+        self._tail = False  # the inflated rest goes with the inflater: nothing to hand over
 
     # -- reading pace ------------------------------------------------------------------------
 
@@ -316,7 +323,7 @@ class BodyReader:
         if exc is not None:
             owner._app_exception(exc, "error in data_received")
             return
-        if self._tail:
+        if self._tail and self._inflater is not None:
             # Inflated output waits before any new input: hand it over first.
             self._tail = False
             owner._on_data(b"")
