@@ -202,6 +202,29 @@ def test_an_exception_in_an_async_on_message_is_logged_as_uncaught_and_closes_10
     assert any(r.getMessage().startswith("Uncaught exception") for r in caplog.records)
 
 
+def test_a_plain_future_from_on_message_cancelled_from_outside_closes_1001_unlogged(
+    ws: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A gen.coroutine's Future (no Task) cannot say who cancelled it: the loop shutting
+    # down is the common case, so it closes with 1001 and logs nothing.
+    class Waits(WebSocketHandler):
+        def on_message(self, message: str | bytes) -> asyncio.Future[None]:
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_later(0.01, fut.cancel)
+            return fut
+
+    async def main() -> int | None:
+        async with ws.app([("/ws", Waits)]) as url:
+            conn = await websocket_connect(url + "/ws")
+            await conn.write_message("wait")
+            assert await conn.read_message() is None
+            return conn.close_code
+
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
+        assert ws.run(main()) == 1001
+    assert not any(r.getMessage().startswith("Uncaught exception") for r in caplog.records)
+
+
 def test_the_client_pings_with_a_str_as_utf8(ws: Any) -> None:
     class Pings(WebSocketHandler):
         def on_ping(self, data: bytes) -> None:

@@ -361,9 +361,9 @@ class WebSocketProtocol(asyncio.Protocol):
     def _message_done(self, fut: asyncio.Future[Any]) -> None:
         self._busy = False
         if fut.cancelled():
-            cancelling = getattr(fut, "cancelling", None)
-            if cancelling is not None and cancelling():
-                # Cancelled from outside (the loop shutting down): we are going away.
+            if not isinstance(fut, asyncio.Task) or fut.cancelling():
+                # Cancelled from outside (the loop shutting down): we are going away. A
+                # plain Future (a gen.coroutine's) cannot tell who cancelled it: the same.
                 self.close(1001)
                 return
             # The handler's own code raised CancelledError (it awaited a cancelled
