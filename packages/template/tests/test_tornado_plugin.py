@@ -144,6 +144,17 @@ def test_an_autoescape_setting_that_agrees_with_the_template_loader_is_accepted(
     app(template_loader=DictLoader({}, autoescape=None), autoescape=None)
 
 
+def test_an_autoescape_setting_beside_a_loader_that_keeps_no_escaping_of_its_own_is_refused() -> (
+    None
+):
+    class Quiet(DictLoader):
+        def __init__(self) -> None:  # skips BaseLoader.__init__: no autoescape attribute
+            self.templates = {}
+
+    with pytest.raises(ConfigurationError, match="Loader\\(..., autoescape"):
+        app(template_loader=Quiet(), autoescape=None)
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

@@ -283,11 +283,13 @@ def _check_syntax(settings: dict[str, Any], syntax: str) -> None:
                     f"setting {name} does not apply with template_loader: give the "
                     "loader's own arguments instead (Loader(path, whitespace=...))"
                 )
-        loader_escaping = getattr(settings["template_loader"], "autoescape", autoescape)
+        loader = settings["template_loader"]
         # Tornado apps often repeat the default (autoescape="xhtml_escape") beside their
-        # loader: a setting that agrees with the loader's own is no contradiction.
-        if autoescape is not DEFAULT_AUTOESCAPE and _escaping(autoescape) != _escaping(
-            loader_escaping
+        # loader: a setting that agrees with the loader's own is no contradiction. A loader
+        # that says nothing of its escaping cannot agree: the setting is refused.
+        if autoescape is not DEFAULT_AUTOESCAPE and (
+            not hasattr(loader, "autoescape")
+            or _escaping(autoescape) != _escaping(loader.autoescape)
         ):
             raise ConfigurationError(
                 "setting autoescape does not apply with template_loader: give "
