@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -76,16 +75,11 @@ def test_quoted_values_are_unquoted_as_http_cookies_does(quoted: str, value: str
     assert cookies_of(f"a={quoted}")["a"] == value
 
 
-def test_unquoting_a_long_escaped_value_takes_linear_time() -> None:
-    def seconds(n: int) -> float:
-        header = 'a="' + "\\\\" * n + '"'
-        start = time.perf_counter()
-        cookies_of(header)
-        return time.perf_counter() - start
-
-    small = min(seconds(2_000) for _ in range(3))
-    large = min(seconds(20_000) for _ in range(3))
-    assert large < 40 * max(small, 1e-4)
+def test_a_long_escaped_value_is_unquoted_whole() -> None:
+    # One pass of a regular expression over the value (linear by construction; a timing
+    # check belongs in a benchmark, not here).
+    n = 20_000
+    assert cookies_of('a="' + "\\\\" * n + '"')["a"] == "\\" * n
 
 
 def test_a_json_cookie_reaches_the_application(serve: Any) -> None:

@@ -326,7 +326,10 @@ def test_read_until_close_pending_when_an_error_closes_the_stream_fails(io_loop:
         server, theirs, ours = await connected_pair()
         reading = ours.read_until_close()
         await theirs.write(b"half a body")
-        await asyncio.sleep(0.05)
+        for _ in range(5000):  # until the bytes arrived (no fixed sleep: a loaded CI is slow)
+            if len(ours._buffer) == len(b"half a body"):
+                break
+            await asyncio.sleep(0.001)
         ours.close(exc_info=OSError("broken"))
         with pytest.raises(StreamClosedError) as info:
             await reading
