@@ -388,3 +388,12 @@ def test_a_rule_may_name_its_handler_as_module_dot_class(squall_live_server: Any
 def test_a_handler_name_that_cannot_be_imported_is_refused_naming_it(name: str, why: str) -> None:
     with pytest.raises(ConfigurationError, match=f"handler '{name}' cannot be imported: {why}"):
         Application([(r"/", name)])
+
+
+def test_a_rule_whose_handler_name_cannot_be_imported_raises_an_import_error() -> None:
+    # As Tornado's import of a named handler; also a TypeError, as any rule with no handler.
+    from squall.web import HandlerImportError, URLSpec
+
+    with pytest.raises(ImportError, match="squall.web.NoSuchHandler") as info:
+        URLSpec("/", "squall.web.NoSuchHandler")
+    assert isinstance(info.value, HandlerImportError) and isinstance(info.value, TypeError)

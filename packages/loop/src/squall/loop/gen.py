@@ -211,8 +211,9 @@ def multi(
 
 
 multi_future = multi
-Multi = multi  # Tornado 6 keeps this spelling as an alias of multi
 """Tornado's older name of :func:`multi` (the same function)."""
+Multi = multi
+"""The capitalised alias of :func:`multi` that Tornado 6 keeps (the same function)."""
 
 
 # -- timeouts and sleeping ---------------------------------------------------------------

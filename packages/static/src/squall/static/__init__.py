@@ -20,16 +20,23 @@ import typing
 from squall.static import _plugin as plugin
 
 if typing.TYPE_CHECKING:
-    from squall.static._handler import StaticFileHandler
+    from squall.static._handler import StaticFileHandler, StaticRootMissingError
     from squall.static._version import __version__
 
     make_static_url = StaticFileHandler.make_static_url
 
-__all__ = ["StaticFileHandler", "__version__", "make_static_url", "plugin"]
+__all__ = [
+    "StaticFileHandler",
+    "StaticRootMissingError",
+    "__version__",
+    "make_static_url",
+    "plugin",
+]
 
 # Public name -> (module, attribute path), imported on first access (see the docstring).
 _LAZY = {
     "StaticFileHandler": ("squall.static._handler", "StaticFileHandler"),
+    "StaticRootMissingError": ("squall.static._handler", "StaticRootMissingError"),
     "make_static_url": ("squall.static._handler", "StaticFileHandler.make_static_url"),
     "__version__": ("squall.static._version", "__version__"),  # one module fewer at startup
 }

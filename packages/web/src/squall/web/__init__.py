@@ -25,6 +25,7 @@ from squall.web import _autoreload as autoreload  # noqa: F401
 from squall.web._accesslog import log_request
 from squall.web._application import Application
 from squall.web._auth import authenticated
+from squall.web._cookies import InvalidCookieAttributeError
 from squall.web._dispatch import ErrorHandler
 from squall.web._encoding import negotiate_encoding
 from squall.web._errors import (
@@ -39,7 +40,7 @@ from squall.web._handler import RequestHandler, stream_request_body
 from squall.web._hooktypes import OutputTransform
 from squall.web._plugins import DEFAULT_PLUGINS, RequestHooks
 from squall.web._redirects import RedirectHandler, addslash, removeslash
-from squall.web._routing import URLSpec, url
+from squall.web._routing import HandlerImportError, URLSpec, url
 from squall.web._settings import SettingsRegistry, Stash, StashKey
 from squall.web._signing import (
     create_signed_value,
@@ -56,6 +57,8 @@ __all__ = [
     "ErrorHandler",
     "Finish",
     "HTTPError",
+    "HandlerImportError",
+    "InvalidCookieAttributeError",
     "MissingArgumentError",
     "MissingPluginError",
     "MissingSettingError",

@@ -33,8 +33,12 @@ if TYPE_CHECKING:
 _META = frozenset(".^$*+?{}[]\\|()")
 
 
-class HandlerImportError(TypeError):
-    """A rule named its handler as ``"module.Class"`` and that name cannot be imported."""
+class HandlerImportError(ImportError, TypeError):
+    """A rule named its handler as ``"module.Class"`` and that name cannot be imported.
+
+    An ImportError, as Tornado raises there; also a TypeError, as a rule whose handler is
+    not a RequestHandler is.
+    """
 
     def __init__(self, name: str, why: str) -> None:
         super().__init__(f"handler {name!r} cannot be imported: {why}")
