@@ -363,3 +363,19 @@ def test_set_cookie_with_an_expires_of_the_wrong_type_raises_type_error(
     assert r.text == (
         "TypeError: cookie expires must be a timestamp, a time tuple or a datetime, got 'tomorrow'"
     )
+
+
+class EmptyName(RequestHandler):
+    def get(self) -> None:
+        try:
+            self.set_cookie("", "v")
+        except ValueError as exc:
+            self.write(str(exc))
+
+
+def test_an_empty_cookie_name_is_refused_as_empty(
+    squall_live_server: Callable[..., LiveServer],
+) -> None:
+    server = squall_live_server(Application([(r"/", EmptyName)]))
+    r = httpx.get(server.url + "/")
+    assert r.text.endswith("empty names are refused") and "set-cookie" not in r.headers

@@ -144,7 +144,9 @@ class CookiesMixin(HandlerBase):
         """
         if isinstance(value, bytes):
             value = value.decode("latin-1")
-        if not name or _BAD_VALUE.search(name):
+        if not name:
+            raise InvalidCookieAttributeError(name, "name", name, "empty names")
+        if _BAD_VALUE.search(name):
             raise InvalidCookieAttributeError(
                 name, "name", name, "control characters, spaces, ';' and characters beyond Latin-1"
             )
