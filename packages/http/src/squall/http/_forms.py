@@ -111,7 +111,7 @@ def parse_qs_bytes(
             name = name.replace(b"+", b" ")
         if b"+" in value:
             value = value.replace(b"+", b" ")
-        key = _unquote(name).decode("utf-8", "replace")
+        key = (_unquote(name) if b"%" in name else name).decode("utf-8", "replace")
         val = _unquote(value) if b"%" in value else value
         if key in result:
             result[key].append(val)
