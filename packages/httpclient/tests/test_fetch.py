@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import errno
 import gzip
@@ -12,7 +13,7 @@ import socket
 import threading
 import unicodedata
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -517,30 +518,42 @@ def test_invalid_gzip_body_is_a_stream_closed_error(server: Server, data: bytes)
         fetch(server.url + "/bytes/bad", raise_error=False)
 
 
-def test_an_answer_with_both_transfer_encoding_and_content_length_is_refused() -> None:
+@contextlib.contextmanager
+def raw_answers(answer: bytes, times: int = 1) -> Iterator[str]:
+    """A URL on 127.0.0.1 whose server reads each request and sends ``answer`` verbatim.
+
+    For answers no HTTP server library would write; it serves ``times`` connections, one
+    after another, closing each after its answer.
+    """
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(10)
-        port = listener.getsockname()[1]
 
-        def answer_once() -> None:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n"
-                    b"\r\n5\r\nhello\r\n0\r\n\r\n"
-                )
+        def serve() -> None:
+            for _ in range(times):
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(answer)
 
-        thread = threading.Thread(target=answer_once, daemon=True)
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
         try:
-            with pytest.raises(HTTPStreamClosedError, match="both Transfer-Encoding"):
-                fetch(f"http://127.0.0.1:{port}/")
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
         finally:
             thread.join(10)
+
+
+def test_an_answer_with_both_transfer_encoding_and_content_length_is_refused() -> None:
+    answer = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n"
+        b"\r\n5\r\nhello\r\n0\r\n\r\n"
+    )
+    with raw_answers(answer) as url:
+        with pytest.raises(HTTPStreamClosedError, match="both Transfer-Encoding"):
+            fetch(url)
 
 
 # -- body size limits ---------------------------------------------------------------------
@@ -604,31 +617,11 @@ def test_max_body_size_counts_the_decompressed_body(server: Server, streamed: bo
 
 def test_max_body_size_holds_for_a_body_read_until_close() -> None:
     # An HTTP/1.0 answer with no Content-Length: its end is the end of the connection.
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(10)
-        port = listener.getsockname()[1]
-
-        def answer_once() -> None:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + b"a" * 100_000)
-
-        for limit, refused in ((200_000, False), (64 * 1024, True)):
-            thread = threading.Thread(target=answer_once, daemon=True)
-            thread.start()
-            try:
-                if refused:
-                    with pytest.raises(HTTPStreamClosedError, match="max_body_size"):
-                        fetch_with(f"http://127.0.0.1:{port}/", {"max_body_size": limit})
-                else:
-                    response = fetch_with(f"http://127.0.0.1:{port}/", {"max_body_size": limit})
-                    assert response.body == b"a" * 100_000
-            finally:
-                thread.join(10)
+    with raw_answers(b"HTTP/1.0 200 OK\r\n\r\n" + b"a" * 100_000, times=2) as url:
+        response = fetch_with(url, {"max_body_size": 200_000})
+        assert response.body == b"a" * 100_000
+        with pytest.raises(HTTPStreamClosedError, match="max_body_size"):
+            fetch_with(url, {"max_body_size": 64 * 1024})
 
 
 def test_max_body_size_may_be_configured(server: Server) -> None:
